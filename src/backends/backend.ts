@@ -1,0 +1,39 @@
+// The backend interface: the few things every device must do (allocate, write, read, run a kernel, release).
+import type { DType, StorageArray } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { OpAttrs, OpName } from '../ops/attrs.js';
+
+/** Live and pooled memory of a backend, in bytes and buffer counts. */
+export interface MemoryInfo {
+  liveBytes: number;
+  liveBuffers: number;
+  pooledBytes: number;
+  pooledBuffers: number;
+}
+
+/**
+ * A device that stores tensors and runs kernels. Kernels receive the input tensors (views with
+ * shape/strides/offset over `storage.handle`) and freshly allocated contiguous outputs.
+ */
+export interface Backend {
+  /** 'cpu', 'webgpu', ... */
+  readonly name: string;
+  /** Allocate room for `size` elements of `dtype`; returns an opaque handle (a typed array on CPU). */
+  alloc(dtype: DType, size: number): unknown;
+  /** Copy `data` (the dtype's storage array, `size` elements) into a handle. */
+  write(handle: unknown, dtype: DType, data: StorageArray): void;
+  /** Read a whole handle back as the dtype's storage array (a copy). */
+  read(handle: unknown, dtype: DType, size: number): Promise<StorageArray>;
+  /** Synchronous read, where the device allows it (CPU). */
+  readSync?(handle: unknown, dtype: DType, size: number): StorageArray;
+  /** Run kernel `op`, writing `outputs` from `inputs`. */
+  run<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void;
+  /** Give a handle back (to a pool or the garbage collector). */
+  release(handle: unknown, dtype: DType, size: number): void;
+  /** Live/pooled memory accounting. */
+  memory(): MemoryInfo;
+  /** Wait until queued work is done (no-op on CPU). */
+  sync?(): Promise<void>;
+  /** Kernel variant that `run` would use for `op` (for traces), when the backend has several. */
+  variant?(op: OpName, inputs: readonly Tensor[], attrs: unknown): string;
+}

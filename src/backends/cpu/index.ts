@@ -1,0 +1,63 @@
+// The CPU backend: typed-array storage and the reference kernels. float16 is stored as 16-bit halves and
+// computed in float32 (inputs widened, outputs rounded), so every kernel is written once over numbers.
+import type { Backend, MemoryInfo } from '../backend.js';
+import { allocStorage, dtypeBytes, type DType, f16ArrayToF32, f32ArrayToF16, type StorageArray } from '../../tensor/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { OpAttrs, OpName } from '../../ops/attrs.js';
+import type { CpuKernel, CpuTensor, NumArray } from './types.js';
+import { kernels } from './kernels/index.js';
+
+class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  private liveBytes = 0;
+  private liveBuffers = 0;
+
+  alloc(dtype: DType, size: number): StorageArray {
+    this.liveBytes += size * dtypeBytes(dtype);
+    this.liveBuffers++;
+    return allocStorage(dtype, size);
+  }
+
+  write(handle: unknown, _dtype: DType, data: StorageArray): void {
+    (handle as StorageArray).set(data as never);
+  }
+
+  readSync(handle: unknown): StorageArray {
+    return (handle as StorageArray).slice();
+  }
+
+  async read(handle: unknown): Promise<StorageArray> {
+    return this.readSync(handle);
+  }
+
+  release(handle: unknown, dtype: DType): void {
+    this.liveBytes -= (handle as StorageArray).length * dtypeBytes(dtype);
+    this.liveBuffers--;
+  }
+
+  memory(): MemoryInfo {
+    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0 };
+  }
+
+  run<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void {
+    const widened = new Map<unknown, Float32Array>();
+    const view = (t: Tensor): CpuTensor => {
+      let data = t.storage.handle as NumArray | Uint16Array;
+      if (t.dtype === 'float16') {
+        let w = widened.get(t.storage.handle);
+        if (!w) widened.set(t.storage.handle, (w = f16ArrayToF32(data as Uint16Array)));
+        data = w;
+      }
+      return { data: data as NumArray, dtype: t.dtype, shape: t.shape, strides: t.strides, offset: t.offset };
+    };
+    const ins = inputs.map(view);
+    const outs = outputs.map((t) => (t.dtype === 'float16' ? { ...view(t), data: new Float32Array(t.size) } : view(t)));
+    (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
+    outputs.forEach((t, i) => {
+      if (t.dtype === 'float16') f32ArrayToF16(outs[i]!.data as Float32Array, t.storage.handle as Uint16Array);
+    });
+  }
+}
+
+/** The CPU backend instance (registered as 'cpu' by the library's entry point). */
+export const cpuBackend: Backend = new CpuBackend();

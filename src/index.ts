@@ -1,0 +1,19 @@
+// forwardpass: the public entry point. Wires the CPU backend into the device registry and re-exports the API.
+import { cpuBackend } from './backends/cpu/index.js';
+import { registerBackend } from './tensor/device.js';
+
+registerBackend(cpuBackend);
+
+export { Tensor, type NestedArray } from './tensor/tensor.js';
+export type { DType, DataArray, StorageArray } from './tensor/dtype.js';
+export { DTYPES, dtypeBytes, f16ToF32, f32ToF16, promoteTypes } from './tensor/dtype.js';
+export { numel, broadcastShapes, contiguousStrides, type Shape } from './tensor/shape.js';
+export { tensor, fromStorage, zeros, ones, full, arange, rand, randn, randint, makeRng, type CreateOptions } from './tensor/creation.js';
+export { scope, scopeSync, keep } from './tensor/scope.js';
+export { registerBackend, getBackend, hasBackend, listBackends, setDefaultDevice, getDefaultDevice } from './tensor/device.js';
+export type { Backend, MemoryInfo } from './backends/backend.js';
+export { cpuBackend } from './backends/cpu/index.js';
+export { addOpHook, runOp, type OpEvent, type OpHook } from './ops/dispatch.js';
+export type { OpName, OpAttrs } from './ops/attrs.js';
+export * from './ops/elementwise.js';
+export * from './ops/reduce.js';

@@ -1,0 +1,95 @@
+// Dispatch: checks devices, makes inputs contiguous where a kernel needs it, allocates outputs, runs the
+// kernel on the inputs' backend, and reports each op to hooks (the step-through tracer listens here).
+import type { DType } from '../tensor/dtype.js';
+import { numel, shapeStr, type Shape } from '../tensor/shape.js';
+import { Storage } from '../tensor/storage.js';
+import { Tensor } from '../tensor/tensor.js';
+import { type OpAttrs, type OpName, VIEW_OPS } from './attrs.js';
+
+export interface OutSpec {
+  shape: Shape;
+  dtype: DType;
+}
+
+/** What a dispatch hook sees for each op executed. */
+export interface OpEvent {
+  op: OpName;
+  attrs: unknown;
+  inputs: readonly Tensor[];
+  outputs: readonly Tensor[];
+  backend: string;
+  /** Kernel variant chosen by the backend, when it reports one. */
+  variant?: string;
+  /** Wall time of `backend.run` (CPU: the kernel; GPU: the encoding only). */
+  ms: number;
+}
+
+export type OpHook = (e: OpEvent) => void;
+const hooks = new Set<OpHook>();
+
+/** Listen to every op dispatched; returns a function that removes the hook. */
+export function addOpHook(hook: OpHook): () => void {
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+}
+
+const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+/**
+ * Run kernel `op` on `inputs` (all on one device), producing tensors of `outs` specs.
+ * Op functions in src/ops validate and infer shapes, then call this.
+ */
+export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], outs: readonly OutSpec[], attrs: OpAttrs[K]): Tensor[] {
+  if (inputs.length === 0) throw new Error(`forwardpass: ${op}: no inputs`);
+  const backend = inputs[0]!.storage.backend;
+  for (const [i, t] of inputs.entries()) {
+    t.assertAlive(`${op} input ${i}`);
+    if (t.storage.backend !== backend) {
+      throw new Error(`forwardpass: ${op}: all inputs must be on one device; input 0 is on '${backend.name}', input ${i} on '${t.device}' (move one with await t.to('${backend.name}'))`);
+    }
+  }
+  const temps: Tensor[] = [];
+  const ins = VIEW_OPS.has(op)
+    ? inputs
+    : inputs.map((t) => {
+        if (t.isContiguous()) return t;
+        const c = t.contiguous();
+        temps.push(c);
+        return c;
+      });
+  const outputs = outs.map((s) => {
+    const n = numel(s.shape);
+    return new Tensor(new Storage(backend, backend.alloc(s.dtype, n), s.dtype, n), s.dtype, s.shape);
+  });
+  try {
+    if (hooks.size === 0) {
+      backend.run(op, ins, outputs, attrs);
+    } else {
+      const t0 = now();
+      backend.run(op, ins, outputs, attrs);
+      const ms = now() - t0;
+      const variant = backend.variant?.(op, ins, attrs);
+      const ev: OpEvent = { op, attrs, inputs: ins, outputs, backend: backend.name, ms, ...(variant ? { variant } : {}) };
+      for (const h of hooks) h(ev);
+    }
+  } catch (e) {
+    for (const o of outputs) o.dispose();
+    throw e;
+  } finally {
+    for (const t of temps) t.dispose();
+  }
+  return outputs;
+}
+
+/** Throws unless `t` has one of `dtypes`; names op and argument. */
+export function expectDType(op: string, arg: string, t: Tensor, dtypes: readonly DType[]): void {
+  if (!dtypes.includes(t.dtype)) throw new TypeError(`forwardpass: ${op}: ${arg} must be ${dtypes.join(' or ')}, got ${t.dtype}`);
+}
+
+/** Throws unless `t` has rank within [min, max]; names op and argument. */
+export function expectRank(op: string, arg: string, t: Tensor, min: number, max = min): void {
+  if (t.rank < min || t.rank > max) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw new RangeError(`forwardpass: ${op}: ${arg} must have rank ${want}, got shape ${shapeStr(t.shape)}`);
+  }
+}

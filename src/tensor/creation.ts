@@ -1,0 +1,173 @@
+// Creating tensors: from typed or nested arrays, zeros/ones/full, arange, seeded random numbers.
+import { allocStorage, type DataArray, type DType, dtypeOfArray, f32ArrayToF16, isDType, storageMatches, type StorageArray } from './dtype.js';
+import { checkShape, numel, shapeStr, type Shape } from './shape.js';
+import { Storage } from './storage.js';
+import { Tensor, type NestedArray } from './tensor.js';
+import { getBackend } from './device.js';
+import type { Backend } from '../backends/backend.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  /** Backend name; default: the default device ('cpu' unless changed). */
+  device?: string;
+}
+
+export type TensorLike = NestedArray | ArrayLike<number> | ArrayBufferView;
+
+/** Wrap `data` (user-facing values: numbers for float16 too) as a tensor on `backend`. */
+export function fromData(data: ArrayLike<number>, shape: Shape, dtype: DType, backend: Backend): Tensor {
+  checkShape(shape);
+  const n = numel(shape);
+  if (data.length !== n) throw new RangeError(`forwardpass: tensor: ${data.length} values do not fill shape ${shapeStr(shape)} (${n} elements)`);
+  let store: StorageArray;
+  if (dtype === 'float16') store = data instanceof Uint16Array ? data : f32ArrayToF16(data);
+  else if (storageMatches(dtype, data as unknown as ArrayBufferView)) store = data as unknown as StorageArray;
+  else {
+    store = allocStorage(dtype, n);
+    const bool = dtype === 'bool';
+    for (let i = 0; i < n; i++) store[i] = bool ? (data[i] ? 1 : 0) : (data[i] as number);
+  }
+  const handle = backend.alloc(dtype, n);
+  backend.write(handle, dtype, store);
+  return new Tensor(new Storage(backend, handle, dtype, n), dtype, shape);
+}
+
+/**
+ * A tensor from nested arrays, a typed array, or a flat array with a shape.
+ * float16 tensors take float values (use `fromStorage` to pass raw 16-bit halves).
+ *
+ * @example tensor([[1, 2], [3, 4]]); tensor(new Float32Array(6), { shape: [2, 3] }); tensor([1, 0], { dtype: 'bool' })
+ */
+export function tensor(values: TensorLike, opts: CreateOptions & { shape?: Shape } = {}): Tensor {
+  const backend = getBackend(opts.device);
+  if (opts.dtype !== undefined && !isDType(opts.dtype)) throw new TypeError(`forwardpass: tensor: unknown dtype '${String(opts.dtype)}'; expected one of float32, float16, int32, int8, uint8, bool`);
+  if (ArrayBuffer.isView(values)) {
+    const dtype = opts.dtype ?? dtypeOfArray(values);
+    const arr = values as unknown as ArrayLike<number | bigint>;
+    const flat: ArrayLike<number> = typeof arr[0] === 'bigint' ? Array.from(arr as ArrayLike<bigint>, Number) : (arr as ArrayLike<number>);
+    return fromData(flat, opts.shape ?? [flat.length], dtype, backend);
+  }
+  if (typeof values === 'number' || typeof values === 'boolean') {
+    const dtype = opts.dtype ?? (typeof values === 'boolean' ? 'bool' : 'float32');
+    return fromData([Number(values)], opts.shape ?? [], dtype, backend);
+  }
+  const { flat, shape, bool } = flattenNested(values as NestedArray[]);
+  const dtype = opts.dtype ?? (bool ? 'bool' : 'float32');
+  return fromData(flat, opts.shape ?? shape, dtype, backend);
+}
+
+/** Wrap a storage array (raw halves for float16) without conversion. */
+export function fromStorage(store: StorageArray, shape: Shape, dtype: DType, device?: string): Tensor {
+  if (!storageMatches(dtype, store)) throw new TypeError(`forwardpass: fromStorage: a ${dtype} tensor needs ${dtype === 'float16' ? 'Uint16Array' : dtype} storage, got ${store.constructor.name}`);
+  return fromData(store as unknown as DataArray, shape, dtype, getBackend(device));
+}
+
+function flattenNested(values: NestedArray[]): { flat: number[]; shape: number[]; bool: boolean } {
+  const shape: number[] = [];
+  let cur: NestedArray = values;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0] as NestedArray;
+  }
+  const flat: number[] = [];
+  let bool = false;
+  const walk = (v: NestedArray, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (Array.isArray(v)) throw new RangeError(`forwardpass: tensor: ragged nested array at ${path}: expected a number, found an array`);
+      if (typeof v === 'boolean') bool = true;
+      else if (typeof v !== 'number') throw new TypeError(`forwardpass: tensor: expected numbers at ${path}, found ${typeof v}`);
+      flat.push(Number(v));
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new RangeError(`forwardpass: tensor: ragged nested array at ${path}: expected ${shape[dim]} elements, found ${Array.isArray(v) ? v.length : typeof v}`);
+    }
+    v.forEach((x, i) => walk(x, dim + 1, `${path}[${i}]`));
+  };
+  walk(values, 0, 'values');
+  return { flat, shape, bool };
+}
+
+/** A tensor filled with `value`. @example full([2, 3], 7) */
+export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
+  checkShape(shape);
+  const dtype = opts.dtype ?? 'float32';
+  const n = numel(shape);
+  const store = allocStorage(dtype, n);
+  store.fill(dtype === 'float16' ? f32ArrayToF16([value])[0]! : dtype === 'bool' ? (value ? 1 : 0) : value);
+  return fromData(store as unknown as DataArray, shape, dtype, getBackend(opts.device));
+}
+
+/** @example zeros([2, 3], { dtype: 'int32' }) */
+export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+/** @example ones([4]) */
+export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+/** Values `start, start+step, ...` below `end` (`arange(5)` is 0..4). Default dtype int32 for integer args. */
+export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  if (end === undefined) { end = start; start = 0; }
+  if (step === 0 || !Number.isFinite(step)) throw new RangeError(`forwardpass: arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const allInt = [start, end, step].every(Number.isInteger);
+  const dtype = opts.dtype ?? (allInt ? 'int32' : 'float32');
+  const vals = new Float64Array(n);
+  for (let i = 0; i < n; i++) vals[i] = start + i * step;
+  return fromData(vals, [n], dtype, getBackend(opts.device));
+}
+
+/** A small, fast, seedable PRNG (mulberry32), for reproducible test data and `rand`/`randn`. */
+export function makeRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RandomOptions extends CreateOptions {
+  seed?: number;
+}
+
+let autoSeed = 0x5eed;
+
+/** Uniform values in [low, high). @example rand([2, 2], { seed: 1 }) */
+export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const rng = makeRng(opts.seed ?? autoSeed++);
+  const lo = opts.low ?? 0;
+  const hi = opts.high ?? 1;
+  const vals = Float32Array.from({ length: numel(shape) }, () => lo + (hi - lo) * rng());
+  return fromData(vals, shape, opts.dtype ?? 'float32', getBackend(opts.device));
+}
+
+/** Standard normal values (Box-Muller). @example randn([3, 4], { seed: 42 }) */
+export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  const rng = makeRng(opts.seed ?? autoSeed++);
+  const n = numel(shape);
+  const vals = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = 1 - rng();
+    const v = rng();
+    const r = Math.sqrt(-2 * Math.log(u));
+    vals[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) vals[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  const m = opts.mean ?? 0;
+  const s = opts.std ?? 1;
+  if (m !== 0 || s !== 1) for (let i = 0; i < n; i++) vals[i] = m + s * vals[i]!;
+  return fromData(vals, shape, opts.dtype ?? 'float32', getBackend(opts.device));
+}
+
+/** Random integers in [low, high). */
+export function randint(low: number, high: number, shape: Shape, opts: RandomOptions = {}): Tensor {
+  const rng = makeRng(opts.seed ?? autoSeed++);
+  const vals = Int32Array.from({ length: numel(shape) }, () => low + Math.floor(rng() * (high - low)));
+  return fromData(vals, shape, opts.dtype ?? 'int32', getBackend(opts.device));
+}
