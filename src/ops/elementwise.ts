@@ -39,7 +39,7 @@ export const UNARY: Record<UnaryOp, UnaryRow> = {
   ceil: { ref: (x) => Math.ceil(x), result: 'same' },
   round: { ref: (x) => roundHalfEven(x), result: 'same' },
   sign: { ref: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), result: 'same' },
-  not: { ref: (x) => (x ? 0 : 1), result: 'bool' },
+  not: { ref: (x) => (x !== 0 ? 0 : 1), result: 'bool' },
   clamp: { ref: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x), result: 'same' },
   leakyRelu: { ref: (x, a) => (x >= 0 ? x : a * x), result: 'float' },
   elu: { ref: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)), result: 'float' },
@@ -68,9 +68,9 @@ export const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
   le: (a, b) => a <= b,
   gt: (a, b) => a > b,
   ge: (a, b) => a >= b,
-  and: (a, b) => !!a && !!b,
-  or: (a, b) => !!a || !!b,
-  xor: (a, b) => !!a !== !!b,
+  and: (a, b) => a !== 0 && b !== 0,
+  or: (a, b) => a !== 0 || b !== 0,
+  xor: (a, b) => (a !== 0) !== (b !== 0),
 };
 
 function resultDType(kind: ResultKind | 'promote', dtype: DType): DType {

@@ -95,7 +95,7 @@ export const cast: CpuKernel<{ dtype: string }> = ([out], [x], { dtype }) => {
   const xd = x!.data;
   const toBool = dtype === 'bool';
   const toInt = dtype === 'int32' || dtype === 'int8' || dtype === 'uint8';
-  const conv = toBool ? (v: number) => (v ? 1 : 0) : toInt ? (v: number) => (Number.isFinite(v) ? Math.trunc(v) : 0) : (v: number) => v;
+  const conv = toBool ? (v: number) => (v !== 0 ? 1 : 0) : toInt ? (v: number) => (Number.isFinite(v) ? Math.trunc(v) : 0) : (v: number) => v;
   forEachStrided(x!.shape, x!.strides, x!.offset, (i, src) => { o[i] = conv(xd[src]!); });
 };
 
