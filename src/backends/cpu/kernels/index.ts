@@ -2,6 +2,10 @@
 import type { CpuKernel, CpuKernelTable } from '../types.js';
 import { binaryKernels, cast, compareKernels, copy, unaryKernels, where } from './elementwise.js';
 import { argmax, argmin, logSoftmax, reduceKernels, softmax, variance } from './reduce.js';
+import { conv2d } from './conv.js';
+import { avgPool2d, maxPool2d } from './pool.js';
+import { batchNorm, groupNorm, layerNorm, rmsNorm } from './norm.js';
+import { concat, gather, pad } from './transform.js';
 
 /** Placeholder while a kernel is being written in this session; grep for it before committing a release. */
 function pending(op: string): CpuKernel<any> {
@@ -23,15 +27,15 @@ export const kernels: CpuKernelTable = {
   logSoftmax,
   matmul: pending('matmul'),
   linear: pending('linear'),
-  conv2d: pending('conv2d'),
-  maxPool2d: pending('maxPool2d'),
-  avgPool2d: pending('avgPool2d'),
-  batchNorm: pending('batchNorm'),
-  layerNorm: pending('layerNorm'),
-  rmsNorm: pending('rmsNorm'),
-  groupNorm: pending('groupNorm'),
-  gather: pending('gather'),
-  concat: pending('concat'),
-  pad: pending('pad'),
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  batchNorm,
+  layerNorm,
+  rmsNorm,
+  groupNorm,
+  gather,
+  concat,
+  pad,
   sdpa: pending('sdpa'),
 };

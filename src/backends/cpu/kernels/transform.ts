@@ -1,0 +1,107 @@
+// CPU shape-moving kernels: gather (with index checks), concat and pad (constant / reflect / edge, negative = crop).
+// Legend: around an axis a contiguous tensor is viewed as [outer, A, inner]: outer = product of the dims before
+// the axis, A = the axis length, inner = product of the dims after it. K = number of indices.
+import { contiguousStrides } from '../../../tensor/shape.js';
+import type { CpuKernel, NumArray } from '../types.js';
+
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  let outer = 1, inner = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i]!;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
+  return [outer, shape[axis]!, inner];
+}
+
+/** Copy `n` elements from `src` at `from` to `dst` at `to` (both arrays have the same element type). */
+function copyRun(dst: NumArray, to: number, src: NumArray, from: number, n: number): void {
+  (dst as Float32Array).set((src as Float32Array).subarray(from, from + n), to);
+}
+
+/** x [outer, A, inner], indices [K] (int32; negative counts from the end) -> out [outer, K, inner]. */
+export const gather: CpuKernel<{ axis: number }> = ([out], [x, indices], { axis }) => {
+  const [outer, A, inner] = around(x!.shape, axis);
+  const id = indices!.data, io = indices!.offset;
+  const K = countOf(indices!.shape);
+  const rows = new Int32Array(K);
+  for (let k = 0; k < K; k++) {
+    const raw = id[io + k]!;
+    const i = raw < 0 ? raw + A : raw;
+    if (i < 0 || i >= A) {
+      const pos = unravel(k, indices!.shape);
+      const valid = A === 0 ? 'none: the axis is empty' : `${-A}..${A - 1}`;
+      throw new RangeError(`forwardpass: gather: index ${raw} at indices[${pos.join(', ')}] is out of range for axis ${axis} of size ${A} (valid: ${valid})`);
+    }
+    rows[k] = i;
+  }
+  const xd = x!.data, od = out!.data, xo = x!.offset;
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < K; k++) copyRun(od, (o * K + k) * inner, xd, xo + (o * A + rows[k]!) * inner, inner);
+  }
+};
+
+function countOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const pos = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    pos[d] = flat % shape[d]!;
+    flat = Math.floor(flat / shape[d]!);
+  }
+  return pos;
+}
+
+/** inputs [outer, A_i, inner] -> out [outer, sum of A_i, inner], the inputs side by side along the axis. */
+export const concat: CpuKernel<{ axis: number }> = ([out], ins, { axis }) => {
+  const [outer, A, inner] = around(out!.shape, axis);
+  const od = out!.data;
+  let a0 = 0;
+  for (const t of ins) {
+    const block = t.shape[axis]! * inner;
+    for (let o = 0; o < outer; o++) copyRun(od, (o * A + a0) * inner, t.data, t.offset + o * block, block);
+    a0 += t.shape[axis]!;
+  }
+};
+
+/**
+ * x [d0, d1, ...] -> out [d0 + before0 + after0, ...]. Output coordinate j of dim d reads input j - before_d;
+ * outside the input: 'constant' writes `value`, 'reflect' mirrors (without repeating the edge), 'edge' clamps.
+ */
+export const pad: CpuKernel<{ pads: number[]; mode: 'constant' | 'reflect' | 'edge'; value: number }> = ([out], [x], { pads, mode, value }) => {
+  const rank = x!.shape.length;
+  const xd = x!.data, od = out!.data;
+  if (rank === 0) { od[0] = xd[x!.offset]!; return; }
+  if (od.length === 0) return;
+  const xs = contiguousStrides(x!.shape);
+  // For each dim, the input offset that each output coordinate reads, or -1 for a constant fill.
+  const maps = out!.shape.map((len, d) => {
+    const n = x!.shape[d]!;
+    const m = new Int32Array(len);
+    for (let j = 0; j < len; j++) {
+      let i = j - pads[2 * d]!;
+      if (i < 0 || i >= n) {
+        if (mode === 'constant') { m[j] = -1; continue; }
+        if (mode === 'edge') i = i < 0 ? 0 : n - 1;
+        else i = i < 0 ? -i : 2 * (n - 1) - i;
+      }
+      m[j] = i * xs[d]!;
+    }
+    return m;
+  });
+  const rowSize = contiguousStrides(out!.shape);
+  let q = 0;
+  const walk = (d: number, base: number): void => {
+    const m = maps[d]!;
+    if (d === rank - 1) {
+      for (let j = 0; j < m.length; j++) od[q++] = m[j]! < 0 ? value : xd[base + m[j]!]!;
+      return;
+    }
+    for (let j = 0; j < m.length; j++) {
+      if (m[j]! < 0) {
+        od.fill(value, q, q + rowSize[d]!);
+        q += rowSize[d]!;
+      } else walk(d + 1, base + m[j]!);
+    }
+  };
+  walk(0, x!.offset);
+};
