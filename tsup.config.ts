@@ -3,8 +3,10 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', node: 'src/node.ts' },
     format: ['esm', 'cjs'],
+    // shared chunks for CJS too, so 'forwardpass' and 'forwardpass/node' share one Tensor class and backend registry
+    splitting: true,
     dts: true,
     sourcemap: true,
     clean: true,

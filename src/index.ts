@@ -4,7 +4,7 @@ import { registerBackend } from './tensor/device.js';
 
 registerBackend(cpuBackend);
 
-export { Tensor, type NestedArray } from './tensor/tensor.js';
+export { Tensor, isTensor, type NestedArray } from './tensor/tensor.js';
 export type { DType, DataArray, StorageArray } from './tensor/dtype.js';
 export { DTYPES, dtypeBytes, f16ToF32, f32ToF16, promoteTypes } from './tensor/dtype.js';
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './tensor/shape.js';
@@ -17,3 +17,11 @@ export { addOpHook, runOp, type OpEvent, type OpHook } from './ops/dispatch.js';
 export type { OpName, OpAttrs } from './ops/attrs.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';
+export * from './io/safetensors.js';
+export * from './io/npy.js';
+export * from './io/arrays.js';
+export { wrapStorage, type WrapOptions } from './io/wrap.js';
+export { conv2d, conv1d, type Conv2dOptions, type Conv1dOptions, type Padding2d } from './ops/conv.js';
+export * from './ops/pool.js';
+export * from './ops/norm.js';
+export * from './ops/transform.js';

@@ -1,7 +1,7 @@
 // Elementwise ops: the table (one row per op: name, scalar reference, result dtype) and the user functions.
 import { type DType, isFloatDType, promoteTypes } from '../tensor/dtype.js';
 import { broadcastAll, broadcastShapes } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { isTensor, type Tensor } from '../tensor/tensor.js';
 import { fromData } from '../tensor/creation.js';
 import { type BinaryOp, type CompareOp, type UnaryAttrs, type UnaryOp } from './attrs.js';
 import { expectDType, runOp } from './dispatch.js';
@@ -95,9 +95,12 @@ export type Operand = Tensor | number | boolean;
 
 function operands(a: Operand, b: Operand, op: string): [Tensor, Tensor, Tensor[]] {
   const temps: Tensor[] = [];
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new TypeError(`forwardpass: ${op}: at least one operand must be a Tensor`);
-  const ta = a instanceof Tensor ? a : (temps.push(scalarLike(a, b as Tensor)), temps[temps.length - 1]!);
-  const tb = b instanceof Tensor ? b : (temps.push(scalarLike(b, ta)), temps[temps.length - 1]!);
+  if (!isTensor(a) && !isTensor(b)) throw new TypeError(`forwardpass: ${op}: at least one operand must be a Tensor`);
+  for (const [name, v] of [['first', a], ['second', b]] as const) {
+    if (!isTensor(v) && typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`forwardpass: ${op}: the ${name} operand must be a Tensor, number or boolean, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+  }
+  const ta = isTensor(a) ? a : (temps.push(scalarLike(a, b as Tensor)), temps[temps.length - 1]!);
+  const tb = isTensor(b) ? b : (temps.push(scalarLike(b, ta)), temps[temps.length - 1]!);
   return [ta, tb, temps];
 }
 

@@ -2,7 +2,7 @@
 // (constant, reflect, replicate; negative pads crop).
 import { type DType, isIntDType, promoteTypes } from '../tensor/dtype.js';
 import { normAxis, shapeStr, shapesEqual } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { isTensor, type Tensor } from '../tensor/tensor.js';
 import { expectRank, runOp } from './dispatch.js';
 import { cast } from './elementwise.js';
 
@@ -15,7 +15,7 @@ import { cast } from './elementwise.js';
  */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   const op = 'gather';
-  if (!(indices instanceof Tensor)) throw new TypeError(`forwardpass: ${op}: indices must be a Tensor of int32, got ${typeof indices}`);
+  if (!isTensor(indices)) throw new TypeError(`forwardpass: ${op}: indices must be a Tensor of int32, got ${typeof indices}`);
   if (x.rank < 1) throw new RangeError(`forwardpass: ${op}: x must have rank 1 or more, got shape ${shapeStr(x.shape)}`);
   if (!isIntDType(indices.dtype)) throw new TypeError(`forwardpass: ${op}: indices must be int32, got ${indices.dtype}`);
   const ax = normAxis(axis, x.rank, op);
@@ -49,7 +49,7 @@ function promoteAll(tensors: readonly Tensor[]): [Tensor[], Tensor[]] {
 function checkList(op: string, tensors: readonly Tensor[]): void {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new RangeError(`forwardpass: ${op}: expected a non-empty array of tensors`);
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`forwardpass: ${op}: item ${i} is not a Tensor`);
+    if (!isTensor(t)) throw new TypeError(`forwardpass: ${op}: item ${i} is not a Tensor`);
   });
 }
 

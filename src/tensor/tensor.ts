@@ -8,6 +8,11 @@ import { runOp } from '../ops/dispatch.js';
 
 export type NestedArray = number | boolean | NestedArray[];
 
+/** True for a forwardpass Tensor, also one made by another copy of the library (ESM and CJS builds mixed). */
+export function isTensor(x: unknown): x is Tensor {
+  return typeof x === 'object' && x !== null && (x as { __isTensor?: unknown }).__isTensor === true;
+}
+
 let nextId = 1;
 
 /**

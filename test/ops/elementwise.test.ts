@@ -194,3 +194,9 @@ describe('comparisons, logical ops, where, cast', () => {
     expect(Array.from(fp.cast(strided, 'float32').dataSync())).toEqual([0, 3, 1, 4, 2, 5]);
   });
 });
+
+describe('operands', () => {
+  it('rejects operands that are neither tensors, numbers nor booleans', () => {
+    expect(() => fp.add(fp.ones([2]), [1, 2] as never)).toThrow('forwardpass: add: the second operand must be a Tensor, number or boolean, got an array');
+  });
+});
