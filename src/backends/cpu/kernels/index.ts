@@ -1,16 +1,14 @@
 // The CPU kernel table: one reference kernel per op in OpAttrs (a missing entry is a compile error).
-import type { CpuKernel, CpuKernelTable } from '../types.js';
+import type { CpuKernelTable } from '../types.js';
 import { binaryKernels, cast, compareKernels, copy, unaryKernels, where } from './elementwise.js';
 import { argmax, argmin, logSoftmax, reduceKernels, softmax, variance } from './reduce.js';
 import { conv2d } from './conv.js';
 import { avgPool2d, maxPool2d } from './pool.js';
 import { batchNorm, groupNorm, layerNorm, rmsNorm } from './norm.js';
 import { concat, gather, pad } from './transform.js';
-
-/** Placeholder while a kernel is being written in this session; grep for it before committing a release. */
-function pending(op: string): CpuKernel<any> {
-  return () => { throw new Error(`forwardpass: the CPU kernel for '${op}' is not implemented yet`); };
-}
+import { matmul } from './matmul.js';
+import { linear } from './linear.js';
+import { sdpa } from './sdpa.js';
 
 export const kernels: CpuKernelTable = {
   ...unaryKernels,
@@ -25,8 +23,8 @@ export const kernels: CpuKernelTable = {
   var: variance,
   softmax,
   logSoftmax,
-  matmul: pending('matmul'),
-  linear: pending('linear'),
+  matmul,
+  linear,
   conv2d,
   maxPool2d,
   avgPool2d,
@@ -37,5 +35,5 @@ export const kernels: CpuKernelTable = {
   gather,
   concat,
   pad,
-  sdpa: pending('sdpa'),
+  sdpa,
 };
