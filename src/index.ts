@@ -25,3 +25,7 @@ export { conv2d, conv1d, type Conv2dOptions, type Conv1dOptions, type Padding2d 
 export * from './ops/pool.js';
 export * from './ops/norm.js';
 export * from './ops/transform.js';
+export * from './ops/linalg.js';
+export * from './ops/attention.js';
+export * as nn from './nn/index.js';
+export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';

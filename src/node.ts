@@ -7,6 +7,8 @@ import { brief, ioFail } from './io/errors.js';
 import { loadNpy, type NpyLoadOptions, type NpySaveOptions, saveNpy } from './io/npy.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsLoadOptions } from './io/safetensors.js';
 import type { Tensor } from './tensor/tensor.js';
+import { loadModelFromBytes } from './nn/models/from-config.js';
+import type { ConfiguredModel } from './nn/models/config.js';
 
 export * from './index.js';
 
@@ -172,4 +174,15 @@ export async function loadFixtureTrace(dir: string, opts: FixtureOptions = {}): 
 export async function loadFixtureEval(dir: string, opts: FixtureOptions = {}): Promise<Record<string, Tensor>> {
   const ev = await readJson(dir, 'eval.json', 'fixture-eval-v1');
   return loadArrays(dir, objectOf(ev.arrays, "eval.json 'arrays'"), 'eval.json array', opts);
+}
+
+/**
+ * Build the model described by `<dir>/config.json` and load `<dir>/model.safetensors` into it (strict).
+ *
+ * @example const model = await loadModel('test/fixtures/tiny-gpt'); model.run({ input_ids: ids }).logits
+ */
+export async function loadModel(dir: string, opts: FixtureOptions = {}): Promise<ConfiguredModel> {
+  const config = new TextDecoder().decode(await readBytes(resolve(dir, 'config.json'), 'loadModel'));
+  const weights = resolve(dir, 'model.safetensors');
+  return loadModelFromBytes(config, await readBytes(weights, 'loadModel'), { ...opts, name: weights });
 }

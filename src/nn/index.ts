@@ -1,0 +1,20 @@
+// forwardpass.nn: PyTorch-named modules (layers, containers, attention with a KV cache) and the reference
+// models built from config.json (sequential stacks, GPT-2 style decoder, BERT style encoder) with generation.
+export { Module, type ForwardHook, type HookHandle } from './module.js';
+export type { LoadStateDictResult, StateDictInput } from './state-dict.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { Conv1d, Conv2d, type Conv1dModuleOptions, type Conv2dModuleOptions } from './conv.js';
+export { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm } from './norm.js';
+export { GELU, LeakyReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Tanh } from './activation.js';
+export { AvgPool2d, MaxPool2d } from './pooling.js';
+export { Dropout, Flatten, Identity } from './utility.js';
+export { ModuleList, Sequential } from './container.js';
+export { Embedding } from './embedding.js';
+export { attendHeads, CausalSelfAttention, KVCache, LayerKV, mergeHeads, SelfAttention, selfAttend, splitHeads, type AttendOptions } from './attention.js';
+export { FieldReader, type ConfiguredModel, type LayerConfig, type ModelConfig } from './models/config.js';
+export { LAYER_TYPES, layerFromConfig, SequentialModel, sequentialFromConfig } from './models/sequential.js';
+export { GPT, GPTBlock, GPTMLP, gptConfigFromJson, gptFromConfig, type GPTConfig } from './models/gpt.js';
+export { BERT, BERTLayer, bertConfigFromJson, bertFromConfig, type BERTConfig } from './models/bert.js';
+export { loadModelFromBytes, modelFromConfig } from './models/from-config.js';
+export { CharTokenizer } from './models/tokenizer.js';
+export { argmaxFirst, generate, type GenerateOptions, type GenerateStep } from './models/generate.js';

@@ -1,0 +1,71 @@
+// Pick and build a reference model from a config.json by `architecture.type`, and load its safetensors weights.
+import { loadSafetensors } from '../../io/safetensors.js';
+import { bertFromConfig } from './bert.js';
+import type { ConfiguredModel, ModelConfig } from './config.js';
+import { gptFromConfig } from './gpt.js';
+import { sequentialFromConfig } from './sequential.js';
+
+interface Architecture {
+  /** How the type is described in errors. */
+  label: string;
+  matches: (type: string) => boolean;
+  build: (config: ModelConfig) => ConfiguredModel;
+}
+
+/** Known architectures, tried in order against `architecture.type` (case-insensitive). */
+const ARCHITECTURES: Architecture[] = [
+  { label: "'mlp', 'cnn' or 'sequential' (a layer list)", matches: (t) => ['mlp', 'cnn', 'sequential'].includes(t), build: sequentialFromConfig },
+  { label: "'gpt…' (GPT-2 style decoder, e.g. 'gpt2-style decoder-only transformer')", matches: (t) => t.startsWith('gpt'), build: gptFromConfig },
+  { label: "'bert…' (BERT style encoder classifier)", matches: (t) => t.startsWith('bert'), build: bertFromConfig },
+];
+
+function parseConfig(config: ModelConfig | string): ModelConfig {
+  let c: unknown = config;
+  if (typeof config === 'string') {
+    try {
+      c = JSON.parse(config);
+    } catch (e) {
+      throw new Error(`forwardpass: modelFromConfig: the config is not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const arch = (c as ModelConfig | null)?.architecture;
+  if (arch === null || typeof arch !== 'object' || typeof arch.type !== 'string') {
+    throw new Error(`forwardpass: modelFromConfig: expected a config with architecture.type (a string), got ${c === null || typeof c !== 'object' ? typeof c : `keys ${Object.keys(c).join(', ')}`}`);
+  }
+  return c as ModelConfig;
+}
+
+/**
+ * Build the model a config.json describes (weights zero until loaded). An unknown `architecture.type` is
+ * an error listing the known ones.
+ *
+ * @example const model = modelFromConfig(JSON.parse(text)); model.loadStateDict(tensors);
+ */
+export function modelFromConfig(config: ModelConfig | string): ConfiguredModel {
+  const c = parseConfig(config);
+  const type = c.architecture.type.trim().toLowerCase();
+  const arch = ARCHITECTURES.find((a) => a.matches(type));
+  if (!arch) {
+    throw new Error(`forwardpass: modelFromConfig: unknown architecture.type '${c.architecture.type}'; known: ${ARCHITECTURES.map((a) => a.label).join('; ')}`);
+  }
+  return arch.build(c);
+}
+
+/**
+ * Build a model from its config and load a safetensors file's bytes into it (strict: every key must match).
+ *
+ * @example const model = loadModelFromBytes(configJson, safetensorsBytes); model.run({ input: x }).logits
+ */
+export function loadModelFromBytes(config: ModelConfig | string, safetensors: Uint8Array | ArrayBuffer, opts: { device?: string; name?: string } = {}): ConfiguredModel {
+  const model = modelFromConfig(config);
+  const { tensors } = loadSafetensors(safetensors, { ...opts, keepDtype: true });
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return model;
+}

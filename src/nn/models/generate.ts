@@ -1,0 +1,72 @@
+// Greedy decoding for the GPT model with a KV cache: prefill the prompt once, then one token per step
+// reusing each layer's cached keys/values. Past the context, each step re-reads the last `context` ids
+// (positions 0..T-1) without the cache, the window rule of the tiny-gpt reference.
+import { scope } from '../../tensor/scope.js';
+import { tensor } from '../../tensor/creation.js';
+import type { GPT } from './gpt.js';
+
+/** What `onStep` sees after each generated token. */
+export interface GenerateStep {
+  step: number;
+  /** The chosen id (argmax, ties -> lowest id). */
+  tokenId: number;
+  /** Logits at the last position [vocab]. */
+  logits: Float32Array;
+  /** True when this step ran on the KV cache (false: a full window pass). */
+  cached: boolean;
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Reuse keys/values across steps (default true). */
+  useCache?: boolean;
+  onStep?: (step: GenerateStep) => void;
+}
+
+/** Index of the largest value; ties go to the lowest index; NaN never wins unless all are NaN. */
+export function argmaxFirst(values: ArrayLike<number>): number {
+  let best = 0;
+  let bv = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v > bv) { bv = v; best = i; }
+  }
+  return best;
+}
+
+/**
+ * Greedy generation: returns the `maxNewTokens` new ids. Intermediates are freed every step.
+ *
+ * @example const ids = await generate(gpt, tok.encode('This License '), { maxNewTokens: 50 }); tok.decode(ids)
+ */
+export async function generate(model: GPT, promptIds: readonly number[], opts: GenerateOptions): Promise<number[]> {
+  const { maxNewTokens, useCache = true, onStep } = opts;
+  const { vocabSize, context } = model.cfg;
+  if (!Array.isArray(promptIds) || promptIds.length === 0) throw new RangeError(`forwardpass: generate: the prompt must be a non-empty list of token ids`);
+  promptIds.forEach((id, i) => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`forwardpass: generate: prompt id ${id} at position ${i} is outside the vocabulary 0..${vocabSize - 1}`);
+  });
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`forwardpass: generate: maxNewTokens must be a non-negative integer, got ${String(maxNewTokens)}`);
+  const ids = [...promptIds];
+  const cache = useCache ? model.createCache() : null;
+  try {
+    for (let step = 0; step < maxNewTokens; step++) {
+      const fits = ids.length <= context;
+      const cached = cache !== null && fits;
+      // with the cache, feed only the ids it has not seen; otherwise the last `context` ids from position 0
+      if (cache && !fits && cache.length) cache.reset();
+      const feed = cached ? ids.slice(cache!.length) : ids.slice(-context);
+      const logits = await scope(async () => {
+        const x = tensor(Int32Array.from(feed), { shape: [1, feed.length], dtype: 'int32', device: model.wte.weight.device });
+        const out = model.forward(x, cached ? { cache: cache! } : {});
+        return (await out.select(1, -1).data()) as Float32Array;
+      });
+      const tokenId = argmaxFirst(logits);
+      ids.push(tokenId);
+      onStep?.({ step, tokenId, logits, cached });
+    }
+  } finally {
+    cache?.dispose();
+  }
+  return ids.slice(promptIds.length);
+}
