@@ -1,0 +1,26 @@
+// `forwardpass generate <folder> --prompt "..."`: greedy text generation with the decoder and its KV cache.
+import { generate } from '../nn/models/generate.js';
+import { GPT } from '../nn/models/gpt.js';
+import { CharTokenizer } from '../nn/models/tokenizer.js';
+import { flag, intFlag, parseArgs, UsageError } from './args.js';
+import { loadModelFolder } from './model-folder.js';
+
+export const GENERATE_USAGE = 'forwardpass generate <model-folder> --prompt "text" [--max-new-tokens N] [--no-cache] [--backend cpu]';
+
+export async function generateCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { prompt: { value: true }, 'max-new-tokens': { value: true }, 'no-cache': { value: false }, backend: { value: true } }, 'generate');
+  const [dir, ...extra] = args.positionals;
+  if (!dir || extra.length) throw new UsageError(`generate: expected one model folder, got ${args.positionals.length}; usage: ${GENERATE_USAGE}`);
+  const prompt = flag(args, 'prompt');
+  if (prompt === undefined || prompt === '') throw new UsageError(`generate: --prompt "text" is required; usage: ${GENERATE_USAGE}`);
+  const maxNewTokens = intFlag(args, 'max-new-tokens', 50, 'generate');
+  const { model, config } = loadModelFolder(dir, flag(args, 'backend', 'cpu'));
+  try {
+    if (!(model instanceof GPT)) throw new Error(`forwardpass: generate: '${dir}' holds a ${config.architecture.type}; generation needs a decoder-only (GPT-style) model`);
+    const tok = CharTokenizer.fromConfig(config);
+    const ids = await generate(model, tok.encode(prompt), { maxNewTokens, useCache: !flag(args, 'no-cache') });
+    process.stdout.write(`${prompt}${tok.decode(ids)}\n`);
+  } finally {
+    model.dispose();
+  }
+}

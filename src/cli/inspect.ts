@@ -1,0 +1,81 @@
+// `forwardpass inspect <file>`: what a .safetensors, .npy or model folder holds (tensors, dtypes, shapes, bytes, metadata).
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseSafetensors } from '../io/safetensors.js';
+import { parseNpy } from '../io/npy.js';
+import { flag, parseArgs, UsageError } from './args.js';
+import { readConfig } from './model-folder.js';
+
+export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model-folder> [--json]';
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
+}
+
+/** Left-aligned text table. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+function shorten(v: string, n = 100): string {
+  return v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v;
+}
+
+interface TensorRow { name: string; dtype: string; shape: number[]; bytes: number; elements: number }
+
+function inspectSafetensors(path: string): { summary: Record<string, unknown>; text: string } {
+  const file = parseSafetensors(readFileSync(path), { name: path });
+  const rows: TensorRow[] = [...file.tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], bytes: t.byteLength, elements: t.shape.reduce((a, b) => a * b, 1) }));
+  const params = rows.reduce((a, r) => a + r.elements, 0);
+  const bytes = rows.reduce((a, r) => a + r.bytes, 0);
+  const lines = [
+    `${path}: safetensors, ${rows.length} tensors, ${params.toLocaleString('en-US')} elements, ${human(bytes)} of data`,
+    '',
+    table([['name', 'dtype', 'shape', 'bytes'], ...rows.map((r) => [r.name, r.dtype, `[${r.shape.join(', ')}]`, String(r.bytes)])]),
+  ];
+  const meta = Object.entries(file.metadata);
+  if (meta.length) lines.push('', 'metadata:', ...meta.map(([k, v]) => `  ${k}: ${shorten(v)}`));
+  return { summary: { path, format: 'safetensors', tensors: rows, elements: params, bytes, metadata: file.metadata }, text: lines.join('\n') };
+}
+
+function inspectNpy(path: string): { summary: Record<string, unknown>; text: string } {
+  const a = parseNpy(readFileSync(path), { name: path });
+  const data = a.data as ArrayLike<number>;
+  let min = Infinity, max = -Infinity, sum = 0;
+  for (let i = 0; i < data.length; i++) { const v = Number(data[i]); min = Math.min(min, v); max = Math.max(max, v); sum += v; }
+  const stats = data.length ? { min, max, mean: sum / data.length } : null;
+  const text = `${path}: npy ${a.descr} -> ${a.dtype}, shape [${a.shape.join(', ')}], ${data.length} elements` +
+    (stats ? `\nmin ${stats.min}  max ${stats.max}  mean ${stats.mean.toPrecision(6)}` : '');
+  return { summary: { path, format: 'npy', descr: a.descr, dtype: a.dtype, shape: a.shape, elements: data.length, stats }, text };
+}
+
+function inspectFolder(dir: string): { summary: Record<string, unknown>; text: string } {
+  const config = readConfig(dir);
+  const st = inspectSafetensors(join(dir, 'model.safetensors'));
+  const io = (list: unknown) => ((list as { name: string; shape?: unknown[]; dtype?: string }[]) ?? []).map((x) => `${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim());
+  const lines = [
+    `${dir}: model '${config.name ?? '?'}' (${config.architecture.type})${config.task ? ` - ${String(config.task)}` : ''}`,
+    `inputs:  ${io(config.inputs).join('; ')}`,
+    `outputs: ${io(config.outputs).join('; ')}`,
+  ];
+  if (config.architecture.layers) lines.push(`layers:  ${config.architecture.layers.map((l) => `${l.name}:${l.type}`).join(' ')}`);
+  lines.push('', st.text);
+  return { summary: { dir, config: { name: config.name, architecture: config.architecture.type, inputs: config.inputs, outputs: config.outputs }, weights: st.summary }, text: lines.join('\n') };
+}
+
+export async function inspectCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { json: { value: false } }, 'inspect');
+  const [path, ...extra] = args.positionals;
+  if (!path || extra.length) throw new UsageError(`inspect: expected one path, got ${args.positionals.length}; usage: ${INSPECT_USAGE}`);
+  let stat;
+  try { stat = statSync(path); } catch { throw new Error(`forwardpass: inspect: '${path}' does not exist`); }
+  const lower = path.toLowerCase();
+  const r = stat.isDirectory() ? inspectFolder(path)
+    : lower.endsWith('.safetensors') ? inspectSafetensors(path)
+    : lower.endsWith('.npy') ? inspectNpy(path)
+    : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors or .npy file or a model folder`); })();
+  process.stdout.write((flag(args, 'json') ? JSON.stringify(r.summary, null, 2) : r.text) + '\n');
+}

@@ -1,0 +1,45 @@
+// The `forwardpass` command: dispatches to run, inspect and generate; errors are one line and a non-zero exit.
+import { UsageError } from './args.js';
+import { RUN_USAGE, runCommand } from './run.js';
+import { INSPECT_USAGE, inspectCommand } from './inspect.js';
+import { GENERATE_USAGE, generateCommand } from './generate.js';
+
+const HELP = `forwardpass: run frozen models in pure TypeScript
+
+usage:
+  ${RUN_USAGE}
+  ${INSPECT_USAGE}
+  ${GENERATE_USAGE}
+  forwardpass --help | --version
+
+A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout).`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  run: runCommand,
+  inspect: inspectCommand,
+  generate: generateCommand,
+};
+
+/** Run the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(HELP + '\n'); return cmd ? 0 : 2; }
+  if (cmd === '--version') { process.stdout.write(`${VERSION}\n`); return 0; }
+  const run = COMMANDS[cmd];
+  try {
+    if (!run) throw new UsageError(`unknown command '${cmd}' (expected ${Object.keys(COMMANDS).join(', ')}); see forwardpass --help`);
+    await run(rest);
+    return 0;
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    process.stderr.write((e instanceof UsageError ? `forwardpass: ${msg}` : msg.startsWith('forwardpass:') ? msg : `forwardpass: ${cmd}: ${msg}`).split('\n')[0] + '\n');
+    if (process.env.FORWARDPASS_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+declare const __FORWARDPASS_VERSION__: string | undefined;
+const VERSION = typeof __FORWARDPASS_VERSION__ === 'string' ? __FORWARDPASS_VERSION__ : '0.1.0';
+
+const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined && /(?:cli|main)\.(?:c?js|ts)$/.test(process.argv[1]);
+if (isEntry) main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

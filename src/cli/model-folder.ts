@@ -1,0 +1,34 @@
+// Loading a model folder for the CLI (config.json + model.safetensors, the fixtures' layout), with errors
+// that name the folder and the missing file.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelFromBytes } from '../nn/models/from-config.js';
+import type { ConfiguredModel, ModelConfig } from '../nn/models/config.js';
+
+export interface ModelFolder {
+  dir: string;
+  config: ModelConfig;
+  model: ConfiguredModel;
+}
+
+/** Read and parse `<dir>/config.json`. */
+export function readConfig(dir: string): ModelConfig {
+  if (!existsSync(dir)) throw new Error(`forwardpass: model folder '${dir}' does not exist`);
+  if (!statSync(dir).isDirectory()) throw new Error(`forwardpass: expected a model folder (config.json + model.safetensors), got the file '${dir}'`);
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new Error(`forwardpass: model folder '${dir}' has no config.json`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ModelConfig;
+  } catch (e) {
+    throw new Error(`forwardpass: ${path} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Build the model a folder describes and load its weights (strict). */
+export function loadModelFolder(dir: string, device = 'cpu'): ModelFolder {
+  const config = readConfig(dir);
+  const weights = join(dir, 'model.safetensors');
+  if (!existsSync(weights)) throw new Error(`forwardpass: model folder '${dir}' has no model.safetensors`);
+  const model = loadModelFromBytes(config, readFileSync(weights), { device, name: weights });
+  return { dir, config, model };
+}

@@ -1,0 +1,81 @@
+// `forwardpass run <model> --input NAME=FILE.npy ... --out DIR`: run a model folder on .npy inputs, write .npy outputs.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readNpyFile, writeNpyFile } from '../node.js';
+import { getBackend } from '../tensor/device.js';
+import { shapeStr } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { flag, parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { loadModelFolder } from './model-folder.js';
+
+export const RUN_USAGE = 'forwardpass run <model-folder> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu]';
+
+/** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
+export function inputFlags(args: ParsedArgs, command: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of args.flags.get('input') ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`${command}: --input expects NAME=FILE.npy, got '${spec}'`);
+    const name = spec.slice(0, eq);
+    if (out.has(name)) throw new UsageError(`${command}: input '${name}' was given twice`);
+    out.set(name, spec.slice(eq + 1));
+  }
+  return out;
+}
+
+interface IoSpec { name: string; dtype?: string; shape?: (number | string)[] }
+
+/** Check given inputs against the config's declared inputs: names, integer vs float, rank and fixed/symbolic dims. */
+export function checkInputs(declared: IoSpec[], given: Map<string, Tensor>): void {
+  const names = declared.map((d) => d.name);
+  const unknown = [...given.keys()].filter((n) => !names.includes(n));
+  if (unknown.length) throw new Error(`forwardpass: run: unknown input ${unknown.map((n) => `'${n}'`).join(', ')}; the model takes ${names.map((n) => `'${n}'`).join(', ')}`);
+  const missing = names.filter((n) => !given.has(n));
+  if (missing.length) throw new Error(`forwardpass: run: missing input ${missing.map((n) => `'${n}'`).join(', ')} (give --input ${missing[0]}=FILE.npy)`);
+  const symbols = new Map<string, [number, string]>();
+  for (const d of declared) {
+    const t = given.get(d.name)!;
+    const wantsInt = /int/.test(d.dtype ?? '');
+    const isInt = t.dtype === 'int32' || t.dtype === 'int8' || t.dtype === 'uint8';
+    if (wantsInt && !isInt) throw new TypeError(`forwardpass: run: input '${d.name}' must hold integers (int32 or int64 .npy), got ${t.dtype}`);
+    if (!wantsInt && isInt) throw new TypeError(`forwardpass: run: input '${d.name}' must be float32 (or float16), got ${t.dtype}`);
+    if (!d.shape) continue;
+    if (t.rank !== d.shape.length) throw new RangeError(`forwardpass: run: input '${d.name}' must have shape [${d.shape.join(', ')}] (rank ${d.shape.length}), got ${shapeStr(t.shape)}`);
+    d.shape.forEach((dim, i) => {
+      const got = t.shape[i]!;
+      if (typeof dim === 'number' && dim !== got) throw new RangeError(`forwardpass: run: input '${d.name}' must have shape [${d.shape!.join(', ')}], got ${shapeStr(t.shape)} (dim ${i} is ${got}, expected ${dim})`);
+      if (typeof dim === 'string') {
+        const seen = symbols.get(dim);
+        if (seen && seen[0] !== got) throw new RangeError(`forwardpass: run: dim '${dim}' is ${seen[0]} in input '${seen[1]}' but ${got} in input '${d.name}'`);
+        symbols.set(dim, [got, d.name]);
+      }
+    });
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true } }, 'run');
+  const [dir, ...extra] = args.positionals;
+  if (!dir || extra.length) throw new UsageError(`run: expected one model folder, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
+  const outDir = flag(args, 'out');
+  if (!outDir) throw new UsageError(`run: --out DIR is required; usage: ${RUN_USAGE}`);
+  const backend = flag(args, 'backend', 'cpu')!;
+  getBackend(backend);
+  const inputPaths = inputFlags(args, 'run');
+  const { config, model } = loadModelFolder(dir, backend);
+  const inputs = new Map<string, Tensor>();
+  for (const [name, path] of inputPaths) inputs.set(name, await readNpyFile(path, { device: backend }));
+  checkInputs((config.inputs ?? [{ name: 'input' }]) as IoSpec[], inputs);
+  const t0 = performance.now();
+  const outputs = model.run(Object.fromEntries(inputs));
+  const values = new Map<string, Tensor>(Object.entries(outputs));
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, t] of values) {
+    const path = join(outDir, `${name}.npy`);
+    await writeNpyFile(path, t);
+    process.stdout.write(`${name}: ${shapeStr(t.shape)} ${t.dtype} -> ${path}\n`);
+  }
+  process.stdout.write(`ran ${config.name ?? dir} on ${backend} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  for (const t of [...inputs.values(), ...values.values()]) t.dispose();
+  model.dispose();
+}
