@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+// test/build.test.ts builds into a temporary folder without declarations (FORWARDPASS_BUILD_OUT, FORWARDPASS_NO_DTS)
+const outDir = process.env.FORWARDPASS_BUILD_OUT ?? 'dist';
+const dts = process.env.FORWARDPASS_NO_DTS ? false : true;
+
 const common = {
   sourcemap: true,
   target: 'es2022',
@@ -10,6 +14,7 @@ const common = {
   define: { __FORWARDPASS_VERSION__: JSON.stringify(version) },
   // dist/ is emptied by the build script before both configs run, so neither cleans the other's output
   clean: false,
+  outDir,
 };
 
 export default defineConfig([
@@ -19,7 +24,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     // shared chunks for CJS too, so 'forwardpass' and 'forwardpass/node' share one Tensor class and backend registry
     splitting: true,
-    dts: true,
+    dts,
   },
   {
     ...common,

@@ -5,6 +5,8 @@ import { Storage } from './storage.js';
 import { trackTensor } from './scope.js';
 import { formatTensor } from './format.js';
 import { runOp } from '../ops/dispatch.js';
+import { getBackend } from './device.js';
+import { fromData } from './creation.js';
 
 export type NestedArray = number | boolean | NestedArray[];
 
@@ -270,10 +272,8 @@ export class Tensor {
 
   /** Copy to another device (`'cpu'`, `'webgpu'`). */
   async to(device: string): Promise<Tensor> {
-    const { getBackend } = await import('./device.js');
     const target = getBackend(device);
     const data = await this.data();
-    const { fromData } = await import('./creation.js');
     return fromData(data, this.shape, this.dtype, target);
   }
 

@@ -1,0 +1,34 @@
+// The published bundles work: tsup builds ESM + CJS + the CLI into a temporary folder, then plain Node runs them
+// (catches packaging faults the in-process tests cannot see: tree-shaken registration, split chunks, CJS/ESM mixing).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers.js';
+
+const ROOT = resolve(fixturePath(), '..', '..');
+const OUT = mkdtempSync(join(tmpdir(), 'fp-build-'));
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/tsup/dist/cli-default.js'), '--silent'], {
+    cwd: ROOT, env: { ...process.env, FORWARDPASS_BUILD_OUT: OUT, FORWARDPASS_NO_DTS: '1' }, stdio: 'pipe',
+  });
+}, 120_000);
+
+describe('built package', () => {
+  it('the CLI bundle runs a model and generates text', () => {
+    expect(node([join(OUT, 'cli.js'), 'generate', fixturePath('tiny-gpt'), '--prompt', 'you must ', '--max-new-tokens', '20'])).toBe('you must be distributed under\n');
+    expect(node([join(OUT, 'cli.js'), '--version'])).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('ESM and CJS entries compute, and tensors from both entries mix', () => {
+    const esm = `import * as fp from ${JSON.stringify(join(OUT, 'index.js'))}; import * as n from ${JSON.stringify(join(OUT, 'node.js'))};
+      const m = await n.loadModel(${JSON.stringify(fixturePath('mlp-digits'))}); console.log(m.parameterCount(), fp.add(fp.tensor([1, 2]), n.tensor([3, 4])).toString());`;
+    expect(node(['--input-type=module', '-e', esm])).toBe('17226 tensor([4., 6.])\n');
+    const cjs = `const fp = require(${JSON.stringify(join(OUT, 'index.cjs'))}); const n = require(${JSON.stringify(join(OUT, 'node.cjs'))});
+      console.log(fp.matmul(fp.tensor([[1, 2]]), n.tensor([[3], [4]])).toString());`;
+    expect(node(['-e', cjs])).toBe('tensor([[11.]])\n');
+  });
+});
