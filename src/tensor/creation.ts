@@ -108,9 +108,19 @@ export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
 
-/** Values `start, start+step, ...` below `end` (`arange(5)` is 0..4). Default dtype int32 for integer args. */
-export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
-  if (end === undefined) { end = start; start = 0; }
+/**
+ * Values `start, start+step, ...` below `end`, like torch.arange: `arange(5)` is 0..4 (int32 for integer
+ * arguments, float32 otherwise). Options may come last in any form.
+ *
+ * @example arange(5); arange(6, { dtype: 'float32' }); arange(0, 1, 0.25)
+ */
+export function arange(end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, step: number, opts?: CreateOptions): Tensor;
+export function arange(a: number, b?: number | CreateOptions, c?: number | CreateOptions, d?: CreateOptions): Tensor {
+  const nums = [a, b, c].filter((v): v is number => typeof v === 'number');
+  const opts = ([b, c, d].find((v) => typeof v === 'object' && v !== null) ?? {}) as CreateOptions;
+  const [start, end, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
   if (step === 0 || !Number.isFinite(step)) throw new RangeError(`forwardpass: arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const allInt = [start, end, step].every(Number.isInteger);

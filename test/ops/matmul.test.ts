@@ -223,7 +223,7 @@ describe('CPU product variants (kernel level)', () => {
   };
 
   it('each variant matches the naive product, with and without transB, at offsets', () => {
-    const sizes: [number, number, number][] = [[1, 1, 1], [1, 65, 17], [17, 1, 33], [5, 7, 3], [33, 17, 65], [127, 65, 70], [9, 521, 259]];
+    const sizes: [number, number, number][] = [[1, 1, 1], [1, 65, 17], [6, 9, 10], [3, 13, 5], [17, 1, 33], [5, 7, 3], [33, 17, 65], [127, 65, 70], [9, 521, 259]];
     for (const [name, { fn }] of Object.entries(MATMUL_VARIANTS)) {
       for (const [M, N, K] of sizes) for (const transB of [false, true]) {
         const a = randomArray(M * K + 3, M + N), b = randomArray(K * N + 5, K + 1);

@@ -38,7 +38,7 @@ function naivePool(kind: 'max' | 'avg', x: Float32Array, [N, C, H, W]: number[],
   return { data: out, shape: [N, C, Ho, Wo] };
 }
 
-const grid = (h: number, w: number) => fp.arange(h * w, undefined, 1, { dtype: 'float32' }).reshape([1, 1, h, w]);
+const grid = (h: number, w: number) => fp.arange(h * w, { dtype: 'float32' }).reshape([1, 1, h, w]);
 
 describe('maxPool2d', () => {
   it('takes 2x2 maxima (stride defaults to the kernel size)', async () => {

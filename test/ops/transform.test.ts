@@ -135,7 +135,7 @@ describe('concat, cat and stack', () => {
 });
 
 describe('split and chunk', () => {
-  const x = fp.arange(10, undefined, 1, { dtype: 'float32' }).reshape([2, 5]);
+  const x = fp.arange(10, { dtype: 'float32' }).reshape([2, 5]);
 
   it('splits by size (last piece smaller) and by sections, as views', async () => {
     const parts = fp.split(x, 2, 1);

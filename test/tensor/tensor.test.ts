@@ -61,7 +61,7 @@ describe('dtypes', () => {
 });
 
 describe('views', () => {
-  const base = () => fp.arange(24, undefined, 1, { dtype: 'float32' }).reshape([2, 3, 4]);
+  const base = () => fp.arange(24, { dtype: 'float32' }).reshape([2, 3, 4]);
 
   it('reshape of a contiguous tensor shares storage', async () => {
     const t = base();
@@ -145,9 +145,9 @@ describe('reading and printing', () => {
     expect(fp.tensor([[1, 2], [3, 4]]).toString()).toBe('tensor([[1., 2.],\n        [3., 4.]])');
     expect(fp.tensor([0.5, -1.25]).toString()).toBe('tensor([ 0.5000, -1.2500])');
     expect(fp.tensor([1, 2], { dtype: 'int8' }).toString()).toBe('tensor([1, 2], dtype=int8)');
-    const big = fp.arange(2000, undefined, 1, { dtype: 'float32' });
+    const big = fp.arange(2000, { dtype: 'float32' });
     expect(big.toString()).toBe('tensor([   0.,    1.,    2., ..., 1997., 1998., 1999.], shape=[2000])');
-    expect(fp.arange(24, undefined, 1, { dtype: 'float32' }).reshape([2, 3, 4]).toString()).toBe(
+    expect(fp.arange(24, { dtype: 'float32' }).reshape([2, 3, 4]).toString()).toBe(
       'tensor([[[ 0.,  1.,  2.,  3.],\n         [ 4.,  5.,  6.,  7.],\n         [ 8.,  9., 10., 11.]],\n\n        [[12., 13., 14., 15.],\n         [16., 17., 18., 19.],\n         [20., 21., 22., 23.]]])',
     );
   });
@@ -191,5 +191,16 @@ describe('memory', () => {
       expect(t.size).toBe(3);
     }
     expect(fp.cpuBackend.memory().liveBuffers).toBe(before);
+  });
+});
+
+describe('arange overloads', () => {
+  it('follows torch.arange: end only, start/end, start/end/step, options last', async () => {
+    expect(Array.from(await fp.arange(4, { dtype: 'float32' }).data())).toEqual([0, 1, 2, 3]);
+    expect(fp.arange(4, { dtype: 'float32' }).dtype).toBe('float32');
+    expect(Array.from(await fp.arange(2, 5).data())).toEqual([2, 3, 4]);
+    expect(Array.from(await fp.arange(5, 0, -2).data())).toEqual([5, 3, 1]);
+    expect(Array.from(await fp.arange(0, 1, 0.25, { dtype: 'float16' }).data())).toEqual([0, 0.25, 0.5, 0.75]);
+    expect(() => fp.arange(0, 1, 0)).toThrow(/step must be a non-zero finite number, got 0/);
   });
 });

@@ -82,6 +82,33 @@ function tile1x4(K: number, a: NumArray, ia: number, b: NumArray, ib: number, rs
   c[ic] = c0; c[ic + 1] = c1; c[ic + 2] = c2; c[ic + 3] = c3;
 }
 
+/** 1x8 tile: one row of A against eight columns of B (matrix-vector products: 9 loads per 8 multiply-adds). */
+function tile1x8(K: number, a: NumArray, ia: number, b: NumArray, ib: number, rsB: number, csB: number, c: NumArray, ic: number): void {
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+  const s2 = 2 * csB, s3 = 3 * csB, s4 = 4 * csB, s5 = 5 * csB, s6 = 6 * csB, s7 = 7 * csB;
+  for (let k = 0; k < K; k++, ia++, ib += rsB) {
+    const v = a[ia]!;
+    c0 += v * b[ib]!; c1 += v * b[ib + csB]!; c2 += v * b[ib + s2]!; c3 += v * b[ib + s3]!;
+    c4 += v * b[ib + s4]!; c5 += v * b[ib + s5]!; c6 += v * b[ib + s6]!; c7 += v * b[ib + s7]!;
+  }
+  c[ic] = c0; c[ic + 1] = c1; c[ic + 2] = c2; c[ic + 3] = c3; c[ic + 4] = c4; c[ic + 5] = c5; c[ic + 6] = c6; c[ic + 7] = c7;
+}
+
+/** 2x4 tile: two rows of A against four columns of B (row remainders of 2 or 3). */
+function tile2x4(K: number, a: NumArray, ia: number, b: NumArray, ib: number, rsB: number, csB: number, c: NumArray, ic: number, N: number): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  const cs2 = 2 * csB, cs3 = 3 * csB;
+  for (let k = 0; k < K; k++, ia++, ib += rsB) {
+    const b0 = b[ib]!, b1 = b[ib + csB]!, b2 = b[ib + cs2]!, b3 = b[ib + cs3]!;
+    let v = a[ia]!;
+    c00 += v * b0; c01 += v * b1; c02 += v * b2; c03 += v * b3;
+    v = a[ia + K]!;
+    c10 += v * b0; c11 += v * b1; c12 += v * b2; c13 += v * b3;
+  }
+  c[ic] = c00; c[ic + 1] = c01; c[ic + 2] = c02; c[ic + 3] = c03; ic += N;
+  c[ic] = c10; c[ic + 1] = c11; c[ic + 2] = c12; c[ic + 3] = c13;
+}
+
 /** 4x1 tile: four rows of A against one column of B (column remainders). */
 function tile4x1(K: number, a: NumArray, ia: number, b: NumArray, ib: number, rsB: number, c: NumArray, ic: number, N: number): void {
   let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
@@ -93,7 +120,7 @@ function tile4x1(K: number, a: NumArray, ia: number, b: NumArray, ib: number, rs
   c[ic] = c0; c[ic + N] = c1; c[ic + 2 * N] = c2; c[ic + 3 * N] = c3;
 }
 
-/** 4x4 register tiles read straight from A and B through their strides (no packing); 1x4/4x1/1x1 at the edges. */
+/** 4x4 register tiles read straight from A and B through their strides (no packing); 2x4/1x8/1x4/4x1/1x1 at the edges. */
 export const matmulTiled: Gemm = (M, N, K, a, aOff, b, bOff, transB, c, cOff) => {
   const [rsB, csB] = bStrides(N, K, transB);
   const M4 = M - (M % 4), N4 = N - (N % 4);
@@ -102,9 +129,15 @@ export const matmulTiled: Gemm = (M, N, K, a, aOff, b, bOff, transB, c, cOff) =>
     for (let j = 0; j < N4; j += 4) tile4x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j, N);
     for (let j = N4; j < N; j++) tile4x1(K, a, ia, b, bOff + j * csB, rsB, c, cOff + i * N + j, N);
   }
+  const M2 = M - M4 >= 2 ? M4 + 2 : M4;
+  if (M2 > M4) for (let j = 0; j < N4; j += 4) tile2x4(K, a, aOff + M4 * K, b, bOff + j * csB, rsB, csB, c, cOff + M4 * N + j, N);
   for (let i = M4; i < M; i++) {
     const ia = aOff + i * K;
-    for (let j = 0; j < N4; j += 4) tile1x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j);
+    if (i >= M2) {
+      let j = 0;
+      for (; j + 8 <= N4; j += 8) tile1x8(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j);
+      for (; j < N4; j += 4) tile1x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j);
+    }
     for (let j = N4; j < N; j++) {
       let s = 0;
       for (let k = 0, p = ia, q = bOff + j * csB; k < K; k++, p++, q += rsB) s += a[p]! * b[q]!;
@@ -206,14 +239,17 @@ export const matmulPacked: Gemm = (M, N, K, a, aOff, b, bOff, transB, c, cOff) =
   }
 };
 
-/** Below this many multiply-adds (or with a thin operand) the unpacked tiles win: packing costs more than it saves. */
+/**
+ * Below this many multiply-adds, or with a thin operand, the unpacked tiles win: packing costs more than it saves.
+ * With transB (x·Wᵀ in linear) both operands are contiguous along K, so unpacked tiles keep up to M = 64.
+ */
 const PACK_MIN_WORK = 64 * 64 * 64;
 
 /** The product the kernels use: unpacked tiles for thin or small products, packed blocking otherwise. */
 export const gemm: Gemm = (M, N, K, a, aOff, b, bOff, transB, c, cOff) => {
   if (M === 0 || N === 0) return;
   if (K === 0) { c.fill(0, cOff, cOff + M * N); return; }
-  if (M < 8 || N < 8 || M * N * K < PACK_MIN_WORK) matmulTiled(M, N, K, a, aOff, b, bOff, transB, c, cOff);
+  if (M < 8 || N < 8 || M * N * K < PACK_MIN_WORK || (transB && M <= 64)) matmulTiled(M, N, K, a, aOff, b, bOff, transB, c, cOff);
   else matmulPacked(M, N, K, a, aOff, b, bOff, transB, c, cOff);
 };
 

@@ -1,0 +1,42 @@
+// The README's TypeScript snippets run as written (imports of 'forwardpass' pointed at src/), and print what
+// the README says they print.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixturePath } from './helpers.js';
+
+const ROOT = resolve(fixturePath(), '..', '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const dir = mkdtempSync(join(tmpdir(), 'fp-readme-'));
+
+function run(code: string, i: number): string {
+  const src = code
+    .replaceAll("from 'forwardpass/node'", `from ${JSON.stringify(join(ROOT, 'src/node.ts'))}`)
+    .replaceAll("from 'forwardpass'", `from ${JSON.stringify(join(ROOT, 'src/index.ts'))}`);
+  const file = join(dir, `snippet${i}.mts`);
+  writeFileSync(file, src);
+  return execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** What each snippet must print (in order of appearance in the README). */
+const expected: RegExp[] = [
+  /^tensor\(\[\[0\., 3\.\],\n\s+\[1\., 4\.\],\n\s+\[2\., 5\.\]\]\)\n\[ \[ 10, 21, 32 \], \[ 13, 24, 35 \] \]\n\[\s*'0\.090',\s*'0\.245',\s*'0\.665',\s*'0\.090',\s*'0\.245',\s*'0\.665'\s*\]\n\[ 2, 2 \] \[ 3, 12 \]\n$/,
+  /^\[\s*2,\s*1,\s*6,\s*1,\s*7,\s*6,\s*9,\s*9\s*\]\n\[\s*2,\s*1,\s*6,\s*1,\s*7,\s*6,\s*9,\s*9\s*\]\n20682 parameters\n$/,
+  /^\[ 1, 10 \] fc1\.weight fc1\.bias fc2\.weight fc2\.bias fc3\.weight fc3\.bias\n$/,
+  /^GNU General Public License in the program is free software\n$/,
+  /^1\n$/,
+];
+
+describe('README snippets', () => {
+  it('has the snippets this test expects', () => {
+    expect(snippets.length).toBe(expected.length);
+  });
+  snippets.forEach((code, i) => {
+    it(`snippet ${i + 1} runs and prints what the README says`, () => {
+      expect(run(code, i)).toMatch(expected[i]!);
+    });
+  });
+});
