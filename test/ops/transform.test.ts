@@ -64,9 +64,12 @@ describe('gather and embedding', () => {
 
   it('embedding looks up rows of a [V, D] table', async () => {
     const table = fp.tensor([[0, 0], [1, 1], [2, 4]]);
-    const y = fp.embedding(ints([[2, 1], [0, -1]]), table);
+    const y = fp.embedding(ints([[2, 1], [0, 2]]), table);
     expect(y.shape).toEqual([2, 2, 2]);
     expect(await y.toArray()).toEqual([[[2, 4], [1, 1]], [[0, 0], [2, 4]]]);
+    // unlike gather, negative ids are an error, as in torch.nn.functional.embedding
+    expect(() => fp.embedding(ints([[2, 1], [0, -1]]), table)).toThrow('forwardpass: embedding: index -1 at indices[1, 1] is out of range for axis 0 of size 3 (valid: 0..2)');
+    expect(() => fp.embedding(ints([3]), table)).toThrow('forwardpass: embedding: index 3 at indices[0] is out of range for axis 0 of size 3 (valid: 0..2)');
     expect(() => fp.embedding(ints([0]), fp.zeros([3]))).toThrow('forwardpass: embedding: weight must have rank 2, got shape [3]');
   });
 });

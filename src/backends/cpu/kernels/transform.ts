@@ -17,18 +17,18 @@ function copyRun(dst: NumArray, to: number, src: NumArray, from: number, n: numb
 }
 
 /** x [outer, A, inner], indices [K] (int32; negative counts from the end) -> out [outer, K, inner]. */
-export const gather: CpuKernel<{ axis: number }> = ([out], [x, indices], { axis }) => {
+export const gather: CpuKernel<{ axis: number; negativeIndices: boolean; name: string }> = ([out], [x, indices], { axis, negativeIndices, name }) => {
   const [outer, A, inner] = around(x!.shape, axis);
   const id = indices!.data, io = indices!.offset;
   const K = countOf(indices!.shape);
   const rows = new Int32Array(K);
   for (let k = 0; k < K; k++) {
     const raw = id[io + k]!;
-    const i = raw < 0 ? raw + A : raw;
+    const i = raw < 0 && negativeIndices ? raw + A : raw;
     if (i < 0 || i >= A) {
       const pos = unravel(k, indices!.shape);
-      const valid = A === 0 ? 'none: the axis is empty' : `${-A}..${A - 1}`;
-      throw new RangeError(`forwardpass: gather: index ${raw} at indices[${pos.join(', ')}] is out of range for axis ${axis} of size ${A} (valid: ${valid})`);
+      const valid = A === 0 ? 'none: the axis is empty' : negativeIndices ? `${-A}..${A - 1}` : `0..${A - 1}`;
+      throw new RangeError(`forwardpass: ${name}: index ${raw} at indices[${pos.join(', ')}] is out of range for axis ${axis} of size ${A} (valid: ${valid})`);
     }
     rows[k] = i;
   }
