@@ -29,3 +29,4 @@ export * from './ops/linalg.js';
 export * from './ops/attention.js';
 export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
+export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';

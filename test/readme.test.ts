@@ -18,7 +18,7 @@ function run(code: string, i: number): string {
     .replaceAll("from 'forwardpass'", `from ${JSON.stringify(join(ROOT, 'src/index.ts'))}`);
   const file = join(dir, `snippet${i}.mts`);
   writeFileSync(file, src);
-  return execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/wgsl-hook.mjs'), file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** What each snippet must print (in order of appearance in the README). */

@@ -14,50 +14,54 @@ export interface UnaryRow {
   /** Scalar reference: the definition of the op (CPU kernel and tests use it). */
   ref: (x: number, alpha: number, beta: number) => number;
   result: ResultKind;
+  /** WGSL expression over `x: CT` (the compute type alias), `alpha`, `beta` (f32); helpers from kernels/common/math.wgsl. */
+  wgsl: string;
+  /** The expression for i32 inputs when it differs (or null: the op needs a float input). */
+  wgslInt?: string | null;
 }
 
 /** One row per unary op. alpha/beta carry parameters (clamp: min/max; leakyRelu/elu: alpha; hardSigmoid: alpha, beta). */
 export const UNARY: Record<UnaryOp, UnaryRow> = {
-  neg: { ref: (x) => -x, result: 'same' },
-  abs: { ref: (x) => Math.abs(x), result: 'same' },
-  exp: { ref: (x) => Math.exp(x), result: 'float' },
-  log: { ref: (x) => Math.log(x), result: 'float' },
-  sqrt: { ref: (x) => Math.sqrt(x), result: 'float' },
-  rsqrt: { ref: (x) => 1 / Math.sqrt(x), result: 'float' },
-  reciprocal: { ref: (x) => 1 / x, result: 'float' },
-  square: { ref: (x) => x * x, result: 'same' },
-  sin: { ref: (x) => Math.sin(x), result: 'float' },
-  cos: { ref: (x) => Math.cos(x), result: 'float' },
-  tanh: { ref: (x) => Math.tanh(x), result: 'float' },
-  erf: { ref: (x) => erfScalar(x), result: 'float' },
-  sigmoid: { ref: (x) => sigmoidScalar(x), result: 'float' },
-  relu: { ref: (x) => (x > 0 ? x : 0), result: 'same' },
-  gelu: { ref: (x) => geluScalar(x), result: 'float' },
-  geluTanh: { ref: (x) => geluTanhScalar(x), result: 'float' },
-  silu: { ref: (x) => x * sigmoidScalar(x), result: 'float' },
-  floor: { ref: (x) => Math.floor(x), result: 'same' },
-  ceil: { ref: (x) => Math.ceil(x), result: 'same' },
-  round: { ref: (x) => roundHalfEven(x), result: 'same' },
-  sign: { ref: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), result: 'same' },
-  not: { ref: (x) => (x !== 0 ? 0 : 1), result: 'bool' },
-  clamp: { ref: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x), result: 'same' },
-  leakyRelu: { ref: (x, a) => (x >= 0 ? x : a * x), result: 'float' },
-  elu: { ref: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)), result: 'float' },
-  hardSigmoid: { ref: (x, a, b) => Math.max(0, Math.min(1, a * x + b)), result: 'float' },
-  hardSwish: { ref: (x) => (x * Math.max(0, Math.min(6, x + 3))) / 6, result: 'float' },
-  softplus: { ref: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))), result: 'float' },
+  neg: { ref: (x) => -x, result: 'same', wgsl: '-x' },
+  abs: { ref: (x) => Math.abs(x), result: 'same', wgsl: 'abs(x)' },
+  exp: { ref: (x) => Math.exp(x), result: 'float', wgsl: 'exp(x)' },
+  log: { ref: (x) => Math.log(x), result: 'float', wgsl: 'log(x)' },
+  sqrt: { ref: (x) => Math.sqrt(x), result: 'float', wgsl: 'sqrt(x)' },
+  rsqrt: { ref: (x) => 1 / Math.sqrt(x), result: 'float', wgsl: 'inverseSqrt(x)' },
+  reciprocal: { ref: (x) => 1 / x, result: 'float', wgsl: '1.0 / x' },
+  square: { ref: (x) => x * x, result: 'same', wgsl: 'x * x' },
+  sin: { ref: (x) => Math.sin(x), result: 'float', wgsl: 'sin(x)' },
+  cos: { ref: (x) => Math.cos(x), result: 'float', wgsl: 'cos(x)' },
+  tanh: { ref: (x) => Math.tanh(x), result: 'float', wgsl: 'tanh_safe(x)' },
+  erf: { ref: (x) => erfScalar(x), result: 'float', wgsl: 'erf_f32(x)' },
+  sigmoid: { ref: (x) => sigmoidScalar(x), result: 'float', wgsl: 'sigmoid_f32(x)' },
+  relu: { ref: (x) => (x > 0 ? x : 0), result: 'same', wgsl: 'max(x, CT(0))' },
+  gelu: { ref: (x) => geluScalar(x), result: 'float', wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.7071067811865476))' },
+  geluTanh: { ref: (x) => geluTanhScalar(x), result: 'float', wgsl: '0.5 * x * (1.0 + tanh_safe(0.7978845608028654 * (x + 0.044715 * x * x * x)))' },
+  silu: { ref: (x) => x * sigmoidScalar(x), result: 'float', wgsl: 'x * sigmoid_f32(x)' },
+  floor: { ref: (x) => Math.floor(x), result: 'same', wgsl: 'floor(x)', wgslInt: 'x' },
+  ceil: { ref: (x) => Math.ceil(x), result: 'same', wgsl: 'ceil(x)', wgslInt: 'x' },
+  round: { ref: (x) => roundHalfEven(x), result: 'same', wgsl: 'round(x)', wgslInt: 'x' },
+  sign: { ref: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), result: 'same', wgsl: 'sign(x)' },
+  not: { ref: (x) => (x !== 0 ? 0 : 1), result: 'bool', wgsl: 'select(0, 1, x == CT(0))' },
+  clamp: { ref: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x), result: 'same', wgsl: 'min(max(x, clamp_lo(alpha)), clamp_hi(beta))' },
+  leakyRelu: { ref: (x, a) => (x >= 0 ? x : a * x), result: 'float', wgsl: 'select(alpha * x, x, x >= 0.0)' },
+  elu: { ref: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)), result: 'float', wgsl: 'select(alpha * (exp(x) - 1.0), x, x > 0.0)' },
+  hardSigmoid: { ref: (x, a, b) => Math.max(0, Math.min(1, a * x + b)), result: 'float', wgsl: 'clamp(alpha * x + beta, 0.0, 1.0)' },
+  hardSwish: { ref: (x) => (x * Math.max(0, Math.min(6, x + 3))) / 6, result: 'float', wgsl: 'x * clamp(x + 3.0, 0.0, 6.0) / 6.0' },
+  softplus: { ref: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))), result: 'float', wgsl: 'select(log(1.0 + exp(x)), x, x > 20.0)' },
 };
 
-/** One row per binary op: scalar reference and whether ints stay ints. */
-export const BINARY: Record<BinaryOp, { ref: (a: number, b: number) => number; result: ResultKind | 'promote' }> = {
-  add: { ref: (a, b) => a + b, result: 'promote' },
-  sub: { ref: (a, b) => a - b, result: 'promote' },
-  mul: { ref: (a, b) => a * b, result: 'promote' },
-  div: { ref: (a, b) => a / b, result: 'float' },
-  pow: { ref: (a, b) => Math.pow(a, b), result: 'promote' },
-  maximum: { ref: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), result: 'promote' },
-  minimum: { ref: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), result: 'promote' },
-  mod: { ref: (a, b) => { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }, result: 'promote' },
+/** One row per binary op: scalar reference, whether ints stay ints, WGSL over `a`, `b` (CT) and its i32 form if different. */
+export const BINARY: Record<BinaryOp, { ref: (a: number, b: number) => number; result: ResultKind | 'promote'; wgsl: string; wgslInt?: string }> = {
+  add: { ref: (a, b) => a + b, result: 'promote', wgsl: 'a + b' },
+  sub: { ref: (a, b) => a - b, result: 'promote', wgsl: 'a - b' },
+  mul: { ref: (a, b) => a * b, result: 'promote', wgsl: 'a * b' },
+  div: { ref: (a, b) => a / b, result: 'float', wgsl: 'a / b' },
+  pow: { ref: (a, b) => Math.pow(a, b), result: 'promote', wgsl: 'pow_f32(a, b)', wgslInt: 'pow_i32(a, b)' },
+  maximum: { ref: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), result: 'promote', wgsl: 'max(a, b)' },
+  minimum: { ref: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), result: 'promote', wgsl: 'min(a, b)' },
+  mod: { ref: (a, b) => { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }, result: 'promote', wgsl: 'a - floor(a / b) * b', wgslInt: 'mod_i32(a, b)' },
 };
 
 /** Comparisons and logical ops: always bool. */
@@ -71,6 +75,12 @@ export const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
   and: (a, b) => a !== 0 && b !== 0,
   or: (a, b) => a !== 0 || b !== 0,
   xor: (a, b) => (a !== 0) !== (b !== 0),
+};
+
+/** WGSL condition per comparison/logical op over `a`, `b` (CT); the kernel turns it into 0/1. */
+export const COMPARE_WGSL: Record<CompareOp, string> = {
+  eq: 'a == b', ne: 'a != b', lt: 'a < b', le: 'a <= b', gt: 'a > b', ge: 'a >= b',
+  and: '(a != CT(0)) && (b != CT(0))', or: '(a != CT(0)) || (b != CT(0))', xor: '(a != CT(0)) != (b != CT(0))',
 };
 
 function resultDType(kind: ResultKind | 'promote', dtype: DType): DType {
