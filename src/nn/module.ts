@@ -5,6 +5,7 @@ import { dtypeBytes } from '../tensor/dtype.js';
 import { keep, scopeSync } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadStateDictInto, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
+import { cast as castTensor } from '../ops/elementwise.js';
 
 /**
  * Called after a module's forward (and for each named checkpoint inside it) with the module, its dotted
@@ -138,6 +139,34 @@ export class Module {
     const old = map.get(name)!;
     map.set(name, keep(t));
     if (old !== t) old.dispose();
+  }
+
+  /**
+   * Move every parameter and buffer to another device and/or cast the floating-point ones to another float
+   * dtype (integer buffers keep theirs), like PyTorch's `module.to(device, dtype)`. Resolves to this module.
+   *
+   * @example await model.to({ device: 'webgpu', dtype: 'float16' })
+   */
+  async to(target: string | { device?: string; dtype?: 'float32' | 'float16' }): Promise<this> {
+    const { device, dtype } = typeof target === 'string' ? { device: target, dtype: undefined } : target;
+    if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float16') {
+      throw new TypeError(`forwardpass: ${this.constructor.name}.to: dtype must be 'float32' or 'float16', got '${String(dtype)}'`);
+    }
+    for (const [, mod] of this.namedModules()) {
+      for (const map of [mod._params, mod._buffers]) {
+        for (const [name, t] of [...map]) {
+          let next = t;
+          if (device !== undefined && t.device !== device) next = await t.to(device);
+          if (dtype !== undefined && (next.dtype === 'float32' || next.dtype === 'float16') && next.dtype !== dtype) {
+            const c = castTensor(next, dtype);
+            if (next !== t) next.dispose();
+            next = c;
+          }
+          if (next !== t) mod._replaceTensor(name, next);
+        }
+      }
+    }
+    return this;
   }
 
   _ignoresStateKey(localName: string): boolean {

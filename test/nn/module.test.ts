@@ -178,3 +178,22 @@ describe('containers', () => {
     expect(l.namedChildren().map(([k]) => k)).toEqual(['0', '1']);
   });
 });
+
+describe('Module.to', () => {
+  it('casts float parameters to float16 (halving their bytes), keeps the forward close, and rejects other dtypes', async () => {
+    const m = new fp.nn.Sequential([['fc', new fp.nn.Linear(8, 4)], ['act', new fp.nn.GELU()]]);
+    m.loadStateDict({ 'fc.weight': fp.randn([4, 8], { seed: 1 }), 'fc.bias': fp.randn([4], { seed: 2 }) });
+    const x = fp.randn([3, 8], { seed: 3 });
+    const ref = await m.forward(x).data();
+    const bytes = m.parameterBytes();
+    await m.to({ dtype: 'float16' });
+    expect([...m.namedParameters()].map(([, t]) => t.dtype)).toEqual(['float16', 'float16']);
+    expect(m.parameterBytes()).toBe(bytes / 2);
+    const half = await m.forward(x).data();
+    let d = 0;
+    for (let i = 0; i < ref.length; i++) d = Math.max(d, Math.abs(half[i]! - ref[i]!));
+    expect(d).toBeGreaterThan(0); // the weights really changed precision
+    expect(d).toBeLessThan(1e-2); // f16 weights, |x·w| ~ 3: a few half ULPs
+    await expect(m.to({ dtype: 'int8' as never })).rejects.toThrow("forwardpass: Sequential.to: dtype must be 'float32' or 'float16', got 'int8'");
+  });
+});
