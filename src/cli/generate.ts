@@ -4,18 +4,21 @@ import { GPT } from '../nn/models/gpt.js';
 import { CharTokenizer } from '../nn/models/tokenizer.js';
 import { flag, intFlag, parseArgs, UsageError } from './args.js';
 import { loadModelFolder } from './model-folder.js';
+import { parsePrecision, selectBackend } from './backend.js';
 
-export const GENERATE_USAGE = 'forwardpass generate <model-folder> --prompt "text" [--max-new-tokens N] [--no-cache] [--backend cpu]';
+export const GENERATE_USAGE = 'forwardpass generate <model-folder> --prompt "text" [--max-new-tokens N] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16]';
 
 export async function generateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { prompt: { value: true }, 'max-new-tokens': { value: true }, 'no-cache': { value: false }, backend: { value: true } }, 'generate');
+  const args = parseArgs(argv, { prompt: { value: true }, 'max-new-tokens': { value: true }, 'no-cache': { value: false }, backend: { value: true }, precision: { value: true } }, 'generate');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`generate: expected one model folder, got ${args.positionals.length}; usage: ${GENERATE_USAGE}`);
   const prompt = flag(args, 'prompt');
   if (prompt === undefined || prompt === '') throw new UsageError(`generate: --prompt "text" is required; usage: ${GENERATE_USAGE}`);
   const maxNewTokens = intFlag(args, 'max-new-tokens', 50, 'generate');
-  const { model, config } = loadModelFolder(dir, flag(args, 'backend', 'cpu'));
+  const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'generate');
+  const { model, config } = loadModelFolder(dir, await selectBackend(flag(args, 'backend', 'cpu')!, 'generate'));
   try {
+    if (precision === 'f16') await model.to({ dtype: 'float16' });
     if (!(model instanceof GPT)) throw new Error(`forwardpass: generate: '${dir}' holds a ${config.architecture.type}; generation needs a decoder-only (GPT-style) model`);
     const tok = CharTokenizer.fromConfig(config);
     const ids = await generate(model, tok.encode(prompt), { maxNewTokens, useCache: !flag(args, 'no-cache') });

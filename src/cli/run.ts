@@ -2,13 +2,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpyFile, writeNpyFile } from '../node.js';
-import { getBackend } from '../tensor/device.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { flag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { loadModelFolder } from './model-folder.js';
+import { parsePrecision, selectBackend } from './backend.js';
+import { cast } from '../ops/elementwise.js';
 
-export const RUN_USAGE = 'forwardpass run <model-folder> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu]';
+export const RUN_USAGE = 'forwardpass run <model-folder> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16]';
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
 export function inputFlags(args: ParsedArgs, command: string): Map<string, string> {
@@ -54,28 +55,31 @@ export function checkInputs(declared: IoSpec[], given: Map<string, Tensor>): voi
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true } }, 'run');
+  const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true }, precision: { value: true } }, 'run');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`run: expected one model folder, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
   const outDir = flag(args, 'out');
   if (!outDir) throw new UsageError(`run: --out DIR is required; usage: ${RUN_USAGE}`);
-  const backend = flag(args, 'backend', 'cpu')!;
-  getBackend(backend);
+  const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'run');
   const inputPaths = inputFlags(args, 'run');
+  const backend = await selectBackend(flag(args, 'backend', 'cpu')!, 'run');
   const { config, model } = loadModelFolder(dir, backend);
+  if (precision === 'f16') await model.to({ dtype: 'float16' });
   const inputs = new Map<string, Tensor>();
   for (const [name, path] of inputPaths) inputs.set(name, await readNpyFile(path, { device: backend }));
   checkInputs((config.inputs ?? [{ name: 'input' }]) as IoSpec[], inputs);
+  // f16: float inputs are stored as halves too (arithmetic stays f32 inside each op)
+  const fed = Object.fromEntries([...inputs].map(([k, t]) => [k, precision === 'f16' && t.dtype === 'float32' ? cast(t, 'float16') : t]));
   const t0 = performance.now();
-  const outputs = model.run(Object.fromEntries(inputs));
-  const values = new Map<string, Tensor>(Object.entries(outputs));
+  const outputs = model.run(fed);
+  const values = new Map<string, Tensor>(Object.entries(outputs).map(([k, t]) => [k, t.dtype === 'float16' ? cast(t, 'float32') : t]));
   mkdirSync(outDir, { recursive: true });
   for (const [name, t] of values) {
     const path = join(outDir, `${name}.npy`);
     await writeNpyFile(path, t);
     process.stdout.write(`${name}: ${shapeStr(t.shape)} ${t.dtype} -> ${path}\n`);
   }
-  process.stdout.write(`ran ${config.name ?? dir} on ${backend} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  process.stdout.write(`ran ${config.name ?? dir} on ${backend} (${precision}) in ${(performance.now() - t0).toFixed(1)} ms\n`);
   for (const t of [...inputs.values(), ...values.values()]) t.dispose();
   model.dispose();
 }

@@ -62,7 +62,8 @@ describe('forwardpass run', () => {
       [['run', fixturePath('mlp-digits'), '--input', 'input'], /^forwardpass: run: --out DIR is required/, 2],
       [['run', fixturePath('mlp-digits'), '--out', dir, '--input', 'input'], /^forwardpass: run: --input expects NAME=FILE.npy, got 'input'\n$/, 2],
       [['run', fixturePath('mlp-digits'), '--frobnicate'], /^forwardpass: run: unknown option --frobnicate/, 2],
-      [['run', fixturePath('mlp-digits'), '--out', dir, '--backend', 'tpu'], /^forwardpass: no backend named 'tpu' is registered \(registered: cpu/, 1],
+      [['run', fixturePath('mlp-digits'), '--out', dir, '--backend', 'tpu'], /^forwardpass: run: --backend must be one of cpu, webgpu, auto, got 'tpu'\n$/, 2],
+      [['run', fixturePath('mlp-digits'), '--out', dir, '--precision', 'f8'], /^forwardpass: run: --precision must be one of f32, f16, got 'f8'\n$/, 2],
       [['fly'], /^forwardpass: unknown command 'fly'/, 2],
     ];
     for (const [argv, re, code] of cases) {
@@ -122,5 +123,20 @@ describe('forwardpass generate', () => {
     err = '';
     expect(await main(['generate', fixturePath('tiny-gpt'), '--prompt', 'a', '--max-new-tokens', '0'])).toBe(2);
     expect(err).toMatch(/--max-new-tokens must be a positive integer, got '0'/);
+  });
+});
+
+describe('forwardpass run --precision f16', () => {
+  it('stores weights and inputs as halves and stays within half-precision error of PyTorch', async () => {
+    const dir = tmp();
+    const [, c] = await loadFixtureCases(fixturePath('cnn-digits'));
+    await writeNpyFile(join(dir, 'x.npy'), c!.inputs.input!);
+    expect(await main(['run', fixturePath('cnn-digits'), '--input', `input=${join(dir, 'x.npy')}`, '--out', dir, '--precision', 'f16'])).toBe(0);
+    expect(out).toMatch(/ran cnn-digits on cpu \(f16\)/);
+    const got = (await readNpyFile(join(dir, 'logits.npy'))).dataSync();
+    const want = c!.outputs.logits!.dataSync();
+    const diff = maxAbsDiff(got, want);
+    expect(diff).toBeGreaterThan(1e-5); // really ran in half precision
+    expect(diff).toBeLessThan(0.05); // logits of magnitude ~10: a few half ULPs through 3 layers
   });
 });
