@@ -1,20 +1,16 @@
 // The published bundles work: tsup builds ESM + CJS + the CLI into a temporary folder, then plain Node runs them
 // (catches packaging faults the in-process tests cannot see: tree-shaken registration, split chunks, CJS/ESM mixing).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from './helpers.js';
+import { buildBundles, ROOT } from './bundle.js';
 
-const ROOT = resolve(fixturePath(), '..', '..');
-const OUT = mkdtempSync(join(tmpdir(), 'fp-build-'));
+let OUT = '';
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/tsup/dist/cli-default.js'), '--silent'], {
-    cwd: ROOT, env: { ...process.env, FORWARDPASS_BUILD_OUT: OUT, FORWARDPASS_NO_DTS: '1' }, stdio: 'pipe',
-  });
+  OUT = buildBundles();
 }, 120_000);
 
 describe('built package', () => {
