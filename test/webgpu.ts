@@ -16,7 +16,9 @@ export function getWebGPU(): Promise<{ gpu: WebGPUBackend | null; reason: string
   pending ??= (async () => {
     if (!process.env.VK_ICD_FILENAMES && !hasSystemVulkanDriver() && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     try {
-      const gpu = await initWebGPU();
+      // SwiftShader compiles the zero-filling of workgroup memory slowly (seconds per kernel with a few KiB);
+      // correct kernels never read uninitialized workgroup memory, and the browser tests keep the zero-fill on
+      const gpu = await initWebGPU({ dawnFlags: ['enable-dawn-features=disable_workgroup_init'] });
       return { gpu, reason: '' };
     } catch (e) {
       if (process.env.FORWARDPASS_REQUIRE_WEBGPU === '1') throw e;
