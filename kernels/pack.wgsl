@@ -7,7 +7,7 @@ struct Params { n: u32 }
 
 fn half_bits(v: f32) -> u32 {
   let s = select(0u, 0x8000u, v < 0.0);
-  if (v != v) { return 0x7e00u; }
+  if ((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u) { return 0x7e00u; }  // NaN by its bits (v != v may be folded away)
   if (abs(v) >= 65520.0) { return s | 0x7c00u; }
   return pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;
 }

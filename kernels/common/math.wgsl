@@ -2,6 +2,11 @@
 // pow and remainder, clamp bounds that survive ±inf in i32, and float -> half bits with IEEE overflow.
 // Needs CT (the compute type alias, f32 or i32) to be defined by the including kernel.
 
+// NaN by its bits: `x != x` may be folded away by compilers that assume no NaNs (SwiftShader does).
+fn is_nan(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
 fn erf_f32(x: f32) -> f32 {
   // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7
   let a = abs(x);

@@ -1,12 +1,13 @@
 // Scaled-dot-product attention (as torch.nn.functional.scaled_dot_product_attention) and the attention
 // probabilities alone, for traces. Fully masked query rows give zeros (PyTorch gives NaN): see scaledDotProductAttention.
+import { promoteTypes } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr, shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { arange } from '../tensor/creation.js';
-import { runOp } from './dispatch.js';
+import { arange, zeros } from '../tensor/creation.js';
+import { expectDType, runOp } from './dispatch.js';
 import { add, cast, eq, le, mul, where } from './elementwise.js';
 import { max, softmax } from './reduce.js';
-import { floatDType, matmul } from './linalg.js';
+import { matmul } from './linalg.js';
 
 export interface AttentionOptions {
   /** bool (true = may attend) or float (added to the scaled scores), broadcastable to [B, H, T, S]. */
@@ -34,7 +35,8 @@ function prepare(op: string, q: Tensor, k: Tensor, v: Tensor | null, opts: Atten
       if (t.rank !== 3 && t.rank !== 4) throw new RangeError(`forwardpass: ${op}: ${names[i]} must be [B, H, L, E] or [B, L, E], got shape ${shapeStr(t.shape)}`);
       if (t.rank !== q.rank) throw new RangeError(`forwardpass: ${op}: q, k${v ? ' and v' : ''} must have the same rank, got ${ins.map((x) => shapeStr(x.shape)).join(', ')}`);
     }
-    const dtype = floatDType(op, ins, names);
+    ins.forEach((t, i) => expectDType(op, names[i]!, t, ['float32', 'float16']));
+    const dtype = ins.map((t) => t.dtype).reduce(promoteTypes);
     const rank3 = q.rank === 3;
     const up = (t: Tensor) => {
       let r = t.dtype === dtype ? t : keep(cast(t, dtype));
@@ -46,7 +48,12 @@ function prepare(op: string, q: Tensor, k: Tensor, v: Tensor | null, opts: Atten
     const S = k4.shape[2]!;
     if (k4.shape[3] !== D) throw new RangeError(`forwardpass: ${op}: q ${shapeStr(q.shape)} and k ${shapeStr(k.shape)} must have the same last dim (D)`);
     if (v4 && v4.shape[2] !== S) throw new RangeError(`forwardpass: ${op}: k ${shapeStr(k.shape)} and v ${shapeStr(v!.shape)} must have the same number of keys (dim -2)`);
-    const lead = broadcastShapes(broadcastShapes(q4.shape.slice(0, 2), k4.shape.slice(0, 2), op), v4 ? v4.shape.slice(0, 2) : [1, 1], op);
+    let lead: number[];
+    try {
+      lead = broadcastShapes(broadcastShapes(q4.shape.slice(0, 2), k4.shape.slice(0, 2)), v4 ? v4.shape.slice(0, 2) : [1, 1]);
+    } catch {
+      throw new RangeError(`forwardpass: ${op}: the batch and head dims of ${ins.map((t, i) => `${names[i]} ${shapeStr(t.shape)}`).join(', ')} cannot be broadcast together`);
+    }
     const [B, H] = lead as [number, number];
     q4 = keep(q4.expand([B, H, T, D]));
     k4 = keep(k4.expand([B, H, S, D]));
@@ -65,7 +72,7 @@ function prepare(op: string, q: Tensor, k: Tensor, v: Tensor | null, opts: Atten
       mask = keep(m.expand(full));
     }
     const scale = opts.scale ?? 1 / Math.sqrt(D);
-    if (!Number.isFinite(scale)) throw new RangeError(`forwardpass: ${op}: scale must be a finite number, got ${scale}`);
+    if (typeof scale !== 'number') throw new TypeError(`forwardpass: ${op}: scale must be a number, got ${typeof scale}`);
     return { q: q4, k: k4, v: v4, mask, B, H, T, S, D, scale, rank3, temps };
   } catch (e) {
     for (const t of temps) t.dispose();
@@ -107,12 +114,19 @@ export function attentionProbs(q: Tensor, k: Tensor, opts: AttentionOptions = {}
   const temps = p.temps;
   const keep = (t: Tensor) => (temps.push(t), t);
   try {
+    if (p.S === 0) {
+      const empty = zeros([p.B, p.H, p.T, 0], { dtype: p.q.dtype, device: p.q.device });
+      if (!p.rank3) return empty;
+      temps.push(empty);
+      return empty.squeeze(1);
+    }
     const kt = keep(p.k.transpose(-2, -1));
     let scores = keep(mul(keep(matmul(p.q, kt)), p.scale));
     if (p.mask) scores = keep(p.mask.dtype === 'bool' ? where(p.mask, scores, -Infinity) : add(scores, p.mask));
     if (opts.isCausal) {
-      const cols = keep(keep(arange(p.S)).reshape([1, p.S]));
-      const lastAllowed = keep(add(keep(keep(arange(p.T)).reshape([p.T, 1])), p.S - p.T));
+      const on = { device: p.q.device };
+      const cols = keep(keep(arange(0, p.S, 1, on)).reshape([1, p.S]));
+      const lastAllowed = keep(add(keep(keep(arange(0, p.T, 1, on)).reshape([p.T, 1])), p.S - p.T));
       scores = keep(where(keep(le(cols, lastAllowed)), scores, -Infinity));
     }
     const probs = keep(softmax(scores, -1));

@@ -1,21 +1,19 @@
 // Matrix products: matmul with NumPy/PyTorch semantics (1-D promotion, broadcast batch dims) and
 // linear (x·Wᵀ + b in nn.Linear layout, with an optional fused activation).
-import { type DType, isFloatDType, promoteTypes } from '../tensor/dtype.js';
+import { type DType, promoteTypes } from '../tensor/dtype.js';
 import { broadcastShapes, numel, shapeStr, shapesEqual, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ActivationName } from './attrs.js';
-import { runOp } from './dispatch.js';
+import { expectDType, runOp } from './dispatch.js';
 import { cast } from './elementwise.js';
+
+export type { ActivationName } from './attrs.js';
 
 const ACTIVATIONS: readonly ActivationName[] = ['none', 'relu', 'gelu', 'geluTanh', 'silu', 'tanh', 'sigmoid'];
 
 /** The float dtype `tensors` are computed in; throws a clear error for integer or bool operands. */
-export function floatDType(op: string, tensors: readonly Tensor[], names: readonly string[]): DType {
-  tensors.forEach((t, i) => {
-    if (!isFloatDType(t.dtype)) {
-      throw new TypeError(`forwardpass: ${op}: ${names[i]} must be float32 or float16, got ${t.dtype} ${shapeStr(t.shape)} (integer products are not supported yet: cast to float32 first)`);
-    }
-  });
+function floatDType(op: string, tensors: readonly Tensor[], names: readonly string[]): DType {
+  tensors.forEach((t, i) => expectDType(op, names[i]!, t, ['float32', 'float16']));
   return tensors.map((t) => t.dtype).reduce(promoteTypes);
 }
 

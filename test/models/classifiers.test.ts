@@ -4,16 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
 import { fixturePath, maxAbsDiff } from '../helpers.js';
-import { argmaxRows, capture, compareTrace, readJson } from './helpers.js';
+import { argmaxRows, capture, compareTrace, readJson, traceInputs } from './helpers.js';
 
 const MODELS = ['mlp-digits', 'cnn-digits', 'cnn-mnist', 'tiny-bert-cls'] as const;
-
-/** The traced input: io case batch1 for the sequential models, eval row 0 (padded to 16) for tiny-bert-cls. */
-async function traceInputs(name: string, model: fp.nn.ConfiguredModel): Promise<Record<string, fp.Tensor>> {
-  if (name !== 'tiny-bert-cls') return (await fp.loadFixtureCases(fixturePath(name))).find((c) => c.name === 'batch1')!.inputs;
-  const ev = await fp.loadFixtureEval(fixturePath(name));
-  return Object.fromEntries(model.inputNames.map((n) => [n, ev[n]!.narrow(0, 0, 1)]));
-}
 
 describe.each(MODELS)('%s', (name) => {
   const dir = fixturePath(name);

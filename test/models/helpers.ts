@@ -58,3 +58,17 @@ export function argmaxRows(data: ArrayLike<number>, k: number): number[] {
   }
   return out;
 }
+
+/**
+ * The input trace.bin was recorded for (see each trace.json's notes): io case batch1 for the sequential models,
+ * eval row 0 (padded to 16) for tiny-bert-cls, the first io case otherwise; tensors on `device`.
+ */
+export async function traceInputs(name: string, model: fp.nn.ConfiguredModel, device = 'cpu'): Promise<Record<string, fp.Tensor>> {
+  const dir = fixturePath(name);
+  if (name === 'tiny-bert-cls') {
+    const ev = await fp.loadFixtureEval(dir, { device });
+    return Object.fromEntries(model.inputNames.map((n) => [n, ev[n]!.narrow(0, 0, 1)]));
+  }
+  const cases = await fp.loadFixtureCases(dir, { device });
+  return (cases.find((c) => c.name === 'batch1') ?? cases[0]!).inputs;
+}

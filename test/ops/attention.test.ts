@@ -192,6 +192,19 @@ describe('scaledDotProductAttention: special rows', () => {
     expect(Array.from(await fp.scaledDotProductAttention(q, k, v, { mask: minusInf }).data())).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
+  it('handles zero keys (every row fully masked) and zero queries', async () => {
+    const q = rand([1, 2, 3, 4], 155), k0 = fp.zeros([1, 2, 0, 4]), v0 = fp.zeros([1, 2, 0, 5]);
+    expect(await fp.scaledDotProductAttention(q, k0, v0).toArray()).toEqual([[new Array(3).fill([0, 0, 0, 0, 0]), new Array(3).fill([0, 0, 0, 0, 0])]]);
+    expect(fp.attentionProbs(q, k0).shape).toEqual([1, 2, 3, 0]);
+    expect(fp.scaledDotProductAttention(fp.zeros([1, 2, 0, 4]), rand([1, 2, 3, 4], 156), rand([1, 2, 3, 5], 157)).shape).toEqual([1, 2, 0, 5]);
+  });
+
+  it('gives NaN for D = 0 with the default scale 1/sqrt(0) = Infinity (0 · Infinity), as PyTorch', async () => {
+    const y = await fp.scaledDotProductAttention(fp.zeros([1, 1, 2, 0]), fp.zeros([1, 1, 3, 0]), rand([1, 1, 3, 2], 158)).data();
+    expect(y.length).toBe(4);
+    expect(y.every((x) => Number.isNaN(x))).toBe(true);
+  });
+
   it('propagates NaN from the inputs', async () => {
     const q = fp.tensor([[[[NaN, 1]]]]), k = rand([1, 1, 3, 2], 160), v = rand([1, 1, 3, 2], 161);
     const y = await fp.scaledDotProductAttention(q, k, v).data();
@@ -219,7 +232,7 @@ describe('scaledDotProductAttention: errors', () => {
     expect(() => fp.scaledDotProductAttention(q, k, fp.zeros([1, 2, 4, 6]))).toThrow(/k \[1, 2, 5, 4\] and v \[1, 2, 4, 6\] must have the same number of keys/);
     expect(() => fp.scaledDotProductAttention(fp.zeros([3, 4]), k, v)).toThrow(/q must be \[B, H, L, E\] or \[B, L, E\], got shape \[3, 4\]/);
     expect(() => fp.scaledDotProductAttention(fp.zeros([2, 3, 4]), k, v)).toThrow(/must have the same rank/);
-    expect(() => fp.scaledDotProductAttention(q, fp.zeros([1, 3, 5, 4]), v)).toThrow(/cannot be broadcast/);
+    expect(() => fp.scaledDotProductAttention(q, fp.zeros([1, 3, 5, 4]), v)).toThrow(/^forwardpass: scaledDotProductAttention: the batch and head dims of q \[1, 2, 3, 4\], k \[1, 3, 5, 4\], v \[1, 2, 5, 6\] cannot be broadcast/);
   });
 
   it('rejects a mask of the wrong shape or dtype, and integer inputs', () => {

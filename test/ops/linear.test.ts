@@ -53,6 +53,8 @@ describe('linear: hand-checked', () => {
     expect(await fp.linear(x, w).toArray()).toEqual([[1, 2, 3]]);
     expect(await fp.linear(x, w, b, { activation: 'relu' }).toArray()).toEqual([[1.5, 2, 0]]);
     expect(await fp.linear(fp.tensor([1, 2]), w, null).toArray()).toEqual([1, 2, 3]); // 1-D x
+    expect(await fp.linear(fp.zeros([2, 0]), fp.zeros([3, 0]), b).toArray()).toEqual([[0.5, 0, -10], [0.5, 0, -10]]); // K = 0: bias only
+    expect(fp.linear(fp.zeros([0, 2]), w, b).shape).toEqual([0, 3]);
   });
 });
 

@@ -87,6 +87,9 @@ describe.skipIf(!webgpu.gpu)(`webgpu elementwise (${webgpu.gpu?.setup.adapter.de
   it('float16 overflow becomes infinity and NaN stays NaN, as on the CPU', async () => {
     const x = fp.tensor([70000, -70000, NaN, 65504, 1e-8], { device: 'webgpu' });
     expect(Array.from(await fp.cast(x, 'float16').data())).toEqual([Infinity, -Infinity, NaN, 65504, 0]);
+    // NaN -> int is 0 and NaN -> bool is true, as on the CPU
+    expect(Array.from(await fp.cast(x, 'int32').data())).toEqual(Array.from(fp.cast(await x.to('cpu'), 'int32').dataSync()));
+    expect(Array.from(await fp.cast(x, 'bool').data())).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('tensors stay on the device: mixing devices is a clear error', async () => {

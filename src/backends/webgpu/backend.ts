@@ -44,6 +44,8 @@ export class WebGPUBackend implements Backend {
   private error: Error | null = null;
   private lost: string | null = null;
   private lastVariant = '';
+  /** Checks registered by programs (ctx.deferCheck), finished at the next read or sync. */
+  private deferred: { buffer: GPUBuffer; words: number; explain: (words: Uint32Array) => Error | null }[] = [];
   readonly ctx: GpuContext;
   /** Count of kernel dispatches since creation (for tests and traces). */
   dispatches = 0;
@@ -112,6 +114,7 @@ export class WebGPUBackend implements Backend {
     const h = handle as GpuHandle;
     const bytes = Math.max(4, Math.ceil(h.bytes / 4) * 4);
     this.flush();
+    const checked = this.finishChecks();
     const staging = this.device.createBuffer({ size: bytes, usage: USAGE.MAP_READ | USAGE.COPY_DST, label: 'forwardpass readback' });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(h.buffer, 0, staging, 0, bytes);
@@ -127,6 +130,8 @@ export class WebGPUBackend implements Backend {
     staging.unmap();
     staging.destroy();
     this.check('read');
+    const problem = await checked;
+    if (problem) throw problem;
     return out;
   }
 
@@ -144,8 +149,43 @@ export class WebGPUBackend implements Backend {
     await this.pipelines.settled();
     this.check('sync');
     this.flush();
+    const problem = await this.finishChecks();
+    if (problem) throw problem;
     await this.device.queue.onSubmittedWorkDone();
     this.check('sync');
+  }
+
+  /** Read back the buffers of pending deferred checks (one copy, one map) and return the first error they explain. */
+  private async finishChecks(): Promise<Error | null> {
+    if (this.deferred.length === 0) return null;
+    const list = this.deferred;
+    this.deferred = [];
+    const total = list.reduce((n, c) => n + c.words, 0);
+    const staging = this.device.createBuffer({ size: Math.max(4, total * 4), usage: USAGE.MAP_READ | USAGE.COPY_DST, label: 'forwardpass checks' });
+    const enc = this.device.createCommandEncoder();
+    let at = 0;
+    for (const c of list) {
+      enc.copyBufferToBuffer(c.buffer, 0, staging, at * 4, c.words * 4);
+      at += c.words;
+    }
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(MAP_READ);
+    } catch {
+      return null; // the device was lost or failed: check() reports that
+    } finally {
+      for (const c of list) this.release({ buffer: c.buffer, bytes: 0 });
+    }
+    const words = new Uint32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    at = 0;
+    let first: Error | null = null;
+    for (const c of list) {
+      first ??= c.explain(words.subarray(at, at + c.words));
+      at += c.words;
+    }
+    return first;
   }
 
   /** Destroy pooled buffers (live tensors are untouched). */
@@ -177,7 +217,12 @@ export class WebGPUBackend implements Backend {
       temps.push(buffer);
       return { buffer, dtype, shape, strides: contiguousStrides(shape), offset: 0, size: n };
     };
-    const ctx: GpuContext = { setup: this.setup, dispatch: (s) => this.dispatch(s), temp: tempTensor };
+    const deferCheck = (words: number, explain: (w: Uint32Array) => Error | null): GPUBuffer => {
+      const buffer = this.pool.acquire(Math.max(4, words * 4));
+      this.deferred.push({ buffer, words, explain });
+      return buffer;
+    };
+    const ctx: GpuContext = { setup: this.setup, dispatch: (s) => this.dispatch(s), temp: tempTensor, deferCheck };
     try {
       const ins = inputs.map((t) => {
         const h = t.storage.handle as GpuHandle;

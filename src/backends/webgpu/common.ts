@@ -2,9 +2,19 @@
 import math from '../../../kernels/common/math.wgsl';
 import strided from '../../../kernels/common/strided.wgsl';
 import elementwiseParams from '../../../kernels/common/elementwise-params.wgsl';
+import reduceOps from '../../../kernels/common/reduce-ops.wgsl';
+import rows from '../../../kernels/common/rows.wgsl';
+import workgroupReduce from '../../../kernels/common/workgroup-reduce.wgsl';
+import matmulParams from '../../../kernels/common/matmul-params.wgsl';
+import matmulIo from '../../../kernels/common/matmul-io.wgsl';
 
 export const COMMON: Readonly<Record<string, string>> = {
   'math.wgsl': math,
   'strided.wgsl': strided,
   'elementwise-params.wgsl': elementwiseParams,
+  'reduce-ops.wgsl': reduceOps,
+  'rows.wgsl': rows,
+  'workgroup-reduce.wgsl': workgroupReduce,
+  'matmul-params.wgsl': matmulParams,
+  'matmul-io.wgsl': matmulIo,
 };

@@ -34,6 +34,11 @@ export interface GpuContext {
   dispatch(spec: DispatchSpec): void;
   /** A scratch tensor that lives until the current op returns. */
   temp(dtype: ComputeDType, shape: readonly number[]): GpuTensor;
+  /**
+   * A check the backend finishes later: a `words`-word device buffer that the program's kernels fill in (e.g. the
+   * first invalid index found); the next read or sync reads it back and throws `explain(words)` if that is an Error.
+   */
+  deferCheck?(words: number, explain: (words: Uint32Array) => Error | null): GPUBuffer;
 }
 
 /** A WebGPU program: outputs first, like CPU kernels. Outputs are contiguous with offset 0. */

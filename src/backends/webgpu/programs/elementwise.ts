@@ -54,7 +54,7 @@ export const copy: GpuProgram<{}> = unaryLike('copy', () => 'x', (x) => wgslType
 /** cast between the compute types; to bool is `!= 0`; float -> int truncates toward zero (NaN -> 0). */
 export const cast: GpuProgram<{ dtype: string }> = (gpu, outs, ins, attrs) => {
   const toBool = attrs.dtype === 'bool';
-  const p = unaryLike('cast', (x, y) => (toBool ? 'select(0, 1, x != CT(0))' : x.dtype === 'float32' && y.dtype === 'int32' ? 'select(i32(x), 0, x != x)' : 'x'), (x) => wgslType(x));
+  const p = unaryLike('cast', (x, y) => (toBool ? (x.dtype === 'float32' ? 'select(0, 1, x != 0.0 || is_nan(x))' : 'select(0, 1, x != 0)') : x.dtype === 'float32' && y.dtype === 'int32' ? 'select(i32(x), 0, is_nan(x))' : 'x'), (x) => wgslType(x));
   p(gpu, outs, ins, {});
 };
 

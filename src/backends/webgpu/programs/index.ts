@@ -1,6 +1,13 @@
 // The WebGPU program table: one program per kernel op (see src/ops/attrs.ts).
 import type { GpuProgramTable } from '../types.js';
 import { binaryPrograms, cast, comparePrograms, copy, unaryPrograms, where } from './elementwise.js';
+import { argmax, argmin, logSoftmax, reducePrograms, softmax, variance } from './reduce.js';
+import { batchNorm, groupNorm, layerNorm, rmsNorm } from './norm.js';
+import { conv2d } from './conv.js';
+import { avgPool2d, maxPool2d } from './pool.js';
+import { concat, gather, pad } from './transform.js';
+import { sdpa } from './attention.js';
+import { linear, matmul } from './matmul.js';
 
 export const programs: Partial<GpuProgramTable> = {
   ...unaryPrograms,
@@ -9,4 +16,23 @@ export const programs: Partial<GpuProgramTable> = {
   copy,
   cast,
   where,
+  ...reducePrograms,
+  var: variance,
+  argmax,
+  argmin,
+  softmax,
+  logSoftmax,
+  batchNorm,
+  layerNorm,
+  rmsNorm,
+  groupNorm,
+  conv2d,
+  maxPool2d,
+  avgPool2d,
+  gather,
+  concat,
+  pad,
+  sdpa,
+  matmul,
+  linear,
 };
