@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { loadFixtureCases, readNpyFile, writeNpyFile } from '../../src/node.js';
 import * as fp from '../../src/index.js';
 import { fixturePath, maxAbsDiff } from '../helpers.js';
+import { webgpu } from '../webgpu.js';
 
 let out = '';
 let err = '';
@@ -138,5 +139,25 @@ describe('forwardpass run --precision f16', () => {
     const diff = maxAbsDiff(got, want);
     expect(diff).toBeGreaterThan(1e-5); // really ran in half precision
     expect(diff).toBeLessThan(0.05); // logits of magnitude ~10: a few half ULPs through 3 layers
+  });
+});
+
+describe.skipIf(!webgpu.gpu)('forwardpass on webgpu', () => {
+  it('run --backend webgpu matches PyTorch within 1e-3 and names the adapter on stderr; auto picks webgpu', async () => {
+    const dir = tmp();
+    const [c] = await loadFixtureCases(fixturePath('cnn-digits'));
+    await writeNpyFile(join(dir, 'x.npy'), c!.inputs.input!);
+    for (const backend of ['webgpu', 'auto']) {
+      err = '';
+      expect(await main(['run', fixturePath('cnn-digits'), '--input', `input=${join(dir, 'x.npy')}`, '--out', dir, '--backend', backend])).toBe(0);
+      expect(err).toMatch(/^forwardpass: using webgpu on .+\n$/);
+      expect(out).toMatch(/ran cnn-digits on webgpu \(f32\)/);
+      expect(maxAbsDiff((await readNpyFile(join(dir, 'logits.npy'))).dataSync(), c!.outputs.logits!.dataSync())).toBeLessThan(1e-3);
+    }
+  });
+
+  it('generate --backend webgpu --precision f16 runs the decoder with half weights on the device', async () => {
+    expect(await main(['generate', fixturePath('tiny-gpt'), '--prompt', 'you must ', '--max-new-tokens', '8', '--backend', 'webgpu', '--precision', 'f16'])).toBe(0);
+    expect(out).toMatch(/^you must .{8}\n$/);
   });
 });
