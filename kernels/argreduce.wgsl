@@ -12,6 +12,7 @@ alias CT = {{CT}};
 @group(0) @binding(2) var<uniform> P: Params;
 #include "rows.wgsl"
 #include "reduce-ops.wgsl"
+#include "row-main.wgsl"
 
 var<workgroup> sh_v: array<CT, 256>;
 var<workgroup> sh_i: array<u32, 256>;
@@ -91,17 +92,7 @@ fn wg_best(b0: Best, li: u32, lane: u32, g: Group) -> Best {
   return Best(sh_v[li - lane * g.stride], sh_i[li - lane * g.stride]);
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>
-#if SUBGROUPS
-  , @builtin(subgroup_size) sgs: u32
-#endif
-) {
-#if !SUBGROUPS
-  let sgs = 0u;
-#endif
-  let g = group_of(sgs);
-  let s = slot_of(li, wid.x + wid.y * nwg.x);
+fn row_main(li: u32, g: Group, s: Slot) {
   let base = P.off + row_base(s.row);
   var b = Best(ident_{{DIR}}_{{CT}}(), NO_INDEX);
   if (s.live) {

@@ -1,6 +1,6 @@
 // batchNorm (inference, running statistics): y = (x - mean[c]) * weight[c] / sqrt(var[c] + eps) + bias[c],
 // one thread per element. Legend: x [N, C, S] (S = product of the dims after C), c = (i / S) % C.
-// Missing weight/bias (has_w / has_b = 0) read as 1 / 0.
+// Missing weight/bias (has_w / has_b = 0) read as 1 / 0 (norm-affine.wgsl).
 struct Params {
   n: u32,
   C: u32,
@@ -21,6 +21,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read> W: array<f32>;
 @group(0) @binding(5) var<storage, read> B: array<f32>;
 @group(0) @binding(6) var<uniform> P: Params;
+#include "norm-affine.wgsl"
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -29,14 +30,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     return;
   }
   let c = (i / P.S) % P.C;
-  var w = 1.0;
-  var b = 0.0;
-  if (P.has_w != 0u) {
-    w = W[P.off_w + c];
-  }
-  if (P.has_b != 0u) {
-    b = B[P.off_b + c];
-  }
-  let scale = w / sqrt(V[P.off_v + c] + P.eps);
-  Y[i] = (X[P.off_x + i] - M[P.off_m + c]) * scale + b;
+  let scale = weight_at(c) / sqrt(V[P.off_v + c] + P.eps);
+  Y[i] = (X[P.off_x + i] - M[P.off_m + c]) * scale + bias_at(c);
 }

@@ -1,17 +1,10 @@
 // matmul-naive: one thread per output element, a plain dot product over K from global memory (the baseline the benchmark compares against).
 // Legend: B = batch, M = rows, N = columns, K = inner dim; a [Ba, M, K], b [Bb, K, N] or [Bb, N, K] (TRANS_B),
 // C [B, M, N]; Ba, Bb are 1 or B (P.aStep / P.bStep = 0 broadcasts). Defines: TRANS_B, HAS_BIAS, ACT.
-#include "matmul-params.wgsl"
-#include "math.wgsl" CT=f32
+#include "matmul-params.wgsl" AT=3 NEXT=4
 @group(0) @binding(0) var<storage, read_write> C: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(3) var<storage, read> Bias: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-#else
-@group(0) @binding(3) var<uniform> P: Params;
-#endif
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -6,26 +6,7 @@
 // staged, so TRANS_B needs no copy). SPLIT: workgroup z = slice·nb + batch covers K range [slice·kChunk, +kChunk)
 // and writes raw partial sums to C [slices, B, M, N] (matmul-splitk.wgsl adds them up).
 // Defines: VEC4, OUT4, TRANS_B, HAS_BIAS, ACT, SPLIT. Constants: WG_X, WG_Y, TK (a multiple of 4).
-#include "matmul-params.wgsl"
-#include "math.wgsl" CT=f32
-#if OUT4
-@group(0) @binding(0) var<storage, read_write> C: array<vec4<f32>>;
-#else
-@group(0) @binding(0) var<storage, read_write> C: array<f32>;
-#endif
-#if VEC4
-@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
-#else
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-#endif
-#if HAS_BIAS
-@group(0) @binding(3) var<storage, read> Bias: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-#else
-@group(0) @binding(3) var<uniform> P: Params;
-#endif
+#include "matmul-params.wgsl" AT=3 NEXT=4
 #include "matmul-io.wgsl"
 
 override WG_X: u32 = 16u;

@@ -3,8 +3,8 @@
 // lanes and combined across the workgroup (two passes, as the CPU kernel), then the scaled and shifted write.
 // Legend: rows = row count, R = values per row, G = groups, Cg = channels per group, S = values per channel;
 // element r of row `row` uses weight/bias index (row % G) * Cg + r / S (layerNorm: G = 1, S = 1 -> r).
-// A 256-thread workgroup holds 2^rows_log2 rows of 2^tpr_log2 adjacent lanes. Missing weight/bias
-// (has_w / has_b = 0) read as 1 / 0. Defines: SUBGROUPS.
+// Threads as in row-main.wgsl, with adjacent lanes (P.spread = 0). Missing weight/bias (has_w / has_b = 0) read
+// as 1 / 0 (norm-affine.wgsl). Defines: SUBGROUPS.
 #if SUBGROUPS
 enable subgroups;
 #endif
@@ -23,6 +23,7 @@ struct Params {
   eps: f32,
   tpr_log2: u32,
   rows_log2: u32,
+  spread: u32,
 }
 @group(0) @binding(0) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -30,58 +31,39 @@ struct Params {
 @group(0) @binding(3) var<storage, read> B: array<f32>;
 @group(0) @binding(4) var<uniform> P: Params;
 #include "reduce-ops.wgsl"
+#include "row-main.wgsl"
 #include "workgroup-reduce.wgsl" NAME=sum OP=add T=f32
+#include "norm-affine.wgsl"
 
-@compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>
-#if SUBGROUPS
-  , @builtin(subgroup_size) sgs: u32
-#endif
-) {
-#if !SUBGROUPS
-  let sgs = 0u;
-#endif
-  let tpr = 1u << P.tpr_log2;
-  let g = Group(tpr, 1u, sgs);
-  let lane = li & (tpr - 1u);
-  let row = ((wid.x + wid.y * nwg.x) << P.rows_log2) + (li >> P.tpr_log2);
-  let live = row < P.rows;
-  let obase = row * P.R;
+fn row_main(li: u32, g: Group, s: Slot) {
+  let obase = s.row * P.R;
   let base = P.off_x + obase;
   let n = f32(P.R);
   var mean = 0.0;
   if (P.rms == 0u) {
-    var s = 0.0;
-    if (live) {
-      for (var r = lane; r < P.R; r += tpr) {
-        s += X[base + r];
+    var sum = 0.0;
+    if (s.live) {
+      for (var r = s.lane; r < P.R; r += g.tpr) {
+        sum += X[base + r];
       }
     }
-    mean = wg_sum(s, li, lane, g) / n;
+    mean = wg_sum(sum, li, s.lane, g) / n;
   }
   var ss = 0.0;
-  if (live) {
-    for (var r = lane; r < P.R; r += tpr) {
+  if (s.live) {
+    for (var r = s.lane; r < P.R; r += g.tpr) {
       let d = X[base + r] - mean;
       ss += d * d;
     }
   }
-  ss = wg_sum(ss, li, lane, g);
-  if (!live) {
+  ss = wg_sum(ss, li, s.lane, g);
+  if (!s.live) {
     return;
   }
   let inv = 1.0 / sqrt(ss / n + P.eps);
-  let pbase = (row % P.G) * P.Cg;
-  for (var r = lane; r < P.R; r += tpr) {
+  let pbase = (s.row % P.G) * P.Cg;
+  for (var r = s.lane; r < P.R; r += g.tpr) {
     let c = pbase + r / P.S;
-    var w = 1.0;
-    var b = 0.0;
-    if (P.has_w != 0u) {
-      w = W[P.off_w + c];
-    }
-    if (P.has_b != 0u) {
-      b = B[P.off_b + c];
-    }
-    Y[obase + r] = (X[base + r] - mean) * inv * w + b;
+    Y[obase + r] = (X[base + r] - mean) * inv * weight_at(c) + bias_at(c);
   }
 }

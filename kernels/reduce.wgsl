@@ -12,19 +12,10 @@ alias CT = {{CT}};
 @group(0) @binding(2) var<uniform> P: Params;
 #include "rows.wgsl"
 #include "reduce-ops.wgsl"
+#include "row-main.wgsl"
 #include "workgroup-reduce.wgsl" NAME=acc OP={{OP}} T={{CT}}
 
-@compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>
-#if SUBGROUPS
-  , @builtin(subgroup_size) sgs: u32
-#endif
-) {
-#if !SUBGROUPS
-  let sgs = 0u;
-#endif
-  let g = group_of(sgs);
-  let s = slot_of(li, wid.x + wid.y * nwg.x);
+fn row_main(li: u32, g: Group, s: Slot) {
   let base = P.off + row_base(s.row);
   var acc = ident_{{OP}}_{{CT}}();
   if (s.live) {

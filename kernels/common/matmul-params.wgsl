@@ -1,5 +1,6 @@
-// The matmul kernels' uniform block and epilogue: bias (HAS_BIAS, read from Bias) then the activation ACT, a
-// WGSL expression over x taken from the elementwise table. Needs Bias declared by the kernel when HAS_BIAS.
+// The matmul kernels' uniform block P, the Bias and P bindings, and the epilogue: bias (HAS_BIAS) then ACT, a
+// WGSL expression over x from the elementwise table (math.wgsl is included for it). Include with AT = the first
+// binding after the kernel's storage inputs and NEXT = AT + 1: Bias binds at AT and P at NEXT, or P at AT.
 struct Params {
   M: u32,
   N: u32,
@@ -20,7 +21,15 @@ struct Params {
   blocks: u32,
 }
 
+#if HAS_BIAS
+@group(0) @binding({{AT}}) var<storage, read> Bias: array<f32>;
+@group(0) @binding({{NEXT}}) var<uniform> P: Params;
+#else
+@group(0) @binding({{AT}}) var<uniform> P: Params;
+#endif
+
 alias CT = f32;
+#include "math.wgsl" CT=f32
 
 fn act(x: f32) -> f32 {
   return {{ACT}};

@@ -7,6 +7,7 @@ import { planSdpa, sdpaProgram } from '../../src/backends/webgpu/programs/attent
 import { programs } from '../../src/backends/webgpu/programs/index.js';
 import { maxAbsDiff, randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
+import { both } from './helpers.js';
 
 /**
  * Tolerance (absolute; outputs are convex combinations of values in [-1, 1]): float32 scores with up to D = 160
@@ -43,17 +44,6 @@ function naive(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>,
     }
   }
   return out;
-}
-
-/** Run `f` on CPU tensors and on WebGPU copies of them; the results as arrays (and the GPU tensor). */
-async function both(f: (...ts: fp.Tensor[]) => fp.Tensor, ...cpu: fp.Tensor[]): Promise<[ArrayLike<number>, ArrayLike<number>]> {
-  const gpuIns = await Promise.all(cpu.map((t) => t.to('webgpu')));
-  const want = f(...cpu);
-  const got = f(...gpuIns);
-  expect(got.device).toBe('webgpu');
-  expect(got.shape).toEqual(want.shape);
-  expect(got.dtype).toBe(want.dtype);
-  return [await got.data(), await want.data()];
 }
 
 /** [B, L, C] -> [B, H, L, C / H] exactly as the attention modules split heads (a strided view). */

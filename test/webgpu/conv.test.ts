@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/index.js';
 import { randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
+import { withBackend } from './helpers.js';
 
 type Pad4 = [number, number, number, number];
 interface Case { x: number[]; w: number[]; stride?: number | [number, number]; padding?: number | Pad4; dilation?: number | [number, number]; groups?: number; bias?: boolean }
@@ -48,15 +49,10 @@ const F32_TOL = 2 ** -20;
  * so programs make their hardware choices (the staged depthwise kernel) on SwiftShader too.
  */
 let hw: fp.WebGPUBackend | undefined;
-async function asHardware<T>(f: () => Promise<T>): Promise<T> {
+function asHardware<T>(f: () => Promise<T>): Promise<T> {
   const base = webgpu.gpu!;
   hw ??= new fp.WebGPUBackend({ ...base.setup, adapter: { ...base.setup.adapter, isSoftware: false } });
-  fp.registerBackend(hw);
-  try {
-    return await f();
-  } finally {
-    fp.registerBackend(base);
-  }
+  return withBackend(hw, f);
 }
 const currentGpu = () => fp.getBackend('webgpu') as fp.WebGPUBackend;
 

@@ -5,19 +5,7 @@ import * as fp from '../../src/index.js';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '../../src/ops/attrs.js';
 import { maxAbsDiff, randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
-
-const onGpu = async (t: fp.Tensor) => t.to('webgpu');
-
-/** Run `f` on CPU tensors and on their WebGPU copies; return both results as arrays. */
-async function both(f: (...ts: fp.Tensor[]) => fp.Tensor, ...cpu: fp.Tensor[]): Promise<[ArrayLike<number>, ArrayLike<number>, fp.Tensor]> {
-  const gpuIns = await Promise.all(cpu.map(onGpu));
-  const want = f(...cpu);
-  const got = f(...gpuIns);
-  expect(got.device).toBe('webgpu');
-  expect(got.shape).toEqual(want.shape);
-  expect(got.dtype).toBe(want.dtype);
-  return [await got.data(), await want.data(), got];
-}
+import { both } from './helpers.js';
 
 const PARAMS: Partial<Record<string, import("../../src/ops/attrs.js").UnaryAttrs>> = { clamp: { alpha: -0.5, beta: 0.75 }, leakyRelu: { alpha: 0.1 }, elu: { alpha: 1 }, hardSigmoid: { alpha: 1 / 6, beta: 0.5 } };
 /**

@@ -5,65 +5,17 @@ import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/index.js';
 import { randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
-
-const main = webgpu.gpu!;
-/** The same device with subgroups switched off: programs take their workgroup-memory path. */
-const portable = webgpu.gpu && new fp.WebGPUBackend({ ...main.setup, features: { ...main.setup.features, subgroups: false } });
-const PATHS = [['subgroups', main], ['portable', portable!]] as const;
-
-/** Run `fn` with `backend` registered as 'webgpu' (tensors moved there land on it); returns the kernel variants used. */
-async function onPath(backend: fp.WebGPUBackend, fn: () => Promise<void>): Promise<string[]> {
-  const variants: string[] = [];
-  const off = fp.addOpHook((e) => {
-    if (e.backend === 'webgpu' && e.variant) variants.push(e.variant);
-  });
-  fp.registerBackend(backend);
-  try {
-    await fn();
-  } finally {
-    fp.registerBackend(main);
-    off();
-  }
-  return variants;
-}
+import { Checks, onPath, PATHS, type Tolerance } from './helpers.js';
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** Data of `shape` with mean `mu` and spread `scale`: the statistics must survive an offset. */
 const data = (shape: number[], seed: number, mu = 0, scale = 1) => fp.tensor(randomArray(size(shape), seed, mu - scale, mu + scale), { shape });
 
-/** Comparisons of GPU results with the CPU, all read back at the end (reading after each op is slow). */
-class Checks {
-  private pending: (() => Promise<string[]>)[] = [];
-
-  /** f on GPU copies of `ins` vs f on `ins` (CPU): |got - want| <= tol * max(1, |want|) everywhere. */
-  async add(label: string, f: (...ts: (fp.Tensor | null)[]) => fp.Tensor, ins: (fp.Tensor | null)[], tol: number): Promise<void> {
-    const gpuIns = await Promise.all(ins.map((t) => t && t.to('webgpu')));
-    const got = f(...gpuIns);
-    const want = f(...ins);
-    this.pending.push(() =>
-      (async () => {
-        if (got.device !== 'webgpu' || got.dtype !== want.dtype || JSON.stringify(got.shape) !== JSON.stringify(want.shape)) {
-          return [`${label}: got ${got.device} ${got.dtype} [${got.shape}], want ${want.dtype} [${want.shape}]`];
-        }
-        const [g, w] = await Promise.all([got.data(), want.data()]);
-        const bad: string[] = [];
-        for (let i = 0; i < w.length; i++) {
-          const gi = Number(g[i]), wi = Number(w[i]);
-          if (!(Math.abs(gi - wi) <= tol * Math.max(1, Math.abs(wi)))) bad.push(`${label}[${i}]: got ${gi}, want ${wi}`);
-        }
-        return bad.slice(0, 3);
-      })().catch((e: Error) => [`${label}: ${e.message}`]),
-    );
-  }
-
-  async failures(): Promise<string[]> {
-    return (await Promise.all(this.pending.map((read) => read()))).flat();
-  }
-}
-
+/** |got - want| <= r * max(1, |want|). */
+const within = (r: number): Tolerance => (w) => r * Math.max(1, Math.abs(w));
 /** float32: two-pass f32 statistics vs the CPU's float64 ones. float16: one half-precision step (2^-10 relative) with margin. */
-const F32 = 2e-6;
-const F16 = 2 ** -9;
+const F32 = within(2e-6);
+const F16 = within(2 ** -9);
 
 describe.skipIf(!webgpu.gpu)(`webgpu normalizations (${webgpu.gpu?.setup.adapter.description ?? 'no adapter'})`, () => {
   for (const [path, backend] of PATHS) {
@@ -93,7 +45,7 @@ describe.skipIf(!webgpu.gpu)(`webgpu normalizations (${webgpu.gpu?.setup.adapter
         await c.add('transposed view', (t) => fp.rmsNorm(t!.transpose(0, 1), 7), [big], F32);
       });
       expect(await c.failures()).toEqual([]);
-      expect(variants.some((v) => v.includes('SUBGROUPS=true'))).toBe(path === 'subgroups' && main.setup.features.subgroups);
+      expect(variants.some((v) => v.includes('SUBGROUPS=true'))).toBe(path === 'subgroups' && webgpu.gpu!.setup.features.subgroups);
     });
 
     it(`groupNorm and batchNorm match the CPU (${path})`, async () => {

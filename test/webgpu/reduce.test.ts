@@ -5,66 +5,9 @@ import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/index.js';
 import { randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
-
-const main = webgpu.gpu!;
-/** The same device with subgroups switched off: programs take their workgroup-memory path. */
-const portable = webgpu.gpu && new fp.WebGPUBackend({ ...main.setup, features: { ...main.setup.features, subgroups: false } });
-const PATHS = [['subgroups', main], ['portable', portable!]] as const;
-
-/** Run `fn` with `backend` registered as 'webgpu' (tensors moved there land on it); returns the kernel variants used. */
-async function onPath(backend: fp.WebGPUBackend, fn: () => Promise<void>): Promise<string[]> {
-  const variants: string[] = [];
-  const off = fp.addOpHook((e) => {
-    if (e.backend === 'webgpu' && e.variant) variants.push(e.variant);
-  });
-  fp.registerBackend(backend);
-  try {
-    await fn();
-  } finally {
-    fp.registerBackend(main);
-    off();
-  }
-  return variants;
-}
+import { Checks, onPath, PATHS } from './helpers.js';
 
 type Op = (t: fp.Tensor) => fp.Tensor;
-
-/** Where got and want differ beyond tol(want, scale): up to 3 descriptions. */
-async function diff(label: string, got: fp.Tensor, want: fp.Tensor, scale: fp.Tensor, tol: (want: number, scale: number) => number): Promise<string[]> {
-  if (got.device !== 'webgpu') return [`${label}: ran on ${got.device}`];
-  if (JSON.stringify(got.shape) !== JSON.stringify(want.shape) || got.dtype !== want.dtype) {
-    return [`${label}: got ${got.dtype} [${got.shape}], want ${want.dtype} [${want.shape}]`];
-  }
-  const [g, w, s] = await Promise.all([got.data(), want.data(), scale.data()]);
-  const bad: string[] = [];
-  for (let i = 0; i < w.length; i++) {
-    const gi = Number(g[i]), wi = Number(w[i]);
-    if (gi === wi || (Number.isNaN(gi) && Number.isNaN(wi))) continue;
-    if (!(Math.abs(gi - wi) <= tol(wi, Math.abs(Number(s[i]))))) bad.push(`${label}[${i}]: got ${gi}, want ${wi}`);
-  }
-  return bad.slice(0, 3);
-}
-
-/** Comparisons of GPU results with the CPU, all read back at the end (reading after each op is slow). */
-class Checks {
-  private pending: (() => Promise<string[]>)[] = [];
-  private gpu = new Map<fp.Tensor, Promise<fp.Tensor>>();
-
-  /**
-   * Compare f on the GPU copy of x with f on x (CPU), element by element: |got - want| <= tol(want, scale),
-   * where scale is `scaleOf(x)` on the CPU (the per-output error scale, e.g. the sum of magnitudes).
-   */
-  async add(label: string, f: Op, x: fp.Tensor, tol: (want: number, scale: number) => number, scaleOf: Op = f): Promise<void> {
-    if (!this.gpu.has(x)) this.gpu.set(x, x.to('webgpu'));
-    const got = f(await this.gpu.get(x)!);
-    const want = f(x), scale = scaleOf(x);
-    this.pending.push(() => diff(label, got, want, scale, tol).catch((e: Error) => [`${label}: ${e.message}`]));
-  }
-
-  async failures(): Promise<string[]> {
-    return (await Promise.all(this.pending.map((read) => read()))).flat();
-  }
-}
 
 /** Every non-empty subset of 0..rank-1. */
 function subsets(rank: number): number[][] {
@@ -88,7 +31,7 @@ const relTol = (r: number) => (w: number) => r * Math.max(Math.abs(w), 1e-6);
 describe.skipIf(!webgpu.gpu)(`webgpu reductions (${webgpu.gpu?.setup.adapter.description ?? 'no adapter'})`, () => {
   for (const [path, backend] of PATHS) {
     it(`sum, mean, max, min, prod and var over every axis subset match the CPU (${path})`, async () => {
-      const c = new Checks();
+      const c = new Checks({ sameMatches: true });
       const variants = await onPath(backend, async () => {
         for (const [k, shape] of SHAPES.entries()) {
           const x = fp.tensor(randomArray(size(shape), 100 + k, -2, 2), { shape });
@@ -97,21 +40,21 @@ describe.skipIf(!webgpu.gpu)(`webgpu reductions (${webgpu.gpu?.setup.adapter.des
             const o = { axis, keepdim: j % 2 === 1 };
             const tag = `${JSON.stringify(shape)} axis ${JSON.stringify(axis)}`;
             const abs = (g: Op): Op => (t) => g(fp.abs(t));
-            await c.add(`sum ${tag}`, (t) => fp.sum(t, o), x, sumTol, abs((t) => fp.sum(t, o)));
-            await c.add(`mean ${tag}`, (t) => fp.mean(t, o), x, sumTol, abs((t) => fp.mean(t, o)));
-            await c.add(`max ${tag}`, (t) => fp.max(t, o), x, exact);
-            await c.add(`min ${tag}`, (t) => fp.min(t, o), x, exact);
-            await c.add(`prod ${tag}`, (t) => fp.prod(t, o), near1, relTol(1e-5));
-            await c.add(`var ${tag}`, (t) => fp.variance(t, { ...o, correction: j % 3 === 0 ? 0 : 1 }), x, relTol(2e-6));
+            await c.add(`sum ${tag}`, (t) => fp.sum(t, o), [x], sumTol, abs((t) => fp.sum(t, o)));
+            await c.add(`mean ${tag}`, (t) => fp.mean(t, o), [x], sumTol, abs((t) => fp.mean(t, o)));
+            await c.add(`max ${tag}`, (t) => fp.max(t, o), [x], exact);
+            await c.add(`min ${tag}`, (t) => fp.min(t, o), [x], exact);
+            await c.add(`prod ${tag}`, (t) => fp.prod(t, o), [near1], relTol(1e-5));
+            await c.add(`var ${tag}`, (t) => fp.variance(t, { ...o, correction: j % 3 === 0 ? 0 : 1 }), [x], relTol(2e-6));
           }
         }
       });
       expect(await c.failures()).toEqual([]);
-      expect(variants.some((v) => v.includes('SUBGROUPS=true'))).toBe(path === 'subgroups' && main.setup.features.subgroups);
+      expect(variants.some((v) => v.includes('SUBGROUPS=true'))).toBe(path === 'subgroups' && webgpu.gpu!.setup.features.subgroups);
     });
 
     it(`argmax, argmin, softmax and logSoftmax along every axis match the CPU (${path})`, async () => {
-      const c = new Checks();
+      const c = new Checks({ sameMatches: true });
       await onPath(backend, async () => {
         for (const [k, shape] of SHAPES.entries()) {
           // a coarse grid of values makes ties common
@@ -119,19 +62,19 @@ describe.skipIf(!webgpu.gpu)(`webgpu reductions (${webgpu.gpu?.setup.adapter.des
           const y = fp.tensor(randomArray(size(shape), 400 + k, -6, 6), { shape });
           for (let axis = 0; axis < shape.length; axis++) {
             const tag = `${JSON.stringify(shape)} axis ${axis}`;
-            await c.add(`argmax ${tag}`, (t) => fp.argmax(t, { axis, keepdim: axis % 2 === 0 }), x, exact);
-            await c.add(`argmin ${tag}`, (t) => fp.argmin(t, { axis }), x, exact);
-            await c.add(`softmax ${tag}`, (t) => fp.softmax(t, axis), y, (w) => 4e-6 * Math.max(w, 1e-3));
-            await c.add(`logSoftmax ${tag}`, (t) => fp.logSoftmax(t, axis), y, (w) => 2e-6 * Math.max(Math.abs(w), 1));
+            await c.add(`argmax ${tag}`, (t) => fp.argmax(t, { axis, keepdim: axis % 2 === 0 }), [x], exact);
+            await c.add(`argmin ${tag}`, (t) => fp.argmin(t, { axis }), [x], exact);
+            await c.add(`softmax ${tag}`, (t) => fp.softmax(t, axis), [y], (w) => 4e-6 * Math.max(w, 1e-3));
+            await c.add(`logSoftmax ${tag}`, (t) => fp.logSoftmax(t, axis), [y], (w) => 2e-6 * Math.max(Math.abs(w), 1));
           }
-          await c.add(`argmax ${JSON.stringify(shape)} flattened`, (t) => fp.argmax(t), x, exact);
+          await c.add(`argmax ${JSON.stringify(shape)} flattened`, (t) => fp.argmax(t), [x], exact);
         }
       });
       expect(await c.failures()).toEqual([]);
     });
 
     it(`int32 and float16 inputs, offset and transposed views (${path})`, async () => {
-      const c = new Checks();
+      const c = new Checks({ sameMatches: true });
       await onPath(backend, async () => {
         for (const shape of [[3, 17], [2, 3, 255], [1025]]) {
           const xi = fp.tensor(Int32Array.from(randomArray(size(shape), 5, -50, 50), Math.round), { shape });
@@ -141,29 +84,29 @@ describe.skipIf(!webgpu.gpu)(`webgpu reductions (${webgpu.gpu?.setup.adapter.des
           for (const axis of [...subsets(shape.length), undefined]) {
             const tag = `${JSON.stringify(shape)} axis ${JSON.stringify(axis)}`;
             for (const [name, f] of [['sum', fp.sum], ['max', fp.max], ['min', fp.min]] as const) {
-              await c.add(`int32 ${name} ${tag}`, (t) => f(t, { axis }), xi, exact);
+              await c.add(`int32 ${name} ${tag}`, (t) => f(t, { axis }), [xi], exact);
             }
-            await c.add(`int32 prod ${tag}`, (t) => fp.prod(t, { axis }), signs, exact);
-            await c.add(`int32 mean ${tag}`, (t) => fp.mean(t, { axis }), xi, relTol(1e-6));
-            await c.add(`float16 sum ${tag}`, (t) => fp.sum(t, { axis }), xh, h16, (t) => fp.sum(fp.abs(t), { axis }));
-            await c.add(`float16 mean ${tag}`, (t) => fp.mean(t, { axis }), xh, h16, (t) => fp.mean(fp.abs(t), { axis }));
-            await c.add(`float16 max ${tag}`, (t) => fp.max(t, { axis }), xh, exact);
-            await c.add(`float16 var ${tag}`, (t) => fp.variance(t, { axis }), xh, (w) => 2 ** -10 * Math.abs(w));
+            await c.add(`int32 prod ${tag}`, (t) => fp.prod(t, { axis }), [signs], exact);
+            await c.add(`int32 mean ${tag}`, (t) => fp.mean(t, { axis }), [xi], relTol(1e-6));
+            await c.add(`float16 sum ${tag}`, (t) => fp.sum(t, { axis }), [xh], h16, (t) => fp.sum(fp.abs(t), { axis }));
+            await c.add(`float16 mean ${tag}`, (t) => fp.mean(t, { axis }), [xh], h16, (t) => fp.mean(fp.abs(t), { axis }));
+            await c.add(`float16 max ${tag}`, (t) => fp.max(t, { axis }), [xh], exact);
+            await c.add(`float16 var ${tag}`, (t) => fp.variance(t, { axis }), [xh], (w) => 2 ** -10 * Math.abs(w));
           }
           const last = shape.length - 1;
-          await c.add(`int32 argmax ${JSON.stringify(shape)}`, (t) => fp.argmax(t, { axis: last }), xi, exact);
-          await c.add(`int32 argmin ${JSON.stringify(shape)}`, (t) => fp.argmin(t, { axis: 0 }), xi, exact);
-          await c.add(`float16 argmax ${JSON.stringify(shape)}`, (t) => fp.argmax(t, { axis: last }), xh, exact);
-          await c.add(`float16 softmax ${JSON.stringify(shape)}`, (t) => fp.softmax(t, last), xh, (w) => 2 ** -10 * Math.max(Math.abs(w), 1e-3));
+          await c.add(`int32 argmax ${JSON.stringify(shape)}`, (t) => fp.argmax(t, { axis: last }), [xi], exact);
+          await c.add(`int32 argmin ${JSON.stringify(shape)}`, (t) => fp.argmin(t, { axis: 0 }), [xi], exact);
+          await c.add(`float16 argmax ${JSON.stringify(shape)}`, (t) => fp.argmax(t, { axis: last }), [xh], exact);
+          await c.add(`float16 softmax ${JSON.stringify(shape)}`, (t) => fp.softmax(t, last), [xh], (w) => 2 ** -10 * Math.max(Math.abs(w), 1e-3));
         }
         // a row-offset view stays a contiguous view with an offset; a transposed one is copied first
         const x = fp.tensor(randomArray(4 * 3 * 40, 8), { shape: [4, 3, 40] });
         for (const [name, view] of [['narrowed', (t: fp.Tensor) => t.narrow(0, 1, 2)], ['transposed', (t: fp.Tensor) => t.transpose(0, 2)]] as const) {
-          await c.add(`${name} sum`, (t) => fp.sum(view(t), { axis: [1, 2] }), x, sumTol, (t) => fp.sum(fp.abs(view(t)), { axis: [1, 2] }));
-          await c.add(`${name} max`, (t) => fp.max(view(t), { axis: 0 }), x, exact);
-          await c.add(`${name} argmin`, (t) => fp.argmin(view(t), { axis: 1 }), x, exact);
-          await c.add(`${name} softmax`, (t) => fp.softmax(view(t), 0), x, relTol(4e-6));
-          await c.add(`${name} var`, (t) => fp.variance(view(t), { axis: 2 }), x, relTol(2e-6));
+          await c.add(`${name} sum`, (t) => fp.sum(view(t), { axis: [1, 2] }), [x], sumTol, (t) => fp.sum(fp.abs(view(t)), { axis: [1, 2] }));
+          await c.add(`${name} max`, (t) => fp.max(view(t), { axis: 0 }), [x], exact);
+          await c.add(`${name} argmin`, (t) => fp.argmin(view(t), { axis: 1 }), [x], exact);
+          await c.add(`${name} softmax`, (t) => fp.softmax(view(t), 0), [x], relTol(4e-6));
+          await c.add(`${name} var`, (t) => fp.variance(view(t), { axis: 2 }), [x], relTol(2e-6));
         }
       });
       expect(await c.failures()).toEqual([]);

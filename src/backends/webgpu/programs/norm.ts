@@ -28,7 +28,7 @@ function normRows(gpu: GpuContext, y: GpuTensor, [x, weight, bias]: GpuTensor[],
     kernel: NORM_SRC,
     defines: { SUBGROUPS: gpu.setup.features.subgroups },
     buffers: [y.buffer, x!.buffer, w.buffer, b.buffer],
-    uniforms: [rows, R, G, Cg, S, x!.offset, w.off, b.off, w.has, b.has, rms ? 1 : 0, f32bits(eps), t.tprLog2, t.rowsLog2],
+    uniforms: [rows, R, G, Cg, S, x!.offset, w.off, b.off, w.has, b.has, rms ? 1 : 0, f32bits(eps), t.tprLog2, t.rowsLog2, t.spread ? 1 : 0],
     workgroups: grid(Math.ceil(rows / 2 ** t.rowsLog2), 1),
   });
 }
