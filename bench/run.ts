@@ -30,6 +30,8 @@ export interface BenchSuite {
   variants: Record<string, string>;
   notes?: string[];
   run(log: (line: string) => void): Promise<BenchRow[]>;
+  /** Optional, after run(): extra top-level fields for the JSON file, and markdown to use instead of the generic table. */
+  report?(rows: BenchRow[]): { json?: Record<string, unknown>; markdown?: string };
 }
 
 export interface MeasureOptions {
@@ -134,10 +136,11 @@ async function main(): Promise<void> {
     const ticks1 = cpuTicks();
     // share of CPU time the hypervisor gave to other machines while the suite ran (noise indicator)
     const stealPercent = ticks0 && ticks1 && ticks1.total > ticks0.total ? Number(((100 * (ticks1.steal - ticks0.steal)) / (ticks1.total - ticks0.total)).toFixed(1)) : null;
-    const text = table(rows);
+    const extra = suite.report?.(rows) ?? {};
+    const text = extra.markdown ?? table(rows);
     console.log(`\n${text}\n(${seconds.toFixed(0)} s${stealPercent === null ? '' : `, CPU steal ${stealPercent}%`})`);
     const loadEnd = Number(os.loadavg()[0]!.toFixed(2));
-    writeFileSync(join(outDir, `${suite.name}.json`), `${JSON.stringify({ suite: suite.name, description: suite.description, machine: { ...machine, loadavg1AtEnd: loadEnd, stealPercent }, seconds: Math.round(seconds), variants: suite.variants, notes: suite.notes ?? [], rows }, null, 2)}\n`);
+    writeFileSync(join(outDir, `${suite.name}.json`), `${JSON.stringify({ suite: suite.name, description: suite.description, machine: { ...machine, loadavg1AtEnd: loadEnd, stealPercent }, seconds: Math.round(seconds), variants: suite.variants, notes: suite.notes ?? [], ...extra.json, rows }, null, 2)}\n`);
     const md = [
       `# ${suite.name} benchmark`, '', suite.description, '',
       `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores), ${machine.os}, node ${machine.node}, commit ${machine.commit}; load average ${machine.loadavg1AtStart} at start, ${loadEnd} at end${stealPercent === null ? '' : `, CPU steal ${stealPercent}%`}; ${Math.round(seconds)} s.`, '',
