@@ -6,7 +6,7 @@ registerBackend(cpuBackend);
 
 export { Tensor, isTensor, type NestedArray } from './tensor/tensor.js';
 export type { DType, DataArray, StorageArray } from './tensor/dtype.js';
-export { DTYPES, dtypeBytes, f16ToF32, f32ToF16, promoteTypes } from './tensor/dtype.js';
+export { DTYPES, dtypeBytes, f16ToF32, f32ToF16, f16ArrayToF32, f32ArrayToF16, promoteTypes } from './tensor/dtype.js';
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './tensor/shape.js';
 export { tensor, fromStorage, zeros, ones, full, arange, rand, randn, randint, makeRng, type CreateOptions } from './tensor/creation.js';
 export { scope, scopeSync, keep } from './tensor/scope.js';
@@ -27,6 +27,8 @@ export * from './ops/norm.js';
 export * from './ops/transform.js';
 export * from './ops/linalg.js';
 export * from './ops/attention.js';
+export { quantizeRows, linearInt8, linearW8, conv2dInt8, MAX_INT32_K, type QuantizeRowsOptions, type Int8LinearOptions, type Conv2dInt8Options } from './ops/quant.js';
+export * from './quant/index.js';
 export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';

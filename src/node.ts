@@ -7,7 +7,7 @@ import { brief, ioFail } from './io/errors.js';
 import { loadNpy, type NpyLoadOptions, type NpySaveOptions, saveNpy } from './io/npy.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsLoadOptions } from './io/safetensors.js';
 import type { Tensor } from './tensor/tensor.js';
-import { loadModelFromBytes } from './nn/models/from-config.js';
+import { loadModelAutoFromBytes } from './quant/serialize.js';
 import type { ConfiguredModel } from './nn/models/config.js';
 
 export * from './index.js';
@@ -177,12 +177,13 @@ export async function loadFixtureEval(dir: string, opts: FixtureOptions = {}): P
 }
 
 /**
- * Build the model described by `<dir>/config.json` and load `<dir>/model.safetensors` into it (strict).
+ * Build the model described by `<dir>/config.json` and load `<dir>/model.safetensors` into it (strict). A
+ * quantized folder (written by `forwardpass quantize`) loads with its int8 layers.
  *
  * @example const model = await loadModel('test/fixtures/tiny-gpt'); model.run({ input_ids: ids }).logits
  */
 export async function loadModel(dir: string, opts: FixtureOptions = {}): Promise<ConfiguredModel> {
   const config = new TextDecoder().decode(await readBytes(resolve(dir, 'config.json'), 'loadModel'));
   const weights = resolve(dir, 'model.safetensors');
-  return loadModelFromBytes(config, await readBytes(weights, 'loadModel'), { ...opts, name: weights });
+  return loadModelAutoFromBytes(config, await readBytes(weights, 'loadModel'), { ...opts, name: weights });
 }

@@ -6,7 +6,7 @@ import type { WebGPUBackend } from '../backends/webgpu/backend.js';
 import { UsageError } from './args.js';
 
 export const BACKEND_CHOICES = ['cpu', 'webgpu', 'auto'] as const;
-export const PRECISIONS = ['f32', 'f16'] as const;
+export const PRECISIONS = ['f32', 'f16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 /** Resolve `--backend` to a registered backend name, starting WebGPU when asked for. */
@@ -25,8 +25,8 @@ export async function selectBackend(choice: string, command: string): Promise<st
   }
 }
 
-/** Validate `--precision`. */
-export function parsePrecision(value: string, command: string): Precision {
-  if (!(PRECISIONS as readonly string[]).includes(value)) throw new UsageError(`${command}: --precision must be one of ${PRECISIONS.join(', ')}, got '${value}'`);
+/** Validate `--precision` against the precisions a command offers (default f32 and f16; `run` adds int8). */
+export function parsePrecision(value: string, command: string, allowed: readonly Precision[] = ['f32', 'f16']): Precision {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${command}: --precision must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as Precision;
 }

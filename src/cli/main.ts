@@ -1,8 +1,9 @@
-// The `forwardpass` command: dispatches to run, inspect and generate; errors are one line and a non-zero exit.
+// The `forwardpass` command: dispatches to run, inspect, generate and quantize; errors are one line and a non-zero exit.
 import { UsageError } from './args.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect.js';
 import { GENERATE_USAGE, generateCommand } from './generate.js';
+import { QUANTIZE_USAGE, quantizeCommand } from './quantize.js';
 
 const HELP = `forwardpass: run frozen models in pure TypeScript
 
@@ -10,6 +11,7 @@ usage:
   ${RUN_USAGE}
   ${INSPECT_USAGE}
   ${GENERATE_USAGE}
+  ${QUANTIZE_USAGE}
   forwardpass --help | --version
 
 A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout).`;
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   run: runCommand,
   inspect: inspectCommand,
   generate: generateCommand,
+  quantize: quantizeCommand,
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */

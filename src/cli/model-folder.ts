@@ -2,7 +2,7 @@
 // that name the folder and the missing file.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModelFromBytes } from '../nn/models/from-config.js';
+import { loadModelAutoFromBytes } from '../quant/serialize.js';
 import type { ConfiguredModel, ModelConfig } from '../nn/models/config.js';
 
 export interface ModelFolder {
@@ -24,11 +24,11 @@ export function readConfig(dir: string): ModelConfig {
   }
 }
 
-/** Build the model a folder describes and load its weights (strict). */
+/** Build the model a folder describes and load its weights (strict); a quantized folder gives its int8 model. */
 export function loadModelFolder(dir: string, device = 'cpu'): ModelFolder {
   const config = readConfig(dir);
   const weights = join(dir, 'model.safetensors');
   if (!existsSync(weights)) throw new Error(`forwardpass: model folder '${dir}' has no model.safetensors`);
-  const model = loadModelFromBytes(config, readFileSync(weights), { device, name: weights });
+  const model = loadModelAutoFromBytes(config, readFileSync(weights), { device, name: weights });
   return { dir, config, model };
 }

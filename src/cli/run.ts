@@ -6,10 +6,13 @@ import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { flag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { loadModelFolder } from './model-folder.js';
-import { parsePrecision, selectBackend } from './backend.js';
+import { parsePrecision, selectBackend, type Precision } from './backend.js';
 import { cast } from '../ops/elementwise.js';
+import type { ConfiguredModel } from '../nn/models/config.js';
+import { isQuantized, quantize } from '../quant/quantize.js';
+import { quantizationReport } from '../quant/report.js';
 
-export const RUN_USAGE = 'forwardpass run <model-folder> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16]';
+export const RUN_USAGE = 'forwardpass run <model-folder> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]';
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
 export function inputFlags(args: ParsedArgs, command: string): Map<string, string> {
@@ -54,17 +57,40 @@ export function checkInputs(declared: IoSpec[], given: Map<string, Tensor>): voi
   }
 }
 
+/**
+ * Bring a loaded model to `precision`: f16 casts the weights; int8 quantizes a float model on the fly (dynamic
+ * W8A8, weights per channel). A quantized folder runs as stored. Returns the scheme for the summary line.
+ */
+async function applyPrecision(model: ConfiguredModel, precision: Precision, dir: string): Promise<string> {
+  if (isQuantized(model)) {
+    if (precision === 'f16') throw new Error(`forwardpass: run: '${dir}' holds an int8 model; --precision f16 applies to float models only`);
+    return `int8 ${describeSchemes(model)}`;
+  }
+  if (precision === 'f16') await model.to({ dtype: 'float16' });
+  if (precision === 'int8') {
+    await quantize(model);
+    return `int8 ${describeSchemes(model)}, quantized on load`;
+  }
+  return precision;
+}
+
+/** 'per-channel/dynamic' or a list when layers differ. */
+function describeSchemes(model: ConfiguredModel): string {
+  const kinds = new Set(quantizationReport(model).layers.map((l) => `${l.weights}/${l.activations}`));
+  return [...kinds].join(', ');
+}
+
 export async function runCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true }, precision: { value: true } }, 'run');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`run: expected one model folder, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
   const outDir = flag(args, 'out');
   if (!outDir) throw new UsageError(`run: --out DIR is required; usage: ${RUN_USAGE}`);
-  const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'run');
+  const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'run', ['f32', 'f16', 'int8']);
   const inputPaths = inputFlags(args, 'run');
   const backend = await selectBackend(flag(args, 'backend', 'cpu')!, 'run');
   const { config, model } = loadModelFolder(dir, backend);
-  if (precision === 'f16') await model.to({ dtype: 'float16' });
+  const scheme = await applyPrecision(model, precision, dir);
   const inputs = new Map<string, Tensor>();
   for (const [name, path] of inputPaths) inputs.set(name, await readNpyFile(path, { device: backend }));
   checkInputs((config.inputs ?? [{ name: 'input' }]) as IoSpec[], inputs);
@@ -79,7 +105,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     await writeNpyFile(path, t);
     process.stdout.write(`${name}: ${shapeStr(t.shape)} ${t.dtype} -> ${path}\n`);
   }
-  process.stdout.write(`ran ${config.name ?? dir} on ${backend} (${precision}) in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  process.stdout.write(`ran ${config.name ?? dir} on ${backend} (${scheme}) in ${(performance.now() - t0).toFixed(1)} ms\n`);
   for (const t of [...inputs.values(), ...values.values()]) t.dispose();
   model.dispose();
 }

@@ -54,7 +54,7 @@ export interface Pool2dAttrs {
 export type ActivationName = 'none' | 'relu' | 'gelu' | 'geluTanh' | 'silu' | 'tanh' | 'sigmoid';
 
 /** Every kernel op and its attributes. A backend's kernel table is typed against this map. */
-export interface OpAttrs extends Record<UnaryOp, UnaryAttrs>, Record<BinaryOp, {}>, Record<CompareOp, {}>, Record<ReduceOp, ReduceAttrs> {
+export interface OpAttrs extends Record<UnaryOp, UnaryAttrs>, Record<BinaryOp, {}>, Record<CompareOp, {}>, Record<ReduceOp, ReduceAttrs>, Int8OpAttrs {
   /** Strided (any view, broadcast included) -> contiguous copy of the same dtype. */
   copy: {};
   cast: { dtype: DType };
@@ -93,7 +93,45 @@ export interface OpAttrs extends Record<UnaryOp, UnaryAttrs>, Record<BinaryOp, {
   sdpa: { scale: number; causal: boolean; mask: 'none' | 'bool' | 'additive' };
 }
 
+/**
+ * The INT8 kernel ops (src/quant; CPU kernels in src/backends/cpu/kernels/int8.ts). Quantization is symmetric
+ * (zero point 0): q = round(v / s), rounded half away from zero and clamped to [-127, 127], with s a float32.
+ * Quantized rows are padded with zeros to Kp (a multiple of 4, so that every row starts on a 4-byte word: WebGPU
+ * packs 4 int8 per u32; for Q8_0 a multiple of the block). Scales are float [rows, nb] with nb = Kp / block
+ * (Q8_0 blocks: block = 32) or nb = 1 when block = 0 (one scale per row / output channel); Q8_0 weight scales are
+ * stored float16 as in ggml (backends widen them like any float16 input). `k` = the true K.
+ */
+export interface Int8OpAttrs {
+  /**
+   * x [M, K] float -> q int8 [M, Kp] and scales float32 [M, nb]; Kp = K rounded up to a multiple of `block`
+   * (block > 0) or of `padTo` (block = 0). Dynamic (staticScale = 0): s = max|x| / 127 over each row (block = 0)
+   * or each block of `block` values; an s below 2^-126 (an all-zero row) becomes 1 (so q = 0). Static
+   * (staticScale > 0): s = staticScale everywhere; values beyond ±127·s saturate. A row (block) holding NaN or
+   * ±Inf gets s = NaN and q = 0, so the outputs it feeds are NaN, as in float.
+   */
+  quantizeRows: { block: number; padTo: number; staticScale: number };
+  /**
+   * y [M, N] = act(Σ over blocks of int32(xq · wq) · xs · ws + bias): xq [M, Kp] int8, xs [M, nb], wq [N, Kp]
+   * int8, ws [N, nb], optional bias [N] float. Products are summed in int32 per row (block = 0; k ≤ 133144 so
+   * that 127·127·k fits) or per block, then scaled in float.
+   */
+  linearInt8: { block: number; k: number; activation: ActivationName };
+  /** Weight-only: y [M, N] = act(x · (wq · ws)ᵀ + bias), x float [M, K], wq int8 [N, Kp], ws [N, nb]. */
+  linearW8: { block: number; k: number; activation: ActivationName };
+  /**
+   * conv2d with int8 weights, inputs [x, xs, wq, ws, bias?]: x int8 [N, C, H, W] with one scale per image xs
+   * float32 [N, 1] (int32 sums; y = xs[n] · ws[o] · Σ xq·wq + bias[o]), or x float (weight-only: y = Σ x·wq·ws[o]
+   * + bias[o]; xs is not read). wq [O, Kp] int8 holds each output channel's C/groups·kH·kW weights in (c, kh, kw)
+   * order, padded to Kp; ws float32 [O, 1]; bias [O]; `kernel` = [kH, kW]; `k` = C/groups·kH·kW. Zero padding
+   * of x is q = 0. y [N, O, Ho, Wo] float.
+   */
+  conv2dInt8: Conv2dAttrs & { kernel: [number, number]; k: number };
+}
+
 export type OpName = keyof OpAttrs;
+
+/** Ops whose WebGPU programs read and write 8-bit tensors packed (4 per u32) instead of unpacked to i32. */
+export const PACKED_INT8_OPS: ReadonlySet<OpName> = new Set<OpName>(['quantizeRows', 'linearInt8', 'linearW8', 'conv2dInt8']);
 
 /** Ops whose kernels read inputs through arbitrary strides (others get contiguous inputs). */
 export const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>([

@@ -64,7 +64,7 @@ describe('forwardpass run', () => {
       [['run', fixturePath('mlp-digits'), '--out', dir, '--input', 'input'], /^forwardpass: run: --input expects NAME=FILE.npy, got 'input'\n$/, 2],
       [['run', fixturePath('mlp-digits'), '--frobnicate'], /^forwardpass: run: unknown option --frobnicate/, 2],
       [['run', fixturePath('mlp-digits'), '--out', dir, '--backend', 'tpu'], /^forwardpass: run: --backend must be one of cpu, webgpu, auto, got 'tpu'\n$/, 2],
-      [['run', fixturePath('mlp-digits'), '--out', dir, '--precision', 'f8'], /^forwardpass: run: --precision must be one of f32, f16, got 'f8'\n$/, 2],
+      [['run', fixturePath('mlp-digits'), '--out', dir, '--precision', 'f8'], /^forwardpass: run: --precision must be one of f32, f16, int8, got 'f8'\n$/, 2],
       [['fly'], /^forwardpass: unknown command 'fly'/, 2],
     ];
     for (const [argv, re, code] of cases) {

@@ -9,6 +9,7 @@ import { concat, gather, pad } from './transform.js';
 import { matmul } from './matmul.js';
 import { linear } from './linear.js';
 import { sdpa } from './sdpa.js';
+import { conv2dInt8, linearInt8, linearW8, quantizeRows } from './int8.js';
 
 export const kernels: CpuKernelTable = {
   ...unaryKernels,
@@ -36,4 +37,8 @@ export const kernels: CpuKernelTable = {
   concat,
   pad,
   sdpa,
+  quantizeRows,
+  linearInt8,
+  linearW8,
+  conv2dInt8,
 };
