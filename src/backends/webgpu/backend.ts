@@ -5,7 +5,7 @@ import type { Backend, MemoryInfo } from '../backend.js';
 import { dtypeBytes, type DType, allocStorage, type StorageArray } from '../../tensor/dtype.js';
 import { contiguousStrides, numel, shapeStr } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { OpAttrs, OpName } from '../../ops/attrs.js';
+import { PACKED_INT8_OPS, type OpAttrs, type OpName } from '../../ops/attrs.js';
 import { BufferPool } from './buffer-pool.js';
 import { MAP_READ, USAGE, type GpuSetup } from './device.js';
 import { CompileError, PipelineCache } from './pipelines.js';
@@ -223,10 +223,12 @@ export class WebGPUBackend implements Backend {
       return buffer;
     };
     const ctx: GpuContext = { setup: this.setup, dispatch: (s) => this.dispatch(s), temp: tempTensor, deferCheck };
+    const native8 = PACKED_INT8_OPS.has(op);
+    const packedHere = (dtype: DType) => (native8 && (dtype === 'int8' || dtype === 'uint8') ? undefined : PACKED[dtype]);
     try {
       const ins = inputs.map((t) => {
         const h = t.storage.handle as GpuHandle;
-        const p = PACKED[t.dtype];
+        const p = packedHere(t.dtype);
         if (!p) return { buffer: h.buffer, dtype: t.dtype as ComputeDType, shape: t.shape, strides: t.strides, offset: t.offset, size: t.size };
         // unpack the whole storage so the view's strides and offset stay valid
         const whole = tempTensor(p.compute, [t.storage.size]);
@@ -234,13 +236,13 @@ export class WebGPUBackend implements Backend {
         return { ...whole, shape: t.shape, strides: t.strides, offset: t.offset, size: t.size };
       });
       const outs = outputs.map((t) => {
-        const p = PACKED[t.dtype];
+        const p = packedHere(t.dtype);
         const h = t.storage.handle as GpuHandle;
         return p ? tempTensor(p.compute, t.shape) : { buffer: h.buffer, dtype: t.dtype as ComputeDType, shape: t.shape, strides: t.strides, offset: 0, size: t.size };
       });
       program(ctx, outs, ins, attrs);
       outputs.forEach((t, i) => {
-        const p = PACKED[t.dtype];
+        const p = packedHere(t.dtype);
         if (p) this.pack((t.storage.handle as GpuHandle).buffer, outs[i]!.buffer, p.kind, t.size);
       });
     } finally {

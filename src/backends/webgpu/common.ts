@@ -11,6 +11,7 @@ import workgroupReduce from '../../../kernels/common/workgroup-reduce.wgsl';
 import matmulParams from '../../../kernels/common/matmul-params.wgsl';
 import matmulIo from '../../../kernels/common/matmul-io.wgsl';
 import matmulKrow from '../../../kernels/common/matmul-krow.wgsl';
+import int8 from '../../../kernels/common/int8.wgsl';
 
 export const COMMON: Readonly<Record<string, string>> = {
   'math.wgsl': math,
@@ -25,4 +26,5 @@ export const COMMON: Readonly<Record<string, string>> = {
   'matmul-params.wgsl': matmulParams,
   'matmul-io.wgsl': matmulIo,
   'matmul-krow.wgsl': matmulKrow,
+  'int8.wgsl': int8,
 };

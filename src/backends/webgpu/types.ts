@@ -6,10 +6,13 @@ import type { GpuSetup } from './device.js';
 /** The dtypes kernels compute in: 16- and 8-bit tensors arrive unpacked to these (f16 -> f32, int8/uint8/bool -> i32). */
 export type ComputeDType = 'float32' | 'int32';
 
-/** A tensor as a program sees it: a storage buffer of f32 or i32 elements, read through shape/strides/offset. */
+/**
+ * A tensor as a program sees it: a storage buffer of f32 or i32 elements, read through shape/strides/offset.
+ * Programs of the ops in PACKED_INT8_OPS also see int8/uint8 tensors as they are stored: 4 per u32 word.
+ */
 export interface GpuTensor {
   buffer: GPUBuffer;
-  dtype: ComputeDType;
+  dtype: ComputeDType | 'int8' | 'uint8';
   shape: readonly number[];
   strides: readonly number[];
   offset: number;

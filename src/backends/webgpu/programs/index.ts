@@ -8,6 +8,8 @@ import { avgPool2d, maxPool2d } from './pool.js';
 import { concat, gather, pad } from './transform.js';
 import { sdpa } from './attention.js';
 import { linear, matmul } from './matmul.js';
+import { linearInt8, linearW8, quantizeRows } from './int8.js';
+import { conv2dInt8 } from './int8-conv.js';
 
 export const programs: Partial<GpuProgramTable> = {
   ...unaryPrograms,
@@ -35,4 +37,8 @@ export const programs: Partial<GpuProgramTable> = {
   sdpa,
   matmul,
   linear,
+  quantizeRows,
+  linearInt8,
+  linearW8,
+  conv2dInt8,
 };
