@@ -30,6 +30,7 @@ const expected: RegExp[] = [
   /^GNU General Public License in the program is free software\n$/,
   /^1\n$/,
   /^(software adapter \(CPU speed\)|hardware adapter) 4\nyou must be distributed under\ntrue\n$/,
+  /^0\.262\n$/,
 ];
 
 describe('README snippets', () => {

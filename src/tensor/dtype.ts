@@ -114,9 +114,16 @@ export function f32ArrayToF16(src: ArrayLike<number>, dst: Uint16Array = new Uin
   return dst;
 }
 
-/** Bulk float16 bits -> float32. */
+let F16_TABLE: Float32Array | null = null;
+
+/** Bulk float16 bits -> float32 (through a 65,536-entry table built on first use: 256 KiB). */
 export function f16ArrayToF32(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
-  for (let i = 0; i < src.length; i++) dst[i] = f16ToF32(src[i]!);
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToF32(h);
+  }
+  const t = F16_TABLE;
+  for (let i = 0; i < src.length; i++) dst[i] = t[src[i]!]!;
   return dst;
 }
 

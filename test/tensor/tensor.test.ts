@@ -204,3 +204,15 @@ describe('arange overloads', () => {
     expect(() => fp.arange(0, 1, 0)).toThrow(/step must be a non-zero finite number, got 0/);
   });
 });
+
+describe('float16 bulk conversion', () => {
+  it('decodes every half exactly as the scalar conversion does (NaNs stay NaN)', () => {
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const bulk = fp.f16ArrayToF32(all);
+    for (let h = 0; h < 65536; h++) {
+      const want = fp.f16ToF32(h);
+      if (Number.isNaN(want)) expect(Number.isNaN(bulk[h])).toBe(true);
+      else expect(bulk[h]).toBe(want);
+    }
+  });
+});
