@@ -10,10 +10,7 @@
 // Workgroups: x (+ z·nwg.x) = tile of M, y = g·oTiles + tile of Og. TM x TN threads, each an RM x RN block
 // (rows tm + i·TM, channels tn + j·TN); each K step stages 16 k (4 words) of A and of the weights.
 // Defines: DOT4, XQ, HAS_BIAS, TM, TN, RM, RN (TN a multiple of RM, so each thread loads a fixed row of A).
-#if DOT4
-requires packed_4x8_integer_dot_product;
-#endif
-#include "int8.wgsl"
+#include "int8-bindings.wgsl"
 struct Params {
   C: u32, H: i32, W: i32, O: u32,
   Cg: u32, Og: u32, K: u32, M: u32,
@@ -24,27 +21,6 @@ struct Params {
   xOff: u32, wOff: u32, wsOff: u32, xsOff: u32,
   biasOff: u32,
 }
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<storage, read> WQ: array<u32>;
-@group(0) @binding(2) var<storage, read> WS: array<f32>;
-#if XQ
-@group(0) @binding(3) var<storage, read> XQ: array<u32>;
-@group(0) @binding(4) var<storage, read> XS: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(5) var<storage, read> Bias: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-#else
-@group(0) @binding(5) var<uniform> P: Params;
-#endif
-#else
-@group(0) @binding(3) var<storage, read> X: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(4) var<storage, read> Bias: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-#else
-@group(0) @binding(4) var<uniform> P: Params;
-#endif
-#endif
 
 const TM = {{TM}}u;
 const TN = {{TN}}u;

@@ -7,54 +7,7 @@
 // one scale block (BLOCK: cw = block / 4, its int32 or float sum scaled as it ends) or, with per-row scales, a run
 // of words whose sums are scaled once after the reduction (XQ: exact int32 sums, reduced as integers).
 // Defines: DOT4, XQ, BLOCK, ROWS, HAS_BIAS, ACT. Constant: WG (a power of two).
-#if DOT4
-requires packed_4x8_integer_dot_product;
-#endif
-#include "math.wgsl" CT=f32
-#include "int8.wgsl"
-struct Params {
-  M: u32,
-  N: u32,
-  k: u32,
-  KW: u32,
-  KpW: u32,
-  nb: u32,
-  cw: u32,
-  chunks: u32,
-  // offsets: packed int8 tensors in words, the rest in elements
-  xOff: u32,
-  xsOff: u32,
-  wOff: u32,
-  wsOff: u32,
-  biasOff: u32,
-}
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<storage, read> WQ: array<u32>;
-@group(0) @binding(2) var<storage, read> WS: array<f32>;
-#if XQ
-@group(0) @binding(3) var<storage, read> XQ: array<u32>;
-@group(0) @binding(4) var<storage, read> XS: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(5) var<storage, read> Bias: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-#else
-@group(0) @binding(5) var<uniform> P: Params;
-#endif
-#else
-@group(0) @binding(3) var<storage, read> X: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(4) var<storage, read> Bias: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-#else
-@group(0) @binding(4) var<uniform> P: Params;
-#endif
-#endif
-
-alias CT = f32;
-
-fn act(x: f32) -> f32 {
-  return {{ACT}};
-}
+#include "int8-linear.wgsl" S0=cw S1=chunks
 
 const ROWS = {{ROWS}}u;
 override WG: u32 = 64u;
@@ -148,11 +101,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
 #endif
     for (var c = 0u; c < 4u; c++) {
       if (n0 + c < P.N) {
-#if HAS_BIAS
-        Y[m * P.N + n0 + c] = act(v[c] + Bias[P.biasOff + n0 + c]);
-#else
-        Y[m * P.N + n0 + c] = act(v[c]);
-#endif
+        Y[m * P.N + n0 + c] = epilogue(v[c], n0 + c);
       }
     }
   }

@@ -5,51 +5,10 @@
 // Scale block j covers words [j·bw, (j+1)·bw) (bw = block / 4; per-row scales: nb = 1, bw >= KW). The int32 sums
 // are folded into the float sums every fw words (fw = bw for blocks, at most 32768 words per row so 127·127·4
 // per word cannot overflow) and at the last word.
-// A workgroup of WG_X x WG_Y threads owns a (4·WG_Y) x (4·WG_X) tile of y and walks the words TKW at a time;
-// thread (tx, ty) owns rows ty + r·WG_Y and columns tx + c·WG_X (r, c < 4), so tile reads are conflict-free.
+// Tiles as int8-gemm.wgsl: a workgroup owns a (4·WG_Y) x (4·WG_X) tile of y and walks the words TKW at a time.
 // Defines: DOT4, HAS_BIAS, ACT. Constants: WG_X, WG_Y, TKW.
-#if DOT4
-requires packed_4x8_integer_dot_product;
-#endif
-#include "math.wgsl" CT=f32
-#include "int8.wgsl"
-struct Params {
-  M: u32,
-  N: u32,
-  k: u32,
-  KW: u32,
-  KpW: u32,
-  nb: u32,
-  bw: u32,
-  fw: u32,
-  // offsets: xq and wq in words, the rest in elements
-  xOff: u32,
-  xsOff: u32,
-  wOff: u32,
-  wsOff: u32,
-  biasOff: u32,
-}
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<storage, read> WQ: array<u32>;
-@group(0) @binding(2) var<storage, read> WS: array<f32>;
-@group(0) @binding(3) var<storage, read> XQ: array<u32>;
-@group(0) @binding(4) var<storage, read> XS: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(5) var<storage, read> Bias: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-#else
-@group(0) @binding(5) var<uniform> P: Params;
-#endif
-
-alias CT = f32;
-
-fn act(x: f32) -> f32 {
-  return {{ACT}};
-}
-
-override WG_X: u32 = 16u;
-override WG_Y: u32 = 16u;
-override TKW: u32 = 8u;
+#include "int8-linear.wgsl" XQ=true S0=bw S1=fw
+#include "int8-gemm.wgsl" TKW=8
 
 // [TKW][4·WG_Y] words of xq and [TKW][4·WG_X] words of wq
 var<workgroup> tileA: array<u32, TKW * 4u * WG_Y>;
@@ -60,23 +19,20 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let tx = lid.x;
   let ty = lid.y;
   let li = ty * WG_X + tx;
-  let threads = WG_X * WG_Y;
-  let BM = 4u * WG_Y;
-  let BN = 4u * WG_X;
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
 
   var iacc: array<vec4<i32>, 4>;
   var facc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < P.KW; k0 += TKW) {
-    for (var i = li; i < BM * TKW; i += threads) {
+    for (var i = li; i < BM * TKW; i += THREADS) {
       let m = m0 + i / TKW;
       let w = k0 + i % TKW;
       var v = 0u;
       if (m < P.M && w < P.KW) { v = keep_bytes(XQ[P.xOff + m * P.KpW + w], w, P.k); }
       tileA[(i % TKW) * BM + i / TKW] = v;
     }
-    for (var i = li; i < BN * TKW; i += threads) {
+    for (var i = li; i < BN * TKW; i += THREADS) {
       let n = n0 + i / TKW;
       let w = k0 + i % TKW;
       var v = 0u;
@@ -112,18 +68,5 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < 4u; r++) {
-    let m = m0 + ty + r * WG_Y;
-    if (m >= P.M) { continue; }
-    for (var c = 0u; c < 4u; c++) {
-      let n = n0 + tx + c * WG_X;
-      if (n < P.N) {
-#if HAS_BIAS
-        Y[m * P.N + n] = act(facc[r][c] + Bias[P.biasOff + n]);
-#else
-        Y[m * P.N + n] = act(facc[r][c]);
-#endif
-      }
-    }
-  }
+  store_tile(m0, n0, tx, ty, facc);
 }

@@ -2,48 +2,11 @@
 // (unpacked, times their block's or row's scale) as they are staged into workgroup memory.
 // Legend: M = rows, N = columns, k = true inner size, KpW = padded weight row length in words; x [M, k] float,
 // wq [N, Kp] int8 packed 4 per u32, ws [N, nb] f32 (scale of word w: ws[n, 4w / block], or ws[n, 0] when
-// block = 0), bias [N], y [M, N]. A workgroup of WG_X x WG_Y threads owns a (4·WG_Y) x (4·WG_X) tile of y and
-// walks k 4·TKW values at a time; thread (tx, ty) owns rows ty + r·WG_Y and columns tx + c·WG_X (r, c < 4).
+// block = 0), bias [N], y [M, N]. Tiles as int8-gemm.wgsl: a workgroup owns a (4·WG_Y) x (4·WG_X) tile of y and
+// walks k 4·TKW values at a time. P.spare is unused (the shared uniform block's second kernel word).
 // Defines: DOT4 (unpack4xI8), HAS_BIAS, ACT. Constants: WG_X, WG_Y, TKW.
-#if DOT4
-requires packed_4x8_integer_dot_product;
-#endif
-#include "math.wgsl" CT=f32
-#include "int8.wgsl"
-struct Params {
-  M: u32,
-  N: u32,
-  k: u32,
-  KW: u32,
-  KpW: u32,
-  nb: u32,
-  block: u32,
-  xOff: u32,
-  // wq in words, the rest in elements
-  wOff: u32,
-  wsOff: u32,
-  biasOff: u32,
-}
-@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(1) var<storage, read> WQ: array<u32>;
-@group(0) @binding(2) var<storage, read> WS: array<f32>;
-@group(0) @binding(3) var<storage, read> X: array<f32>;
-#if HAS_BIAS
-@group(0) @binding(4) var<storage, read> Bias: array<f32>;
-@group(0) @binding(5) var<uniform> P: Params;
-#else
-@group(0) @binding(4) var<uniform> P: Params;
-#endif
-
-alias CT = f32;
-
-fn act(x: f32) -> f32 {
-  return {{ACT}};
-}
-
-override WG_X: u32 = 16u;
-override WG_Y: u32 = 16u;
-override TKW: u32 = 4u;
+#include "int8-linear.wgsl" XQ=false S0=block S1=spare
+#include "int8-gemm.wgsl" TKW=4
 
 // [4·TKW][4·WG_Y] values of x and [4·TKW][4·WG_X] dequantized weights
 var<workgroup> tileA: array<f32, 16u * TKW * WG_Y>;
@@ -54,9 +17,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let tx = lid.x;
   let ty = lid.y;
   let li = ty * WG_X + tx;
-  let threads = WG_X * WG_Y;
-  let BM = 4u * WG_Y;
-  let BN = 4u * WG_X;
   let TK = 4u * TKW;
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
@@ -64,7 +24,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < P.k; k0 += TK) {
     // x: consecutive threads read consecutive k of a row
-    for (var i = li; i < BM * TK; i += threads) {
+    for (var i = li; i < BM * TK; i += THREADS) {
       let m = m0 + i / TK;
       let k = k0 + i % TK;
       var v = 0.0;
@@ -72,7 +32,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       tileA[(i % TK) * BM + i / TK] = v;
     }
     // wq: one word (4 values of one column) per step
-    for (var i = li; i < BN * TKW; i += threads) {
+    for (var i = li; i < BN * TKW; i += THREADS) {
       let n = n0 + i / TKW;
       let w = k0 / 4u + i % TKW;
       var v = vec4<f32>(0.0);
@@ -94,18 +54,5 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < 4u; r++) {
-    let m = m0 + ty + r * WG_Y;
-    if (m >= P.M) { continue; }
-    for (var c = 0u; c < 4u; c++) {
-      let n = n0 + tx + c * WG_X;
-      if (n < P.N) {
-#if HAS_BIAS
-        Y[m * P.N + n] = act(acc[r][c] + Bias[P.biasOff + n]);
-#else
-        Y[m * P.N + n] = act(acc[r][c]);
-#endif
-      }
-    }
-  }
+  store_tile(m0, n0, tx, ty, acc);
 }

@@ -1,6 +1,6 @@
-// The matmul kernels' uniform block P, the Bias and P bindings, and the epilogue: bias (HAS_BIAS) then ACT, a
-// WGSL expression over x from the elementwise table (math.wgsl is included for it). Include with AT = the first
-// binding after the kernel's storage inputs and NEXT = AT + 1: Bias binds at AT and P at NEXT, or P at AT.
+// The matmul kernels' uniform block P, the Bias and P bindings, and the epilogue (epilogue.wgsl: bias when
+// HAS_BIAS, then ACT). Include with AT = the first binding after the kernel's storage inputs and NEXT = AT + 1:
+// Bias binds at AT and P at NEXT, or P at AT.
 struct Params {
   M: u32,
   N: u32,
@@ -28,17 +28,4 @@ struct Params {
 @group(0) @binding({{AT}}) var<uniform> P: Params;
 #endif
 
-alias CT = f32;
-#include "math.wgsl" CT=f32
-
-fn act(x: f32) -> f32 {
-  return {{ACT}};
-}
-
-fn epilogue(v: f32, n: u32) -> f32 {
-#if HAS_BIAS
-  return act(v + Bias[P.biasOff + n]);
-#else
-  return act(v);
-#endif
-}
+#include "epilogue.wgsl"

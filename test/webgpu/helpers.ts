@@ -105,3 +105,25 @@ export class Checks {
     return (await Promise.all(this.pending.map((read) => read()))).flat();
   }
 }
+
+/**
+ * The worst |got - want| / tol(i) over the elements (<= 1 passes); a NaN difference gives Infinity.
+ * @example expect(worst(got, want, (i) => 1e-6 * Math.abs(want[i]!))).toBeLessThanOrEqual(1);
+ */
+export function worst(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): number {
+  expect(got.length).toBe(want.length);
+  let w = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    if (Number.isNaN(d)) return Infinity;
+    if (d > 0) w = Math.max(w, d / tol(i));
+  }
+  return w;
+}
+
+/** A copy of `t` on WebGPU. @example const g = await up(fp.ones([3])); */
+export const up = (t: fp.Tensor) => t.to('webgpu');
+/** A float32 CPU tensor of `v`. @example f32([1, 2, 3, 4], [2, 2]) */
+export const f32 = (v: ArrayLike<number>, shape: number[]) => fp.tensor(Float32Array.from(v), { shape });
+/** An int8 CPU tensor of `v`. @example i8(Int8Array.of(1, -2), [2]) */
+export const i8 = (v: Int8Array, shape: number[]) => fp.tensor(v, { dtype: 'int8', shape });

@@ -7,6 +7,7 @@ import type { Pad4 } from '../../src/ops/attrs.js';
 import { withInt8Path } from '../../src/backends/webgpu/programs/int8.js';
 import { randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
+import { f32, i8, up, worst } from './helpers.js';
 
 const gpu = webgpu.gpu;
 
@@ -63,21 +64,6 @@ function randomWeights(O: number, K: number, Kp: number, seed: number): Int8Arra
   return out;
 }
 
-/** Worst |got - want| / tol over the outputs (<= 1 passes), NaN fails. */
-function worst(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): number {
-  expect(got.length).toBe(want.length);
-  let w = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i]! - want[i]!);
-    if (Number.isNaN(d)) return Infinity;
-    if (d > 0) w = Math.max(w, d / tol(i));
-  }
-  return w;
-}
-
-const up = (t: fp.Tensor) => t.to('webgpu');
-const f32 = (v: ArrayLike<number>, shape: number[]) => fp.tensor(Float32Array.from(v), { shape });
-const i8 = (v: Int8Array, shape: number[]) => fp.tensor(v, { dtype: 'int8', shape });
 /** int32 sums are exact: only the rescale and bias round (float32). */
 const tolInt = (mag: number) => 1e-6 * mag;
 /** float sums over K taps, as the matmul suite's bound doubled. */

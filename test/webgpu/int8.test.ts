@@ -8,6 +8,7 @@ import { UNARY } from '../../src/ops/elementwise.js';
 import { chooseInt8Path, withInt8Path, type Int8Path } from '../../src/backends/webgpu/programs/int8.js';
 import { randomArray } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
+import { f32, i8, up, worst } from './helpers.js';
 
 const gpu = webgpu.gpu;
 const ACTIVATIONS: ActivationName[] = ['none', 'relu', 'gelu', 'geluTanh', 'silu', 'tanh', 'sigmoid'];
@@ -85,21 +86,6 @@ const tolInt8 = (mag: number, y: number, act: ActivationName) => 1e-6 * mag + (a
 /** linearW8 sums floats like a matmul: 2^-21 · sqrt(K) of the terms' magnitude (the matmul suite's bound, doubled). */
 const tolW8 = (K: number, mag: number, y: number, act: ActivationName) => 2 ** -21 * Math.sqrt(Math.max(1, K)) * mag + (act === 'none' ? 0 : 2e-6 * Math.max(1, Math.abs(y)));
 
-/** Worst |got - want| / tol (<= 1 passes), NaN fails. */
-function worst(got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): number {
-  expect(got.length).toBe(want.length);
-  let w = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i]! - want[i]!);
-    if (Number.isNaN(d)) return Infinity;
-    if (d > 0) w = Math.max(w, d / tol(i));
-  }
-  return w;
-}
-
-const up = (t: fp.Tensor) => t.to('webgpu');
-const f32 = (v: ArrayLike<number>, shape: number[]) => fp.tensor(Float32Array.from(v), { shape });
-const i8 = (v: Int8Array, shape: number[]) => fp.tensor(v, { dtype: 'int8', shape });
 
 /** Run one op on the CPU and on WebGPU (path / dot4 forced), returning both outputs' data and the GPU variant. */
 async function run(op: OpName, ins: (fp.Tensor | null)[], outs: { shape: number[]; dtype: fp.DType }[], attrs: object, o: { path?: Int8Path; dot4?: boolean } = {}) {

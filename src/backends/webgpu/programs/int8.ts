@@ -8,6 +8,7 @@ import type { ActivationName, OpAttrs } from '../../../ops/attrs.js';
 import { UNARY } from '../../../ops/elementwise.js';
 import { shapeStr } from '../../../tensor/shape.js';
 import { f32bits, grid, type GpuContext, type GpuProgram, type GpuTensor } from '../types.js';
+import { scopedOverride } from './override.js';
 import quantizeWgsl from '../../../../kernels/quantize-rows.wgsl';
 import gemmWgsl from '../../../../kernels/linear-int8.wgsl';
 import w8Wgsl from '../../../../kernels/linear-w8.wgsl';
@@ -29,22 +30,16 @@ export interface Int8Override {
   dot4?: boolean;
 }
 
-let override: Int8Override | null = null;
+const override = scopedOverride<Int8Override>();
 
 /**
- * Run `f` with the linearInt8 / linearW8 / conv2dInt8 programs forced onto a path or off dot4I8Packed (ops record
- * their dispatches when called, so the override covers exactly the ops `f` runs). For tests and benchmarks.
+ * Run `f` with the linearInt8 / linearW8 / conv2dInt8 programs forced onto a path or off dot4I8Packed (see
+ * scopedOverride). For tests and benchmarks.
  *
  * @example const y = withInt8Path({ dot4: false }, () => fp.runOp('linearInt8', ins, outs, attrs)[0]);
  */
 export function withInt8Path<T>(o: Int8Override, f: () => T): T {
-  const prev = override;
-  override = { ...prev, ...o };
-  try {
-    return f();
-  } finally {
-    override = prev;
-  }
+  return override.run(o, f);
 }
 
 /** Rows from which the tiled GEMM beats the matrix-vector kernel (which reads each weight once per 4 rows). */
@@ -65,7 +60,7 @@ export function chooseInt8Path(M: number): Int8Path {
  * @example gpu.dispatch({ kernel, defines: { DOT4: usesDot4(gpu) }, buffers, workgroups });
  */
 export function usesDot4(gpu: GpuContext): boolean {
-  return gpu.setup.features.packed_4x8_integer_dot_product && override?.dot4 !== false;
+  return gpu.setup.features.packed_4x8_integer_dot_product && override.current?.dot4 !== false;
 }
 
 const MAX_GROUPS = 65535;
@@ -181,7 +176,8 @@ function runGemm(gpu: GpuContext, l: Linear): void {
       defines: { DOT4: dot4, ...epilogue(l) },
       constants: { ...cfg, TKW: 4 },
       buffers: linearBuffers(l),
-      uniforms: [l.M, l.N, l.k, KW, l.KpW, l.nb, l.block, l.x.offset, l.wq.offset / 4, l.ws.offset, l.bias?.offset ?? 0],
+      // int8-linear.wgsl's uniform block: block, a spare word, and no xs (xsOff 0)
+      uniforms: [l.M, l.N, l.k, KW, l.KpW, l.nb, l.block, 0, l.x.offset, 0, l.wq.offset / 4, l.ws.offset, l.bias?.offset ?? 0],
       workgroups: [gx, gy],
     });
   }
@@ -208,7 +204,7 @@ function runMatvec(gpu: GpuContext, l: Linear): void {
 
 function runLinear(gpu: GpuContext, l: Linear): void {
   if (l.y.size === 0) return;
-  const path = override?.path ?? chooseInt8Path(l.M);
+  const path = override.current?.path ?? chooseInt8Path(l.M);
   if (path === 'gemm') runGemm(gpu, l);
   else runMatvec(gpu, l);
 }

@@ -6,6 +6,7 @@ import { UNARY } from '../../../ops/elementwise.js';
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Defines } from '../wgsl.js';
 import { grid, type GpuContext, type GpuProgram, type GpuTensor } from '../types.js';
+import { scopedOverride } from './override.js';
 import gemmWgsl from '../../../../kernels/matmul.wgsl';
 import naiveWgsl from '../../../../kernels/matmul-naive.wgsl';
 import matvecWgsl from '../../../../kernels/matvec.wgsl';
@@ -79,22 +80,15 @@ export interface MatmulOverride {
   vec4?: boolean;
 }
 
-let override: MatmulOverride | null = null;
+const override = scopedOverride<MatmulOverride>();
 
 /**
- * Run `f` with the matmul and linear programs forced onto a path (ops record their dispatches when called,
- * so the override covers exactly the ops `f` runs). For tests and benchmarks.
+ * Run `f` with the matmul and linear programs forced onto a path (see scopedOverride). For tests and benchmarks.
  *
  * @example const y = withMatmulPath({ path: 'splitk' }, () => fp.matmul(a, b)); await y.data();
  */
 export function withMatmulPath<T>(o: MatmulOverride, f: () => T): T {
-  const prev = override;
-  override = { ...prev, ...o };
-  try {
-    return f();
-  } finally {
-    override = prev;
-  }
+  return override.run(o, f);
 }
 
 interface Product extends MatmulShape {
@@ -119,7 +113,7 @@ function epilogueDefines(p: Product): Defines {
 
 /** vec4 loads need K (and N unless transB) to be multiples of 4, and 4-aligned offsets. */
 function canVec4(p: Product): boolean {
-  if (override?.vec4 === false) return false;
+  if (override.current?.vec4 === false) return false;
   return p.K > 0 && p.K % 4 === 0 && (p.transB || p.N % 4 === 0) && p.a.offset % 4 === 0 && p.b.offset % 4 === 0;
 }
 
@@ -195,7 +189,7 @@ function runMatvec(gpu: GpuContext, p: Product): void {
   const cols = p.transB ? 4 : 4 * MATVEC_CV;
   // threads over K: enough for one vec4 each, at least 32 (a common subgroup size), at most 256
   const wg = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(p.K / 4))))));
-  const subgroups = p.transB && gpu.setup.features.subgroups && override?.subgroups !== false;
+  const subgroups = p.transB && gpu.setup.features.subgroups && override.current?.subgroups !== false;
   gpu.dispatch({
     kernel: MATVEC,
     defines: { VEC4: canVec4(p), OUT4: p.N % 4 === 0, TRANS_B: p.transB, ROWS: rows, SUBGROUPS: subgroups, ...epilogueDefines(p) },
@@ -209,7 +203,7 @@ function runMatvec(gpu: GpuContext, p: Product): void {
 /** Run one batched product with the path the shape (or a test override) picks. */
 function product(gpu: GpuContext, p: Product): void {
   if (p.out.size === 0) return;
-  const path = override?.path ?? chooseMatmulPath(p);
+  const path = override.current?.path ?? chooseMatmulPath(p);
   if (path === 'naive') runNaive(gpu, p);
   else if (path === 'gemm') runGemm(gpu, p);
   else if (path === 'splitk') runSplitK(gpu, p);
