@@ -21,6 +21,7 @@ export * from './io/safetensors.js';
 export * from './io/npy.js';
 export * from './io/arrays.js';
 export { wrapStorage, type WrapOptions } from './io/wrap.js';
+export { parseOnnx, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxTensorData, type OnnxDataType, type OnnxAttribute, type OnnxValueInfo, type OnnxParseOptions } from './io/onnx/model.js';
 export { conv2d, conv1d, type Conv2dOptions, type Conv1dOptions, type Padding2d } from './ops/conv.js';
 export * from './ops/pool.js';
 export * from './ops/norm.js';
