@@ -10,8 +10,11 @@ import depthwiseWgsl from '../../../../kernels/conv2d-depthwise.wgsl';
 const GEMM_SRC = { name: 'conv2d.wgsl', code: conv2dWgsl };
 const DEPTHWISE_SRC = { name: 'conv2d-depthwise.wgsl', code: depthwiseWgsl };
 
-/** GEMM tile shapes by output channels per group: TM x TN threads, each an RM x RN block (tile BM = TM*RM, BN = TN*RN). */
-const TILES = [
+/**
+ * GEMM tile shapes by output channels per group: TM x TN threads, each an RM x RN block (tile BM = TM*RM,
+ * BN = TN*RN; TN is a multiple of RM). The int8 conv (int8-conv.ts) uses the same table.
+ */
+export const CONV_TILES = [
   { upTo: 16, TM: 64, TN: 4, RM: 2, RN: 4 },
   { upTo: 32, TM: 32, TN: 8, RM: 4, RN: 4 },
   { upTo: Infinity, TM: 16, TN: 16, RM: 4, RN: 4 },
@@ -56,7 +59,7 @@ export const conv2d: GpuProgram<Conv2dAttrs> = (gpu, [y], [x, w, b], { stride, p
     });
     return;
   }
-  const t = TILES.find((c) => Og <= c.upTo)!;
+  const t = CONV_TILES.find((c) => Og <= c.upTo)!;
   const BM = t.TM * t.RM, BN = t.TN * t.RN;
   const M = N * Ho * Wo;
   const oTiles = Math.ceil(Og / BN);

@@ -6,16 +6,10 @@ import type { OpAttrs } from '../../../ops/attrs.js';
 import { shapeStr } from '../../../tensor/shape.js';
 import { grid, type GpuProgram } from '../types.js';
 import { usesDot4, wordAligned } from './int8.js';
+import { CONV_TILES } from './conv.js';
 import convWgsl from '../../../../kernels/conv2d-int8.wgsl';
 
 const CONV = { name: 'conv2d-int8.wgsl', code: convWgsl };
-
-/** Tile shapes by output channels per group: TM x TN threads, each an RM x RN block (TN a multiple of RM). */
-const TILES = [
-  { upTo: 16, TM: 64, TN: 4, RM: 2, RN: 4 },
-  { upTo: 32, TM: 32, TN: 8, RM: 4, RN: 4 },
-  { upTo: Infinity, TM: 16, TN: 16, RM: 4, RN: 4 },
-] as const;
 
 function fail(msg: string): never {
   throw new RangeError(`forwardpass: webgpu: conv2dInt8: ${msg}`);
@@ -37,7 +31,7 @@ export const conv2dInt8: GpuProgram<OpAttrs['conv2dInt8']> = (gpu, [y], [x, xs, 
   if (xq && xs!.size !== N) fail(`expected one scale per image (${N}) for an int8 x, got ${shapeStr(xs!.shape)}`);
   if (y!.size === 0) return;
   const w = wordAligned(gpu, 'conv2dInt8', 'wq', wq!);
-  const t = TILES.find((c) => Og <= c.upTo)!;
+  const t = CONV_TILES.find((c) => Og <= c.upTo)!;
   const BM = t.TM * t.RM, BN = t.TN * t.RN;
   const M = N * Ho * Wo;
   const oTiles = Math.ceil(Og / BN);
