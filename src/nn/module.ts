@@ -6,6 +6,7 @@ import { keep, scopeSync } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadStateDictInto, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
 import { cast as castTensor } from '../ops/elementwise.js';
+import { withOpContext } from '../ops/dispatch.js';
 
 /**
  * Called after a module's forward (and for each named checkpoint inside it) with the module, its dotted
@@ -77,7 +78,7 @@ export class Module {
 
   private runForward(impl: ForwardFn, args: unknown[]): unknown {
     return scopeSync(() => {
-      const out = impl.apply(this, args);
+      const out = withOpContext(this, () => impl.apply(this, args));
       if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') {
         throw new Error(`forwardpass: ${this.constructor.name}.forward: returned a Promise; forward must be synchronous`);
       }

@@ -22,6 +22,11 @@ export interface OpEvent {
   variant?: string;
   /** Wall time of `backend.run` (CPU: the kernel; GPU: the encoding only). */
   ms: number;
+  /**
+   * The op-context stack at dispatch, outermost first: what `withOpContext` pushed (a Module for each
+   * module forward in progress, a node name for each ONNX node, ...). The tracer turns it into a path.
+   */
+  context: readonly unknown[];
 }
 
 export type OpHook = (e: OpEvent) => void;
@@ -31,6 +36,22 @@ const hooks = new Set<OpHook>();
 export function addOpHook(hook: OpHook): () => void {
   hooks.add(hook);
   return () => hooks.delete(hook);
+}
+
+const contextStack: unknown[] = [];
+
+/**
+ * Run `fn` with `label` pushed on the op-context stack that hooks see as `OpEvent.context`
+ * (modules push themselves around forward; the ONNX runtime pushes each node's name).
+ * @example withOpContext('attn/MatMul_3', () => matmul(a, b));
+ */
+export function withOpContext<T>(label: unknown, fn: () => T): T {
+  contextStack.push(label);
+  try {
+    return fn();
+  } finally {
+    contextStack.pop();
+  }
 }
 
 const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
@@ -69,7 +90,7 @@ export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], outs: 
       backend.run(op, ins, outputs, attrs);
       const ms = now() - t0;
       const variant = backend.variant?.(op, ins, attrs);
-      const ev: OpEvent = { op, attrs, inputs: ins, outputs, backend: backend.name, ms, ...(variant ? { variant } : {}) };
+      const ev: OpEvent = { op, attrs, inputs: ins, outputs, backend: backend.name, ms, context: contextStack.slice(), ...(variant ? { variant } : {}) };
       for (const h of hooks) h(ev);
     }
   } catch (e) {

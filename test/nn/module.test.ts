@@ -197,3 +197,24 @@ describe('Module.to', () => {
     await expect(m.to({ dtype: 'int8' as never })).rejects.toThrow("forwardpass: Sequential.to: dtype must be 'float32' or 'float16', got 'int8'");
   });
 });
+
+describe('op context', () => {
+  it('hooks see the stack of modules whose forward is running, outermost first, plus labels pushed by withOpContext', () => {
+    const fc = new nn.Linear(4, 2);
+    const act = new nn.ReLU();
+    const m = new nn.Sequential([['fc', fc], ['act', act]]);
+    const seen: { op: string; context: readonly unknown[] }[] = [];
+    const off = fp.addOpHook((e) => seen.push({ op: e.op, context: e.context }));
+    try {
+      m.forward(fp.ones([1, 4]));
+      fp.withOpContext('node_7', () => fp.neg(fp.ones([2])));
+    } finally {
+      off();
+    }
+    const linear = seen.find((s) => s.op === 'linear')!;
+    expect(linear.context).toEqual([m, fc]);
+    const relu = seen.find((s) => s.context.includes(act))!;
+    expect(relu.context).toEqual([m, act]);
+    expect(seen.at(-1)!.context).toEqual(['node_7']);
+  });
+});
