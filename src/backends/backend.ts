@@ -9,6 +9,8 @@ export interface MemoryInfo {
   liveBuffers: number;
   pooledBytes: number;
   pooledBuffers: number;
+  /** Bytes of kernel-specific copies derived from live tensors (CPU: lane-packed int8 weights, 2 bytes a weight). */
+  cacheBytes?: number;
 }
 
 /**

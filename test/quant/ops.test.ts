@@ -132,6 +132,29 @@ describe('linearInt8', () => {
     }
   });
 
+  it('is exact over the whole int8 range (-128 included) across the 255-wide blocks of the packed CPU path, odd N, repeated calls', () => {
+    for (const [M, N, K, seed] of [[1, 9, 1021, 31], [3, 5, 600, 32], [1, 2, 256, 33], [2, 11, 255, 34]] as const) {
+      const Kp = K + ((4 - (K % 4)) % 4);
+      const rng = fp.makeRng(seed);
+      const extreme = (n: number, k: number) => Int8Array.from({ length: n * Kp }, (_, i) => (i % Kp >= k ? 0 : rng() < 0.5 ? -128 : Math.floor(rng() * 256) - 128));
+      const xq = extreme(M, K), wq = extreme(N, K);
+      const want = new Float32Array(M * N);
+      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < Kp; k++) s += xq[m * Kp + k]! * wq[n * Kp + k]!;
+        want[m * N + n] = s * 0.5;
+      }
+      const w = i8(wq, [N, Kp]), ws = t(new Float32Array(N).fill(0.5), [N, 1]);
+      const cached = fp.cpuBackend.memory().cacheBytes!;
+      for (let rep = 0; rep < 2; rep++) {
+        const y = fp.linearInt8(i8(xq, [M, Kp]), t(new Float32Array(M).fill(1), [M, 1]), w, ws, null, { k: K });
+        expect(Array.from(y.dataSync())).toEqual(Array.from(want));
+      }
+      // the packed copy is built once (two int8 weights per int32 lane pair) and reported by the backend
+      expect(fp.cpuBackend.memory().cacheBytes! - cached).toBe(Math.ceil(N / 2) * K * 4);
+    }
+  });
+
   it('reads int8 weights at an offset that is not a multiple of 4 bytes (a view into a file)', async () => {
     const N = 6, Kp = 12;
     const raw = new Int8Array(3 + N * Kp);

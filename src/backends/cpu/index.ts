@@ -5,6 +5,7 @@ import { allocStorage, dtypeBytes, type DType, f16ArrayToF32, f32ArrayToF16, typ
 import type { Tensor } from '../../tensor/tensor.js';
 import type { OpAttrs, OpName } from '../../ops/attrs.js';
 import type { CpuKernel, CpuTensor, NumArray } from './types.js';
+import { packedInt8CacheBytes } from './kernels/int8-packed.js';
 import { kernels } from './kernels/index.js';
 
 class CpuBackend implements Backend {
@@ -36,7 +37,7 @@ class CpuBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0 };
+    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes() };
   }
 
   run<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void {

@@ -6,6 +6,7 @@
 import type { Conv2dAttrs, Int8OpAttrs } from '../../../ops/attrs.js';
 import type { CpuKernel, CpuTensor, NumArray } from '../types.js';
 import { dotsI8, dotsQ8, dotsW8, int8Words } from './int8-gemm.js';
+import { dotsPacked, packedWeights } from './int8-packed.js';
 import { linearEpilogue } from './linear.js';
 import { quantizeBlock } from '../../../quant/formats.js';
 
@@ -30,22 +31,23 @@ export const quantizeRows: CpuKernel<Int8OpAttrs['quantizeRows']> = ([q, s], [x]
 };
 
 /** linearInt8: xq [M, Kp], xs [M, nb], wq [N, Kp], ws [N, nb], bias? [N] -> y [M, N]. */
-export const linearInt8: CpuKernel<Int8OpAttrs['linearInt8']> = ([y], [xq, xs, wq, ws, bias], { block, activation }) => {
+export const linearInt8: CpuKernel<Int8OpAttrs['linearInt8']> = ([y], [xq, xs, wq, ws, bias], { block, k, activation }) => {
   const [M, Kp] = xq!.shape as [number, number];
   const N = wq!.shape[0]!, Kw = Kp >> 2;
-  const a = int8Words(xq!.data as Int8Array, xq!.offset, M * Kp);
-  const w = int8Words(wq!.data as Int8Array, wq!.offset, N * Kp);
   const o = y!.data;
   const xsd = xs!.data, xso = xs!.offset, wsd = ws!.data, wso = ws!.offset;
   const bd = bias ? bias.data : null, bo = bias ? bias.offset : 0;
   if (block === 0) {
-    const acc = i32(M * N);
-    dotsI8(M, N, Kw, a, w, 0, Kw, acc);
+    // lane-packed weights (int8-packed.ts): faster than int8-gemm.ts's 2x4 int32 tiles at every M measured (1 to 64)
+    const acc = f64(M * N);
+    dotsPacked(M, N, k, Kp, xq!.data as Int8Array, xq!.offset, packedWeights(wq!.data as Int8Array, wq!.offset, N, k, Kp), acc);
     for (let m = 0, p = 0; m < M; m++) {
       const sx = xsd[xso + m]!;
       for (let n = 0; n < N; n++, p++) o[p] = acc[p]! * sx * wsd[wso + n]! + (bd ? bd[bo + n]! : 0);
     }
   } else {
+    const a = int8Words(xq!.data as Int8Array, xq!.offset, M * Kp);
+    const w = int8Words(wq!.data as Int8Array, wq!.offset, N * Kp);
     const f = f64(M * N);
     dotsQ8(M, N, Kw, block >> 2, a, w, xsd, xso, wsd, wso, f);
     for (let m = 0, p = 0; m < M; m++) for (let n = 0; n < N; n++, p++) o[p] = f[p]! + (bd ? bd[bo + n]! : 0);
