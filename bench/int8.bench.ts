@@ -41,7 +41,7 @@ const suite: BenchSuite = {
   description: 'INT8 linear layers on one CPU thread: float32 Linear vs QuantizedLinear (W8A8 per channel, W8A8 Q8_0, W8 weight-only) and the bare kernels, y = x·Wᵀ + b.',
   variants: {
     'Linear f32': 'nn.Linear forward: the float32 linear op (register-tiled product, matmul.ts)',
-    'QLinear int8': 'QuantizedLinear forward, per-channel weights, dynamic per-row activations: quantizeRows + linearInt8 (int32 sums)',
+    'QLinear int8': 'QuantizedLinear forward, per-channel weights, dynamic per-row activations: quantizeRows + linearInt8 (exact int sums, two products per float64 multiply)',
     'QLinear q8_0': 'QuantizedLinear forward, Q8_0 weights (blocks of 32, fp16 scales), activations quantized per block',
     'QLinear w8': 'QuantizedLinear forward, weight-only: float activations times int8 weights dequantized in the kernel',
     'kernel f32': 'the float32 linear kernel alone (no dispatch, no allocation)',
@@ -49,7 +49,7 @@ const suite: BenchSuite = {
   },
   notes: [
     'GOP/s = 2·M·N·K / time for every variant (multiply-adds count twice, int8 or float). Variants of one problem are timed round-robin in 7 passes; "median" is the lowest per-pass median call time, "best" the fastest call.',
-    'Int8 products read the int8 weights 4 per 32-bit word (split with shifts), multiply with Math.imul and sum in int32; activations are quantized per row at run time inside the timed call.',
+    'Per-channel int8 products use weights packed two per int32 (w0 + w1·2^23, built once per weight, 2 bytes a weight): one float64 multiply forms two exact int8 products, split back every 255 values. Q8_0 reads the int8 weights 4 per 32-bit word (split with shifts) and sums with Math.imul in int32. Activations are quantized per row at run time inside the timed call.',
     'Q8_0 weights keep ggml\'s float16 block scales; the CPU backend widens float16 inputs to float32 on every call (about 100 ns per value in src/tensor/dtype.ts), which dominates the Q8_0 times here.',
     'At batch 1 the int8 product needs about as many V8 instructions per multiply-add as the float32 one (shifts to split the words, Math.imul on one port, spills), so the gain comes from fewer loads and is small; at batch 8+ the float32 register tiles win.',
     'The machine is a 2-core VM shared with other jobs: figures vary by ±20% from run to run; the load average is recorded.',
