@@ -78,6 +78,8 @@ export interface MatmulOverride {
   subgroups?: boolean;
   /** false: the scalar-load variants even where vec4 loads would be aligned. */
   vec4?: boolean;
+  /** The GEMM tile (workgroup WG_X x WG_Y threads, (4·WG_Y) x (4·WG_X) outputs, TK deep) instead of the chosen one. */
+  tile?: { WG_X: number; WG_Y: number; TK: number };
 }
 
 const override = scopedOverride<MatmulOverride>();
@@ -136,6 +138,7 @@ function runNaive(gpu: GpuContext, p: Product): void {
 }
 
 function gemmConfig(p: Product): typeof GEMM_BIG {
+  if (override.current?.tile) return override.current.tile;
   const bigTiles = p.B * Math.ceil(p.M / (4 * GEMM_BIG.WG_Y)) * Math.ceil(p.N / (4 * GEMM_BIG.WG_X));
   return bigTiles >= 32 ? GEMM_BIG : GEMM_SMALL;
 }
