@@ -7,6 +7,19 @@ import { Tensor } from '../tensor/tensor.js';
 import { loadStateDictInto, type LoadStateDictResult, type StateDictInput } from './state-dict.js';
 import { cast as castTensor } from '../ops/elementwise.js';
 import { withOpContext } from '../ops/dispatch.js';
+import type { Trace, TraceInputs } from '../trace/trace.js';
+import type { TraceOptions, TraceRecord } from '../trace/types.js';
+
+interface Tracer {
+  trace(model: Module, inputs: TraceInputs, opts?: TraceOptions): Promise<Trace>;
+  steps(model: Module, inputs: TraceInputs, opts?: TraceOptions): AsyncGenerator<TraceRecord, void, undefined>;
+}
+let tracer: Tracer | null = null;
+
+/** @internal src/trace installs itself here, so Module.trace/steps work without an import cycle. */
+export function _installTracer(t: Tracer): void {
+  tracer = t;
+}
 
 /**
  * Called after a module's forward (and for each named checkpoint inside it) with the module, its dotted
@@ -260,6 +273,23 @@ export class Module {
   /** Same as train(false). */
   eval(): this {
     return this.train(false);
+  }
+
+  // ---------------------------------------------------------------- tracing
+
+  /**
+   * Run once on `inputs` (a tensor, a list for forward(...), or tensors by name for run()) and record every op:
+   * see `trace()` in src/trace. @example const t = await model.trace({ input: x }, { values: 'full' });
+   */
+  trace(inputs: TraceInputs, opts?: TraceOptions): Promise<Trace> {
+    if (!tracer) throw new Error(`forwardpass: ${this.constructor.name}.trace: the tracer is not loaded (import from 'forwardpass')`);
+    return tracer.trace(this, inputs, opts);
+  }
+
+  /** The ops of one forward pass one at a time: see `steps()` in src/trace. @example for await (const s of model.steps(x)) show(s); */
+  steps(inputs: TraceInputs, opts?: TraceOptions): AsyncGenerator<TraceRecord, void, undefined> {
+    if (!tracer) throw new Error(`forwardpass: ${this.constructor.name}.steps: the tracer is not loaded (import from 'forwardpass')`);
+    return tracer.steps(this, inputs, opts);
   }
 
   // ---------------------------------------------------------------- hooks and checkpoints

@@ -44,6 +44,8 @@ export class WebGPUBackend implements Backend {
   private error: Error | null = null;
   private lost: string | null = null;
   private lastVariant = '';
+  /** Labels of the dispatches the current or last `run` recorded (unpack, kernels, pack), for traces. */
+  private runLabels: string[] = [];
   /** Checks registered by programs (ctx.deferCheck), finished at the next read or sync. */
   private deferred: { buffer: GPUBuffer; words: number; explain: (words: Uint32Array) => Error | null }[] = [];
   readonly ctx: GpuContext;
@@ -206,8 +208,19 @@ export class WebGPUBackend implements Backend {
     return this.lastVariant;
   }
 
+  /** Every dispatch label of the last `run`, in order (unpack, the kernels, pack), for traces. */
+  dispatchLabels(): readonly string[] {
+    return this.runLabels;
+  }
+
+  /** The WGSL source of a variant (a label from `variant()` or `dispatchLabels()`) once it was built. */
+  kernelSource(label: string): string | undefined {
+    return this.pipelines.source(label);
+  }
+
   run<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void {
     this.check(op);
+    this.runLabels = [];
     const program = programs[op] as GpuProgram<OpAttrs[K]> | undefined;
     if (!program) throw new Error(`forwardpass: webgpu: op '${op}' has no WebGPU kernel`);
     const temps: GPUBuffer[] = [];
@@ -265,6 +278,7 @@ export class WebGPUBackend implements Backend {
     this.check('dispatch');
     const { pipeline, label } = this.pipelines.get(spec.kernel, spec.defines ?? {}, spec.constants ?? {});
     this.lastVariant = label;
+    this.runLabels.push(label);
     const entries: GPUBindGroupEntry[] = spec.buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
     if (spec.uniforms) {
       const words = Math.max(4, Math.ceil(spec.uniforms.length / 4) * 4);

@@ -9,6 +9,8 @@ export class CompileError extends Error {}
 interface Entry {
   pipeline: GPUComputePipeline;
   label: string;
+  /** The preprocessed WGSL the pipeline was compiled from (traces show it). */
+  code: string;
 }
 
 /** `unary.wgsl{OP=relu,T=f32}` — the readable key of a variant. */
@@ -32,6 +34,11 @@ export class PipelineCache {
 
   get size(): number {
     return this.cache.size;
+  }
+
+  /** The WGSL source of the variant labelled `label`, once it has been built. */
+  source(label: string): string | undefined {
+    return this.cache.get(label)?.code;
   }
 
   get(src: WgslSource, defines: Defines, constants: Record<string, number>): Entry {
@@ -58,7 +65,7 @@ export class PipelineCache {
       this.onError(new CompileError(`forwardpass: webgpu: kernel ${label} failed to compile: ${where || err.message.split('\n')[0]}`));
     });
     this.checks.push(check);
-    const entry = { pipeline, label };
+    const entry = { pipeline, label, code };
     this.cache.set(label, entry);
     return entry;
   }
