@@ -1,0 +1,192 @@
+// `forwardpass trace <model-folder|model.onnx>`: one line per op of a forward pass (stats, sparkline, time), optional
+// PyTorch-style values, stepping with Enter (or one stdin line per step from a pipe), and compare mode against
+// another precision or backend.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { loadFixtureCases, readNpyFile } from '../node.js';
+import { loadOnnx } from '../io/onnx/session.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { cast } from '../ops/elementwise.js';
+import { Module } from '../nn/module.js';
+import type { ConfiguredModel } from '../nn/models/config.js';
+import { isQuantized, quantize } from '../quant/quantize.js';
+import { steps, trace, type TraceInputs } from '../trace/trace.js';
+import { compareTraces } from '../trace/compare.js';
+import { formatComparison, formatRecord, formatValues, pathWidthOf, timingText } from '../trace/format.js';
+import type { Traceable, TraceOptions } from '../trace/types.js';
+import { flag, intFlag, parseArgs, UsageError } from './args.js';
+import { loadModelFolder } from './model-folder.js';
+import { PRECISIONS, selectBackend, type Precision } from './backend.js';
+import { checkInputs, inputFlags } from './run.js';
+
+export const TRACE_USAGE = 'forwardpass trace <model-folder|model.onnx> [--input NAME=FILE.npy ...] [--backend cpu|webgpu|auto] [--precision f32|f16|int8] [--compare f32|f16|int8|cpu|webgpu|BACKEND:PRECISION] [--threshold X] [--step] [--full] [--bins N] [--sync]';
+
+/** Where the lines go and where step confirmations come from (tests pass their own). */
+export interface TraceIo {
+  stdin?: Readable & { isTTY?: boolean };
+}
+
+interface Setting { backend: string; precision: Precision }
+
+interface Loaded {
+  model: Traceable;
+  inputNames?: string[];
+  declared?: { name: string }[];
+  dispose(): void;
+}
+
+/** Load a model folder or an .onnx file on `s.backend` at `s.precision`. */
+async function load(path: string, s: Setting): Promise<Loaded> {
+  if (!existsSync(path)) throw new Error(`forwardpass: trace: '${path}' does not exist`);
+  if (statSync(path).isFile()) {
+    if (!path.endsWith('.onnx')) throw new Error(`forwardpass: trace: expected a model folder or a .onnx file, got '${path}'`);
+    const model = await loadOnnx(new Uint8Array(readFileSync(path)), { backend: s.backend, precision: s.precision, name: path });
+    return { model, dispose: () => model.dispose() };
+  }
+  const { model, config } = loadModelFolder(path, s.backend);
+  await applyPrecision(model, s.precision, path);
+  return { model, inputNames: model.inputNames, declared: (config.inputs ?? [{ name: 'input' }]) as { name: string }[], dispose: () => model.dispose() };
+}
+
+async function applyPrecision(model: ConfiguredModel, precision: Precision, dir: string): Promise<void> {
+  if (isQuantized(model)) {
+    if (precision === 'f16') throw new Error(`forwardpass: trace: '${dir}' holds an int8 model; --precision f16 applies to float models only`);
+    return;
+  }
+  if (precision === 'f16') await model.to({ dtype: 'float16' });
+  if (precision === 'int8') await quantize(model);
+}
+
+/** `--compare` value: a precision, a backend, or BACKEND:PRECISION; the rest is taken from `main`. */
+function parseCompare(v: string, main: Setting): { backend: string; precision: Precision } {
+  const parts = v.split(':');
+  let backend: string | undefined, precision: Precision | undefined;
+  for (const p of parts) {
+    if ((PRECISIONS as readonly string[]).includes(p) && precision === undefined) precision = p as Precision;
+    else if (['cpu', 'webgpu', 'auto'].includes(p) && backend === undefined) backend = p;
+    else throw new UsageError(`trace: --compare expects a precision (${PRECISIONS.join(', ')}), a backend (cpu, webgpu) or BACKEND:PRECISION, got '${v}'`);
+  }
+  return { backend: backend ?? main.backend, precision: precision ?? main.precision };
+}
+
+/** The folder of a model folder or of an .onnx file. */
+const folderOf = (path: string) => (statSync(path).isDirectory() ? path : dirname(path));
+
+/** Inputs from --input files, or the first io.json case of the model's folder (fixture layout). */
+async function readInputs(path: string, files: Map<string, string>, s: Setting, loaded: Loaded): Promise<Record<string, Tensor>> {
+  const inputs: Record<string, Tensor> = {};
+  if (files.size) {
+    for (const [name, file] of files) inputs[name] = await readNpyFile(file, { device: s.backend });
+  } else if (existsSync(join(folderOf(path), 'io.json'))) {
+    const [first] = await loadFixtureCases(folderOf(path), { device: s.backend });
+    if (!first) throw new Error(`forwardpass: trace: '${join(folderOf(path), 'io.json')}' has no cases; give --input NAME=FILE.npy`);
+    process.stderr.write(`forwardpass: trace: no --input given; using io case '${first.name}' from io.json\n`);
+    Object.assign(inputs, first.inputs);
+  } else {
+    throw new UsageError(`trace: give the model's inputs with --input NAME=FILE.npy; usage: ${TRACE_USAGE}`);
+  }
+  if (loaded.declared) {
+    try {
+      checkInputs(loaded.declared, new Map(Object.entries(inputs)));
+    } catch (e) {
+      (e as Error).message = (e as Error).message.replace('forwardpass: run:', 'forwardpass: trace:');
+      throw e;
+    }
+  }
+  return inputs;
+}
+
+/** The inputs as one model takes them: on its backend, float ones as halves for f16. */
+async function prepare(inputs: Record<string, Tensor>, s: Setting): Promise<TraceInputs> {
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(inputs)) {
+    let x = t.device === s.backend ? t : await t.to(s.backend);
+    if (s.precision === 'f16' && x.dtype === 'float32') x = cast(x, 'float16');
+    out[k] = x;
+  }
+  return out;
+}
+
+/** Waits for a line on stdin between steps: Enter on a terminal, one line per step from a pipe; 'q' stops. */
+function stepper(stdin: Readable & { isTTY?: boolean }): { next(): Promise<boolean>; close(): void } {
+  const rl = createInterface({ input: stdin, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  let ended = false;
+  return {
+    async next() {
+      if (ended) return true;
+      if (stdin.isTTY) process.stderr.write('[Enter: next op, q: quit] ');
+      const r = await lines.next();
+      if (r.done) { ended = true; return true; }
+      return r.value.trim().toLowerCase() !== 'q';
+    },
+    close: () => rl.close(),
+  };
+}
+
+export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<void> {
+  const args = parseArgs(argv, {
+    input: { value: true, repeat: true }, backend: { value: true }, precision: { value: true }, compare: { value: true },
+    threshold: { value: true }, step: { value: false }, full: { value: false }, bins: { value: true }, sync: { value: false },
+  }, 'trace');
+  const [path, ...extra] = args.positionals;
+  if (!path || extra.length) throw new UsageError(`trace: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${TRACE_USAGE}`);
+  const precision = flag(args, 'precision', 'f32')!;
+  if (!(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`trace: --precision must be one of ${PRECISIONS.join(', ')}, got '${precision}'`);
+  const threshold = Number(flag(args, 'threshold', '0.01'));
+  if (!(threshold >= 0)) throw new UsageError(`trace: --threshold must be a number >= 0, got '${flag(args, 'threshold')}'`);
+  const full = args.flags.has('full');
+  const opts: TraceOptions = { values: full ? 'full' : 'stats', bins: intFlag(args, 'bins', 16, 'trace'), sync: args.flags.has('sync') };
+  const files = inputFlags(args, 'trace');
+  const mainSetting: Setting = { backend: await selectBackend(flag(args, 'backend', 'cpu')!, 'trace'), precision: precision as Precision };
+  const cmp = flag(args, 'compare');
+  const refSetting = cmp === undefined ? undefined : parseCompare(cmp, mainSetting);
+  if (refSetting) refSetting.backend = await selectBackend(refSetting.backend, 'trace');
+  const loaded = await load(path, mainSetting);
+  const made: Loaded[] = [loaded];
+  const stdin = io.stdin ?? process.stdin;
+  try {
+    const raw = await readInputs(path, files, mainSetting, loaded);
+    if (refSetting) {
+      const ref = await load(path, refSetting);
+      made.push(ref);
+      const refTrace = await trace(ref.model, await prepare(raw, refSetting), { ...opts, values: 'full' });
+      const mine = await trace(loaded.model, await prepare(raw, mainSetting), { ...opts, values: 'full' });
+      const c = compareTraces(refTrace, mine, { threshold });
+      process.stdout.write(`compare: ${mainSetting.backend} ${mainSetting.precision} against ${refSetting.backend} ${refSetting.precision} (reference), ${c.rows.length} ops matched\n`);
+      const lines = formatComparison(c).split('\n');
+      const step = args.flags.has('step') ? stepper(stdin) : null;
+      try {
+        for (const [i, line] of lines.entries()) {
+          process.stdout.write(line + '\n');
+          if (step && i < c.rows.length - 1 && !(await step.next())) break;
+        }
+      } finally {
+        step?.close();
+      }
+      return;
+    }
+    const pathWidth = loaded.model instanceof Module ? pathWidthOf(loaded.model.namedModules().map(([p]) => ({ path: p }))) : 32;
+    const step = args.flags.has('step') ? stepper(stdin) : null;
+    let count = 0, total = 0;
+    let timing = '';
+    try {
+      for await (const r of steps(loaded.model, await prepare(raw, mainSetting), opts)) {
+        if (count === 0) process.stdout.write(`trace: ${path} on ${mainSetting.backend} (${mainSetting.precision}); ms = ${timingText(r.timing)}\n`);
+        process.stdout.write(formatRecord(r, { pathWidth }) + '\n');
+        if (full) process.stdout.write(formatValues(r) + '\n');
+        count++;
+        total += r.ms;
+        timing = r.timing;
+        if (step && !(await step.next())) break;
+      }
+    } finally {
+      step?.close();
+    }
+    process.stdout.write(`${count} ops, ${total.toFixed(3)} ms${timing ? ` (${timing})` : ''}\n`);
+  } finally {
+    for (const m of made) m.dispose();
+  }
+}

@@ -1,0 +1,149 @@
+// ONNX Conv (1-D and 2-D; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
+// AveragePool (ceil_mode, count_include_pad, pads; storage_order 1 refused), GlobalAveragePool, GlobalMaxPool.
+// With precision 'int8', a 2-D Conv with a constant weight runs as src/quant's QuantizedConv2d (conv2dInt8).
+import { shapeStr } from '../../../tensor/shape.js';
+import type { Tensor } from '../../../tensor/tensor.js';
+import type { Pad4 } from '../../../ops/attrs.js';
+import { conv1d, conv2d } from '../../../ops/conv.js';
+import { avgPool2d, maxPool2d } from '../../../ops/pool.js';
+import { max, mean } from '../../../ops/reduce.js';
+import { Conv2d } from '../../../nn/conv.js';
+import { QuantizedConv2d } from '../../../quant/modules.js';
+import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
+
+const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
+
+interface Window {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Per spatial dim: [begin, end]. */
+  pads: [number, number][];
+}
+
+/** Kernel, strides, dilations and resolved pads of a sliding window over `spatial` input dims. */
+function windowOf(c: NodeContext, spatial: number[], kernel: number[]): Window {
+  const n = spatial.length;
+  const list = (name: string, dflt: number) => {
+    const v = c.attrs.ints(name, new Array<number>(n).fill(dflt));
+    if (v.length !== n || v.some((x) => !Number.isInteger(x) || x < (dflt === 0 ? 0 : 1))) c.attrs.fail(name, `${n} ${dflt === 0 ? 'non-negative' : 'positive'} ints`, JSON.stringify(v));
+    return v;
+  };
+  const strides = list('strides', 1);
+  const dilations = list('dilations', 1);
+  const auto = c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET');
+  let pads: [number, number][];
+  if (auto === 'NOTSET') {
+    const p = c.attrs.ints('pads', new Array<number>(2 * n).fill(0));
+    if (p.length !== 2 * n || p.some((x) => !Number.isInteger(x) || x < 0)) c.attrs.fail('pads', `${2 * n} non-negative ints`, JSON.stringify(p));
+    pads = spatial.map((_, i) => [p[i]!, p[i + n]!]);
+  } else if (auto === 'VALID') pads = spatial.map(() => [0, 0]);
+  else {
+    pads = spatial.map((d, i) => {
+      const out = Math.ceil(d / strides[i]!);
+      const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - d);
+      const small = Math.floor(total / 2);
+      return auto === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+    });
+  }
+  return { kernel, strides, dilations, pads };
+}
+
+const pad4 = (w: Window): Pad4 => [w.pads[0]![0], w.pads[1]![0], w.pads[0]![1], w.pads[1]![1]];
+
+registerOnnxOp('Conv', {
+  infer: (c) => {
+    const [x, w] = c.inputs;
+    return [{ dtype: x?.dtype ?? 'float32', ...(x?.shape ? { shape: [x.shape[0]!, w?.shape?.[0] ?? null, ...x.shape.slice(2).map(() => null)] } : {}) }];
+  },
+  prepare: async (c) => {
+    const w = c.constant(1);
+    if (c.precision !== 'int8' || !w || w.rank !== 4 || !(w.dtype === 'float32' || w.dtype === 'float16')) return undefined;
+    const x = c.inputs[0]?.shape;
+    const auto = c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET');
+    const spatial = x?.slice(2);
+    if (auto.startsWith('SAME') && !(spatial?.length === 2 && spatial.every((d) => typeof d === 'number'))) return undefined; // padding depends on the run's input size: stays float
+    const [O, Cg, kH, kW] = w.shape as [number, number, number, number];
+    const groups = c.attrs.int('group', 1);
+    const win = windowOf(c, (spatial as number[] | undefined) ?? [1, 1], [kH, kW]);
+    const bias = c.constant(2);
+    c.dropInput(1);
+    if (bias) c.dropInput(2);
+    const conv = new Conv2d(Cg * groups, O, [kH, kW], { stride: win.strides as [number, number], dilation: win.dilations as [number, number], padding: pad4(win), groups, bias: !!bias });
+    try {
+      conv._replaceTensor('weight', await w.to(c.backend));
+      if (bias) conv._replaceTensor('bias', await bias.to(c.backend));
+      return await QuantizedConv2d.fromConv2d(conv, { activations: 'dynamic', name: c.label });
+    } finally {
+      conv.dispose();
+    }
+  },
+  run: (c) => {
+    const x = c.input(0);
+    if (c.state instanceof QuantizedConv2d) return [c.state.forward(x)];
+    const w = c.input(1);
+    const b = c.inputs[2] ?? null;
+    const groups = c.attrs.int('group', 1);
+    if (x.rank !== w.rank) c.fail(`X ${shapeStr(x.shape)} and W ${shapeStr(w.shape)} must have the same rank`);
+    const ks = c.attrs.ints('kernel_shape', w.shape.slice(2));
+    if (ks.some((k, i) => k !== w.shape[2 + i])) c.fail(`kernel_shape ${JSON.stringify(ks)} does not match W ${shapeStr(w.shape)}`);
+    const win = windowOf(c, x.shape.slice(2), w.shape.slice(2));
+    if (x.rank === 4) return [conv2d(x, w, b, { stride: win.strides as [number, number], dilation: win.dilations as [number, number], padding: pad4(win), groups })];
+    if (x.rank === 3) return [conv1d(x, w, b, { stride: win.strides[0]!, dilation: win.dilations[0]!, padding: win.pads[0]!, groups })];
+    return c.fail(`only 1-D and 2-D convolutions are supported, found X ${shapeStr(x.shape)}`);
+  },
+});
+
+function poolInfer(c: InferContext): ValueType[] {
+  const x = c.inputs[0];
+  return [{ dtype: x?.dtype ?? 'float32', ...(x?.shape ? { shape: [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map((): Dim => null)] } : {}) }];
+}
+
+function pool(kind: 'max' | 'avg') {
+  return (c: RunContext) => {
+    const x = c.input(0);
+    if (x.rank !== 3 && x.rank !== 4) c.fail(`only 1-D and 2-D pooling is supported, found X ${shapeStr(x.shape)}`);
+    if (kind === 'max') {
+      if (c.attrs.intOf('storage_order', [0, 1], 0) === 1) c.fail('storage_order = 1 (column-major indices) is not supported');
+      if (c.node.outputs[1]) c.fail('the Indices output is not supported');
+    }
+    const kernel = c.attrs.ints('kernel_shape');
+    if (kernel.length !== x.rank - 2) c.attrs.fail('kernel_shape', `${x.rank - 2} ints for X ${shapeStr(x.shape)}`, JSON.stringify(kernel));
+    const win = windowOf(c, x.shape.slice(2), kernel);
+    if (kind === 'avg' && win.dilations.some((d) => d !== 1)) c.fail(`dilations ${JSON.stringify(win.dilations)} are not supported for AveragePool`);
+    const ceilMode = c.attrs.intOf('ceil_mode', [0, 1], 0) === 1;
+    const x4 = x.rank === 3 ? x.unsqueeze(2) : x;
+    const two = <T>(v: T[], one: T): [T, T] => (x.rank === 3 ? [one, v[0]!] : [v[0]!, v[1]!]);
+    const padding: Pad4 = x.rank === 3 ? [0, win.pads[0]![0], 0, win.pads[0]![1]] : pad4(win);
+    const opts = { kernelSize: two(kernel, 1), stride: two(win.strides, 1), padding, ceilMode };
+    try {
+      const y = kind === 'max'
+        ? maxPool2d(x4, { ...opts, dilation: two(win.dilations, 1) })
+        : avgPool2d(x4, { ...opts, countIncludePad: c.attrs.intOf('count_include_pad', [0, 1], 0) === 1 });
+      if (x.rank === 4) return [y];
+      const y3 = y.squeeze(2);
+      y.dispose();
+      return [y3];
+    } finally {
+      if (x4 !== x) x4.dispose();
+    }
+  };
+}
+registerOnnxOp('MaxPool', { infer: poolInfer, run: pool('max') });
+registerOnnxOp('AveragePool', { infer: poolInfer, run: pool('avg') });
+
+function globalPool(fn: (x: Tensor, o: { axis: number[]; keepdim: boolean }) => Tensor) {
+  return {
+    infer: (c: InferContext): ValueType[] => {
+      const x = c.inputs[0];
+      return [{ dtype: x?.dtype ?? 'float32', ...(x?.shape ? { shape: x.shape.map((d, i) => (i < 2 ? d : 1)) } : {}) }];
+    },
+    run: (c: { input(i: number): Tensor; fail(m: string): never }) => {
+      const x = c.input(0);
+      if (x.rank < 3) c.fail(`X must be [N, C, ...spatial], found ${shapeStr(x.shape)}`);
+      return [fn(x, { axis: x.shape.slice(2).map((_, i) => i + 2), keepdim: true })];
+    },
+  };
+}
+registerOnnxOp('GlobalAveragePool', globalPool(mean));
+registerOnnxOp('GlobalMaxPool', globalPool(max));

@@ -1,0 +1,11 @@
+// Every ONNX op implementation, registered on import; the registry's lookup functions for the runtime.
+// A new op file registers itself with registerOnnxOp and is added here with one import line.
+import './elementwise.js';
+import './shape.js';
+import './linalg.js';
+import './conv.js';
+import './norm.js';
+import './generate.js';
+import './resize.js';
+
+export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

@@ -1,0 +1,121 @@
+// ONNX normalizations (BatchNormalization in inference mode, LayerNormalization, InstanceNormalization), Softmax and
+// LogSoftmax (the 2-D coercion before opset 13), reductions (axes as attribute or input by opset) and ArgMax/ArgMin.
+import { numel, shapeStr } from '../../../tensor/shape.js';
+import type { Tensor } from '../../../tensor/tensor.js';
+import { add, mul } from '../../../ops/elementwise.js';
+import { batchNorm, groupNorm, layerNorm } from '../../../ops/norm.js';
+import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum } from '../../../ops/reduce.js';
+import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
+import { axesOf, axisOf, sameShape } from './util.js';
+import { numbers } from './shape.js';
+
+registerOnnxOp('BatchNormalization', {
+  infer: (c) => sameShape(c),
+  run: (c) => {
+    if (c.opset >= 14 && c.attrs.intOf('training_mode', [0, 1], 0) === 1) c.fail('training_mode = 1 is not supported (inference only)');
+    if (c.node.outputs.slice(1).some((o) => o)) c.fail('the running-statistics outputs (training mode) are not supported');
+    const x = c.input(0);
+    return [batchNorm(x, c.input(3), c.input(4), c.input(1), c.input(2), c.attrs.float('epsilon', 1e-5))];
+  },
+});
+
+registerOnnxOp('LayerNormalization', {
+  infer: (c) => sameShape(c),
+  run: (c) => {
+    const x = c.input(0);
+    const a = axisOf(c, c.attrs.int('axis', -1), x.rank);
+    const ns = x.shape.slice(a);
+    const eps = c.attrs.float('epsilon', 1e-5);
+    const scale = c.input(1);
+    const bias = c.inputs[2];
+    const fits = (t: Tensor | undefined) => !t || (t.rank === ns.length && t.shape.every((d, i) => d === ns[i]));
+    if (fits(scale) && fits(bias)) return [layerNorm(x, ns, scale, bias ?? null, eps), undefined, undefined];
+    // scale/bias that broadcast onto the normalized dims: normalize, then apply them elementwise
+    const n = layerNorm(x, ns, null, null, eps);
+    const s = mul(n, scale);
+    n.dispose();
+    if (!bias) return [s, undefined, undefined];
+    const y = add(s, bias);
+    s.dispose();
+    return [y, undefined, undefined];
+  },
+});
+
+registerOnnxOp('InstanceNormalization', {
+  infer: (c) => sameShape(c),
+  run: (c) => {
+    const x = c.input(0);
+    if (x.rank < 3) c.fail(`input must be [N, C, ...spatial], found ${shapeStr(x.shape)}`);
+    return [groupNorm(x, x.shape[1]!, c.input(1), c.input(2), c.attrs.float('epsilon', 1e-5))];
+  },
+});
+
+function softmaxOp(fn: (x: Tensor, axis: number) => Tensor) {
+  return {
+    infer: (c: InferContext) => sameShape(c),
+    run: (c: RunContext) => {
+      const x = c.input(0);
+      if (c.opset >= 13) return [fn(x, axisOf(c, c.attrs.int('axis', -1), x.rank))];
+      // before opset 13: the input is seen as 2-D [prod(dims before axis), prod(dims from axis)]
+      const a = axisOf(c, c.attrs.int('axis', 1), x.rank);
+      const x2 = x.reshape([numel(x.shape.slice(0, a)), numel(x.shape.slice(a))]);
+      const y2 = fn(x2, 1);
+      x2.dispose();
+      const y = y2.reshape(x.shape);
+      y2.dispose();
+      return [y];
+    },
+  };
+}
+registerOnnxOp('Softmax', softmaxOp(softmax));
+registerOnnxOp('LogSoftmax', softmaxOp(logSoftmax));
+
+type ReduceFn = (x: Tensor, o: { axis?: number[]; keepdim?: boolean }) => Tensor;
+const REDUCE: [string, ReduceFn, number][] = [
+  ['ReduceSum', sum, 13], ['ReduceMean', mean, 18], ['ReduceMax', max, 18], ['ReduceMin', min, 18], ['ReduceProd', prod, 18],
+];
+
+function reduceAxes(c: InferContext | RunContext, rank: number, inputSince: number, axesInput: number[] | undefined): number[] | 'none' {
+  const axes = c.opset >= inputSince ? axesInput : c.attrs.has('axes') ? c.attrs.ints('axes') : undefined;
+  if (!axes || axes.length === 0) return c.opset >= inputSince && c.attrs.intOf('noop_with_empty_axes', [0, 1], 0) === 1 ? 'none' : Array.from({ length: rank }, (_, i) => i);
+  return axesOf(c, axes, rank);
+}
+
+for (const [opType, fn, since] of REDUCE) {
+  registerOnnxOp(opType, {
+    hostInputs: [1],
+    infer: (c) => {
+      const x = c.inputs[0];
+      const given = c.opset >= since && c.inputs[1] ? numbers(c.inputs[1].values) : undefined;
+      if (!x?.shape || (c.opset >= since && c.inputs[1] && !given)) return [{ dtype: x?.dtype ?? 'float32' }];
+      const axes = reduceAxes(c, x.shape.length, since, given);
+      if (axes === 'none') return [{ ...x }];
+      const keep = c.attrs.intOf('keepdims', [0, 1], 1) === 1;
+      const shape: Dim[] = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+      return [{ dtype: opType === 'ReduceMean' && x.dtype !== 'float16' ? 'float32' : x.dtype, shape } satisfies ValueType];
+    },
+    run: (c) => {
+      const x = c.input(0);
+      const axes = reduceAxes(c, x.rank, since, c.ints(1));
+      if (axes === 'none') return [x];
+      return [fn(x, { axis: axes, keepdim: c.attrs.intOf('keepdims', [0, 1], 1) === 1 })];
+    },
+  });
+}
+
+for (const [opType, fn] of [['ArgMax', argmax], ['ArgMin', argmin]] as const) {
+  registerOnnxOp(opType, {
+    infer: (c) => {
+      const x = c.inputs[0];
+      if (!x?.shape) return [{ dtype: 'int32' }];
+      const a = axisOf(c, c.attrs.int('axis', 0), x.shape.length);
+      const keep = c.attrs.intOf('keepdims', [0, 1], 1) === 1;
+      return [{ dtype: 'int32', shape: keep ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }];
+    },
+    run: (c) => {
+      const x = c.input(0);
+      if (c.attrs.intOf('select_last_index', [0, 1], 0) === 1) c.fail('select_last_index = 1 is not supported');
+      return [fn(x, { axis: axisOf(c, c.attrs.int('axis', 0), x.rank), keepdim: c.attrs.intOf('keepdims', [0, 1], 1) === 1 })];
+    },
+  });
+}

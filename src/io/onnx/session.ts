@@ -1,0 +1,376 @@
+// The ONNX runtime: loadOnnx / OnnxSession. At load: order and prune the graph, infer dtypes and (symbolic) shapes,
+// fold constant nodes, place each node, prepare ops (int8 weights), upload constants. At run: check the feeds,
+// execute the plan, free each intermediate after its last use, return the graph outputs on the session backend.
+//
+// PLACEMENT RULE. Constants (initializers, Constant nodes, folded results) live on the host as CPU tensors; the
+// ones a device node reads as data get one device copy at load. Shape/Size outputs are host values (read from
+// tensor metadata, never from the device). A node runs on the host when every input is a host value and either
+// its outputs are integer/bool (shape arithmetic: Gather, Unsqueeze, Concat, Slice of shapes, masks, Range...)
+// or each input is known to hold at most 64 elements; otherwise it runs on the session backend. Inputs an op
+// declares as host inputs (shapes, axes, pads, starts, scalars) are always read synchronously on the host; only
+// a host input computed on the device (rare: e.g. a shape held in a graph input) is read back asynchronously.
+//
+// int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
+// that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
+// outputs declared int64 come back as int32 tensors.
+import type { DType } from '../../tensor/dtype.js';
+import { numel, shapeStr } from '../../tensor/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { fromData } from '../../tensor/creation.js';
+import { getBackend, getDefaultDevice } from '../../tensor/device.js';
+import { keep } from '../../tensor/scope.js';
+import { cast } from '../../ops/elementwise.js';
+import { withOpContext } from '../../ops/dispatch.js';
+import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
+import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
+import { AttrReader, getOnnxOp, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
+import { constantValue } from './ops/generate.js';
+import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
+import { feedToTensor, type OnnxFeed } from './feeds.js';
+
+export type { OnnxFeed } from './feeds.js';
+
+export interface OnnxLoadOptions {
+  /** 'cpu', 'webgpu' or another registered backend name; default: the default device. */
+  backend?: string;
+  /** 'f32' (default), 'f16' (float initializers stored as float16) or 'int8' (MatMul/Gemm/Conv weights int8). */
+  precision?: OnnxPrecision;
+  /** File name for error messages. */
+  name?: string;
+}
+
+/** A graph input or output: name, the dtype forwardpass uses, the ONNX element type, and the symbolic shape. */
+export interface OnnxIO {
+  name: string;
+  dtype: DType;
+  onnxType: string;
+  shape: Dim[];
+}
+
+interface Step {
+  node: OnnxNode;
+  label: string;
+  impl: OnnxOpImpl;
+  host: boolean;
+  state: unknown;
+  dropped: Set<number>;
+  /** Values whose last reader is this step. */
+  frees: string[];
+}
+
+const SMALL = 64;
+const ALWAYS_HOST = new Set(['Shape', 'Size']);
+
+/**
+ * Load an ONNX model (bytes of a .onnx file) for inference.
+ *
+ * @example
+ * const s = await loadOnnx(bytes, { backend: 'webgpu' });
+ * const { logits } = await s.run({ input: x });
+ */
+export async function loadOnnx(bytes: Uint8Array | ArrayBuffer, opts: OnnxLoadOptions = {}): Promise<OnnxSession> {
+  return OnnxSession.fromModel(parseOnnx(bytes, { name: opts.name }), opts);
+}
+
+/** A loaded ONNX graph ready to run. Make one with `loadOnnx` or `OnnxSession.fromModel`. */
+export class OnnxSession {
+  readonly inputs: OnnxIO[];
+  readonly outputs: OnnxIO[];
+  readonly opset: number;
+  readonly backend: string;
+  readonly precision: OnnxPrecision;
+  /** Which op types of the model run on which backend. */
+  readonly supported: OnnxOpSupportEntry[];
+  private steps: Step[] = [];
+  private consts = new Map<string, Tensor>();
+  private deviceConsts = new Map<string, Tensor>();
+  private uses = new Map<string, number>();
+  private disposed = false;
+
+  private constructor(private readonly model: OnnxModel, opts: OnnxLoadOptions) {
+    this.opset = defaultOpset(model);
+    this.backend = getBackend(opts.backend ?? getDefaultDevice()).name;
+    this.precision = opts.precision ?? 'f32';
+    if (!['f32', 'f16', 'int8'].includes(this.precision)) throw new Error(`forwardpass: onnx: precision must be 'f32', 'f16' or 'int8', got '${String(this.precision)}'`);
+    this.supported = onnxOpSupport(model);
+    const g = model.graph;
+    const inits = new Set(g.initializers.map((t) => t.name));
+    const io = (v: (typeof g.inputs)[number], what: string): OnnxIO => {
+      if (what === 'output' && v.elemType === undefined) return { name: v.name, dtype: 'float32', onnxType: '', shape: v.shape ? [...v.shape] : [] }; // typed by inference at load
+      const dtype = onnxElemDType(v.elemType);
+      if (!dtype) throw new Error(`forwardpass: onnx: graph ${what} '${v.name}' has element type ${v.elemType ?? 'unknown'}, which forwardpass cannot hold (float, float16, double, int64, int32, int8, uint8, bool)`);
+      return { name: v.name, dtype, onnxType: v.elemType!, shape: v.shape ? [...v.shape] : [] };
+    };
+    this.inputs = g.inputs.filter((v) => !inits.has(v.name)).map((v) => io(v, 'input'));
+    this.outputs = g.outputs.map((v) => io(v, 'output'));
+  }
+
+  /**
+   * Build a session from a parsed model (plain data, as `parseOnnx` returns: tests may write it by hand).
+   *
+   * @example const s = await OnnxSession.fromModel(parseOnnx(bytes), { backend: 'cpu' });
+   */
+  static async fromModel(model: OnnxModel, opts: OnnxLoadOptions = {}): Promise<OnnxSession> {
+    const s = new OnnxSession(model, opts);
+    try {
+      await s.build();
+    } catch (e) {
+      s.dispose();
+      throw e;
+    }
+    return s;
+  }
+
+  private async build(): Promise<void> {
+    const g = this.model.graph;
+    const outputs = g.outputs.map((o) => o.name);
+    const live = liveNodes(topoSort(g), outputs);
+    checkSupported(live, this.opset);
+    // Which (op, input) pairs read each value: int64 constants read only as Slice starts/ends may be clamped.
+    const readers = new Map<string, [string, number][]>();
+    for (const { node } of live) node.inputs.forEach((x, i) => { if (x) (readers.get(x) ?? readers.set(x, []).get(x)!).push([node.opType, i]); });
+    const sliceOnly = (name: string) => (readers.get(name) ?? []).every(([op, i]) => op === 'Slice' && (i === 1 || i === 2));
+    const types = new Map<string, ValueType>();
+    for (const v of this.inputs) types.set(v.name, { dtype: v.dtype, shape: [...v.shape] });
+    for (const t of g.initializers) {
+      if (!readers.has(t.name) && !outputs.includes(t.name)) continue;
+      this.setConst(t.name, onnxTensorToTensor(t, `initializer '${t.name}'`, sliceOnly(t.name)), types);
+    }
+    const host = new Set<string>(this.consts.keys());
+    const opsetOf = this.opset;
+    for (const { node, index } of live) {
+      const label = nodeLabel(node, index);
+      const impl = getOnnxOp(node.opType, node.domain)!;
+      const base = nodeBase(node, label, opsetOf);
+      const ins = node.inputs.map((x) => (x ? types.get(x) : undefined));
+      const outTypes = impl.infer ? impl.infer({ ...base, inputs: ins }) : [{ dtype: ins[0]?.dtype ?? 'float32' }];
+      const named = node.inputs.filter((x) => x);
+      if (named.every((x) => this.consts.has(x))) {
+        // constant folding: evaluate once on the CPU
+        const outs = node.opType === 'Constant' ? [constantValue(base, node.outputs.every(sliceOnly))] : await this.runNode(impl, node, label, 'cpu', named.length ? node.inputs.map((x) => (x ? this.consts.get(x) : undefined)) : [], undefined, new Set());
+        node.outputs.forEach((o, k) => { if (o && outs[k]) this.setConst(o, outs[k]!, types); else outs[k]?.dispose(); });
+        node.outputs.forEach((o) => host.add(o));
+        continue;
+      }
+      node.outputs.forEach((o, k) => { if (o) types.set(o, outTypes[k] ?? { dtype: outTypes[0]?.dtype ?? 'float32' }); });
+      const allHost = named.every((x) => host.has(x));
+      const small = named.every((x) => { const s = types.get(x)?.shape; return !!s && s.every((d) => typeof d === 'number') && numel(s as number[]) <= SMALL; });
+      const onHost = this.backend !== 'cpu' && (ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
+      if (onHost) node.outputs.forEach((o) => host.add(o));
+      this.steps.push({ node, label, impl, host: onHost, state: undefined, dropped: new Set(), frees: [] });
+    }
+    for (const o of this.outputs) {
+      const t = types.get(o.name);
+      if (o.onnxType === '' && t) Object.assign(o, { dtype: t.dtype, onnxType: t.dtype === 'float32' ? 'float' : t.dtype === 'int32' ? 'int32' : t.dtype });
+      if (t?.shape && (g.outputs.find((v) => v.name === o.name)?.shape === undefined)) o.shape = [...t.shape];
+    }
+    if (this.precision === 'f16') this.storeF16();
+    for (const st of this.steps) await this.prepare(st, types);
+    this.planMemory(outputs);
+  }
+
+  private setConst(name: string, t: Tensor, types: Map<string, ValueType>): void {
+    this.consts.set(name, keep(t));
+    const vals = isIndexDType(t.dtype) && t.size <= SMALL ? Array.from(t.dataSync()) : undefined;
+    types.set(name, { dtype: t.dtype, shape: [...t.shape], ...(vals ? { values: vals } : {}) });
+  }
+
+  /** precision 'f16': float32 constants that steps read as data are stored as float16. */
+  private storeF16(): void {
+    for (const st of this.steps) {
+      const hostIdx = new Set(st.impl.hostInputs ?? []);
+      st.node.inputs.forEach((x, i) => {
+        const t = this.consts.get(x);
+        if (!t || hostIdx.has(i) || t.dtype !== 'float32' || t.size <= 1) return;
+        this.consts.set(x, keep(cast(t, 'float16')));
+        t.dispose();
+      });
+    }
+  }
+
+  private async prepare(st: Step, types: Map<string, ValueType>): Promise<void> {
+    const { node, label, impl } = st;
+    if (impl.prepare) {
+      st.state = await impl.prepare({
+        ...nodeBase(node, label, this.opset), precision: this.precision, backend: this.backend,
+        inputs: node.inputs.map((x) => (x ? types.get(x) : undefined)),
+        constant: (i) => (node.inputs[i] ? this.consts.get(node.inputs[i]!) : undefined),
+        dropInput: (i) => st.dropped.add(i),
+      });
+      keep(st.state);
+    }
+    if (st.host || this.backend === 'cpu') return;
+    const hostIdx = new Set(impl.hostInputs ?? []);
+    for (const [i, x] of node.inputs.entries()) {
+      const t = this.consts.get(x);
+      if (!t || hostIdx.has(i) || st.dropped.has(i) || this.deviceConsts.has(x)) continue;
+      this.deviceConsts.set(x, keep(await t.to(this.backend)));
+    }
+  }
+
+  /** Reader counts of every computed value, and where each is last read. */
+  private planMemory(outputs: string[]): void {
+    const last = new Map<string, Step>();
+    for (const st of this.steps) {
+      for (const x of st.node.inputs) {
+        if (!x || this.consts.has(x)) continue;
+        this.uses.set(x, (this.uses.get(x) ?? 0) + 1);
+        last.set(x, st);
+      }
+    }
+    for (const [x, st] of last) if (!outputs.includes(x)) st.frees.push(x);
+  }
+
+  /** Run one node with its inputs placed on `device` (host inputs on the CPU), inside its op context. */
+  private async runNode(impl: OnnxOpImpl, node: OnnxNode, label: string, device: string, given: (Tensor | undefined)[], state: unknown, dropped: Set<number>): Promise<(Tensor | undefined)[]> {
+    const hostIdx = new Set(impl.hostInputs ?? []);
+    const temps: Tensor[] = [];
+    const inputs: (Tensor | undefined)[] = [];
+    for (const [i, t] of given.entries()) {
+      if (!t || dropped.has(i)) { inputs.push(undefined); continue; }
+      const want = hostIdx.has(i) ? 'cpu' : device;
+      if (t.device === want) { inputs.push(t); continue; }
+      const moved = want === 'cpu' ? await t.to('cpu') : fromData(t.dataSync(), t.shape, t.dtype, getBackend(want));
+      temps.push(moved);
+      inputs.push(moved);
+    }
+    const base = nodeBase(node, label, this.opset);
+    const list = (i: number) => (inputs[i] ? Array.from(inputs[i]!.dataSync(), Number) : undefined);
+    try {
+      const outs = withOpContext(label, () => impl.run({
+        ...base, inputs, device, state, ints: list, floats: list,
+        input: (i) => inputs[i] ?? base.fail(`input ${i} is required but missing`),
+      }));
+      // an op may hand back one of its inputs (Identity...): outputs are always new tensor objects
+      return outs.map((o) => (o && (given.includes(o) || inputs.includes(o)) ? o.reshape(o.shape) : o));
+    } catch (e) {
+      const msg = (e as Error).message ?? String(e);
+      if (msg.startsWith('forwardpass: onnx:')) throw e;
+      throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg.replace(/^forwardpass: /, '')}`, { cause: e });
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /**
+   * Run the graph. Feeds are Tensors (any device; moved to the session backend) or typed arrays (shaped from the
+   * declared input shape). int64 inputs take int32 tensors, Int32Array or BigInt64Array. Resolves to every graph
+   * output by name, on the session backend (int64 outputs as int32).
+   *
+   * @example const { logits } = await session.run({ input_ids: ids, attention_mask: mask });
+   */
+  async run(feeds: Record<string, OnnxFeed>): Promise<Record<string, Tensor>> {
+    if (this.disposed) throw new Error('forwardpass: onnx: run: the session was disposed');
+    const env = new Map<string, Tensor>();
+    const userTensors = new Set<Tensor>();
+    const remaining = new Map(this.uses);
+    const outputs = new Set(this.outputs.map((o) => o.name));
+    try {
+      await this.bindFeeds(feeds, env, userTensors);
+      for (const st of this.steps) {
+        const device = st.host ? 'cpu' : this.backend;
+        const given = st.node.inputs.map((x) => {
+          if (!x) return undefined;
+          const v = env.get(x);
+          if (v) return v;
+          if (!this.consts.has(x)) throw new Error(`forwardpass: onnx: node '${st.label}' (${st.node.opType}) reads '${x}', which an earlier node did not produce`);
+          return device !== 'cpu' ? this.deviceConsts.get(x) ?? this.consts.get(x) : this.consts.get(x);
+        });
+        const outs = await this.runNode(st.impl, st.node, st.label, device, given, st.state, st.dropped);
+        st.node.outputs.forEach((o, k) => {
+          const t = outs[k];
+          if (!o) { t?.dispose(); return; }
+          if (!t) {
+            if (remaining.has(o) || outputs.has(o)) throw new Error(`forwardpass: onnx: node '${st.label}' (${st.node.opType}) does not produce its optional output ${k} ('${o}'), which the graph reads`);
+            return;
+          }
+          if (!remaining.has(o) && !outputs.has(o)) t.dispose();
+          else env.set(o, t);
+        });
+        for (const x of st.node.inputs) if (x && remaining.has(x)) remaining.set(x, remaining.get(x)! - 1);
+        for (const x of st.frees) {
+          const t = env.get(x);
+          if (t && !userTensors.has(t)) t.dispose();
+          env.delete(x);
+        }
+      }
+      const result: Record<string, Tensor> = {};
+      for (const o of this.outputs) {
+        const t = env.get(o.name) ?? this.consts.get(o.name);
+        if (!t) throw new Error(`forwardpass: onnx: run: graph output '${o.name}' was not computed`);
+        const owned = env.get(o.name) === t && !userTensors.has(t);
+        result[o.name] = t.device === this.backend ? (owned ? t : t.clone()) : fromData(t.dataSync(), t.shape, t.dtype, getBackend(this.backend));
+        if (owned && t.device !== this.backend) t.dispose();
+        env.delete(o.name);
+      }
+      return result;
+    } finally {
+      for (const t of env.values()) if (!userTensors.has(t)) t.dispose();
+    }
+  }
+
+  /** Check names, dtypes and shapes of the feeds (symbolic dims must agree across inputs), then place them. */
+  private async bindFeeds(feeds: Record<string, OnnxFeed>, env: Map<string, Tensor>, userTensors: Set<Tensor>): Promise<void> {
+    const expected = this.inputs.map((v) => `${v.name} (${describeIO(v)})`).join(', ');
+    if (feeds === null || typeof feeds !== 'object') throw new TypeError(`forwardpass: onnx: run: expected an object of inputs by name (${expected}), got ${feeds === null ? 'null' : typeof feeds}`);
+    for (const k of Object.keys(feeds)) {
+      if (!this.inputs.some((v) => v.name === k)) throw new Error(`forwardpass: onnx: run: unknown input '${k}'; the model's inputs are ${expected}`);
+    }
+    const dims = new Map<string, [number, string]>();
+    for (const v of this.inputs) {
+      if (!(v.name in feeds) || feeds[v.name] === undefined) throw new Error(`forwardpass: onnx: run: missing input '${v.name}'; the model's inputs are ${expected}`);
+      const t = await feedToTensor(feeds[v.name]!, v, this.backend);
+      if (t.shape.length !== v.shape.length && v.shape.length > 0) {
+        t.created && t.tensor.dispose();
+        throw new RangeError(`forwardpass: onnx: run: input '${v.name}' must have rank ${v.shape.length} ${shapeStr(v.shape.map((d) => d ?? '?') as unknown as number[])}, got shape ${shapeStr(t.shape)}`);
+      }
+      v.shape.forEach((d, i) => {
+        const got = t.shape[i]!;
+        if (typeof d === 'number' && d !== got) {
+          t.created && t.tensor.dispose();
+          throw new RangeError(`forwardpass: onnx: run: input '${v.name}' must have shape ${shapeStr(v.shape.map((x) => x ?? '?') as unknown as number[])}, got ${shapeStr(t.shape)} (dim ${i} is ${got}, expected ${d})`);
+        }
+        if (typeof d === 'string') {
+          const seen = dims.get(d);
+          if (seen && seen[0] !== got) {
+            t.created && t.tensor.dispose();
+            throw new RangeError(`forwardpass: onnx: run: dim '${d}' is ${seen[0]} in input '${seen[1]}' but ${got} in input '${v.name}' (dim ${i} of ${shapeStr(t.shape)})`);
+          }
+          dims.set(d, [got, v.name]);
+        }
+      });
+      env.set(v.name, t.tensor);
+      if (!t.created) userTensors.add(t.tensor);
+    }
+  }
+
+  /** Free the constants, device copies and prepared state (quantized layers). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.consts.values()) t.dispose();
+    for (const t of this.deviceConsts.values()) t.dispose();
+    for (const st of this.steps) (st.state as { dispose?: () => void } | undefined)?.dispose?.();
+    this.consts.clear();
+    this.deviceConsts.clear();
+  }
+
+  /** Number of nodes that run per call (after folding and pruning). */
+  get planSize(): number {
+    return this.steps.length;
+  }
+}
+
+function nodeBase(node: OnnxNode, label: string, opset: number) {
+  return {
+    node, label, opset, attrs: new AttrReader(node, label),
+    fail: (msg: string): never => { throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg}`); },
+  };
+}
+
+function describeIO(v: OnnxIO): string {
+  const t = v.onnxType === 'int64' ? 'int64 as int32' : v.dtype;
+  return `${t} [${v.shape.map((d) => d ?? '?').join(', ')}]`;
+}
+
+

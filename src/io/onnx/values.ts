@@ -1,0 +1,70 @@
+// ONNX element types and tensors as forwardpass dtypes and CPU tensors: int64 becomes int32 (a value that does not
+// fit is an error, except huge Slice sentinels, which are clamped), double becomes float32, float16 stays float16.
+import type { DType } from '../../tensor/dtype.js';
+import { fromData, fromStorage } from '../../tensor/creation.js';
+import { getBackend } from '../../tensor/device.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { OnnxTensor } from './model.js';
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** ONNX element type name (as the reader spells it) -> the dtype forwardpass holds it in. */
+const ELEM_DTYPE: Record<string, DType> = {
+  float: 'float32', double: 'float32', float16: 'float16', int64: 'int32', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool',
+};
+
+/** The dtype holding an ONNX element type, or undefined when unsupported. @example onnxElemDType('int64') // 'int32' */
+export function onnxElemDType(elemType: string | undefined): DType | undefined {
+  return elemType === undefined ? undefined : ELEM_DTYPE[elemType];
+}
+
+/** TensorProto.DataType codes (Cast's `to`, ConstantOfShape values) -> dtype. */
+const CODE_DTYPE: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int32', 9: 'bool', 10: 'float16', 11: 'float32' };
+const CODE_NAMES: Record<number, string> = { 1: 'float', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'double', 12: 'uint32', 13: 'uint64', 16: 'bfloat16' };
+
+/** dtype for a TensorProto.DataType code, or undefined. */
+export function onnxCodeDType(code: number): DType | undefined {
+  return CODE_DTYPE[code];
+}
+
+/** The ONNX name of a TensorProto.DataType code (for messages). */
+export function onnxCodeName(code: number): string {
+  return CODE_NAMES[code] ?? `type ${code}`;
+}
+
+/**
+ * Convert int64 values to int32. `clamp`: saturate values beyond the int32 range (Slice starts/ends use INT64_MAX
+ * and INT64_MIN as "to the end"); otherwise such a value is an error naming `what`.
+ */
+export function int64ToInt32(data: BigInt64Array | ArrayLike<bigint>, what: string, clamp: boolean): Int32Array {
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v > BigInt(INT32_MAX) || v < BigInt(INT32_MIN)) {
+      if (!clamp) throw new RangeError(`forwardpass: onnx: ${what} holds the int64 value ${v} at index ${i}, which does not fit int32 (forwardpass computes int64 as int32)`);
+      out[i] = v > 0n ? INT32_MAX : INT32_MIN;
+    } else out[i] = Number(v);
+  }
+  return out;
+}
+
+/** A decoded ONNX tensor as a CPU tensor (int64 -> int32, double -> float32). `clamp` as in int64ToInt32. */
+export function onnxTensorToTensor(t: OnnxTensor, what: string, clamp = false): Tensor {
+  const cpu = getBackend('cpu');
+  switch (t.dataType) {
+    case 'int64': return fromData(int64ToInt32(t.data as BigInt64Array, what, clamp), t.dims, 'int32', cpu);
+    case 'double': return fromData(Float32Array.from(t.data as Float64Array), t.dims, 'float32', cpu);
+    case 'float16': return fromStorage(t.data as Uint16Array, t.dims, 'float16', 'cpu');
+    case 'float': return fromData(t.data as Float32Array, t.dims, 'float32', cpu);
+    case 'int32': return fromData(t.data as Int32Array, t.dims, 'int32', cpu);
+    case 'int8': return fromData(t.data as Int8Array, t.dims, 'int8', cpu);
+    case 'uint8': return fromData(t.data as Uint8Array, t.dims, 'uint8', cpu);
+    case 'bool': return fromData(t.data as Uint8Array, t.dims, 'bool', cpu);
+  }
+}
+
+/** True for int32/int8/uint8/bool: values that may be computed on the host when all their inputs are there. */
+export function isIndexDType(dtype: DType): boolean {
+  return dtype === 'int32' || dtype === 'int8' || dtype === 'uint8' || dtype === 'bool';
+}

@@ -1,0 +1,126 @@
+// The ONNX session itself: load-time errors (unsupported ops listed once, cycles, missing or doubled producers,
+// malformed attributes, int64 values beyond int32), pruning and constant folding, symbolic shape inference through
+// Shape -> Gather -> Unsqueeze -> Concat -> Reshape, and run-time input checks (names, dtypes, ranks, dims).
+import { describe, expect, it } from 'vitest';
+import * as fp from '../../../src/index.js';
+import { f32c, i64, makeModel, type NodeSpec } from './session-helpers.js';
+
+const load = (m: fp.OnnxModel) => fp.OnnxSession.fromModel(m, { backend: 'cpu' });
+const relu = (i: string, o: string, name?: string): NodeSpec => ({ op: 'Relu', inputs: [i], outputs: [o], ...(name ? { name } : {}) });
+const X = { x: ['float', ['batch', 4]] as [string, (number | string)[]] };
+
+/** x [batch, seq, 8] -> reshape to [batch, seq, 2, 4] through shape arithmetic, then Relu. */
+function attentionLike(): fp.OnnxModel {
+  return makeModel(17, [
+    { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+    { op: 'Gather', inputs: ['s', 'zero'], outputs: ['b'], attrs: { axis: 0 } },
+    { op: 'Gather', inputs: ['s', 'one'], outputs: ['t'], attrs: { axis: 0 } },
+    { op: 'Unsqueeze', inputs: ['b', 'ax0'], outputs: ['b1'] },
+    { op: 'Unsqueeze', inputs: ['t', 'ax0'], outputs: ['t1'] },
+    { op: 'Concat', inputs: ['b1', 't1', 'heads'], outputs: ['shape'], attrs: { axis: 0 } },
+    { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
+    relu('r', 'y'),
+    relu('x', 'unused'),
+  ], { x: ['float', ['batch', 'seq', 8]] }, ['y'], { zero: i64([0], []), one: i64([1], []), ax0: i64([0]), heads: i64([2, 4]) });
+}
+
+describe('ONNX session: loading', () => {
+  it('lists every unsupported op type once, with its first node, count and the opset', async () => {
+    const m = makeModel(17, [relu('x', 'a'), { op: 'FooOp', inputs: ['a'], outputs: ['b'], name: 'n3' }, { op: 'BarOp', inputs: ['b'], outputs: ['c'], name: 'n9' }, { op: 'FooOp', inputs: ['c'], outputs: ['y'] }], X, ['y']);
+    await expect(load(m)).rejects.toThrow("forwardpass: onnx: unsupported ops (opset 17): FooOp (node 'n3', 2 nodes), BarOp (node 'n9')");
+    expect(fp.onnxOpSupport(m)).toEqual([
+      { opType: 'BarOp', domain: '', count: 1, cpu: false, webgpu: false },
+      { opType: 'FooOp', domain: '', count: 2, cpu: false, webgpu: false },
+      { opType: 'Relu', domain: '', count: 1, cpu: true, webgpu: true },
+    ]);
+  });
+
+  it('refuses cycles, values nobody produces, and values produced twice', async () => {
+    await expect(load(makeModel(17, [relu('b', 'a', 'p'), relu('a', 'b', 'q'), relu('a', 'y')], X, ['y']))).rejects.toThrow(/forwardpass: onnx: the graph has a cycle: 3 nodes wait on each other \('p' \(Relu\), 'q' \(Relu\)/);
+    await expect(load(makeModel(17, [relu('nowhere', 'y', 'r')], X, ['y']))).rejects.toThrow("forwardpass: onnx: node 'r' (Relu) reads 'nowhere', which no node, initializer or graph input produces");
+    await expect(load(makeModel(17, [relu('x', 'y', 'r1'), relu('x', 'y', 'r2')], X, ['y']))).rejects.toThrow(/value 'y' is produced by node 'r2' \(Relu\) and also by node 'r1'/);
+  });
+
+  it('sorts nodes given out of order, drops dead nodes and folds constant subgraphs', async () => {
+    const m = makeModel(17, [
+      { op: 'Add', inputs: ['h', 'c2'], outputs: ['y'] },
+      relu('x', 'h'),
+      { op: 'Mul', inputs: ['c', 'c'], outputs: ['c2'] }, // constant: folded at load
+      relu('x', 'dead'),
+    ], X, ['y'], { c: f32c([1, 2, 3, 4]) });
+    const s = await load(m);
+    expect(s.planSize).toBe(2);
+    const { y } = await s.run({ x: fp.tensor([[-1, 1, -1, 1]]) });
+    expect(Array.from(await y!.data())).toEqual([1, 5, 9, 17]);
+  });
+
+  it('infers symbolic shapes through Shape -> Gather -> Unsqueeze -> Concat -> Reshape, and folds none of it wrongly', async () => {
+    const s = await load(attentionLike());
+    expect(s.outputs[0]!.shape).toEqual(['batch', 'seq', 2, 4]);
+    expect(s.planSize).toBe(8); // the dead Relu is gone; Shape-chain nodes stay (they depend on the input's dims)
+    const x = fp.randn([3, 5, 8], { seed: 2 });
+    const { y } = await s.run({ x });
+    expect(y!.shape).toEqual([3, 5, 2, 4]);
+    expect(Array.from(await y!.data())).toEqual(Array.from(await x.data(), (v) => Math.max(v, 0)));
+  });
+
+  it('names node, attribute, expected and found for a malformed attribute', async () => {
+    const m = makeModel(17, [{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], name: 'g', attrs: { transB: { float: 1.5 } } }], X, ['y'], { w: f32c([1, 2, 3, 4], [4, 1]) });
+    // caught at load, by shape inference
+    await expect(load(m)).rejects.toThrow("forwardpass: onnx: node 'g' (Gemm): attribute 'transB' must be an int, found a float attribute");
+    const c = makeModel(17, [{ op: 'Cast', inputs: ['x'], outputs: ['y'], name: 'c', attrs: {} }], X, ['y']);
+    await expect(load(c)).rejects.toThrow("forwardpass: onnx: node 'c' (Cast): attribute 'to' must be an int, found none (it is required)");
+    const p = makeModel(17, [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], name: 'p', attrs: { kernel_shape: [2, 2], ceil_mode: 2 } }], { x: ['float', [1, 1, 4, 4]] }, ['y']);
+    await expect((await load(p)).run({ x: fp.ones([1, 1, 4, 4]) })).rejects.toThrow("forwardpass: onnx: node 'p' (MaxPool): attribute 'ceil_mode' must be one of 0, 1, found 2");
+  });
+
+  it('refuses int64 constants beyond int32 except Slice starts/ends, which are clamped', async () => {
+    const big = 2n ** 40n;
+    const m = makeModel(17, [{ op: 'Add', inputs: ['x', 'k'], outputs: ['y'] }], { x: ['int64', [1]] }, ['y'], { k: i64([big]) });
+    await expect(load(m)).rejects.toThrow("forwardpass: onnx: initializer 'k' holds the int64 value 1099511627776 at index 0, which does not fit int32");
+    const sl = makeModel(17, [{ op: 'Slice', inputs: ['x', 'st', 'en'], outputs: ['y'] }], { x: ['float', [4]] }, ['y'], { st: i64([1]), en: i64([big]) });
+    const { y } = await (await load(sl)).run({ x: fp.tensor([1, 2, 3, 4]) });
+    expect(Array.from(await y!.data())).toEqual([2, 3, 4]);
+  });
+});
+
+describe('ONNX session: running', () => {
+  const model = () => makeModel(17, [{ op: 'Add', inputs: ['a', 'b'], outputs: ['y'] }], { a: ['float', ['batch', 3]], b: ['int64', ['batch', 3]] }, ['y']);
+
+  it('checks input names, dtypes, ranks, fixed dims and symbolic dims across inputs', async () => {
+    const s = await load(model());
+    const a = fp.ones([2, 3]), b = fp.ones([2, 3], { dtype: 'int32' });
+    await expect(s.run({ a, b, c: a })).rejects.toThrow("forwardpass: onnx: run: unknown input 'c'; the model's inputs are a (float32 [batch, 3]), b (int64 as int32 [batch, 3])");
+    await expect(s.run({ a })).rejects.toThrow("forwardpass: onnx: run: missing input 'b'; the model's inputs are a (float32 [batch, 3])");
+    await expect(s.run({ a, b: fp.ones([2, 3]) })).rejects.toThrow("forwardpass: onnx: run: input 'b' must be int32 (ONNX int64; forwardpass holds int64 as int32), got a float32 tensor");
+    await expect(s.run({ a: fp.ones([2, 3, 1]), b })).rejects.toThrow("forwardpass: onnx: run: input 'a' must have rank 2");
+    await expect(s.run({ a: fp.ones([2, 4]), b })).rejects.toThrow("forwardpass: onnx: run: input 'a' must have shape [batch, 3], got [2, 4] (dim 1 is 4, expected 3)");
+    await expect(s.run({ a: fp.ones([5, 3]), b })).rejects.toThrow("forwardpass: onnx: run: dim 'batch' is 5 in input 'a' but 2 in input 'b'");
+    const { y } = await s.run({ a, b });
+    expect(Array.from(await y!.data())).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(a.disposed || b.disposed).toBe(false); // the caller's tensors are never freed by the session
+  });
+
+  it('takes typed arrays (BigInt64Array for int64) shaped from the declaration', async () => {
+    const s = await load(model());
+    const { y } = await s.run({ a: new Float32Array([1, 2, 3]), b: new BigInt64Array([1n, 2n, 3n]) });
+    expect(y!.shape).toEqual([1, 3]);
+    expect(Array.from(await y!.data())).toEqual([2, 4, 6]);
+    await expect(s.run({ a: new Float32Array([1, 2]), b: new Int32Array(3) })).rejects.toThrow("input 'a': a typed array of 2 values cannot be shaped as [batch, 3]");
+    await expect(s.run({ a: new Float32Array(3), b: new BigInt64Array([2n ** 33n, 0n, 0n]) })).rejects.toThrow('does not fit int32');
+    await expect(s.run({ a: new Int32Array(3), b: new Int32Array(3) })).rejects.toThrow("input 'a' must be float32, got a Int32Array");
+  });
+
+  it('refuses reading an optional output the op does not produce, and a disposed session', async () => {
+    const m = makeModel(17, [{ op: 'LayerNormalization', inputs: ['x', 'sc'], outputs: ['n', 'mean'], name: 'ln' }, { op: 'Add', inputs: ['n', 'mean'], outputs: ['y'] }], X, ['y'], { sc: f32c([1, 1, 1, 1]) });
+    const s = await load(m);
+    await expect(s.run({ x: fp.ones([1, 4]) })).rejects.toThrow("node 'ln' (LayerNormalization) does not produce its optional output 1 ('mean'), which the graph reads");
+    s.dispose();
+    await expect(s.run({ x: fp.ones([1, 4]) })).rejects.toThrow('forwardpass: onnx: run: the session was disposed');
+  });
+
+  it('refuses registering an op twice', () => {
+    expect(() => fp.registerOnnxOp('Relu', { run: () => [] })).toThrow("forwardpass: onnx: op 'Relu' is registered twice");
+    expect(fp.registeredOnnxOps()).toEqual(expect.arrayContaining(['Conv', 'CumSum', 'Resize', 'Trilu', 'Gemm', 'LayerNormalization']));
+  });
+});

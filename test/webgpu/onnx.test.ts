@@ -1,0 +1,74 @@
+// ONNX runtime on WebGPU: every fixture model.onnx within 1e-3 of PyTorch with its outputs on the device, shape
+// arithmetic kept on the host (only integer/bool ops run on the CPU), int8 precision on a classifier.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as fp from '../../src/node.js';
+import { fixturePath, maxAbsDiff } from '../helpers.js';
+import { webgpu } from '../webgpu.js';
+import { f32c, i64, runNode } from '../io/onnx/session-helpers.js';
+
+const MODELS = ['mlp-digits', 'cnn-digits', 'cnn-mnist', 'tiny-gpt', 'tiny-bert-cls'];
+const bytes = (name: string) => readFileSync(fixturePath(name, 'model.onnx'));
+
+describe.skipIf(!webgpu.gpu)(`ONNX fixtures on webgpu (${webgpu.gpu?.setup.adapter.description ?? 'no adapter'})`, () => {
+  for (const name of MODELS) {
+    it(`${name}: every io case within 1e-3 of PyTorch; only integer shape arithmetic runs on the host`, async () => {
+      const s = await fp.loadOnnx(bytes(name), { backend: 'webgpu' });
+      const hostDTypes = new Set<string>();
+      const off = fp.addOpHook((e) => { if (e.backend === 'cpu') e.outputs.forEach((o) => hostDTypes.add(o.dtype)); });
+      let worst = 0;
+      try {
+        for (const c of await fp.loadFixtureCases(fixturePath(name))) {
+          const out = await s.run(c.inputs);
+          for (const [k, want] of Object.entries(c.outputs)) {
+            expect(out[k]!.device).toBe('webgpu');
+            worst = Math.max(worst, maxAbsDiff(await out[k]!.data(), await want.data()));
+            out[k]!.dispose();
+          }
+        }
+      } finally {
+        off();
+      }
+      console.log(`onnx webgpu f32 ${name}: max abs diff ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-3);
+      expect([...hostDTypes].filter((d) => d !== 'int32' && d !== 'bool')).toEqual([]);
+      s.dispose();
+    });
+  }
+
+  it('composed ops (CumSum, Resize, Trilu, Slice with a negative step, Tile, Pad, Gemm) give the CPU results', async () => {
+    const x = () => fp.randn([2, 3, 4], { seed: 5 });
+    const cases: [number, string, (fp.Tensor | ReturnType<typeof i64> | null)[], Record<string, number | string | number[]>][] = [
+      [14, 'CumSum', [x(), i64([1], [])], { reverse: 1 }],
+      [13, 'Resize', [fp.randn([1, 2, 3, 3], { seed: 6 }), null, null, i64([1, 2, 5, 4])], { mode: 'linear' }],
+      [14, 'Trilu', [x(), i64([1], [])], { upper: 0 }],
+      [13, 'Slice', [x(), i64([-1]), i64([-100]), i64([2]), i64([-2])], {}],
+      [13, 'Tile', [x(), i64([2, 1, 2])], {}],
+      [13, 'Pad', [x(), i64([0, 1, 2, 0, 0, 1])], { mode: 'reflect' }],
+      [13, 'Gemm', [fp.randn([3, 4], { seed: 7 }), f32c(Array.from({ length: 8 }, (_, i) => i / 8), [4, 2]), f32c([1, -1])], { alpha: 0.5 }],
+    ];
+    for (const [opset, op, ins, attrs] of cases) {
+      const [want] = await runNode(opset, op, ins, attrs);
+      const [got] = await runNode(opset, op, ins, attrs, { backend: 'webgpu' });
+      expect(got!.device, op).toBe('webgpu');
+      expect(got!.shape, op).toEqual(want!.shape);
+      expect(maxAbsDiff(await got!.data(), await want!.data()), op).toBeLessThan(1e-5);
+    }
+  });
+
+  it('precision int8: mlp-digits runs linearInt8 on the device and keeps eval accuracy within 1 point', async () => {
+    const s = await fp.loadOnnx(bytes('mlp-digits'), { backend: 'webgpu', precision: 'int8' });
+    const ev = await fp.loadFixtureEval(fixturePath('mlp-digits'));
+    const ops = new Set<string>();
+    const off = fp.addOpHook((e) => { if (e.backend === 'webgpu') ops.add(e.op); });
+    const { logits } = await s.run({ input: ev.inputs! });
+    off();
+    const pred = await fp.argmax(logits!, { axis: -1 }).data();
+    const labels = await ev.labels!.data();
+    const acc = pred.filter((p, i) => p === labels[i]).length / labels.length;
+    console.log(`onnx webgpu int8 mlp-digits: accuracy ${(100 * acc).toFixed(2)}%`);
+    expect(ops.has('linearInt8')).toBe(true);
+    expect(acc).toBeGreaterThanOrEqual(0.9741 - 0.01);
+    s.dispose();
+  });
+});
