@@ -1,26 +1,27 @@
-// Benchmark runner: `npm run bench [name ...]` runs every bench/*.bench.ts (or the named ones), prints a table per
-// suite and writes bench/results/<name>.json (machine info and every figure) and bench/results/<name>.md.
-// Suites default-export a BenchSuite and may time code with `measure` (tinybench underneath).
-import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+// Benchmark runner: `npm run bench [-- --full] [name ...] [--all] [--scale X]` runs the default suites (quick unless
+// --full), the named bench/*.bench.ts, or all; writes bench/results/<name>.json (machine info and every figure),
+// <name>.md and the suite's charts. Suites default-export a BenchSuite; `measure` times code with tinybench.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
+import { cpuTicks, machineInfo, type BenchFigure } from '../src/cli/bench-result.js';
+import type { Timer } from '../src/cli/bench-models.js';
+import { progressBar, type Progress } from '../src/cli/bench-report.js';
 
-/** One measured figure: a variant timed on one problem (group). */
-export interface BenchRow {
-  /** The problem, e.g. 'matmul 512x512x512'. */
-  group: string;
-  variant: string;
-  /** Median milliseconds per call (the lowest per-round median with measureRounds), and the best (minimum). */
-  medianMs: number;
-  minMs: number;
-  samples: number;
-  /** Headline figure at the median time (e.g. GFLOP/s), its unit, and the same figure at the best time. */
-  value: number;
-  best: number;
-  unit: string;
+export { machineInfo };
+
+/** One measured figure: a variant timed on one problem (group); see BenchFigure for the optional fields. */
+export type BenchRow = BenchFigure;
+
+/** What a suite is asked to do: quick (default) or --full, and a time scale for development runs. */
+export interface RunContext {
+  full: boolean;
+  /** Multiplies every time budget (FORWARDPASS_BENCH_SCALE or --scale; e.g. 0.05 for a smoke run). */
+  scale: number;
+  /** A progress bar on stderr (drawn only on a terminal). */
+  progress(total: number): Progress;
 }
 
 export interface BenchSuite {
@@ -29,9 +30,14 @@ export interface BenchSuite {
   /** Variant name -> one line saying what it changes. */
   variants: Record<string, string>;
   notes?: string[];
-  run(log: (line: string) => void): Promise<BenchRow[]>;
-  /** Optional, after run(): extra top-level fields for the JSON file, and markdown to use instead of the generic table. */
-  report?(rows: BenchRow[]): { json?: Record<string, unknown>; markdown?: string };
+  /** In the default set (`npm run bench` without names); the others run when named or with --all. */
+  default?: boolean;
+  run(log: (line: string) => void, ctx: RunContext): Promise<BenchRow[]>;
+  /**
+   * Optional, after run(): extra top-level fields for the JSON file, markdown to use instead of the generic table,
+   * and extra files (e.g. SVG charts) by path relative to bench/results/.
+   */
+  report?(rows: BenchRow[]): { json?: Record<string, unknown>; markdown?: string; files?: Record<string, string> };
 }
 
 export interface MeasureOptions {
@@ -42,21 +48,36 @@ export interface MeasureOptions {
   warmup?: boolean;
 }
 
-/** Time `fn` with tinybench; returns the median and best milliseconds per call and the sample count. */
-export async function measure(name: string, fn: () => void, opts: MeasureOptions = {}): Promise<Timing> {
-  const bench = new Bench({ time: opts.timeMs ?? 300, iterations: opts.minSamples ?? 5, warmup: opts.warmup ?? true, warmupIterations: 1, warmupTime: 0, throws: true });
-  bench.add(name, fn);
+/** Time `fn` (sync or async) with tinybench; returns the median and best milliseconds per call, the sample count and the samples. */
+export async function measure(name: string, fn: () => unknown, opts: MeasureOptions = {}): Promise<Timing> {
+  const bench = new Bench({ time: opts.timeMs ?? 300, iterations: opts.minSamples ?? 5, warmup: opts.warmup ?? true, warmupIterations: 1, warmupTime: 0, throws: true, retainSamples: true });
+  bench.add(name, fn as () => void);
   await bench.run();
   const r = bench.tasks[0]!.result;
   if (r.state !== 'completed') throw new Error(`bench: task ${name} did not complete (${r.state})`);
-  return { medianMs: r.latency.p50, minMs: r.latency.min, samples: r.latency.samplesCount };
+  return { medianMs: r.latency.p50, minMs: r.latency.min, samples: r.latency.samplesCount, sampleMs: [...(r.latency.samples ?? [])] };
 }
 
 export interface Timing {
   medianMs: number;
   minMs: number;
   samples: number;
+  /** Every timed call in ms (tinybench retains them). */
+  sampleMs?: number[];
 }
+
+/**
+ * The Timer of src/cli/bench-models.ts on tinybench: warm-up calls are made by the caller, so tinybench's own
+ * warm-up is off; at least `minSamples` calls, then calls until `timeMs` is spent (capped at `maxSamples`).
+ */
+export const tinybenchTimer: Timer = async (name, fn, budget) => {
+  const bench = new Bench({ time: budget.timeMs, iterations: budget.minSamples, warmup: false, throws: true, retainSamples: true });
+  bench.add(name, fn);
+  await bench.run();
+  const r = bench.tasks[0]!.result;
+  if (r.state !== 'completed') throw new Error(`bench: task ${name} did not complete (${r.state})`);
+  return { samples: [...(r.latency.samples ?? [])].slice(0, Math.max(budget.maxSamples, budget.minSamples)), warmupMs: [] };
+};
 
 /**
  * Time several tasks round-robin: `rounds` passes, each giving every task `timeMs / rounds`, so that bursts of
@@ -69,39 +90,10 @@ export async function measureRounds(tasks: { name: string; fn: () => void; minSa
     for (const t of tasks) {
       const m = await measure(t.name, t.fn, { timeMs: (opts.timeMs ?? 300) / rounds, minSamples: t.minSamples ?? 3, warmup: r === 0 });
       const prev = out.get(t.name);
-      out.set(t.name, prev ? { medianMs: Math.min(prev.medianMs, m.medianMs), minMs: Math.min(prev.minMs, m.minMs), samples: prev.samples + m.samples } : m);
+      out.set(t.name, prev ? { medianMs: Math.min(prev.medianMs, m.medianMs), minMs: Math.min(prev.minMs, m.minMs), samples: prev.samples + m.samples, sampleMs: [...(prev.sampleMs ?? []), ...(m.sampleMs ?? [])] } : m);
     }
   }
   return out;
-}
-
-/** What the figures were measured on. */
-export function machineInfo(): Record<string, string | number> {
-  let commit = 'unknown';
-  try {
-    commit = execSync('git rev-parse HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch { /* not a git checkout */ }
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    os: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    v8: process.versions.v8,
-    date: new Date().toISOString(),
-    commit,
-    loadavg1AtStart: Number(os.loadavg()[0]!.toFixed(2)),
-  };
-}
-
-/** Linux CPU time counters (all cores, in ticks): total and stolen by the hypervisor; null elsewhere. */
-function cpuTicks(): { total: number; steal: number } | null {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { total: f.reduce((x, y) => x + y, 0), steal: f[7] ?? 0 };
-  } catch {
-    return null;
-  }
 }
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -117,21 +109,32 @@ export function table(rows: BenchRow[]): string {
 
 async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const wanted = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  const full = argv.includes('--full'), all = argv.includes('--all');
+  const scaleArg = argv.find((a) => a.startsWith('--scale='))?.slice(8) ?? process.env.FORWARDPASS_BENCH_SCALE ?? '1';
+  const scale = Number(scaleArg);
+  if (!(scale > 0)) throw new Error(`bench: the time scale (--scale=X or FORWARDPASS_BENCH_SCALE) must be a positive number, got '${scaleArg}'`);
+  const badFlag = argv.find((a) => a.startsWith('--') && a !== '--full' && a !== '--all' && !a.startsWith('--scale='));
+  if (badFlag) throw new Error(`bench: unknown option ${badFlag} (expected --full, --all, --scale=X)`);
+  const wanted = argv.filter((a) => !a.startsWith('--'));
   const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
-  const chosen = wanted.length ? files.filter((f) => wanted.includes(f.replace(/\.bench\.ts$/, ''))) : files;
   const unknown = wanted.filter((w) => !files.includes(`${w}.bench.ts`));
   if (unknown.length) throw new Error(`bench: no bench/${unknown[0]}.bench.ts (have: ${files.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ')})`);
+  const suites: BenchSuite[] = [];
+  for (const f of wanted.length ? files.filter((x) => wanted.includes(x.replace(/\.bench\.ts$/, ''))) : files) {
+    const suite = (await import(pathToFileURL(join(here, f)).href)).default as BenchSuite;
+    if (wanted.length || all || suite.default) suites.push(suite);
+  }
   const outDir = join(here, 'results');
   mkdirSync(outDir, { recursive: true });
-  for (const file of chosen) {
-    const suite = (await import(pathToFileURL(join(here, file)).href)).default as BenchSuite;
+  const ctx: RunContext = { full, scale, progress: (total) => progressBar(total) };
+  for (const suite of suites) {
     const machine = machineInfo();
     console.log(`\n# ${suite.name}: ${suite.description}\n${machine.cpu}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadavg1AtStart}`);
     for (const [v, d] of Object.entries(suite.variants)) console.log(`  ${v}: ${d}`);
     const t0 = performance.now();
     const ticks0 = cpuTicks();
-    const rows = await suite.run((line) => console.log(line));
+    const rows = await suite.run((line) => console.log(line), ctx);
     const seconds = (performance.now() - t0) / 1000;
     const ticks1 = cpuTicks();
     // share of CPU time the hypervisor gave to other machines while the suite ran (noise indicator)
@@ -140,16 +143,20 @@ async function main(): Promise<void> {
     const text = extra.markdown ?? table(rows);
     console.log(`\n${text}\n(${seconds.toFixed(0)} s${stealPercent === null ? '' : `, CPU steal ${stealPercent}%`})`);
     const loadEnd = Number(os.loadavg()[0]!.toFixed(2));
-    writeFileSync(join(outDir, `${suite.name}.json`), `${JSON.stringify({ suite: suite.name, description: suite.description, machine: { ...machine, loadavg1AtEnd: loadEnd, stealPercent }, seconds: Math.round(seconds), variants: suite.variants, notes: suite.notes ?? [], ...extra.json, rows }, null, 2)}\n`);
+    writeFileSync(join(outDir, `${suite.name}.json`), `${JSON.stringify({ format: 'forwardpass-bench-v1', suite: suite.name, description: suite.description, machine: { ...machine, loadavg1AtEnd: loadEnd, stealPercent }, seconds: Math.round(seconds), settings: { full, scale }, variants: suite.variants, notes: suite.notes ?? [], ...extra.json, rows }, null, 2)}\n`);
+    for (const [path, content] of Object.entries(extra.files ?? {})) {
+      mkdirSync(dirname(join(outDir, path)), { recursive: true });
+      writeFileSync(join(outDir, path), content);
+    }
     const md = [
       `# ${suite.name} benchmark`, '', suite.description, '',
-      `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores), ${machine.os}, node ${machine.node}, commit ${machine.commit}; load average ${machine.loadavg1AtStart} at start, ${loadEnd} at end${stealPercent === null ? '' : `, CPU steal ${stealPercent}%`}; ${Math.round(seconds)} s.`, '',
+      `Measured ${machine.date} on ${machine.cpu} (${machine.cores} cores), ${machine.os}, node ${machine.node}, commit ${machine.commit}; load average ${machine.loadavg1AtStart} at start, ${loadEnd} at end${stealPercent === null ? '' : `, CPU steal ${stealPercent}%`}; ${Math.round(seconds)} s${full ? ' (--full)' : ''}${scale !== 1 ? `, time scale ${scale}` : ''}.`, '',
       ...Object.entries(suite.variants).map(([v, d]) => `- \`${v}\`: ${d}`), '',
       text, '',
       ...(suite.notes ?? []).map((n) => `- ${n}`),
     ].join('\n');
     writeFileSync(join(outDir, `${suite.name}.md`), `${md.trimEnd()}\n`);
-    console.log(`wrote bench/results/${suite.name}.json and .md`);
+    console.log(`wrote bench/results/${suite.name}.json and .md${extra.files ? ` and ${Object.keys(extra.files).length} more file(s)` : ''}`);
   }
 }
 

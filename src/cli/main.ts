@@ -1,10 +1,11 @@
-// The `forwardpass` command: dispatches to run, inspect, generate, quantize and trace; errors are one line and a non-zero exit.
+// The `forwardpass` command: dispatches to run, inspect, generate, quantize, trace and bench; errors are one line and a non-zero exit.
 import { UsageError } from './args.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect.js';
 import { GENERATE_USAGE, generateCommand } from './generate.js';
 import { QUANTIZE_USAGE, quantizeCommand } from './quantize.js';
 import { TRACE_USAGE, traceCommand } from './trace.js';
+import { BENCH_USAGE, benchCommand } from './bench.js';
 
 const HELP = `forwardpass: run frozen models in pure TypeScript
 
@@ -14,6 +15,7 @@ usage:
   ${GENERATE_USAGE}
   ${QUANTIZE_USAGE}
   ${TRACE_USAGE}
+  ${BENCH_USAGE}
   forwardpass --help | --version
 
 A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout).`;
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   quantize: quantizeCommand,
   trace: (argv) => traceCommand(argv),
+  bench: benchCommand,
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
