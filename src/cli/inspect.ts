@@ -5,8 +5,9 @@ import { parseSafetensors } from '../io/safetensors.js';
 import { parseNpy } from '../io/npy.js';
 import { flag, parseArgs, UsageError } from './args.js';
 import { readConfig } from './model-folder.js';
+import { inspectOnnx } from './onnx-inspect.js';
 
-export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model-folder> [--json]';
+export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]';
 
 function human(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -76,6 +77,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   const r = stat.isDirectory() ? inspectFolder(path)
     : lower.endsWith('.safetensors') ? inspectSafetensors(path)
     : lower.endsWith('.npy') ? inspectNpy(path)
-    : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors or .npy file or a model folder`); })();
+    : lower.endsWith('.onnx') ? inspectOnnx(path)
+    : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors or .npy file or a model folder (or a .onnx model)`); })();
   process.stdout.write((flag(args, 'json') ? JSON.stringify(r.summary, null, 2) : r.text) + '\n');
 }

@@ -18,7 +18,8 @@ usage:
   ${BENCH_USAGE}
   forwardpass --help | --version
 
-A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout).`;
+A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout);
+run and inspect also take a .onnx file.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   run: runCommand,

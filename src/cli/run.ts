@@ -11,8 +11,9 @@ import { cast } from '../ops/elementwise.js';
 import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
 import { quantizationReport } from '../quant/report.js';
+import { runOnnxFile } from './onnx-run.js';
 
-export const RUN_USAGE = 'forwardpass run <model-folder> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]';
+export const RUN_USAGE = 'forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]';
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
 export function inputFlags(args: ParsedArgs, command: string): Map<string, string> {
@@ -83,12 +84,13 @@ function describeSchemes(model: ConfiguredModel): string {
 export async function runCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true }, precision: { value: true } }, 'run');
   const [dir, ...extra] = args.positionals;
-  if (!dir || extra.length) throw new UsageError(`run: expected one model folder, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
+  if (!dir || extra.length) throw new UsageError(`run: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
   const outDir = flag(args, 'out');
   if (!outDir) throw new UsageError(`run: --out DIR is required; usage: ${RUN_USAGE}`);
   const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'run', ['f32', 'f16', 'int8']);
   const inputPaths = inputFlags(args, 'run');
   const backend = await selectBackend(flag(args, 'backend', 'cpu')!, 'run');
+  if (dir.toLowerCase().endsWith('.onnx')) return runOnnxFile(dir, { inputs: inputPaths, outDir, backend, precision });
   const { config, model } = loadModelFolder(dir, backend);
   const scheme = await applyPrecision(model, precision, dir);
   const inputs = new Map<string, Tensor>();

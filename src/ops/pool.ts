@@ -12,22 +12,32 @@ export interface MaxPool2dOptions {
   kernelSize: number | [number, number];
   /** Default: kernelSize. */
   stride?: number | [number, number];
-  /** A number, [pH, pW] or [top, left, bottom, right]; each at most half the (dilated) kernel. Pads never win. */
+  /** A number, [pH, pW] or [top, left, bottom, right]; each at most half the (dilated) kernel (see padLimit). Pads never win. */
   padding?: Padding2d;
   dilation?: number | [number, number];
   ceilMode?: boolean;
+  /** How large a pad may be: 'half' (default, PyTorch) at most half the (dilated) kernel; 'kernel' (ONNX) less than it. */
+  padLimit?: PadLimit;
 }
 
 export interface AvgPool2dOptions {
   kernelSize: number | [number, number];
   /** Default: kernelSize. */
   stride?: number | [number, number];
-  /** A number, [pH, pW] or [top, left, bottom, right]; each at most half the kernel. */
+  /** A number, [pH, pW] or [top, left, bottom, right]; each at most half the kernel (see padLimit). */
   padding?: Padding2d;
   ceilMode?: boolean;
   /** Count zero padding in the divisor (default true, as PyTorch). Windows that overhang the padding in ceilMode never count the overhang. */
   countIncludePad?: boolean;
+  /** How large a pad may be: 'half' (default, PyTorch) at most half the kernel; 'kernel' (ONNX) less than it. */
+  padLimit?: PadLimit;
 }
+
+/**
+ * 'half': each pad at most half the (dilated) kernel (PyTorch); 'kernel': each pad less than the (dilated) kernel
+ * (ONNX), so every window of an average pool still covers part of the input.
+ */
+export type PadLimit = 'half' | 'kernel';
 
 /** PyTorch's pooling output length, ceilMode rule included. */
 function poolLength(n: number, before: number, after: number, k: number, s: number, d: number, ceilMode: boolean): number {
@@ -45,9 +55,13 @@ function poolAttrs(op: string, x: Tensor, opts: MaxPool2dOptions & { countInclud
   const dilation = dilationAllowed ? intPair(opts.dilation ?? 1, 'dilation', op, 1) : ([1, 1] as [number, number]);
   const padding: Pad4 = pad4(opts.padding ?? 0, op);
   const eff = [dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1];
+  const limit = opts.padLimit ?? 'half';
+  if (limit !== 'half' && limit !== 'kernel') throw new TypeError(`forwardpass: ${op}: opts.padLimit must be 'half' or 'kernel', got ${JSON.stringify(limit)}`);
   for (let i = 0; i < 4; i++) {
-    if (padding[i]! > Math.floor(eff[i % 2]! / 2)) {
-      throw new RangeError(`forwardpass: ${op}: padding ${shapeStr(padding)} must be at most half the ${dilationAllowed ? 'dilated ' : ''}kernel size ${shapeStr(eff)}`);
+    const e = eff[i % 2]!;
+    if (limit === 'half' ? padding[i]! > Math.floor(e / 2) : padding[i]! >= e) {
+      const rule = limit === 'half' ? 'at most half' : 'less than';
+      throw new RangeError(`forwardpass: ${op}: padding ${shapeStr(padding)} must be ${rule} the ${dilationAllowed ? 'dilated ' : ''}kernel size ${shapeStr(eff)}`);
     }
   }
   const ceilMode = opts.ceilMode ?? false;

@@ -140,6 +140,12 @@ function* sequentialPieces(model: Sequential, x: Tensor): Generator<void, Tensor
   }
 }
 
+/** Free what a finished piece iterator returned (its outputs: a tensor or tensors by name); the trace keeps copies. */
+function disposeResult(v: unknown): void {
+  if (isTensor(v)) v.dispose();
+  else if (v !== null && typeof v === 'object') for (const t of Object.values(v)) if (isTensor(t)) t.dispose();
+}
+
 /** Drive a piecewise run: one batch of records per piece; the next piece runs only on the next request. */
 async function* pieceByPiece(pieces: Iterator<unknown, unknown> | AsyncIterator<unknown, unknown>, rec: Recorder): AsyncGenerator<TraceRecord[]> {
   try {
@@ -149,7 +155,9 @@ async function* pieceByPiece(pieces: Iterator<unknown, unknown> | AsyncIterator<
       let error: unknown;
       rec.start();
       try {
-        done = (await pieces.next()).done === true;
+        const r = await pieces.next();
+        done = r.done === true;
+        if (done) disposeResult(r.value);
       } catch (e) {
         failed = true;
         error = e;

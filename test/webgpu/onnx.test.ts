@@ -36,7 +36,7 @@ describe.skipIf(!webgpu.gpu)(`ONNX fixtures on webgpu (${webgpu.gpu?.setup.adapt
     });
   }
 
-  it('composed ops (CumSum, Resize, Trilu, Slice with a negative step, Tile, Pad, Gemm) give the CPU results', async () => {
+  it('composed ops (CumSum, Resize, Trilu, Slice with a negative step, Tile, Pad incl. wrap, Gemm, pools with large pads) give the CPU results', async () => {
     const x = () => fp.randn([2, 3, 4], { seed: 5 });
     const cases: [number, string, (fp.Tensor | ReturnType<typeof i64> | null)[], Record<string, number | string | number[]>][] = [
       [14, 'CumSum', [x(), i64([1], [])], { reverse: 1 }],
@@ -45,6 +45,11 @@ describe.skipIf(!webgpu.gpu)(`ONNX fixtures on webgpu (${webgpu.gpu?.setup.adapt
       [13, 'Slice', [x(), i64([-1]), i64([-100]), i64([2]), i64([-2])], {}],
       [13, 'Tile', [x(), i64([2, 1, 2])], {}],
       [13, 'Pad', [x(), i64([0, 1, 2, 0, 0, 1])], { mode: 'reflect' }],
+      [19, 'Pad', [x(), i64([1, -1, 5, 0, 2, -1])], { mode: 'wrap' }],
+      // pads past half the kernel (ONNX allows up to the kernel); the dilated MaxPool has windows missing the input
+      [17, 'AveragePool', [fp.randn([1, 2, 7, 5], { seed: 8 })], { kernel_shape: [3, 1], pads: [2, 0, 1, 0] }],
+      [17, 'AveragePool', [fp.randn([1, 2, 7, 5], { seed: 9 })], { kernel_shape: [3, 3], strides: [2, 2], pads: [2, 2, 2, 2], ceil_mode: 1, count_include_pad: 1 }],
+      [17, 'MaxPool', [fp.randn([1, 2, 7, 5], { seed: 10 })], { kernel_shape: [2, 2], strides: [1, 2], pads: [3, 1, 3, 1], dilations: [8, 1] }],
       [13, 'Gemm', [fp.randn([3, 4], { seed: 7 }), f32c(Array.from({ length: 8 }, (_, i) => i / 8), [4, 2]), f32c([1, -1])], { alpha: 0.5 }],
     ];
     for (const [opset, op, ins, attrs] of cases) {

@@ -13,7 +13,7 @@
 // int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
 // that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
 // outputs declared int64 come back as int32 tensors.
-import type { DType } from '../../tensor/dtype.js';
+import { f16ToF32, f32ToF16, type DType } from '../../tensor/dtype.js';
 import { numel, shapeStr } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { fromData } from '../../tensor/creation.js';
@@ -27,6 +27,22 @@ import { AttrReader, getOnnxOp, type Dim, type OnnxOpImpl, type OnnxPrecision, t
 import { constantValue } from './ops/generate.js';
 import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
 import { feedToTensor, type OnnxFeed } from './feeds.js';
+
+/**
+ * Whether float16 can store a float32 constant: no finite value overflows to infinity (masks of -3.4e38, large
+ * offsets) and an integer-valued constant (positions, sizes, counts kept in float) keeps every value exactly.
+ */
+function f16Safe(t: Tensor): boolean {
+  const v = t.dataSync() as Float32Array;
+  let integral = true, inexact = false;
+  for (let i = 0; i < v.length; i++) {
+    const a = Math.abs(v[i]!);
+    if (a > 65504 && a !== Infinity) return false;
+    if (!Number.isInteger(a)) integral = false;
+    else if (a > 2048 && f16ToF32(f32ToF16(a)) !== a) inexact = true;
+  }
+  return !(integral && inexact);
+}
 
 export type { OnnxFeed } from './feeds.js';
 
@@ -45,6 +61,13 @@ export interface OnnxIO {
   dtype: DType;
   onnxType: string;
   shape: Dim[];
+}
+
+/** What `OnnxSession.stepwise` yields after each plan node: its position in the plan, label and op type. */
+export interface OnnxStep {
+  index: number;
+  label: string;
+  opType: string;
 }
 
 interface Step {
@@ -175,16 +198,22 @@ export class OnnxSession {
     types.set(name, { dtype: t.dtype, shape: [...t.shape], ...(vals ? { values: vals } : {}) });
   }
 
-  /** precision 'f16': float32 constants that steps read as data are stored as float16. */
+  /**
+   * precision 'f16': float32 constants that steps read as data are stored as float16, except those any step reads
+   * as a host or exact input (a constant may feed several steps) and those float16 cannot hold (see f16Safe).
+   */
   private storeF16(): void {
+    const exact = new Set<string>();
     for (const st of this.steps) {
-      const hostIdx = new Set(st.impl.hostInputs ?? []);
-      st.node.inputs.forEach((x, i) => {
+      for (const i of [...(st.impl.hostInputs ?? []), ...(st.impl.exactInputs ?? [])]) if (st.node.inputs[i]) exact.add(st.node.inputs[i]!);
+    }
+    for (const st of this.steps) {
+      for (const x of st.node.inputs) {
         const t = this.consts.get(x);
-        if (!t || hostIdx.has(i) || t.dtype !== 'float32' || t.size <= 1) return;
+        if (!t || exact.has(x) || t.dtype !== 'float32' || t.size <= 1 || !f16Safe(t)) continue;
         this.consts.set(x, keep(cast(t, 'float16')));
         t.dispose();
-      });
+      }
     }
   }
 
@@ -260,6 +289,25 @@ export class OnnxSession {
    * @example const { logits } = await session.run({ input_ids: ids, attention_mask: mask });
    */
   async run(feeds: Record<string, OnnxFeed>): Promise<Record<string, Tensor>> {
+    const it = this.execute(feeds);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * Run the graph one plan node per `next()` (trace()/steps() pause between nodes with it). Each step yields the
+   * node's label and op type; the generator returns the graph outputs as `run` does (the caller owns them).
+   * Stopping early (`return()`, a `break`) frees the intermediates.
+   *
+   * @example for await (const n of session.stepwise({ input: x })) console.log(n.index, n.label, n.opType);
+   */
+  stepwise(feeds: Record<string, OnnxFeed>): AsyncGenerator<OnnxStep, Record<string, Tensor>, undefined> {
+    return this.execute(feeds);
+  }
+
+  private async *execute(feeds: Record<string, OnnxFeed>): AsyncGenerator<OnnxStep, Record<string, Tensor>, undefined> {
     if (this.disposed) throw new Error('forwardpass: onnx: run: the session was disposed');
     const env = new Map<string, Tensor>();
     const userTensors = new Set<Tensor>();
@@ -267,7 +315,7 @@ export class OnnxSession {
     const outputs = new Set(this.outputs.map((o) => o.name));
     try {
       await this.bindFeeds(feeds, env, userTensors);
-      for (const st of this.steps) {
+      for (const [index, st] of this.steps.entries()) {
         const device = st.host ? 'cpu' : this.backend;
         const given = st.node.inputs.map((x) => {
           if (!x) return undefined;
@@ -293,6 +341,7 @@ export class OnnxSession {
           if (t && !userTensors.has(t)) t.dispose();
           env.delete(x);
         }
+        yield { index, label: st.label, opType: st.node.opType };
       }
       const result: Record<string, Tensor> = {};
       for (const o of this.outputs) {

@@ -1,6 +1,6 @@
 // ONNX MatMul/Gemm/Conv/pooling/normalization/reduction/Resize through the runtime, against naive loops written
 // here: Gemm's alpha/beta/transA/transB and bias broadcast, Conv auto_pad/group/dilations in 1-D and 2-D, pools
-// with ceil_mode/count_include_pad, reductions with axes as attribute (opset 13) or input (opset 18), Resize.
+// with ceil_mode/count_include_pad/pads up to the kernel, reductions with axes as attribute (opset 13) or input (opset 18), Resize.
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../../src/index.js';
 import { maxAbsDiff, randomArray } from '../../helpers.js';
@@ -105,6 +105,75 @@ describe('ONNX linear algebra, conv, pooling, norms, reductions, resize', () => 
     const [g] = await runNode(13, 'GlobalAveragePool', [fp.tensor(x, { shape: [1, 2, 5, 5] })]);
     expect(g!.shape).toEqual([1, 2, 1, 1]);
     expect(maxAbsDiff(await g!.data(), [0, 1].map((c) => x.subarray(c * 25, c * 25 + 25).reduce((a, b) => a + b, 0) / 25))).toBeLessThan(1e-6);
+  });
+
+  it('MaxPool / AveragePool: pads up to the kernel size (ONNX), windows missing the input as onnxruntime', async () => {
+    // general naive pool: per-side pads [top, left, bottom, right], dilation, ceil rule (last window starts before H + top)
+    const LOWEST = -3.4028234663852886e38; // onnxruntime's MaxPool start value (numeric_limits<float>::lowest)
+    const ref = (kind: 'max' | 'avg', x: ArrayLike<number>, [P, H, W]: number[], k: number[], s: number[], pads: number[], dil: number[], ceil: boolean, countPad: boolean) => {
+      const len = (n: number, b: number, a: number, kk: number, ss: number, dd: number, bb: number) => {
+        const span = n + b + a - dd * (kk - 1) - 1;
+        let o = (ceil ? Math.ceil : Math.floor)(span / ss) + 1;
+        if (ceil && (o - 1) * ss >= n + bb) o--;
+        return o;
+      };
+      const Ho = len(H!, pads[0]!, pads[2]!, k[0]!, s[0]!, dil[0]!, pads[0]!), Wo = len(W!, pads[1]!, pads[3]!, k[1]!, s[1]!, dil[1]!, pads[1]!);
+      const out: number[] = [];
+      for (let p = 0; p < P!; p++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) {
+        let m = LOWEST, sum = 0, n = 0, nPad = 0;
+        for (let a = 0; a < k[0]!; a++) for (let b = 0; b < k[1]!; b++) {
+          const y = i * s[0]! - pads[0]! + a * dil[0]!, z = j * s[1]! - pads[1]! + b * dil[1]!;
+          if (y >= -pads[0]! && y < H! + pads[2]! && z >= -pads[1]! && z < W! + pads[3]!) nPad++;
+          if (y < 0 || z < 0 || y >= H! || z >= W!) continue;
+          const v = x[p * H! * W! + y * W! + z]!;
+          m = Math.max(m, v); sum += v; n++;
+        }
+        out.push(kind === 'max' ? m : sum / (countPad ? nPad : n));
+      }
+      return { shape: [Ho, Wo], out };
+    };
+    const x = randomArray(2 * 7 * 5, 12);
+    // [kernel, strides, pads, dilations (max only), ceil]
+    const cases: [number[], number[], number[], number[], number][] = [
+      [[3, 1], [1, 1], [2, 0, 1, 0], [1, 1], 0], // the oracle's AveragePool seed 17042
+      [[1, 3], [1, 1], [0, 0, 0, 2], [1, 1], 0],
+      [[3, 3], [2, 2], [2, 2, 2, 2], [1, 1], 1],
+      [[4, 2], [3, 1], [3, 1, 2, 0], [1, 1], 1],
+      [[2, 2], [1, 2], [3, 1, 3, 1], [8, 1], 0], // dilated: output row 2 reads input rows -1 and 7, both padding
+    ];
+    for (const [k, st, pads, dil, ceil] of cases) {
+      const what = `k ${k} s ${st} pads ${pads} d ${dil} ceil ${ceil}`;
+      const [mx] = await runNode(17, 'MaxPool', [fp.tensor(x, { shape: [1, 2, 7, 5] })], { kernel_shape: k, strides: st, pads, dilations: dil, ceil_mode: ceil });
+      const want = ref('max', x, [2, 7, 5], k, st, pads, dil, !!ceil, false);
+      expect(mx!.shape, what).toEqual([1, 2, ...want.shape]);
+      expect(Array.from(await mx!.data()), what).toEqual(Array.from(Float32Array.from(want.out)));
+      if (dil.some((d) => d > 1)) {
+        expect(want.out.includes(LOWEST), what).toBe(true);
+        continue;
+      }
+      for (const cip of [0, 1]) {
+        const [av] = await runNode(17, 'AveragePool', [fp.tensor(x, { shape: [1, 2, 7, 5] })], { kernel_shape: k, strides: st, pads, ceil_mode: ceil, count_include_pad: cip });
+        const w = ref('avg', x, [2, 7, 5], k, st, pads, [1, 1], !!ceil, !!cip);
+        expect(av!.shape, what).toEqual([1, 2, ...w.shape]);
+        expect(maxAbsDiff(await av!.data(), w.out), `${what} cip ${cip}`).toBeLessThan(1e-6);
+      }
+    }
+    // 1-D, values checked by hand (and against onnxruntime 1.30)
+    const v = fp.tensor([1, 2, 3, 4], { shape: [1, 1, 4] });
+    expect(Array.from(await (await runNode(19, 'MaxPool', [v], { kernel_shape: [3], pads: [2, 2] }))[0]!.data())).toEqual([1, 2, 3, 4, 4, 4]);
+    expect(Array.from(await (await runNode(19, 'AveragePool', [v], { kernel_shape: [3], pads: [2, 1] }))[0]!.data())).toEqual([1, 1.5, 2, 3, 3.5]);
+    const [a1] = await runNode(19, 'AveragePool', [v], { kernel_shape: [3], pads: [2, 1], count_include_pad: 1 });
+    expect(maxAbsDiff(await a1!.data(), [1 / 3, 1, 2, 3, 7 / 3])).toBeLessThan(1e-6);
+    const [md] = await runNode(19, 'MaxPool', [fp.tensor([5, 6], { shape: [1, 1, 2] })], { kernel_shape: [2], pads: [1, 1], dilations: [3] });
+    expect(Array.from(await md!.data())).toEqual([LOWEST]);
+    // a pad as large as the (dilated) kernel leaves windows with nothing to average: refused
+    await expect(runNode(17, 'AveragePool', [v], { kernel_shape: [3], pads: [3, 0] })).rejects.toThrow(/node 'n0' \(AveragePool\): avgPool2d: padding \[0, 3, 0, 0\] must be less than the kernel size \[1, 3\]/);
+    await expect(runNode(17, 'MaxPool', [v], { kernel_shape: [2], pads: [0, 4], dilations: [3] })).rejects.toThrow(/must be less than the dilated kernel size \[1, 4\]/);
+    // the PyTorch-facing ops keep PyTorch's half-kernel rule unless asked
+    const x4 = fp.tensor(x, { shape: [1, 2, 7, 5] });
+    expect(() => fp.avgPool2d(x4, { kernelSize: [3, 1], stride: 1, padding: [2, 0, 1, 0] })).toThrow(/avgPool2d: padding \[2, 0, 1, 0\] must be at most half the kernel size \[3, 1\]/);
+    expect(() => fp.maxPool2d(x4, { kernelSize: [3, 1], stride: 1, padding: [2, 0, 1, 0] })).toThrow(/maxPool2d: padding \[2, 0, 1, 0\] must be at most half the dilated kernel size/);
+    expect(fp.avgPool2d(x4, { kernelSize: [3, 1], stride: 1, padding: [2, 0, 1, 0], padLimit: 'kernel' }).shape).toEqual([1, 2, 8, 5]);
   });
 
   it('BatchNormalization, LayerNormalization (axis), InstanceNormalization', async () => {

@@ -1,10 +1,10 @@
 // ONNX data-movement ops through the runtime, against naive index loops written here: Reshape, Transpose, Flatten,
-// Squeeze/Unsqueeze (attribute and input forms), Concat, Split (attribute, input, num_outputs, equal), Slice
-// (attribute form, negative steps, INT64_MAX sentinels), Gather, Shape, Expand, Tile, Pad, Range, Trilu, CumSum.
+// Squeeze/Unsqueeze (attribute and input forms), Concat, Split (attribute, input, num_outputs, equal), Slice (attribute
+// form, negative steps, INT64_MAX sentinels), Gather, Shape, Expand, Tile, Pad (wrap too), Range, Trilu, CumSum.
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../../src/index.js';
 import { randomArray } from '../../helpers.js';
-import { i64, prod, ravel, runNode, unravel } from './session-helpers.js';
+import { i64, makeModel, prod, ravel, runNode, unravel } from './session-helpers.js';
 
 /** out[i0, i1, ...] = x[idx[0][i0], idx[1][i1], ...]: slicing/tiling/flipping by explicit index lists per axis. */
 function takeRef(x: ArrayLike<number>, shape: number[], idx: number[][]): number[] {
@@ -25,6 +25,26 @@ describe('ONNX shape ops', () => {
     const [b] = await runNode(14, 'Reshape', [fp.zeros([0, 3]), i64([3, 0])], { allowzero: 1 });
     expect(b!.shape).toEqual([3, 0]);
     await expect(runNode(14, 'Reshape', [x(), i64([5, -1])])).rejects.toThrow(/forwardpass: onnx: node 'n0' \(Reshape\): reshape: cannot reshape \[2, 3, 4\]/);
+  });
+
+  it('Reshape copying a dim that load-time inference does not know (after Slice), and one the input lacks', async () => {
+    // Slice with starts from a graph input: its output length is unknown at load; Reshape [0, 1] copies it at run time
+    const model = makeModel(17, [
+      { op: 'Slice', inputs: ['x', 'st', 'en'], outputs: ['s'] },
+      { op: 'Reshape', inputs: ['s', 'shape'], outputs: ['y'] },
+    ], { x: ['float', [6]], st: ['int64', [1]] }, ['y'], { en: i64([6]), shape: i64([0, 1]) });
+    const s = await fp.OnnxSession.fromModel(model, { backend: 'cpu' });
+    try {
+      for (const start of [1, 4]) {
+        const { y } = await s.run({ x: fp.tensor([0, 1, 2, 3, 4, 5], { shape: [6] }), st: fp.tensor([start], { dtype: 'int32' }) });
+        expect(y!.shape).toEqual([6 - start, 1]);
+        expect(await arr(y!)).toEqual(range(6 - start).map((i) => i + start));
+      }
+    } finally {
+      s.dispose();
+    }
+    const bad = makeModel(17, [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] }], { x: ['float', [null]] }, ['y'], { shape: i64([2, 0]) });
+    await expect(fp.OnnxSession.fromModel(bad, { backend: 'cpu' })).rejects.toThrow(/node 'n0' \(Reshape\): shape \[2,0\] copies dim 1 \(a 0\) that the input \[null\] lacks/);
   });
 
   it('Transpose (default: reversed dims) and Flatten (axis 0, 2, -1)', async () => {
@@ -103,7 +123,40 @@ describe('ONNX shape ops', () => {
     expect(await arr(c!)).toEqual([1, 2, 3, 1, 2, 3, 4, 5, 6]);
     const [e] = await runNode(18, 'Pad', [y, i64([1, 1]), fp.tensor(0.5, { shape: [] }), i64([-1])]);
     expect(await arr(e!)).toEqual([0.5, 1, 2, 3, 0.5, 0.5, 4, 5, 6, 0.5]);
-    await expect(runNode(13, 'Pad', [y, i64([1, 1, 1, 1])], { mode: 'wrap' })).rejects.toThrow(/mode 'wrap' is not supported/);
+  });
+
+  it('Pad mode wrap (opset 19): cyclic repeats, pads longer than the axis, negative pads crop first', async () => {
+    // by hand (and as onnxruntime 1.30)
+    const v = fp.tensor([0, 1, 2, 3, 4, 5], { shape: [6] });
+    const wrap = async (t: fp.Tensor, pads: number[], axes?: number[]) => arr((await runNode(19, 'Pad', axes ? [t, i64(pads), null, i64(axes)] : [t, i64(pads)], { mode: 'wrap' }))[0]!);
+    expect(await wrap(v, [2, 3])).toEqual([4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2]);
+    expect(await wrap(v, [-1, 3])).toEqual([1, 2, 3, 4, 5, 1, 2, 3]);
+    expect(await wrap(v, [3, -2])).toEqual([1, 2, 3, 0, 1, 2, 3]);
+    expect(await wrap(v, [-2, -1])).toEqual([2, 3, 4]);
+    expect(await wrap(fp.tensor([0, 1, 2], { shape: [3] }), [-1, 5])).toEqual([1, 2, 1, 2, 1, 2, 1]);
+    expect(await wrap(fp.tensor([0, 1, 2], { shape: [3] }), [7, 4])).toEqual([2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
+    // random pads on [2, 3, 4] against index lists: crop, then out[i] = x[start + (i - before) mod n]
+    let seed = 3;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 1) % 7) - 2; // -2 ..= 4
+    let ran = 0;
+    for (let trial = 0; trial < 16; trial++) {
+      const per = [0, 1, 2].map(() => [rnd(), rnd()]);
+      if (per.some(([b, e], ax) => [2, 3, 4][ax]! - Math.max(-b!, 0) - Math.max(-e!, 0) <= 0)) continue;
+      ran++;
+      const onnxPads = [...per.map((p) => p[0]!), ...per.map((p) => p[1]!)];
+      const idx = per.map(([b, e], ax) => {
+        const start = Math.max(-b!, 0), n = [2, 3, 4][ax]! - start - Math.max(-e!, 0);
+        return range(n + Math.max(b!, 0) + Math.max(e!, 0)).map((i) => start + ((((i - Math.max(b!, 0)) % n) + n) % n));
+      });
+      const [got] = await runNode(19, 'Pad', [x(), i64(onnxPads)], { mode: 'wrap' });
+      expect(got!.shape, JSON.stringify(onnxPads)).toEqual(idx.map((l) => l.length));
+      expect(await arr(got!), JSON.stringify(onnxPads)).toEqual(takeRef(d, [2, 3, 4], idx));
+    }
+    expect(ran).toBeGreaterThan(8);
+    // axes input: only the last axis
+    expect(await wrap(fp.tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] }), [1, 2], [-1])).toEqual([3, 1, 2, 3, 1, 2, 6, 4, 5, 6, 4, 5]);
+    await expect(runNode(19, 'Pad', [v, i64([-4, -3])], { mode: 'wrap' })).rejects.toThrow(/node 'n0' \(Pad\): pads \[-4, -3\] crop axis 0 of the input \[6\] below zero/);
+    await expect(runNode(19, 'Pad', [fp.zeros([2, 0]), i64([0, 1, 0, 1])], { mode: 'wrap' })).rejects.toThrow(/mode 'wrap' cannot pad the empty axis 1 of the input \[2, 0\]/);
   });
 
   it('Range, Trilu (upper/lower, k), CumSum (exclusive, reverse, integer input)', async () => {

@@ -1,6 +1,6 @@
 // The ONNX session itself: load-time errors (unsupported ops listed once, cycles, missing or doubled producers,
 // malformed attributes, int64 values beyond int32), pruning and constant folding, symbolic shape inference through
-// Shape -> Gather -> Unsqueeze -> Concat -> Reshape, and run-time input checks (names, dtypes, ranks, dims).
+// Shape -> Gather -> Unsqueeze -> Concat -> Reshape, run-time input checks, and which constants precision 'f16' rounds.
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../../src/index.js';
 import { f32c, i64, makeModel, type NodeSpec } from './session-helpers.js';
@@ -117,6 +117,40 @@ describe('ONNX session: running', () => {
     await expect(s.run({ x: fp.ones([1, 4]) })).rejects.toThrow("node 'ln' (LayerNormalization) does not produce its optional output 1 ('mean'), which the graph reads");
     s.dispose();
     await expect(s.run({ x: fp.ones([1, 4]) })).rejects.toThrow('forwardpass: onnx: run: the session was disposed');
+  });
+
+  it("precision 'f16' rounds data constants only: comparison thresholds, host inputs (even when shared) and values float16 cannot hold stay exact", async () => {
+    const f16 = (v: number) => fp.f16ArrayToF32(fp.f32ArrayToF16([v]))[0]!;
+    const thr = [0.1, 0.2, 0.3];
+    const m = makeModel(17, [
+      { op: 'Less', inputs: ['a', 'thr'], outputs: ['lt'] },
+      { op: 'Equal', inputs: ['a', 'thr'], outputs: ['eq'] },
+      { op: 'Mul', inputs: ['a', 'w'], outputs: ['scaled'] }, // a weight: rounded to float16
+      { op: 'Add', inputs: ['a', 'big'], outputs: ['offset'] }, // overflows float16: kept
+      { op: 'Add', inputs: ['a', 'pos'], outputs: ['moved'] }, // integers float16 cannot hold: kept
+      { op: 'Resize', inputs: ['img', '', 'scales'], outputs: ['up'], attrs: { mode: 'linear' } }, // scales: host input
+      { op: 'Mul', inputs: ['four', 'scales'], outputs: ['scales2'] }, // the same constant read as data
+    ], { a: ['float', [3]], img: ['float', [1, 1, 2, 3]], four: ['float', [4]] }, ['lt', 'eq', 'scaled', 'offset', 'moved', 'up', 'scales2'], {
+      thr: f32c(thr), w: f32c([0.1, 0.7, 1.3]), big: f32c([1e5, -3.4e38, 0.5]), pos: f32c([3001, 4097, 1]), scales: f32c([1, 1, 1.7, 1.3]),
+    });
+    const feeds = { a: fp.tensor(thr), img: fp.tensor([1, 5, 2, -3, 0.5, 4], { shape: [1, 1, 2, 3] }), four: fp.tensor([1, 1, 1, 1]) };
+    const [ref, half] = [await load(m), await fp.OnnxSession.fromModel(m, { backend: 'cpu', precision: 'f16' })];
+    try {
+      const [r, h] = [await ref.run(feeds), await half.run(feeds)];
+      const data = async (t: fp.Tensor) => Array.from(await t.data(), Number);
+      expect(await data(h.lt!)).toEqual([0, 0, 0]);
+      expect(await data(h.eq!)).toEqual([1, 1, 1]);
+      expect(await data(h.scaled!)).toEqual([0.1, 0.7, 1.3].map((w, i) => Math.fround(Math.fround(thr[i]!) * f16(w))));
+      expect(f16(0.7)).not.toBe(Math.fround(0.7));
+      expect(await data(h.offset!)).toEqual(await data(r.offset!));
+      expect(await data(h.moved!)).toEqual([3001.1, 4097.2, 1.3].map(Math.fround));
+      expect(h.up!.shape).toEqual([1, 1, 3, 3]);
+      expect(await data(h.up!)).toEqual(await data(r.up!));
+      expect(await data(h.scales2!)).toEqual(await data(r.scales2!));
+    } finally {
+      ref.dispose();
+      half.dispose();
+    }
   });
 
   it('refuses registering an op twice', () => {

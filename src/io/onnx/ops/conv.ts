@@ -1,5 +1,5 @@
 // ONNX Conv (1-D and 2-D; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
-// AveragePool (ceil_mode, count_include_pad, pads; storage_order 1 refused), GlobalAveragePool, GlobalMaxPool.
+// AveragePool (ceil_mode, count_include_pad, pads up to the kernel size; storage_order 1 refused), GlobalAveragePool, GlobalMaxPool.
 // With precision 'int8', a 2-D Conv with a constant weight runs as src/quant's QuantizedConv2d (conv2dInt8).
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
@@ -7,6 +7,8 @@ import type { Pad4 } from '../../../ops/attrs.js';
 import { conv1d, conv2d } from '../../../ops/conv.js';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.js';
 import { max, mean } from '../../../ops/reduce.js';
+import { where } from '../../../ops/elementwise.js';
+import { tensor } from '../../../tensor/creation.js';
 import { Conv2d } from '../../../nn/conv.js';
 import { QuantizedConv2d } from '../../../quant/modules.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
@@ -99,6 +101,36 @@ function poolInfer(c: InferContext): ValueType[] {
   return [{ dtype: x?.dtype ?? 'float32', ...(x?.shape ? { shape: [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map((): Dim => null)] } : {}) }];
 }
 
+/** Per output position along one axis: true when its window misses the input entirely (only with dilations). */
+function emptyWindows(n: number, out: number, k: number, s: number, d: number, before: number): boolean[] {
+  return Array.from({ length: out }, (_, o) => {
+    for (let i = 0; i < k; i++) {
+      const at = o * s - before + i * d;
+      if (at >= 0 && at < n) return false;
+    }
+    return true;
+  });
+}
+
+/**
+ * onnxruntime's MaxPool starts each window at the lowest finite value, so a window that lies entirely in the
+ * padding (possible with dilations) gives -FLT_MAX (float16: -65504) where maxPool2d gives -inf: match it.
+ */
+function fillEmptyWindows(y: Tensor, x4: Tensor, kernel: [number, number], stride: [number, number], dilation: [number, number], padding: Pad4): Tensor {
+  if (y.dtype !== 'float32' && y.dtype !== 'float16') return y;
+  const [Ho, Wo] = [y.shape[2]!, y.shape[3]!];
+  const rows = emptyWindows(x4.shape[2]!, Ho, kernel[0], stride[0], dilation[0], padding[0]);
+  const cols = emptyWindows(x4.shape[3]!, Wo, kernel[1], stride[1], dilation[1], padding[1]);
+  if (!rows.includes(true) && !cols.includes(true)) return y;
+  const mask = tensor(Array.from({ length: Ho * Wo }, (_, q) => rows[Math.floor(q / Wo)]! || cols[q % Wo]!), { shape: [Ho, Wo], dtype: 'bool', device: y.device });
+  try {
+    return where(mask, y.dtype === 'float16' ? -65504 : -3.4028234663852886e38, y);
+  } finally {
+    mask.dispose();
+    y.dispose();
+  }
+}
+
 function pool(kind: 'max' | 'avg') {
   return (c: RunContext) => {
     const x = c.input(0);
@@ -115,10 +147,11 @@ function pool(kind: 'max' | 'avg') {
     const x4 = x.rank === 3 ? x.unsqueeze(2) : x;
     const two = <T>(v: T[], one: T): [T, T] => (x.rank === 3 ? [one, v[0]!] : [v[0]!, v[1]!]);
     const padding: Pad4 = x.rank === 3 ? [0, win.pads[0]![0], 0, win.pads[0]![1]] : pad4(win);
-    const opts = { kernelSize: two(kernel, 1), stride: two(win.strides, 1), padding, ceilMode };
+    // ONNX lets a pad reach up to the kernel size (PyTorch only half of it)
+    const opts = { kernelSize: two(kernel, 1), stride: two(win.strides, 1), padding, ceilMode, padLimit: 'kernel' as const };
     try {
       const y = kind === 'max'
-        ? maxPool2d(x4, { ...opts, dilation: two(win.dilations, 1) })
+        ? fillEmptyWindows(maxPool2d(x4, { ...opts, dilation: two(win.dilations, 1) }), x4, opts.kernelSize, opts.stride, two(win.dilations, 1), padding)
         : avgPool2d(x4, { ...opts, countIncludePad: c.attrs.intOf('count_include_pad', [0, 1], 0) === 1 });
       if (x.rank === 4) return [y];
       const y3 = y.squeeze(2);

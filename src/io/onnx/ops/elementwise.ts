@@ -98,6 +98,7 @@ registerOnnxOp('Pow', {
   },
 });
 registerOnnxOp('Mod', {
+  exactInputs: [0, 1],
   infer: (c) => binaryInfer(c),
   run: (c) => {
     if (c.attrs.intOf('fmod', [0, 1], 0) === 1) c.fail('fmod = 1 (C fmod semantics) is not supported; only the default integer modulo');
@@ -124,7 +125,8 @@ const COMPARE: Record<string, (a: Tensor, b: Tensor) => Tensor> = {
   Equal: E.eq, Less: E.lt, Greater: E.gt, LessOrEqual: E.le, GreaterOrEqual: E.ge, And: E.logicalAnd, Or: E.logicalOr, Xor: E.logicalXor,
 };
 for (const [opType, fn] of Object.entries(COMPARE)) {
-  registerOnnxOp(opType, { infer: (c) => binaryInfer(c, 'bool'), run: (c) => [fn(c.input(0), c.input(1))] });
+  // a threshold rounded to float16 would flip comparisons: precision 'f16' keeps constant operands exact
+  registerOnnxOp(opType, { exactInputs: [0, 1], infer: (c) => binaryInfer(c, 'bool'), run: (c) => [fn(c.input(0), c.input(1))] });
 }
 
 registerOnnxOp('Where', {

@@ -1,5 +1,5 @@
-// ONNX ops that make or repeat values: Constant, Range (on the host), Pad (constant/reflect/edge; attribute form
-// before opset 11), Tile (reshape -> expand -> reshape), Trilu (a host-built mask + where) and CumSum (a product
+// ONNX ops that make or repeat values: Constant, Range (on the host), Pad (constant/reflect/edge/wrap; attribute
+// form before opset 11), Tile (reshape -> expand -> reshape), Trilu (a host-built mask + where) and CumSum (a product
 // with a host-built triangular matrix of ones; integers go through float32, exact below 2^24).
 import { type DType } from '../../../tensor/dtype.js';
 import { arange } from '../../../tensor/creation.js';
@@ -7,7 +7,7 @@ import { numel, shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { cast, where } from '../../../ops/elementwise.js';
 import { matmul } from '../../../ops/linalg.js';
-import { pad } from '../../../ops/transform.js';
+import { concat, pad } from '../../../ops/transform.js';
 import { onnxTensorToTensor } from '../values.js';
 import { registerOnnxOp, type Dim, type RunContext } from './registry.js';
 import { axesOf, axisOf, sameShape, small } from './util.js';
@@ -55,7 +55,6 @@ registerOnnxOp('Pad', {
   run: (c) => {
     const x = c.input(0);
     const mode = c.attrs.stringOf('mode', ['constant', 'reflect', 'edge', 'wrap'] as const, 'constant');
-    if (mode === 'wrap') c.fail("mode 'wrap' is not supported (constant, reflect, edge are)");
     let pads: number[], value: number;
     let axes = x.shape.map((_, i) => i);
     if (c.opset < 11) {
@@ -71,11 +70,47 @@ registerOnnxOp('Pad', {
     // ONNX: [b_0, b_1, ..., e_0, e_1, ...] per axis; pad(): pairs from the last dim backwards
     const per = new Array<number>(2 * x.rank).fill(0);
     axes.forEach((a, i) => { per[2 * a] = pads[i]!; per[2 * a + 1] = pads[i + axes.length]!; });
+    if (mode === 'wrap') return [wrapPad(c, x, per)];
     const torch: number[] = [];
     for (let d = x.rank - 1; d >= 0; d--) torch.push(per[2 * d]!, per[2 * d + 1]!);
     return [pad(x, torch, { mode: mode === 'edge' ? 'replicate' : mode === 'reflect' ? 'reflect' : 'constant', value })];
   },
 });
+
+/**
+ * Pad mode 'wrap', axis by axis (`per`: [before, after] per axis): negative pads crop first (as onnxruntime), then
+ * the cropped axis repeats cyclically, out[i] = x[(i - before) mod n], as one concat of narrow views.
+ */
+function wrapPad(c: RunContext, x: Tensor, per: number[]): Tensor {
+  let cur = x;
+  const temps: Tensor[] = [];
+  try {
+    for (let d = 0; d < x.rank; d++) {
+      const [b, e] = [per[2 * d]!, per[2 * d + 1]!];
+      if (b === 0 && e === 0) continue;
+      const start = Math.max(-b, 0);
+      const n = cur.shape[d]! - start - Math.max(-e, 0);
+      if (n < 0) c.fail(`pads [${b}, ${e}] crop axis ${d} of the input ${shapeStr(x.shape)} below zero`);
+      const [before, total] = [Math.max(b, 0), n + Math.max(b, 0) + Math.max(e, 0)];
+      if (n === 0 && total > 0) c.fail(`mode 'wrap' cannot pad the empty axis ${d} of the input ${shapeStr(x.shape)} (pads [${b}, ${e}])`);
+      const body = cur.narrow(d, start, n);
+      temps.push(body);
+      const pieces: Tensor[] = [];
+      // output index 0 reads body index (-before) mod n, then runs to the end of body, restarting at 0
+      for (let i = 0, j = n === 0 ? 0 : (((-before) % n) + n) % n; i < total; i += pieces[pieces.length - 1]!.shape[d]!, j = 0) {
+        pieces.push(body.narrow(d, j, Math.min(n - j, total - i)));
+      }
+      temps.push(...pieces);
+      cur = pieces.length === 0 ? body : pieces.length === 1 ? pieces[0]! : concat(pieces, d);
+      if (!temps.includes(cur)) temps.push(cur);
+    }
+    if (cur === x) return x;
+    temps.splice(temps.indexOf(cur), 1);
+    return cur;
+  } finally {
+    temps.forEach((t) => t.dispose());
+  }
+}
 
 registerOnnxOp('Tile', {
   hostInputs: [1],

@@ -7,5 +7,6 @@ import './conv.js';
 import './norm.js';
 import './generate.js';
 import './resize.js';
+import './quantized.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

@@ -12,6 +12,9 @@
 // - `impl.hostInputs` lists inputs read as small host lists (shapes, axes, pads, starts, scalars): the runtime
 //   hands them over as CPU tensors; read them with `c.ints(i)` / `c.floats(i)`. Every other input arrives on
 //   `c.device`. int64 ONNX values arrive as int32 (see session.ts).
+// - `impl.exactInputs` lists float inputs whose constant values precision 'f16' must not round (comparison
+//   thresholds, values to quantize); host inputs are never rounded either. Every other float constant input with
+//   more than one element is stored as float16 in an 'f16' session (unless float16 cannot hold its values).
 // - `impl.infer(c)` (optional) gives output dtypes, shapes (number | symbolic name | null) and, for small host
 //   integer values, their known contents (`values`, for Shape -> Gather -> Concat -> Reshape chains). Without it
 //   an output takes input 0's dtype and an unknown shape.
@@ -83,6 +86,8 @@ export interface RunContext extends NodeContext {
 export interface OnnxOpImpl {
   /** Inputs read on the host (shapes, axes, pads, scalars). */
   hostInputs?: readonly number[];
+  /** Float inputs whose constant values precision 'f16' keeps as float32 (thresholds, values to quantize). */
+  exactInputs?: readonly number[];
   infer?(c: InferContext): ValueType[];
   prepare?(c: PrepareContext): unknown | Promise<unknown>;
   run(c: RunContext): (Tensor | undefined)[];

@@ -43,7 +43,8 @@ registerOnnxOp('Size', {
 /** Reshape's target: 0 copies the input dim (unless allowzero), one -1 is inferred. */
 function reshapeTarget(c: InferContext | RunContext, inShape: Dim[], target: Dim[], resolve = true): Dim[] {
   const allowzero = c.opset >= 14 ? c.attrs.intOf('allowzero', [0, 1], 0) : 0;
-  const out = target.map((d, i) => (d === 0 && !allowzero ? (inShape[i] ?? c.fail(`shape ${JSON.stringify(target)} copies dim ${i} (a 0) that the input ${JSON.stringify(inShape)} lacks`)) : d));
+  // a copied dim may be unknown (null) at load; only a dim past the input's rank is an error
+  const out = target.map((d, i) => (d === 0 && !allowzero ? (i < inShape.length ? inShape[i]! : c.fail(`shape ${JSON.stringify(target)} copies dim ${i} (a 0) that the input ${JSON.stringify(inShape)} lacks`)) : d));
   if (out.filter((d) => d === -1).length > 1) c.fail(`shape ${JSON.stringify(target)} has more than one -1`);
   const neg = out.indexOf(-1);
   if (neg >= 0 && resolve) {
