@@ -42,8 +42,10 @@ export function modelMarkdown(r: ModelReport): string {
       return s ? (s.reason.startsWith('skipped: time budget') ? 'skipped (time)' : s.reason.slice(0, 40)) : '—';
     })]);
     out.push(textTable(head, body), '');
-    const ratios = rows.filter((x) => x.engine === 'forwardpass' && x.backend === 'cpu' && x.precision === 'f32' && x.speedVsPeers);
-    if (ratios.length) out.push(`forwardpass cpu f32 speed relative to the peers (throughput ratio, > 1: forwardpass faster): ${ratios.map((x) => `batch ${x.size}: ${Object.entries(x.speedVsPeers as Record<string, number>).map(([k, v]) => `${num(v)}x ${k}`).join(', ')}`).join('; ')}.`, '');
+    for (const engine of ['forwardpass', 'forwardpass-onnx']) {
+      const ratios = rows.filter((x) => x.engine === engine && x.backend === 'cpu' && x.precision === 'f32' && x.speedVsPeers);
+      if (ratios.length) out.push(`${engine} cpu f32 speed relative to the peers (throughput ratio, > 1: forwardpass faster): ${ratios.map((x) => `batch ${x.size}: ${Object.entries(x.speedVsPeers as Record<string, number>).map(([k, v]) => `${num(v)}x ${k}`).join(', ')}`).join('; ')}.`, '');
+    }
   }
   out.push('## Every figure', '', 'p50 / p95 / p99 in ms; "peak heap": growth of V8 heap + array buffers during the warm-up call, sampled once its output is read and while its intermediate tensors are still alive (approximate: a garbage collection in the call lowers it; peers are sampled after the call); "backend live / pooled": growth of the backend\'s live bytes at that point (WebGPU: device buffers) and the bytes its pool keeps for reuse.', '');
   out.push(textTable(['model', 'batch', 'engine / precision', 'p50', 'p95', 'p99', 'ms/sample', 'n', 'max |diff|', 'weights', 'peak heap', 'backend live / pooled'], r.rows.map((x) => [

@@ -9,6 +9,7 @@ import { accuracyVsF32, benchModel, forwardpassRunner, readModelConfig, type Mod
 import type { AccuracyFigure, ColdStartFigure } from '../src/cli/bench-result.js';
 import { scaleBudget } from '../src/cli/bench-stats.js';
 import { onnxPeers, peerVersion } from './peers.js';
+import { onnxRunner } from './onnx-runner.js';
 import { modelCharts, modelMarkdown, type ModelReport } from './models-report.js';
 import { tinybenchTimer, type BenchRow, type BenchSuite } from './run.js';
 import { adapterLine, startWebGPU } from './webgpu-setup.js';
@@ -28,6 +29,7 @@ const suite: BenchSuite = {
   variants: {
     'forwardpass cpu <p>': 'loadModel + precision p on the CPU backend (one thread): f32; f16 = half weights and activations, f32 arithmetic; int8 = quantize(): per-channel int8 weights, dynamic per-row int8 activations',
     'forwardpass webgpu <p>': 'the same model moved to WebGPU (Dawn); every call reads the output back to the host',
+    'forwardpass-onnx cpu f32': 'the fixture model.onnx through forwardpass\'s own ONNX runtime (loadOnnx) on the CPU backend',
     'onnxruntime-node cpu f32': 'the fixture model.onnx in onnxruntime-node (native CPU), intra-op threads 1',
     'onnxruntime-web wasm f32': 'the fixture model.onnx in onnxruntime-web (WebAssembly in Node), numThreads 1',
   },
@@ -46,13 +48,15 @@ const suite: BenchSuite = {
     const inputSources: Record<string, string> = {};
     const backends = start.gpu ? ['cpu', 'webgpu'] : ['cpu'];
     if (!start.gpu) peerNotes.add(`forwardpass webgpu: unavailable (${start.reason})`);
-    const perModel = PRECISIONS.length * backends.length + 2;
+    const perModel = PRECISIONS.length * backends.length + 3;
     const progress = ctx.progress(MODELS.length * batches.length * perModel);
     for (const name of MODELS) {
       const dir = FIXTURES + name;
       const config = readModelConfig(dir);
       const runners: ModelRunner[] = [];
       for (const backend of backends) for (const p of PRECISIONS) runners.push(await forwardpassRunner(dir, backend, p));
+      // the same model.onnx the peers run, through forwardpass's ONNX runtime
+      runners.push(await onnxRunner(dir, 'cpu', 'f32'));
       const peers = await onnxPeers(dir);
       for (const m of peers.missing) peerNotes.add(m);
       runners.push(...peers.runners);

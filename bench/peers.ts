@@ -9,14 +9,17 @@ import type { HostInputs } from '../src/cli/bench-inputs.js';
 
 type Ort = typeof import('onnxruntime-node');
 
-/** The installed version of a package, or null. */
+/** The installed version of a package, or null (read from node_modules: some exports maps hide package.json). */
 export function peerVersion(name: string): string | null {
-  try {
-    const req = createRequire(import.meta.url);
-    return (JSON.parse(readFileSync(req.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
-  } catch {
-    return null;
+  const req = createRequire(import.meta.url);
+  for (const base of req.resolve.paths(name) ?? []) {
+    try {
+      return (JSON.parse(readFileSync(join(base, name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // not in this node_modules folder
+    }
   }
+  return null;
 }
 
 /** ORT tensors from host inputs: int32 arrays become int64 (the ONNX graphs declare int64 ids and masks). */

@@ -260,8 +260,8 @@ export async function benchModel(model: string, inputsOf: (B: number) => Promise
       o.tick?.(`${model} ${r.name} b${B}`);
     }
     // speed of each forwardpass row against each peer row of the same precision (throughput ratio, > 1: forwardpass faster)
-    for (const row of batchRows.filter((x) => x.engine === 'forwardpass')) {
-      const peers = batchRows.filter((x) => x.engine !== 'forwardpass' && x.precision === row.precision);
+    for (const row of batchRows.filter((x) => String(x.engine).startsWith('forwardpass'))) {
+      const peers = batchRows.filter((x) => !String(x.engine).startsWith('forwardpass') && x.precision === row.precision);
       if (peers.length) row.speedVsPeers = Object.fromEntries(peers.map((p) => [`${p.engine} ${p.backend}`, row.throughput! / p.throughput!]));
     }
     out.rows.push(...batchRows);

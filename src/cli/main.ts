@@ -1,4 +1,4 @@
-// The `forwardpass` command: dispatches to run, inspect, generate, quantize, trace and bench; errors are one line and a non-zero exit.
+// The `forwardpass` command: dispatches to run, inspect, generate, quantize, trace, bench and serve; errors are one line and a non-zero exit.
 import { UsageError } from './args.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import { INSPECT_USAGE, inspectCommand } from './inspect.js';
@@ -6,6 +6,7 @@ import { GENERATE_USAGE, generateCommand } from './generate.js';
 import { QUANTIZE_USAGE, quantizeCommand } from './quantize.js';
 import { TRACE_USAGE, traceCommand } from './trace.js';
 import { BENCH_USAGE, benchCommand } from './bench.js';
+import { SERVE_USAGE, serveCommand } from './serve.js';
 
 const HELP = `forwardpass: run frozen models in pure TypeScript
 
@@ -16,6 +17,7 @@ usage:
   ${QUANTIZE_USAGE}
   ${TRACE_USAGE}
   ${BENCH_USAGE}
+  ${SERVE_USAGE}
   forwardpass --help | --version
 
 A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout);
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   quantize: quantizeCommand,
   trace: (argv) => traceCommand(argv),
   bench: benchCommand,
+  serve: serveCommand,
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */

@@ -6,18 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundles, ROOT } from '../bundle.js';
+import { CHROMIUM, FLAGS, haveChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const REQUIRED = process.env.FORWARDPASS_REQUIRE_WEBGPU === '1';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && REQUIRED) throw new Error(`forwardpass tests: ${CHROMIUM} is missing (apt-get install chromium); the browser tests are required here`);
-if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
-
-const FLAGS = [
-  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
 
 let server: Server;
