@@ -1,36 +1,27 @@
 // `forwardpass bench` in-process with a tiny time budget on mlp-digits: the table, the JSON file (rows with
 // percentiles, memory, cold start, accuracy vs f32), `bench compare` on the result, and usage errors.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { BenchFile } from '../../src/cli/bench-result.js';
 import { progressBar } from '../../src/cli/bench-report.js';
 import { fixturePath } from '../helpers.js';
+import { captureCli, scratchDir } from '../cli/capture.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
-});
-afterEach(() => vi.restoreAllMocks());
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'fp-bench-'));
+const io = captureCli();
+const tmp = () => scratchDir('fp-bench-');
 
 describe('forwardpass bench', () => {
   it('benchmarks mlp-digits on a tiny budget: a table on stdout and a JSON file with every figure', async () => {
     const json = join(tmp(), 'r.json');
     const code = await main(['bench', fixturePath('mlp-digits'), '--batch', '1,4', '--precision', 'f32,int8', '--time-ms', '2', '--rounds', '1', '--json', json]);
-    expect(err).toBe('');
+    expect(io.err).toBe('');
     expect(code).toBe(0);
-    expect(out).toMatch(/\| model\s+\| batch \| engine\s+\| precision \| p50 ms \| p95 ms \| p99 ms \| samples\/s/);
-    expect(out).toMatch(/\| mlp-digits \| 4\s+\| forwardpass cpu \| int8/);
-    expect(out).toContain('cold start');
-    expect(out).toMatch(/mlp-digits \| forwardpass cpu \| int8\s+\|\s+540 \|/);
+    expect(io.out).toMatch(/\| model\s+\| batch \| engine\s+\| precision \| p50 ms \| p95 ms \| p99 ms \| samples\/s/);
+    expect(io.out).toMatch(/\| mlp-digits \| 4\s+\| forwardpass cpu \| int8/);
+    expect(io.out).toContain('cold start');
+    expect(io.out).toMatch(/mlp-digits \| forwardpass cpu \| int8\s+\|\s+540 \|/);
     const f = JSON.parse(readFileSync(json, 'utf8')) as BenchFile;
     expect(f.format).toBe('forwardpass-bench-v1');
     expect(f.machine.node).toBe(process.version);
@@ -57,36 +48,36 @@ describe('forwardpass bench', () => {
     expect(f.accuracy!.find((x) => x.precision === 'f32')!).toMatchObject({ top1Agreement: 1, maxAbsDiff: 0, cosine: 1 });
 
     // compare against itself: nothing beyond noise, exit 0
-    out = '';
+    io.out = '';
     expect(await main(['bench', 'compare', json, json])).toBe(0);
-    expect(out).toContain('0 regression(s)');
+    expect(io.out).toContain('0 regression(s)');
     // one row twice as slow (its spread set to 0 in both files, so 5% is the threshold): a regression, exit 1
     const quiet = { ...f, rows: f.rows.map((r, i) => (i === 0 ? { ...r, spread: 0 } : r)) };
     const slow = { ...f, rows: f.rows.map((r, i) => (i === 0 ? { ...r, spread: 0, medianMs: r.medianMs * 2 } : r)) };
     const quietPath = join(tmp(), 'quiet.json'), slowPath = join(tmp(), 'slow.json');
     writeFileSync(quietPath, JSON.stringify(quiet));
     writeFileSync(slowPath, JSON.stringify(slow));
-    out = '';
+    io.out = '';
     expect(await main(['bench', 'compare', quietPath, slowPath])).toBe(1);
-    expect(out).toMatch(/^REGRESSION\s+model mlp-digits forwardpass cpu f32 b1/m);
-    expect(err).toMatch(/^forwardpass: bench compare: 1 regression\(s\) beyond noise between .*\n$/);
+    expect(io.out).toMatch(/^REGRESSION\s+model mlp-digits forwardpass cpu f32 b1/m);
+    expect(io.err).toMatch(/^forwardpass: bench compare: 1 regression\(s\) beyond noise between .*\n$/);
   }, 30_000);
 
   it('rejects bad arguments with one line and exit code 2', async () => {
     expect(await main(['bench'])).toBe(2);
-    expect(err).toMatch(/^forwardpass: bench: expected one model folder, got 0/);
-    err = '';
+    expect(io.err).toMatch(/^forwardpass: bench: expected one model folder, got 0/);
+    io.err = '';
     expect(await main(['bench', fixturePath('mlp-digits'), '--batch', '1,0'])).toBe(2);
-    expect(err).toBe("forwardpass: bench: --batch expects positive integers (e.g. 1,8,64), got '0'\n");
-    err = '';
+    expect(io.err).toBe("forwardpass: bench: --batch expects positive integers (e.g. 1,8,64), got '0'\n");
+    io.err = '';
     expect(await main(['bench', fixturePath('mlp-digits'), '--precision', 'f8'])).toBe(2);
-    expect(err).toBe("forwardpass: bench: --precision must list some of f32, f16, int8, got 'f8'\n");
-    err = '';
+    expect(io.err).toBe("forwardpass: bench: --precision must list some of f32, f16, int8, got 'f8'\n");
+    io.err = '';
     expect(await main(['bench', 'compare', 'a.json'])).toBe(2);
-    expect(err).toMatch(/^forwardpass: bench compare: expected two result files \(a.json b.json\), got 1\n$/);
-    err = '';
+    expect(io.err).toMatch(/^forwardpass: bench compare: expected two result files \(a.json b.json\), got 1\n$/);
+    io.err = '';
     expect(await main(['bench', 'compare', join(tmp(), 'missing.json'), 'b.json'])).toBe(1);
-    expect(err).toMatch(/^forwardpass: bench compare: cannot read '.*missing.json' \(ENOENT\)\n$/);
+    expect(io.err).toMatch(/^forwardpass: bench compare: cannot read '.*missing.json' \(ENOENT\)\n$/);
   });
 });
 

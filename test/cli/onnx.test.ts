@@ -1,10 +1,9 @@
 // The CLI on .onnx files: run feeds .npy inputs (float, int32 or int64 ids, uint8) to loadOnnx and writes one .npy
 // per output (int64 outputs as int64), matching the fixtures and onnxruntime; inspect prints the graph's
 // signature, opset, op histogram with backend support and parameter count; bad invocations are one line.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { loadFixtureCases, readNpyFile, writeNpyFile } from '../../src/node.js';
 import * as fp from '../../src/index.js';
@@ -12,18 +11,10 @@ import { fixturePath, maxAbsDiff } from '../helpers.js';
 import { onnxModel } from '../io/onnx/writer.js';
 import { runOrt } from '../io/onnx/ort.js';
 import { webgpu } from '../webgpu.js';
+import { captureCli, scratchDir } from './capture.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
-});
-afterEach(() => vi.restoreAllMocks());
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'fp-onnx-cli-'));
+const io = captureCli();
+const tmp = () => scratchDir('fp-onnx-cli-');
 const onnx = (name: string) => fixturePath(name, 'model.onnx');
 
 describe('forwardpass run model.onnx', () => {
@@ -33,11 +24,11 @@ describe('forwardpass run model.onnx', () => {
       const cases = await loadFixtureCases(fixturePath(name));
       const c = cases[cases.length - 1]!;
       await writeNpyFile(join(dir, 'x.npy'), c.inputs.input!);
-      out = '';
+      io.out = '';
       expect(await main(['run', onnx(name), '--input', `input=${join(dir, 'x.npy')}`, '--out', join(dir, 'o')])).toBe(0);
-      expect(err).toBe('');
-      expect(out).toMatch(new RegExp(`logits: \\[${c.inputs.input!.shape[0]}, 10\\] float32 ->`));
-      expect(out).toMatch(/ran model\.onnx on cpu \(f32\) in [\d.]+ ms/);
+      expect(io.err).toBe('');
+      expect(io.out).toMatch(new RegExp(`logits: \\[${c.inputs.input!.shape[0]}, 10\\] float32 ->`));
+      expect(io.out).toMatch(/ran model\.onnx on cpu \(f32\) in [\d.]+ ms/);
       const got = await readNpyFile(join(dir, 'o', 'logits.npy'));
       expect(maxAbsDiff(got.dataSync(), c.outputs.logits!.dataSync())).toBeLessThan(1e-4);
     }
@@ -49,7 +40,7 @@ describe('forwardpass run model.onnx', () => {
     await writeNpyFile(join(dir, 'ids.npy'), c.inputs.input_ids!, { dtype: 'int64' });
     await writeNpyFile(join(dir, 'mask.npy'), c.inputs.attention_mask!);
     expect(await main(['run', onnx('tiny-bert-cls'), '--input', `input_ids=${join(dir, 'ids.npy')}`, '--input', `attention_mask=${join(dir, 'mask.npy')}`, '--out', dir])).toBe(0);
-    expect(err).toBe('');
+    expect(io.err).toBe('');
     const got = await readNpyFile(join(dir, 'logits.npy'));
     expect(got.shape).toEqual([3, 8]);
     expect(maxAbsDiff(got.dataSync(), c.outputs.logits!.dataSync())).toBeLessThan(1e-4);
@@ -62,9 +53,9 @@ describe('forwardpass run model.onnx', () => {
     const want = c.outputs.logits!.dataSync() as Float32Array;
     const argmax = (a: ArrayLike<number>) => Array.from({ length: a.length / 10 }, (_, r) => { let b = 0; for (let j = 1; j < 10; j++) if (a[r * 10 + j]! > a[r * 10 + b]!) b = j; return b; });
     for (const precision of ['f16', 'int8']) {
-      out = '';
+      io.out = '';
       expect(await main(['run', onnx('cnn-mnist'), '--input', `input=${join(dir, 'x.npy')}`, '--out', dir, '--precision', precision])).toBe(0);
-      expect(out).toMatch(new RegExp(`on cpu \\(${precision}\\)`));
+      expect(io.out).toMatch(new RegExp(`on cpu \\(${precision}\\)`));
       const got = (await readNpyFile(join(dir, 'logits.npy'))).dataSync() as Float32Array;
       const diff = maxAbsDiff(got, want);
       expect(diff).toBeGreaterThan(1e-5); // really ran at lower precision
@@ -94,8 +85,8 @@ describe('forwardpass run model.onnx', () => {
     const a = Uint8Array.from({ length: 20 }, (_, i) => (i * 97 + 11) % 256);
     await writeNpyFile(join(dir, 'a.npy'), fp.tensor(Array.from(a), { shape: [4, 5], dtype: 'uint8' }));
     expect(await main(['run', join(dir, 'q.onnx'), '--input', `a=${join(dir, 'a.npy')}`, '--out', dir])).toBe(0);
-    expect(out).toMatch(/shape: \[2\] int64 ->/);
-    expect(out).toMatch(/y: \[4, 3\] uint8 ->/);
+    expect(io.out).toMatch(/shape: \[2\] int64 ->/);
+    expect(io.out).toMatch(/y: \[4, 3\] uint8 ->/);
     const shapeNpy = readFileSync(join(dir, 'shape.npy'));
     expect(shapeNpy.subarray(0, 80).toString('latin1')).toMatch(/'descr': '<i8'/);
     expect(Array.from((await readNpyFile(join(dir, 'shape.npy'))).dataSync())).toEqual([4, 5]);
@@ -116,9 +107,9 @@ describe('forwardpass run model.onnx', () => {
       [['run', join(dir, 'nowhere.onnx'), '--out', dir], /^forwardpass: run: ONNX file '.*nowhere\.onnx' does not exist\n$/],
     ];
     for (const [argv, re] of cases) {
-      err = '';
+      io.err = '';
       expect(await main(argv)).toBe(1);
-      expect(err).toMatch(re);
+      expect(io.err).toMatch(re);
     }
   });
 });
@@ -126,14 +117,14 @@ describe('forwardpass run model.onnx', () => {
 describe('forwardpass inspect model.onnx', () => {
   it('prints inputs, outputs, opset, the op histogram with backend support and the parameter count', async () => {
     expect(await main(['inspect', onnx('mlp-digits')])).toBe(0);
-    expect(out).toMatch(/ONNX model, IR version 8, opset 17, produced by pytorch/);
-    expect(out).toMatch(/inputs: {2}input float \[batch, 64\]/);
-    expect(out).toMatch(/outputs: logits float \[batch, 10\]/);
-    expect(out).toMatch(/parameters: 17,226 in 6 initializers \(67\.3 KiB\)/);
-    expect(out).toMatch(/ops: 2 types, 5 nodes/);
-    expect(out).toMatch(/Gemm\s+3\s+yes\s+yes\n/);
-    expect(out).toMatch(/Relu\s+2\s+yes\s+yes\n/);
-    expect(out).toMatch(/every op is supported on cpu and webgpu/);
+    expect(io.out).toMatch(/ONNX model, IR version 8, opset 17, produced by pytorch/);
+    expect(io.out).toMatch(/inputs: {2}input float \[batch, 64\]/);
+    expect(io.out).toMatch(/outputs: logits float \[batch, 10\]/);
+    expect(io.out).toMatch(/parameters: 17,226 in 6 initializers \(67\.3 KiB\)/);
+    expect(io.out).toMatch(/ops: 2 types, 5 nodes/);
+    expect(io.out).toMatch(/Gemm\s+3\s+yes\s+yes\n/);
+    expect(io.out).toMatch(/Relu\s+2\s+yes\s+yes\n/);
+    expect(io.out).toMatch(/every op is supported on cpu and webgpu/);
   });
 
   it('--json gives the same facts, and unsupported ops are named', async () => {
@@ -146,12 +137,12 @@ describe('forwardpass inspect model.onnx', () => {
       initializers: [{ name: 'unused', type: 'int64', dims: [3], data: [1n, 2n, 3n] }],
     }));
     expect(await main(['inspect', join(dir, 'odd.onnx')])).toBe(0);
-    expect(out).toMatch(/com\.example\.FancyOp\s+2\s+no\s+no/);
-    expect(out).toMatch(/unsupported: com\.example\.FancyOp \(cpu, webgpu\)/);
-    expect(out).toMatch(/parameters: 0 in 1 initializers \(24 B\), plus 3 integer\/bool initializer values/);
-    out = '';
+    expect(io.out).toMatch(/com\.example\.FancyOp\s+2\s+no\s+no/);
+    expect(io.out).toMatch(/unsupported: com\.example\.FancyOp \(cpu, webgpu\)/);
+    expect(io.out).toMatch(/parameters: 0 in 1 initializers \(24 B\), plus 3 integer\/bool initializer values/);
+    io.out = '';
     expect(await main(['inspect', onnx('tiny-gpt'), '--json'])).toBe(0);
-    const j = JSON.parse(out);
+    const j = JSON.parse(io.out);
     expect(j).toMatchObject({ format: 'onnx', irVersion: 8, opsetImport: [{ domain: '', version: 17 }], parameters: 114432, nodes: 192 });
     expect(j.inputs).toEqual([{ name: 'input_ids', elemType: 'int64', shape: ['batch', 'seq'] }]);
     expect(j.ops.find((o: { opType: string }) => o.opType === 'LayerNormalization')).toMatchObject({ count: 5, cpu: true, webgpu: true });
@@ -162,7 +153,7 @@ describe('forwardpass inspect model.onnx', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.onnx'), new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]));
     expect(await main(['inspect', join(dir, 'bad.onnx')])).toBe(1);
-    expect(err).toMatch(/^forwardpass: onnx: .*bad\.onnx: .*\n$/);
+    expect(io.err).toMatch(/^forwardpass: onnx: .*bad\.onnx: .*\n$/);
   });
 });
 
@@ -172,8 +163,8 @@ describe.skipIf(!webgpu.gpu)('forwardpass run model.onnx --backend webgpu', () =
     const [c] = await loadFixtureCases(fixturePath('cnn-digits'));
     await writeNpyFile(join(dir, 'x.npy'), c!.inputs.input!);
     expect(await main(['run', onnx('cnn-digits'), '--input', `input=${join(dir, 'x.npy')}`, '--out', dir, '--backend', 'webgpu'])).toBe(0);
-    expect(err).toMatch(/^forwardpass: using webgpu on .+\n$/);
-    expect(out).toMatch(/ran model\.onnx on webgpu \(f32\)/);
+    expect(io.err).toMatch(/^forwardpass: using webgpu on .+\n$/);
+    expect(io.out).toMatch(/ran model\.onnx on webgpu \(f32\)/);
     expect(maxAbsDiff((await readNpyFile(join(dir, 'logits.npy'))).dataSync(), c!.outputs.logits!.dataSync())).toBeLessThan(1e-3);
   });
 });

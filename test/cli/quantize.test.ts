@@ -1,25 +1,16 @@
 // The CLI's INT8 paths in-process: `quantize <folder> -o <out>` (schemes, calibration, skip, weight-only layers)
 // writes a folder that run / inspect / generate take; `run --precision int8` quantizes on load; bad invocations
 // are one line with a non-zero exit.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import * as fp from '../../src/node.js';
 import { fixturePath } from '../helpers.js';
+import { captureCli, scratchDir } from './capture.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
-});
-afterEach(() => vi.restoreAllMocks());
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'fp-cli-quant-'));
+const io = captureCli();
+const tmp = () => scratchDir('fp-cli-quant-');
 
 function cosineOf(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let ab = 0, aa = 0, bb = 0;
@@ -31,26 +22,26 @@ describe('forwardpass quantize', () => {
   it('writes an int8 folder that run and inspect take, and prints the per-layer report', async () => {
     const dir = tmp();
     expect(await main(['quantize', fixturePath('mlp-digits'), '-o', join(dir, 'q'), '--weights', 'q8_0', '--skip', 'fc3', '--weight-only', 'fc2'])).toBe(0);
-    expect(err).toBe('');
-    expect(out).toMatch(/^layer +type +weights +activations +int8 bytes +f32 bytes +ratio\nfc1 +Linear +q8_0 +dynamic +8704 +32768 +0\.266\nfc2 +Linear +q8_0 +none +/);
-    expect(out).toMatch(/quantized mlp-digits: int8 weights are 0\.\d+x their float32 bytes; wrote .*model\.safetensors \(\d+ bytes\) and config\.json\n$/);
+    expect(io.err).toBe('');
+    expect(io.out).toMatch(/^layer +type +weights +activations +int8 bytes +f32 bytes +ratio\nfc1 +Linear +q8_0 +dynamic +8704 +32768 +0\.266\nfc2 +Linear +q8_0 +none +/);
+    expect(io.out).toMatch(/quantized mlp-digits: int8 weights are 0\.\d+x their float32 bytes; wrote .*model\.safetensors \(\d+ bytes\) and config\.json\n$/);
     const model = await fp.loadModel(join(dir, 'q'));
     expect(fp.quantizationReport(model).layers.map((l) => `${l.name} ${l.weights} ${l.activations}`)).toEqual(['fc1 q8_0 dynamic', 'fc2 q8_0 none']);
     expect(readFileSync(join(dir, 'q', 'config.json'), 'utf8')).toBe(readFileSync(fixturePath('mlp-digits', 'config.json'), 'utf8'));
 
     const [c] = await fp.loadFixtureCases(fixturePath('mlp-digits'));
     await fp.writeNpyFile(join(dir, 'x.npy'), c!.inputs.input!);
-    out = '';
+    io.out = '';
     expect(await main(['run', join(dir, 'q'), '--input', `input=${join(dir, 'x.npy')}`, '--out', join(dir, 'o')])).toBe(0);
-    expect(out).toMatch(/ran mlp-digits on cpu \(int8 q8_0\/dynamic, q8_0\/none\) in [\d.]+ ms\n$/);
+    expect(io.out).toMatch(/ran mlp-digits on cpu \(int8 q8_0\/dynamic, q8_0\/none\) in [\d.]+ ms\n$/);
     const got = await fp.readNpyFile(join(dir, 'o', 'logits.npy'));
     expect(cosineOf(got.dataSync(), c!.outputs.logits!.dataSync())).toBeGreaterThan(0.9999);
 
-    out = '';
+    io.out = '';
     expect(await main(['inspect', join(dir, 'q')])).toBe(0);
-    expect(out).toMatch(/fc1\.weight\.qs +I8 +\[128, 64\] +8192\n/);
-    expect(out).toMatch(/fc1\.weight\.d +F16 +\[128, 2\] +512\n/);
-    expect(out).toMatch(/quantization: \{"format":"forwardpass-int8-v1"/);
+    expect(io.out).toMatch(/fc1\.weight\.qs +I8 +\[128, 64\] +8192\n/);
+    expect(io.out).toMatch(/fc1\.weight\.d +F16 +\[128, 2\] +512\n/);
+    expect(io.out).toMatch(/quantization: \{"format":"forwardpass-int8-v1"/);
   });
 
   it('calibrates static scales from a .npy (with a percentile) and the folder reproduces the eval accuracy', async () => {
@@ -58,7 +49,7 @@ describe('forwardpass quantize', () => {
     const ev = await fp.loadFixtureEval(fixturePath('cnn-digits'));
     await fp.writeNpyFile(join(dir, 'calib.npy'), ev.inputs!.narrow(0, 0, 32).contiguous());
     expect(await main(['quantize', fixturePath('cnn-digits'), '-o', join(dir, 'q'), '--activations', 'static', '--calibration', join(dir, 'calib.npy'), '--percentile', '99.9'])).toBe(0);
-    expect(out).toMatch(/conv2 +Conv2d +per-channel +static \(0\.\d+\) +4736 +18432 +0\.257\n/);
+    expect(io.out).toMatch(/conv2 +Conv2d +per-channel +static \(0\.\d+\) +4736 +18432 +0\.257\n/);
     const model = await fp.loadModel(join(dir, 'q'));
     const pred = fp.argmax(model.run({ input: ev.inputs! }).logits!, { axis: 1 });
     const labels = ev.labels!.dataSync();
@@ -69,9 +60,9 @@ describe('forwardpass quantize', () => {
   it('generates from an int8 tiny-gpt folder like the float model', async () => {
     const dir = tmp();
     expect(await main(['quantize', fixturePath('tiny-gpt'), '-o', dir, '--weight-only', 'h.0.attn.c_attn,lm_head'])).toBe(0);
-    out = '';
+    io.out = '';
     expect(await main(['generate', dir, '--prompt', 'you must ', '--max-new-tokens', '30'])).toBe(0);
-    expect(out).toBe('you must be distributed under the terms\n');
+    expect(io.out).toBe('you must be distributed under the terms\n');
   });
 });
 
@@ -83,8 +74,8 @@ describe('forwardpass run --precision int8', () => {
     await fp.writeNpyFile(join(dir, 'ids.npy'), c.inputs.input_ids!, { dtype: 'int64' });
     await fp.writeNpyFile(join(dir, 'mask.npy'), c.inputs.attention_mask!);
     expect(await main(['run', fixturePath('tiny-bert-cls'), '--input', `input_ids=${join(dir, 'ids.npy')}`, '--input', `attention_mask=${join(dir, 'mask.npy')}`, '--out', dir, '--precision', 'int8'])).toBe(0);
-    expect(err).toBe('');
-    expect(out).toMatch(/ran tiny-bert-cls on cpu \(int8 per-channel\/dynamic, quantized on load\) in [\d.]+ ms\n$/);
+    expect(io.err).toBe('');
+    expect(io.out).toMatch(/ran tiny-bert-cls on cpu \(int8 per-channel\/dynamic, quantized on load\) in [\d.]+ ms\n$/);
     const got = (await fp.readNpyFile(join(dir, 'logits.npy'))).dataSync();
     const want = c.outputs.logits!.dataSync();
     expect(cosineOf(got, want)).toBeGreaterThan(0.999);
@@ -113,9 +104,9 @@ describe('forwardpass quantize: bad invocations', () => {
       [['generate', fixturePath('tiny-gpt'), '--prompt', 'a', '--precision', 'int8'], /^forwardpass: generate: --precision must be one of f32, f16, got 'int8'\n$/, 2],
     ];
     for (const [argv, re, code] of cases) {
-      err = '';
+      io.err = '';
       expect(await main(argv), argv.join(' ')).toBe(code);
-      expect(err, argv.join(' ')).toMatch(re);
+      expect(io.err, argv.join(' ')).toMatch(re);
     }
   });
 });

@@ -1,27 +1,18 @@
 // `forwardpass trace` in-process: one line per op (default io case or --input), --full values, --step reading one
 // stdin line per op (q stops), --compare against another precision with the first divergence, and one-line errors.
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { traceCommand } from '../../src/cli/trace.js';
 import { loadFixtureCases, writeNpyFile } from '../../src/node.js';
 import * as fp from '../../src/index.js';
 import { fixturePath } from '../helpers.js';
+import { captureCli, scratchDir } from './capture.js';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out += String(s); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err += String(s); return true; });
-});
-afterEach(() => vi.restoreAllMocks());
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'fp-cli-trace-'));
+const io = captureCli();
+const tmp = () => scratchDir('fp-cli-trace-');
 /** The op lines: index, path and op of each. */
 const opLines = (s: string) => s.split('\n').filter((l) => /^ +\d+ {2}/.test(l)).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' '));
 
@@ -31,11 +22,11 @@ describe('forwardpass trace', () => {
     const [c] = await loadFixtureCases(fixturePath('mlp-digits'));
     await writeNpyFile(join(dir, 'x.npy'), c!.inputs.input!);
     const code = await main(['trace', fixturePath('mlp-digits'), '--input', `input=${join(dir, 'x.npy')}`]);
-    expect(err).toBe('');
+    expect(io.err).toBe('');
     expect(code).toBe(0);
-    const lines = out.trimEnd().split('\n');
+    const lines = io.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^trace: .*mlp-digits on cpu \(f32\); ms = CPU kernel wall time$/);
-    expect(opLines(out)).toEqual(['0 fc1 linear', '1 relu1 relu', '2 fc2 linear', '3 relu2 relu', '4 fc3 linear']);
+    expect(opLines(io.out)).toEqual(['0 fc1 linear', '1 relu1 relu', '2 fc2 linear', '3 relu2 relu', '4 fc3 linear']);
     expect(lines[1]).toMatch(/\[1, 128\] +min +-?[\d.e-]+ +mean .* std +[\d.e-]+ +[▁▂▃▄▅▆▇█ ]{16} +[\d.]+ ms {2}= fc1$/);
     expect(lines[lines.length - 1]).toMatch(/^5 ops, [\d.]+ ms \(cpu\)$/);
   });
@@ -43,42 +34,42 @@ describe('forwardpass trace', () => {
   it('uses the first io case when no --input is given, and prints values with --full', async () => {
     const code = await main(['trace', fixturePath('tiny-gpt'), '--full', '--bins', '8']);
     expect(code).toBe(0);
-    expect(err).toBe(`forwardpass: trace: no --input given; using io case 'prompt0' from io.json\n`);
-    const ops = opLines(out);
+    expect(io.err).toBe(`forwardpass: trace: no --input given; using io case 'prompt0' from io.json\n`);
+    const ops = opLines(io.out);
     expect(ops.length).toBe(49);
     expect(ops[4]).toBe('4 h.0.attn.c_attn linear');
-    expect(out).toMatch(/= h\.0\.attn\.probs\ntensor\(\[\[\[\[1\.0000e\+00, 0\.0000e\+00,/);
-    expect((out.match(/^tensor\(/gm) ?? []).length).toBe(49);
+    expect(io.out).toMatch(/= h\.0\.attn\.probs\ntensor\(\[\[\[\[1\.0000e\+00, 0\.0000e\+00,/);
+    expect((io.out.match(/^tensor\(/gm) ?? []).length).toBe(49);
   });
 
   it('traces an .onnx file with its node names, inputs from the io.json beside it', async () => {
     expect(await main(['trace', fixturePath('mlp-digits', 'model.onnx')])).toBe(0);
-    expect(opLines(out)).toEqual(['0 /fc1/Gemm linear', '1 /Relu relu', '2 /fc2/Gemm linear', '3 /Relu_1 relu', '4 /fc3/Gemm linear']);
+    expect(opLines(io.out)).toEqual(['0 /fc1/Gemm linear', '1 /Relu relu', '2 /fc2/Gemm linear', '3 /Relu_1 relu', '4 /fc3/Gemm linear']);
   });
 
   it('--step reads one line per op and stops at q', async () => {
     const stdin = Readable.from(['\n', '\nq\n']);
     await traceCommand([fixturePath('mlp-digits'), '--step'], { stdin });
-    expect(opLines(out)).toEqual(['0 fc1 linear', '1 relu1 relu', '2 fc2 linear']);
-    expect(out).toMatch(/\n3 ops, /);
-    out = '';
+    expect(opLines(io.out)).toEqual(['0 fc1 linear', '1 relu1 relu', '2 fc2 linear']);
+    expect(io.out).toMatch(/\n3 ops, /);
+    io.out = '';
     await traceCommand([fixturePath('mlp-digits'), '--step'], { stdin: Readable.from(['\n']) }); // a pipe that ends: no more waiting
-    expect(opLines(out).length).toBe(5);
+    expect(opLines(io.out).length).toBe(5);
   });
 
   it('--compare f32 with --precision int8 lists per-op differences and the first divergence', async () => {
     const code = await main(['trace', fixturePath('mlp-digits'), '--precision', 'int8', '--compare', 'f32', '--threshold', '1e-6']);
     expect(code).toBe(0);
-    expect(out).toMatch(/^compare: cpu int8 against cpu f32 \(reference\), 5 ops matched\n/);
-    expect(out).toMatch(/^ +0 {2}fc1 +linear→linearInt8 +max\|Δ\| .* ◀ diverges$/m);
-    expect(out).toMatch(/^unmatched: 0 reference ops, \d+ other ops \(quantizeRows\)$/m);
-    expect(out).toMatch(/^first divergence \(rel > 0\.000001\): op 0 linear at 'fc1'/m);
-    out = '';
+    expect(io.out).toMatch(/^compare: cpu int8 against cpu f32 \(reference\), 5 ops matched\n/);
+    expect(io.out).toMatch(/^ +0 {2}fc1 +linear→linearInt8 +max\|Δ\| .* ◀ diverges$/m);
+    expect(io.out).toMatch(/^unmatched: 0 reference ops, \d+ other ops \(quantizeRows\)$/m);
+    expect(io.out).toMatch(/^first divergence \(rel > 0\.000001\): op 0 linear at 'fc1'/m);
+    io.out = '';
     await traceCommand([fixturePath('mlp-digits'), '--precision', 'int8', '--compare', 'f32', '--step'], { stdin: Readable.from(['\n', 'q\n']) });
-    expect(opLines(out)).toEqual(['0 fc1 linear→linearInt8', '1 relu1 relu']);
-    out = '';
+    expect(opLines(io.out)).toEqual(['0 fc1 linear→linearInt8', '1 relu1 relu']);
+    io.out = '';
     expect(await main(['trace', fixturePath('mlp-digits'), '--precision', 'f16', '--compare', 'f32'])).toBe(0);
-    expect(out).toMatch(/no divergence above rel 0\.01 in 5 compared ops\n$/);
+    expect(io.out).toMatch(/no divergence above rel 0\.01 in 5 compared ops\n$/);
   });
 
   it('bad invocations are one line with a non-zero exit', async () => {
@@ -95,10 +86,10 @@ describe('forwardpass trace', () => {
       [['trace', join(bare, 'nope')], /^forwardpass: trace: '.*nope' does not exist\n$/, 1],
     ];
     for (const [argv, re, want] of cases) {
-      err = '';
+      io.err = '';
       expect(await main(argv), argv.join(' ')).toBe(want);
-      expect(err, argv.join(' ')).toMatch(re);
-      expect(err.trimEnd().split('\n').length).toBe(1);
+      expect(io.err, argv.join(' ')).toMatch(re);
+      expect(io.err.trimEnd().split('\n').length).toBe(1);
     }
   });
 });
