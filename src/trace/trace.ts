@@ -107,21 +107,26 @@ function sequentialInput(model: Sequential, inputs: TraceInputs): Tensor {
   return x;
 }
 
-/** Run the whole forward under the recorder; one batch of records (thrown error after it). */
-async function* wholeForward(model: Traceable, inputs: TraceInputs, rec: Recorder): AsyncGenerator<TraceRecord[]> {
-  let error: unknown;
-  let failed = false;
+/** Run `work` with the recorder on: the records of the ops it ran, its value, or the error it threw. */
+async function recorded<T>(rec: Recorder, work: () => Promise<T>): Promise<{ records: TraceRecord[]; value?: T; failure?: { error: unknown } }> {
+  let value: T | undefined;
+  let failure: { error: unknown } | undefined;
   rec.start();
   try {
-    await scope(async () => { await invoke(model, inputs); });
-  } catch (e) {
-    failed = true;
-    error = e;
+    value = await work();
+  } catch (error) {
+    failure = { error };
   } finally {
     rec.stop();
   }
-  yield await rec.finish();
-  if (failed) throw error;
+  return { records: await rec.finish(), ...(failure ? { failure } : { value }) };
+}
+
+/** Run the whole forward under the recorder; one batch of records (thrown error after it). */
+async function* wholeForward(model: Traceable, inputs: TraceInputs, rec: Recorder): AsyncGenerator<TraceRecord[]> {
+  const r = await recorded(rec, () => scope(async () => { await invoke(model, inputs); }));
+  yield r.records;
+  if (r.failure) throw r.failure.error;
 }
 
 /** A Sequential's layers one per `next()`, each under the model on the op-context stack; returns the output. */
@@ -150,22 +155,11 @@ function disposeResult(v: unknown): void {
 async function* pieceByPiece(pieces: Iterator<unknown, unknown> | AsyncIterator<unknown, unknown>, rec: Recorder): AsyncGenerator<TraceRecord[]> {
   try {
     for (;;) {
-      let done = false;
-      let failed = false;
-      let error: unknown;
-      rec.start();
-      try {
-        const r = await pieces.next();
-        done = r.done === true;
-        if (done) disposeResult(r.value);
-      } catch (e) {
-        failed = true;
-        error = e;
-      } finally {
-        rec.stop();
-      }
-      yield await rec.finish();
-      if (failed) throw error;
+      const r = await recorded(rec, async () => pieces.next());
+      const done = r.value?.done === true;
+      if (done) disposeResult(r.value!.value);
+      yield r.records;
+      if (r.failure) throw r.failure.error;
       if (done) return;
     }
   } finally {
