@@ -112,9 +112,9 @@ const ms = (x: number | null) => (x === null ? '—' : x >= 100 ? x.toFixed(0) :
 /**
  * The comparison as text: changed rows first (regressions, improvements), then a count of the rest.
  *
- * @example process.stdout.write(formatComparison(compareResults(a, b)));
+ * @example process.stdout.write(formatBenchComparison(compareResults(a, b)));
  */
-export function formatComparison(c: Comparison, opts: { all?: boolean } = {}): string {
+export function formatBenchComparison(c: Comparison, opts: { all?: boolean } = {}): string {
   const order: Verdict[] = ['regression', 'improvement', 'removed', 'added', 'same'];
   const shown = c.rows.filter((r) => opts.all || r.verdict !== 'same').sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict));
   const table = [['verdict', 'row', 'before ms', 'after ms', 'change', 'noise threshold'], ...shown.map((r) => [r.verdict.toUpperCase(), r.key, ms(r.beforeMs), ms(r.afterMs), pct(r.change), r.threshold === null ? '' : `±${(r.threshold * 100).toFixed(1)}%`])];

@@ -10,7 +10,7 @@ import { accuracyVsF32, benchModel, forwardpassRunner, readModelConfig, type Mod
 import { accuracyTable, coldTable, modelTable, progressBar } from './bench-report.js';
 import { cpuTicks, machineInfo, type BenchFile } from './bench-result.js';
 import { scaleBudget, timeCalls, type TimeBudget } from './bench-stats.js';
-import { compareResults, formatComparison } from './bench-compare.js';
+import { compareResults, formatBenchComparison } from './bench-compare.js';
 import { readConfig } from './model-folder.js';
 
 export const BENCH_USAGE = 'forwardpass bench <model-folder> [--backend cpu,webgpu] [--precision f32,f16,int8] [--batch 1,8,64] [--time-ms 300] [--rounds 2] [--json FILE] [--no-accuracy]\n  forwardpass bench compare <a.json> <b.json> [--all]';
@@ -56,7 +56,7 @@ async function compareCommand(argv: string[]): Promise<void> {
     }
   });
   const c = compareResults(a, b);
-  process.stdout.write(`${formatComparison(c, { all: flag(args, 'all') === 'true' })}\n`);
+  process.stdout.write(`${formatBenchComparison(c, { all: flag(args, 'all') === 'true' })}\n`);
   if (c.regressions > 0) throw new Error(`forwardpass: bench compare: ${c.regressions} regression(s) beyond noise between '${args.positionals[0]}' and '${args.positionals[1]}'`);
 }
 
@@ -68,6 +68,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, { backend: { value: true }, precision: { value: true }, batch: { value: true }, 'time-ms': { value: true }, rounds: { value: true }, json: { value: true }, 'no-accuracy': { value: false } }, 'bench');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`bench: expected one model folder, got ${args.positionals.length}; usage: ${BENCH_USAGE}`);
+  if (dir.endsWith('.onnx')) throw new UsageError(`bench: expected a model folder (config.json + model.safetensors), got the ONNX file '${dir}'; the benchmark suite (npm run bench) times .onnx files against onnxruntime`);
   const precisions = list(flag(args, 'precision', 'f32,f16,int8')!, 'precision').map((p) => {
     if (!(PRECISIONS as readonly string[]).includes(p)) throw new UsageError(`bench: --precision must list some of ${PRECISIONS.join(', ')}, got '${p}'`);
     return p as Precision;
@@ -85,11 +86,13 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const machine = machineInfo();
   const ticks0 = cpuTicks();
   const runners: ModelRunner[] = [];
-  for (const backend of [...new Set(backends)]) for (const p of precisions) runners.push(await forwardpassRunner(dir, backend, p));
-  const budget: TimeBudget = scaleBudget({ warmupCalls: 1, timeMs, minSamples: 5, maxSamples: 10_000 }, 1);
-  const progress = progressBar(runners.length * batchList.length);
-  const t0 = performance.now();
+  const distinct = [...new Set(backends)];
+  const progress = progressBar(distinct.length * precisions.length * batchList.length);
   try {
+    // built inside the try: a runner that fails to build (say on webgpu) must not leak the ones before it
+    for (const backend of distinct) for (const p of precisions) runners.push(await forwardpassRunner(dir, backend, p));
+    const budget: TimeBudget = scaleBudget({ warmupCalls: 1, timeMs, minSamples: 5, maxSamples: 10_000 }, 1);
+    const t0 = performance.now();
     const result = await benchModel(name, async (B) => (await batchInputs(dir, config, B)).inputs, runners, {
       batches: batchList, budget, rounds, callLimitMs: Math.max(10_000, 20 * timeMs), timer: cliTimer, tick: (l) => progress.tick(l),
     });

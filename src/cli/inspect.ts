@@ -6,20 +6,9 @@ import { parseNpy } from '../io/npy.js';
 import { flag, parseArgs, UsageError } from './args.js';
 import { readConfig } from './model-folder.js';
 import { inspectOnnx } from './onnx-inspect.js';
+import { human, table } from './text.js';
 
 export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]';
-
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
-}
-
-/** Left-aligned text table. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
-}
 
 function shorten(v: string, n = 100): string {
   return v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v;

@@ -3,21 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { parseOnnx, type OnnxValueInfo } from '../io/onnx/model.js';
 import { onnxOpSupport } from '../io/onnx/plan.js';
+import { human, table } from './text.js';
 
 const FLOAT_TYPES = new Set(['float', 'float16', 'double']);
 const BYTES: Record<string, number> = { float: 4, float16: 2, double: 8, int8: 1, uint8: 1, int32: 4, int64: 8, bool: 1 };
-
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
-}
-
-/** Left-aligned text table. */
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
-}
 
 const ioText = (v: OnnxValueInfo) => `${v.name} ${v.elemType ?? '?'} [${(v.shape ?? []).map((d) => d ?? '?').join(', ')}]`;
 

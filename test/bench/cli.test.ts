@@ -78,6 +78,12 @@ describe('forwardpass bench', () => {
     io.err = '';
     expect(await main(['bench', 'compare', join(tmp(), 'missing.json'), 'b.json'])).toBe(1);
     expect(io.err).toMatch(/^forwardpass: bench compare: cannot read '.*missing.json' \(ENOENT\)\n$/);
+    io.err = '';
+    expect(await main(['bench', fixturePath('mlp-digits', 'model.onnx')])).toBe(2);
+    expect(io.err).toMatch(/^forwardpass: bench: expected a model folder \(config.json \+ model.safetensors\), got the ONNX file '.*model.onnx'/);
+    io.err = '';
+    expect(await main(['bench', fixturePath('mlp-digits'), '--backend', 'cpu,tpu'])).toBe(2);
+    expect(io.err.trimEnd().split('\n')).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
 // `bench compare`: the regression rule (beyond max(5%, 3 x the larger relative spread)) on synthetic result
 // files, added and removed rows, accuracy drops, the text report, and one-sentence errors for bad files.
 import { describe, expect, it } from 'vitest';
-import { changeThreshold, compareResults, formatComparison } from '../../src/cli/bench-compare.js';
+import { changeThreshold, compareResults, formatBenchComparison } from '../../src/cli/bench-compare.js';
 import type { AccuracyFigure, BenchFigure } from '../../src/cli/bench-result.js';
 
 const row = (variant: string, medianMs: number, spread?: number): BenchFigure => ({ group: 'g', variant, medianMs, minMs: medianMs, samples: 10, value: 1 / medianMs, best: 1 / medianMs, unit: 'x/s', ...(spread === undefined ? {} : { spread }) });
@@ -64,9 +64,9 @@ describe('compareResults', () => {
   });
 });
 
-describe('formatComparison', () => {
+describe('formatBenchComparison', () => {
   it('lists regressions first, states the rule and counts the rows within noise', () => {
-    const text = formatComparison(compareResults(file([row('a', 10), row('b', 10), row('c', 10)]), file([row('a', 5), row('b', 20), row('c', 10)])));
+    const text = formatBenchComparison(compareResults(file([row('a', 10), row('b', 10), row('c', 10)]), file([row('a', 5), row('b', 20), row('c', 10)])));
     const lines = text.split('\n');
     expect(lines[1]).toMatch(/^REGRESSION\s+g \| b\s+10.00\s+20.00\s+\+100.0%\s+±5.0%$/);
     expect(lines[2]).toMatch(/^IMPROVEMENT\s+g \| a/);
