@@ -2,7 +2,7 @@
 // backend, both traced with full values, matched op by op by compareTraces; one table row per layer (module output,
 // or ONNX node) with max abs difference, relative difference and cosine, diverged rows marked.
 import * as fp from '../../src/index.js';
-import { build, makeInputs, type Source, type UserInput } from './models.js';
+import { build, makeInputs, type Built, type Source, type UserInput } from './models.js';
 import { fmt } from './render.js';
 
 const THRESHOLD = 0.05;
@@ -10,12 +10,14 @@ const THRESHOLD = 0.05;
 /** Fill `box` with the per-layer comparison; returns the row counts. */
 export async function showDivergence(box: HTMLElement, src: Source, backend: string, given: UserInput): Promise<{ rows: number; diverged: number }> {
   const ref = await build(src, backend, 'f32');
-  const q = await build(src, backend, 'int8');
+  let q: Built | undefined;
   const made: fp.Tensor[] = [];
   try {
+    q = await build(src, backend, 'int8');
     const a = await makeInputs(ref, given);
+    made.push(...Object.values(a.inputs));
     const b = await makeInputs(q, given);
-    made.push(...Object.values(a.inputs), ...Object.values(b.inputs));
+    made.push(...Object.values(b.inputs));
     const ta = await fp.trace(ref.model, a.inputs, { values: 'full' });
     const tb = await fp.trace(q.model, b.inputs, { values: 'full' });
     const c = fp.compareTraces(ta, tb, { threshold: THRESHOLD });
@@ -30,7 +32,7 @@ export async function showDivergence(box: HTMLElement, src: Source, backend: str
   } finally {
     for (const t of made) t.dispose();
     ref.dispose();
-    q.dispose();
+    q?.dispose();
   }
 }
 

@@ -52,14 +52,20 @@ export async function exampleList(): Promise<{ name: string; files: string[]; ta
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
-  if (!r.ok) fail(`cannot fetch ${url} (HTTP ${r.status})`);
+  if (!r.ok) fail(`cannot fetch ${url} (HTTP ${r.status}${r.status === 404 ? ': not found' : ''})`);
   return new Uint8Array(await r.arrayBuffer());
+}
+
+async function fetchText(url: string): Promise<string> {
+  const r = await fetch(url);
+  if (!r.ok) fail(`cannot fetch ${url} (HTTP ${r.status}${r.status === 404 ? ': not found' : ''})`);
+  return r.text();
 }
 
 /** An example from the server: `format` 'safetensors' (config + weights) or 'onnx' (with the config when there is one). */
 export async function exampleSource(name: string, format: 'safetensors' | 'onnx', files: string[]): Promise<Source> {
   const base = `/models/${encodeURIComponent(name)}`;
-  const config = files.includes('config.json') ? await (await fetch(`${base}/config.json`)).text() : undefined;
+  const config = files.includes('config.json') ? await fetchText(`${base}/config.json`) : undefined;
   if (format === 'onnx') return { label: `${name} (ONNX)`, kind: 'onnx', onnx: await fetchBytes(`${base}/model.onnx`), ...(config ? { config } : {}) };
   return { label: name, kind: 'nn', config: config!, weights: await fetchBytes(`${base}/model.safetensors`) };
 }
@@ -143,16 +149,26 @@ export type UserInput = { pixels: Float32Array } | { text: string };
 /** Input tensors for `b` on its backend (float16 for an f16 nn model), plus the tokens shown on attention maps. */
 export async function makeInputs(b: Built, given: UserInput): Promise<{ inputs: Record<string, fp.Tensor>; tokens: string[]; raw: number[] }> {
   const p = b.plan;
+  // moves `t` to the model's backend; `t` is released either way (the copy is the caller's)
   const place = async (t: fp.Tensor): Promise<fp.Tensor> => {
     if (b.backend === 'cpu') return t;
-    const moved = await t.to(b.backend);
-    t.dispose();
-    return moved;
+    try {
+      return await t.to(b.backend);
+    } finally {
+      t.dispose();
+    }
   };
   if (p.kind === 'image') {
     if (!('pixels' in given)) return fail('this model takes a drawn digit');
     let x = fp.tensor(given.pixels, { shape: p.shape });
-    if (b.precision === 'f16' && !(b.model instanceof fp.OnnxSession)) { const h = fp.cast(x, 'float16'); x.dispose(); x = h; }
+    if (b.precision === 'f16' && !(b.model instanceof fp.OnnxSession)) {
+      const f32 = x;
+      try {
+        x = fp.cast(f32, 'float16');
+      } finally {
+        f32.dispose();
+      }
+    }
     return { inputs: { [p.name]: await place(x) }, tokens: [], raw: Array.from(given.pixels) };
   }
   if (!('text' in given)) return fail('this model takes text');
@@ -167,9 +183,14 @@ export async function makeInputs(b: Built, given: UserInput): Promise<{ inputs: 
   if (!/^[0-9]*$/.test(syms) || [...syms].some((c) => Number(c) >= p.count)) fail(`type symbols as digits 0..${p.count - 1} (e.g. 3 1 3 0 3), got '${given.text}'`);
   if (syms.length < 1 || syms.length + 1 > p.maxLen) fail(`type 1 to ${p.maxLen - 1} symbols, got ${syms.length}`);
   const ids = [1, ...[...syms].map((c) => Number(c) + 2)];
-  const idT = fp.tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32' });
-  const mask = fp.tensor(new Int32Array(ids.length).fill(1), { shape: [1, ids.length], dtype: 'int32' });
-  return { inputs: { [p.ids]: await place(idT), [p.mask]: await place(mask) }, tokens: ['CLS', ...syms], raw: ids };
+  const idT = await place(fp.tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32' }));
+  try {
+    const mask = await place(fp.tensor(new Int32Array(ids.length).fill(1), { shape: [1, ids.length], dtype: 'int32' }));
+    return { inputs: { [p.ids]: idT, [p.mask]: mask }, tokens: ['CLS', ...syms], raw: ids };
+  } catch (e) {
+    idT.dispose();
+    throw e;
+  }
 }
 
 /** One ranked guess. */

@@ -1,7 +1,7 @@
 // `forwardpass serve`: the step-through web page on 127.0.0.1 only (node:http, no dependencies). Serves the built page
 // (dist/web), the library bundle it imports (dist, under /lib/), and model folders under /models/ (a JSON list at
-// /models/index.json): the shipped fixtures when present, or --models DIR.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// /models/index.json): the package's own test/fixtures when it ships them, or --models DIR.
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
@@ -14,7 +14,7 @@ export const SERVE_USAGE = 'forwardpass serve [--port N] [--models DIR]';
 export interface ServeOptions {
   /** TCP port on 127.0.0.1 (default 8080; 0 picks a free one). */
   port?: number;
-  /** A folder of model folders (or one model folder); default: the shipped test/fixtures when present. */
+  /** A folder of model folders (or one model folder); default: the package's own test/fixtures in a source checkout, none when installed. */
   models?: string;
   /** The built page (index.html, app.js); default: dist/web next to the CLI. */
   web?: string;
@@ -44,15 +44,33 @@ const TYPES: Record<string, string> = {
 const MODEL_FILES = ['config.json', 'model.safetensors', 'model.onnx'];
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/ when this runs as the bundled CLI (dist/cli.js); the repository's dist/ when it runs from src/cli. */
-const distCandidates = () => [here, resolve(here, '..', '..', 'dist')];
 
-function defaultDist(): string | undefined {
-  return distCandidates().find((d) => existsSync(join(d, 'web', 'index.html')));
+/** The forwardpass package folder holding `from` (the nearest package.json above it must be forwardpass's), or undefined. */
+function packageRoot(from: string): string | undefined {
+  for (let d = resolve(from); ; d = dirname(d)) {
+    const pj = join(d, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { name?: unknown }).name === 'forwardpass' ? d : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(d) === d) return undefined;
+  }
 }
 
-function defaultModels(): string | undefined {
-  return [resolve(here, '..', 'test', 'fixtures'), resolve(here, '..', '..', 'test', 'fixtures')].find((d) => existsSync(d));
+/** dist/ holding the built page: `from` itself (the bundled CLI, dist/cli.js) or the package's dist/ (running from src/cli). */
+function defaultDist(from: string): string | undefined {
+  const root = packageRoot(from);
+  return [resolve(from), ...(root ? [join(root, 'dist')] : [])].find((d) => existsSync(join(d, 'web', 'index.html')));
+}
+
+/** The package's own test/fixtures (a source checkout); never a folder outside the package (an installed copy has none). */
+function defaultModels(from: string): string | undefined {
+  const root = packageRoot(from);
+  const dir = root ? join(root, 'test', 'fixtures') : undefined;
+  return dir && existsSync(dir) && statSync(dir).isDirectory() ? dir : undefined;
 }
 
 /** The model folders under `dir` (or `dir` itself when it is one), sorted by name, with where each lies. */
@@ -83,41 +101,64 @@ export function listModels(dir: string | undefined): ServedModel[] {
   return scanModels(dir).map((m) => m.model);
 }
 
-/** `rel` inside `root`, or undefined when it would leave it. */
+/** `rel` inside `root` (textually), or undefined when it would leave it. */
 function inside(root: string, rel: string): string | undefined {
   const p = resolve(root, '.' + sep + rel);
   return p === root || p.startsWith(root + sep) ? p : undefined;
 }
 
-function sendFile(res: ServerResponse, file: string | undefined, head: boolean): void {
-  if (!file || !existsSync(file) || !statSync(file).isFile()) {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    return;
+const text = (res: ServerResponse, status: number, body: string) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+/** Errors that mean "no such file here" rather than a fault of the server. */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE']);
+
+/**
+ * Send `file`, a regular file; 404 when it is missing or, with `root`, when its real path (symlinks resolved) leaves
+ * the real `root`; 500 (no details to the client) when it cannot be read.
+ */
+function sendFile(res: ServerResponse, file: string | undefined, head: boolean, root?: string): void {
+  let body: Buffer;
+  try {
+    if (!file) return void text(res, 404, 'not found');
+    const real = realpathSync(file);
+    if (root !== undefined) {
+      const top = realpathSync(root);
+      if (real !== top && !real.startsWith(top.endsWith(sep) ? top : top + sep)) return void text(res, 404, 'not found');
+    }
+    if (!statSync(real).isFile()) return void text(res, 404, 'not found');
+    body = readFileSync(real);
+  } catch (e) {
+    return void text(res, MISSING.has((e as NodeJS.ErrnoException).code ?? '') ? 404 : 500, MISSING.has((e as NodeJS.ErrnoException).code ?? '') ? 'not found' : 'cannot read this file');
   }
-  const body = readFileSync(file);
   res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
   res.end(head ? undefined : body);
 }
 
 /**
- * Start the page's server on 127.0.0.1.
+ * Start the page's server on 127.0.0.1. `home` is where the CLI runs from (its dist/ or src/cli), which decides the
+ * default page, bundle and models; tests pass another.
  *
  * @example const s = await startServer({ port: 0 }); console.log(s.url); await s.close();
  */
-export async function startServer(opts: ServeOptions = {}): Promise<WebServer> {
-  const dist = defaultDist();
-  const web = resolve(opts.web ?? (dist ? join(dist, 'web') : ''));
-  const lib = resolve(opts.lib ?? dist ?? '');
-  if (!existsSync(join(web, 'index.html'))) throw new Error(`forwardpass: serve: the web page is not built (no index.html in '${web}'); run npm run build first`);
-  if (!existsSync(join(lib, 'index.js'))) throw new Error(`forwardpass: serve: the library bundle is missing (no index.js in '${lib}'); run npm run build first`);
-  const modelsDir = opts.models !== undefined ? resolve(opts.models) : defaultModels();
+export async function startServer(opts: ServeOptions = {}, home: string = here): Promise<WebServer> {
+  const dist = opts.web !== undefined && opts.lib !== undefined ? undefined : defaultDist(home);
+  const build = 'run npm run build first';
+  if (opts.web === undefined && !dist) throw new Error(`forwardpass: serve: the web page is not built (no dist/web/index.html next to '${home}'); ${build}`);
+  const web = resolve(opts.web ?? join(dist!, 'web'));
+  if (!existsSync(join(web, 'index.html'))) throw new Error(`forwardpass: serve: the web page is not built (no index.html in '${web}'); ${build}`);
+  if (opts.lib === undefined && !dist) throw new Error(`forwardpass: serve: the library bundle is missing (no dist/index.js next to '${home}'); ${build}`);
+  const lib = resolve(opts.lib ?? dist!);
+  if (!existsSync(join(lib, 'index.js'))) throw new Error(`forwardpass: serve: the library bundle is missing (no index.js in '${lib}'); ${build}`);
+  const modelsDir = opts.models !== undefined ? resolve(opts.models) : defaultModels(home);
   if (opts.models !== undefined && (!existsSync(modelsDir!) || !statSync(modelsDir!).isDirectory())) throw new Error(`forwardpass: serve: --models expects a folder of model folders, got '${opts.models}'`);
   const found = scanModels(modelsDir);
   const models = found.map((m) => m.model);
   const port = opts.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`forwardpass: serve: port must be an integer from 0 to 65535, got ${String(port)}`);
+  // DNS rebinding: a page from another site that resolves its name to 127.0.0.1 sends its own Host; only ours pass.
+  let hosts = new Set<string>();
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
+    if (!hosts.has((req.headers.host ?? '').toLowerCase())) return void text(res, 403, 'forbidden: this server answers only to 127.0.0.1, localhost or [::1] on its own port');
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return; }
     let path: string;
     try {
@@ -127,18 +168,27 @@ export async function startServer(opts: ServeOptions = {}): Promise<WebServer> {
       return;
     }
     const head = req.method === 'HEAD';
-    if (path === '/' || path === '/index.html') return sendFile(res, join(web, 'index.html'), head);
+    if (path === '/' || path === '/index.html') return sendFile(res, join(web, 'index.html'), head, web);
     if (path === '/models/index.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(head ? undefined : JSON.stringify(models));
       return;
     }
     const m = /^\/models\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {
+      // only the listed file names of a listed folder; their symlinks are followed (a model cache links to blobs)
       const hit = found.find((x) => x.model.name === m[1]);
       return sendFile(res, hit && hit.model.files.includes(m[2]!) ? join(hit.folder, m[2]!) : undefined, head);
     }
-    if (path.startsWith('/lib/')) return sendFile(res, inside(lib, path.slice(5)), head);
-    return sendFile(res, inside(web, path.slice(1)), head);
+    if (path.startsWith('/lib/')) return sendFile(res, inside(lib, path.slice(5)), head, lib);
+    return sendFile(res, inside(web, path.slice(1)), head, web);
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      route(req, res);
+    } catch {
+      if (!res.headersSent) text(res, 500, 'internal error');
+      else res.destroy();
+    }
   };
 
   const server = createServer(handle);
@@ -147,6 +197,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<WebServer> {
     server.listen(port, '127.0.0.1', () => ok());
   });
   const actual = (server.address() as AddressInfo).port;
+  hosts = new Set([`127.0.0.1:${actual}`, `localhost:${actual}`, `[::1]:${actual}`]);
   return {
     url: `http://127.0.0.1:${actual}/`,
     port: actual,
@@ -163,6 +214,6 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const port = Number(p);
   if (!/^\d+$/.test(p) || port > 65535) throw new UsageError(`serve: --port must be an integer from 0 to 65535, got '${p}'`);
   const s = await startServer({ port, ...(args.flags.has('models') ? { models: flag(args, 'models')! } : {}) });
-  process.stdout.write(`forwardpass: serving the step-through page at ${s.url} (${s.models.length} model${s.models.length === 1 ? '' : 's'}: ${s.models.map((m) => m.name).join(', ') || 'none; open your own files'}); Ctrl-C stops\n`);
+  process.stdout.write(`forwardpass: serving the step-through page at ${s.url} (${s.models.length} model${s.models.length === 1 ? '' : 's'}: ${s.models.map((m) => m.name).join(', ') || 'this install ships none; pass --models DIR or open your own files in the page'}); Ctrl-C stops\n`);
   await new Promise<void>((done) => process.once('SIGINT', () => { void s.close().then(done); }));
 }
