@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { loadFixtureCases, readNpyFile } from '../node.js';
-import { loadOnnx } from '../io/onnx/session.js';
+import { loadOnnx, OnnxSession } from '../io/onnx/session.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cast } from '../ops/elementwise.js';
 import { Module } from '../nn/module.js';
@@ -74,13 +74,17 @@ function parseCompare(v: string, main: Setting): { backend: string; precision: P
 /** The folder of a model folder or of an .onnx file. */
 const folderOf = (path: string) => (statSync(path).isDirectory() ? path : dirname(path));
 
-/** Inputs from --input files, or the first io.json case of the model's folder (fixture layout). */
-async function readInputs(path: string, files: Map<string, string>, s: Setting, loaded: Loaded): Promise<Record<string, Tensor>> {
-  const inputs: Record<string, Tensor> = {};
+/**
+ * Inputs from --input files, or the first io.json case of the model's folder (fixture layout), read into `inputs`
+ * (the caller frees them, also when reading or checking fails part way).
+ */
+async function readInputs(path: string, files: Map<string, string>, s: Setting, loaded: Loaded, inputs: Record<string, Tensor>): Promise<void> {
   if (files.size) {
     for (const [name, file] of files) inputs[name] = await readNpyFile(file, { device: s.backend });
   } else if (existsSync(join(folderOf(path), 'io.json'))) {
-    const [first] = await loadFixtureCases(folderOf(path), { device: s.backend });
+    const cases = await loadFixtureCases(folderOf(path), { device: s.backend });
+    const [first, ...rest] = cases;
+    for (const c of rest) for (const t of Object.values(c.inputs)) t.dispose();
     if (!first) throw new Error(`forwardpass: trace: '${join(folderOf(path), 'io.json')}' has no cases; give --input NAME=FILE.npy`);
     process.stderr.write(`forwardpass: trace: no --input given; using io case '${first.name}' from io.json\n`);
     Object.assign(inputs, first.inputs);
@@ -95,15 +99,19 @@ async function readInputs(path: string, files: Map<string, string>, s: Setting, 
       throw e;
     }
   }
-  return inputs;
 }
 
-/** The inputs as one model takes them: on its backend, float ones as halves for f16. */
-async function prepare(inputs: Record<string, Tensor>, s: Setting): Promise<TraceInputs> {
+/**
+ * The inputs as one model takes them: on its backend, float ones as halves for f16 (not for an ONNX session: its
+ * graph inputs stay float32 at f16, only its weights are halves). Tensors made go in `made` for the caller to free.
+ */
+async function prepare(inputs: Record<string, Tensor>, s: Setting, model: Traceable, made: Tensor[]): Promise<TraceInputs> {
+  const halves = s.precision === 'f16' && !(model instanceof OnnxSession);
   const out: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(inputs)) {
-    let x = t.device === s.backend ? t : await t.to(s.backend);
-    if (s.precision === 'f16' && x.dtype === 'float32') x = cast(x, 'float16');
+    let x = t;
+    if (x.device !== s.backend) { x = await x.to(s.backend); made.push(x); }
+    if (halves && x.dtype === 'float32') { x = cast(x, 'float16'); made.push(x); }
     out[k] = x;
   }
   return out;
@@ -146,14 +154,16 @@ export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<vo
   if (refSetting) refSetting.backend = await selectBackend(refSetting.backend, 'trace');
   const loaded = await load(path, mainSetting);
   const made: Loaded[] = [loaded];
+  const raw: Record<string, Tensor> = {};
+  const copies: Tensor[] = [];
   const stdin = io.stdin ?? process.stdin;
   try {
-    const raw = await readInputs(path, files, mainSetting, loaded);
+    await readInputs(path, files, mainSetting, loaded, raw);
     if (refSetting) {
       const ref = await load(path, refSetting);
       made.push(ref);
-      const refTrace = await trace(ref.model, await prepare(raw, refSetting), { ...opts, values: 'full' });
-      const mine = await trace(loaded.model, await prepare(raw, mainSetting), { ...opts, values: 'full' });
+      const refTrace = await trace(ref.model, await prepare(raw, refSetting, ref.model, copies), { ...opts, values: 'full' });
+      const mine = await trace(loaded.model, await prepare(raw, mainSetting, loaded.model, copies), { ...opts, values: 'full' });
       const c = compareTraces(refTrace, mine, { threshold });
       process.stdout.write(`compare: ${mainSetting.backend} ${mainSetting.precision} against ${refSetting.backend} ${refSetting.precision} (reference), ${c.rows.length} ops matched\n`);
       const lines = formatComparison(c).split('\n');
@@ -173,7 +183,7 @@ export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<vo
     let count = 0, total = 0;
     let timing = '';
     try {
-      for await (const r of steps(loaded.model, await prepare(raw, mainSetting), opts)) {
+      for await (const r of steps(loaded.model, await prepare(raw, mainSetting, loaded.model, copies), opts)) {
         if (count === 0) process.stdout.write(`trace: ${path} on ${mainSetting.backend} (${mainSetting.precision}); ms = ${timingText(r.timing)}\n`);
         process.stdout.write(formatRecord(r, { pathWidth }) + '\n');
         if (full) process.stdout.write(formatValues(r) + '\n');
@@ -187,6 +197,7 @@ export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<vo
     }
     process.stdout.write(`${count} ops, ${total.toFixed(3)} ms${timing ? ` (${timing})` : ''}\n`);
   } finally {
+    for (const t of [...copies, ...Object.values(raw)]) t.dispose();
     for (const m of made) m.dispose();
   }
 }

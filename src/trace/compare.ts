@@ -8,6 +8,7 @@ import { Module } from '../nn/module.js';
 import { modelFromConfig } from '../nn/models/from-config.js';
 import type { ConfiguredModel, ModelConfig } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
+import { OnnxSession } from '../io/onnx/session.js';
 import { trace, Trace, type TraceInputs } from './trace.js';
 import type { Traceable, TraceOptions, TraceRecord } from './types.js';
 
@@ -26,7 +27,14 @@ export interface CompareRow {
   rel: number;
   /** Cosine similarity of the two outputs as vectors (1 when both are all zeros). */
   cosine: number;
-  /** rel above the threshold, or a NaN/Inf on one side only. */
+  /**
+   * The two outputs hold different numbers of elements (e.g. a variant that computes a layer over another length),
+   * so maxAbs, rel and cosine are NaN; such a row is always diverged. Shapes that differ only in layout with the
+   * same element count ([1, 13, 64] against [13, 64], as ops at the same ONNX node may give) are compared as flat
+   * vectors and not flagged.
+   */
+  shapeMismatch: boolean;
+  /** rel above the threshold, a NaN/Inf on one side only, or a shape mismatch. */
   diverged: boolean;
 }
 
@@ -35,7 +43,7 @@ export interface TraceComparison {
   /** Ops of either trace without a counterpart (an int8 model's quantize steps, a cast...). */
   unmatched: { ref: TraceRecord[]; other: TraceRecord[] };
   threshold: number;
-  /** The first row, in reference execution order, whose difference exceeds the threshold. */
+  /** The first row, in reference execution order, that diverged (past the threshold, one-sided NaN/Inf, shapes). */
   firstDivergence?: CompareRow;
 }
 
@@ -71,7 +79,7 @@ function valuesOf(r: TraceRecord, side: string): Float32Array {
   return v;
 }
 
-/** maxAbs, rel and cosine of two equally long arrays. @example diffMetrics(a, b).cosine // 0.9999 */
+/** maxAbs, rel and cosine of two equally long arrays (all NaN when the lengths differ). @example diffMetrics(a, b).cosine // 0.9999 */
 export function diffMetrics(a: Float32Array, b: Float32Array): { maxAbs: number; rel: number; cosine: number; oneSided: boolean } {
   if (a.length !== b.length) return { maxAbs: NaN, rel: NaN, cosine: NaN, oneSided: false };
   let maxAbs = 0, scale = 0, dot = 0, na = 0, nb = 0, oneSided = false;
@@ -127,8 +135,10 @@ export function compareTraces(ref: Trace, other: Trace, opts: CompareOptions = {
     }
     if (!o) { unmatchedRef.push(r); continue; }
     used.add(o);
-    const d = diffMetrics(valuesOf(r, 'reference'), valuesOf(o, 'other'));
-    rows.push({ ref: r, other: o, matchedBy, maxAbs: d.maxAbs, rel: d.rel, cosine: d.cosine, diverged: d.oneSided || d.rel > threshold });
+    const a = valuesOf(r, 'reference'), b = valuesOf(o, 'other');
+    const d = diffMetrics(a, b);
+    const shapeMismatch = a.length !== b.length;
+    rows.push({ ref: r, other: o, matchedBy, maxAbs: d.maxAbs, rel: d.rel, cosine: d.cosine, shapeMismatch, diverged: shapeMismatch || d.oneSided || d.rel > threshold });
   }
   const firstDivergence = rows.find((row) => row.diverged);
   return { rows, unmatched: { ref: unmatchedRef, other: other.records.filter((r) => !used.has(r)) }, threshold, ...(firstDivergence ? { firstDivergence } : {}) };
@@ -138,7 +148,10 @@ export function compareTraces(ref: Trace, other: Trace, opts: CompareOptions = {
 export interface CompareAgainst {
   backend?: string;
   precision?: 'f32' | 'f16' | 'int8';
-  /** Use this model instead of rebuilding one (it runs on the inputs moved to `backend`, cast for `precision` f16). */
+  /**
+   * Use this model instead of rebuilding one (it runs on the inputs moved to `backend`, cast to float16 for
+   * `precision` f16 unless it is an OnnxSession, whose inputs stay float32).
+   */
   model?: Traceable;
 }
 
@@ -148,26 +161,40 @@ async function buildVariant(model: Traceable, against: CompareAgainst): Promise<
   if (!(model instanceof Module) || !config) throw new TypeError(`forwardpass: traceCompare: only a model built from a config (loadModel, modelFromConfig) can be rebuilt at another backend or precision; pass against.model instead`);
   if (isQuantized(model)) throw new TypeError(`forwardpass: traceCompare: the model is int8 already; compare it against a float model given as against.model`);
   const copy: ConfiguredModel = modelFromConfig(config);
-  copy.loadStateDict(model.stateDict());
-  if (against.backend !== undefined) await copy.to(against.backend);
-  if (against.precision === 'f16') await copy.to({ dtype: 'float16' });
-  if (against.precision === 'int8') await quantize(copy);
-  return copy;
+  try {
+    copy.loadStateDict(model.stateDict());
+    if (against.backend !== undefined) await copy.to(against.backend);
+    if (against.precision === 'f16') await copy.to({ dtype: 'float16' });
+    if (against.precision === 'int8') await quantize(copy);
+    return copy;
+  } catch (e) {
+    copy.dispose();
+    throw e;
+  }
 }
 
-/** The same inputs on `backend`, float ones cast to float16 for precision f16. */
-async function moveInputs(inputs: TraceInputs, against: CompareAgainst): Promise<{ inputs: TraceInputs; made: Tensor[] }> {
-  const made: Tensor[] = [];
+/**
+ * The same inputs on `backend`, float ones cast to float16 for precision f16 unless the variant is an ONNX session
+ * (its graph inputs stay float32 at f16; only its weights are halves). Every tensor made goes in `made`, also
+ * when a later one fails, for the caller to free.
+ */
+async function moveInputs(inputs: TraceInputs, against: CompareAgainst, variant: Traceable, made: Tensor[]): Promise<TraceInputs> {
+  const halves = against.precision === 'f16' && !(variant instanceof OnnxSession);
   const one = async (t: Tensor): Promise<Tensor> => {
     let x = t;
     if (against.backend !== undefined && x.device !== against.backend) { x = await x.to(against.backend); made.push(x); }
-    if (against.precision === 'f16' && x.dtype === 'float32') { x = cast(x, 'float16'); made.push(x); }
+    if (halves && x.dtype === 'float32') { x = cast(x, 'float16'); made.push(x); }
     return x;
   };
-  if ((inputs as Tensor).__isTensor) return { inputs: await one(inputs as Tensor), made };
-  if (Array.isArray(inputs)) return { inputs: await Promise.all(inputs.map(one)), made };
-  const entries = await Promise.all(Object.entries(inputs).map(async ([k, t]) => [k, await one(t as Tensor)] as const));
-  return { inputs: Object.fromEntries(entries), made };
+  if ((inputs as Tensor).__isTensor) return one(inputs as Tensor);
+  const out: Tensor[] = [];
+  if (Array.isArray(inputs)) {
+    for (const t of inputs) out.push(await one(t));
+    return out;
+  }
+  const named: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(inputs)) named[k] = await one(t as Tensor);
+  return named;
 }
 
 /**
@@ -182,13 +209,14 @@ export async function traceCompare(model: Traceable, inputs: TraceInputs, opts: 
   if (against.precision !== undefined && !['f32', 'f16', 'int8'].includes(against.precision)) throw new RangeError(`forwardpass: traceCompare: precision must be 'f32', 'f16' or 'int8', got '${String(against.precision)}'`);
   const traceOpts: TraceOptions = { ...opts, values: 'full' };
   const variant = against.model ?? (await buildVariant(model, against));
-  const moved = await moveInputs(inputs, against);
+  const made: Tensor[] = [];
   try {
+    const moved = await moveInputs(inputs, against, variant, made);
     const ref = await trace(model, inputs, traceOpts);
-    const other = await trace(variant, moved.inputs, traceOpts);
+    const other = await trace(variant, moved, traceOpts);
     return { ref, other, comparison: compareTraces(ref, other, opts) };
   } finally {
-    for (const t of moved.made) t.dispose();
+    for (const t of made) t.dispose();
     if (!against.model) (variant as Module).dispose();
   }
 }

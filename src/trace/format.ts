@@ -100,8 +100,11 @@ export function formatTrace(t: Trace, opts: RecordFormatOptions & { values?: boo
 /** One compare line: where, ops on each side, max abs, relative, cosine, and a marker past the threshold. @example formatCompareRow(c.rows[0]) */
 export function formatCompareRow(row: CompareRow, pathWidth = 24): string {
   const ops = row.ref.op === row.other.op ? row.ref.op : `${row.ref.op}→${row.other.op}`;
-  const cells = [String(row.ref.index).padStart(4), fit(row.ref.path === '' ? '(model)' : row.ref.path, pathWidth), ops.padEnd(12),
-    `max|Δ| ${shortNum(row.maxAbs).padStart(9)}`, `rel ${shortNum(row.rel).padStart(9)}`, `cos ${Number.isNaN(row.cosine) ? 'nan' : row.cosine.toFixed(6)}`];
+  const where = [String(row.ref.index).padStart(4), fit(row.ref.path === '' ? '(model)' : row.ref.path, pathWidth), ops.padEnd(12)];
+  const sizes = (r: CompareRow['ref']) => `[${r.output.shape.join(', ')}]`;
+  const cells = row.shapeMismatch
+    ? [...where, `sizes differ: ${sizes(row.ref)} vs ${sizes(row.other)}`]
+    : [...where, `max|Δ| ${shortNum(row.maxAbs).padStart(9)}`, `rel ${shortNum(row.rel).padStart(9)}`, `cos ${Number.isNaN(row.cosine) ? 'nan' : row.cosine.toFixed(6)}`];
   return cells.join('  ') + (row.diverged ? '  ◀ diverges' : '');
 }
 
@@ -110,7 +113,9 @@ export function formatComparison(c: TraceComparison, opts: { pathWidth?: number 
   const pathWidth = opts.pathWidth ?? pathWidthOf(c.rows.map((r) => r.ref));
   const lines = c.rows.map((r) => formatCompareRow(r, pathWidth));
   if (c.unmatched.ref.length || c.unmatched.other.length) {
-    lines.push(`unmatched: ${c.unmatched.ref.length} reference ops, ${c.unmatched.other.length} other ops (${[...new Set(c.unmatched.other.map((r) => r.op))].join(', ') || 'none'})`);
+    const kinds = (rs: CompareRow['ref'][]) => [...new Set(rs.map((r) => r.op))].join(', ');
+    const side = (n: number, what: string, rs: CompareRow['ref'][]) => `${n} ${what} ops${n ? ` (${kinds(rs)})` : ''}`;
+    lines.push(`unmatched: ${side(c.unmatched.ref.length, 'reference', c.unmatched.ref)}, ${side(c.unmatched.other.length, 'other', c.unmatched.other)}`);
   }
   const f = c.firstDivergence;
   lines.push(f

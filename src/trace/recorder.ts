@@ -1,6 +1,7 @@
 // The op recorder behind trace() and steps(): an op hook that turns each dispatched op into a TraceRecord (path from
 // the op-context stack, kernel variant and WGSL, shapes, statistics read before the forward frees the output) and a
 // forward hook that marks which op produced each module output or checkpoint. Device reads finish in `finish()`.
+// The op hook sees every op of the process, across awaits: only one recorder may listen at a time.
 import type { Backend } from '../backends/backend.js';
 import { addOpHook, type OpEvent } from '../ops/dispatch.js';
 import type { OpName } from '../ops/attrs.js';
@@ -40,6 +41,9 @@ function holdView(t: Tensor): Tensor {
   return keep(new Tensor(t.storage, t.dtype, t.shape, t.strides, t.offset));
 }
 
+/** The recorder listening now: a second one cannot start while it is (it would record the other's ops too). */
+let listening: Recorder | null = null;
+
 /** Records ops while started; `finish()` completes device reads and timing replays and returns the new records. */
 export class Recorder {
   private readonly paths = new Map<unknown, string>();
@@ -63,17 +67,21 @@ export class Recorder {
     if (root instanceof Module) for (const [p, m] of root.namedModules()) this.paths.set(m, p);
   }
 
-  /** Start listening (op hook, and a forward hook on a Module root for marks). */
+  /** Start listening (op hook, and a forward hook on a Module root for marks); refused while another listens. */
   start(): void {
     if (this.unhook) return;
+    if (listening) throw new Error('forwardpass: trace: another trace is running; traces cannot overlap');
+    listening = this;
     const offOp = addOpHook((e) => this.onOp(e));
     const handle = this.root instanceof Module ? this.root.registerForwardHook((_m, path, _ins, out) => this.onModuleOutput(path, out)) : null;
     this.unhook = () => { offOp(); handle?.remove(); };
   }
 
   stop(): void {
-    this.unhook?.();
+    if (!this.unhook) return;
+    this.unhook();
     this.unhook = null;
+    if (listening === this) listening = null;
   }
 
   /** Module path and ONNX node label of an op-context stack. */

@@ -5,6 +5,8 @@
 // previous piece's last op. Any other model (GPT, BERT, a custom forward) runs its whole forward at the first step,
 // because a synchronous forward cannot be suspended in JavaScript; its records are then handed out one by one and
 // only the consumer pauses. An error thrown mid-forward is thrown at the step after the last op that ran.
+// Traces cannot overlap: the op hook is global, so ops that other async work runs while a traced forward awaits
+// would be recorded too. A trace that starts recording while another records is refused with an error.
 import { isTensor, type Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 import { withOpContext } from '../ops/dispatch.js';
@@ -178,7 +180,9 @@ function batchesOf(model: Traceable, inputs: TraceInputs, rec: Recorder): AsyncG
 /**
  * Run `model` on `inputs` once and record every op executed: path, kernel variant (and WGSL on WebGPU), shapes,
  * output statistics (values: 'full' adds each output as float32), and time (see TraceOptions.sync).
- * Intermediates are freed as usual; the records keep copies.
+ * Intermediates are freed as usual; the records keep copies. Traces cannot overlap: while this one records (the
+ * whole forward, awaits included), another trace() or steps() is refused ('another trace is running'), and ops
+ * that unrelated async work runs meanwhile are recorded too; await one trace before starting the next.
  *
  * @example const t = await trace(model, { input: x }, { values: 'full' }); t.find('fc1')?.output.values
  */
@@ -194,7 +198,8 @@ export async function trace(model: Traceable, inputs: TraceInputs, opts: TraceOp
 /**
  * The records of one forward pass, one per `next()`. A Sequential computes layer by layer and a model with
  * `stepwise(inputs)` piece by piece as the steps are consumed; other models compute the whole forward at the first
- * step (see the file header). Stopping early (break) frees what the unfinished pass held.
+ * step (see the file header). Stopping early (break) frees what the unfinished pass held. While a piece runs, no
+ * other trace may record (see trace()); between steps, while the consumer holds the generator, other traces can.
  *
  * @example for await (const step of steps(model, x)) console.log(step.index, step.path, step.op);
  */

@@ -72,6 +72,30 @@ describe('forwardpass trace', () => {
     expect(io.out).toMatch(/no divergence above rel 0\.01 in 5 compared ops\n$/);
   });
 
+  it('traces an .onnx file at f16 and compares it against f16 (the session takes float32 inputs at any precision)', async () => {
+    const onnx = fixturePath('mlp-digits', 'model.onnx');
+    expect(await main(['trace', onnx, '--precision', 'f16'])).toBe(0);
+    expect(io.out).toMatch(/^trace: .*model\.onnx on cpu \(f16\)/);
+    const compute = opLines(io.out).filter((l) => !l.endsWith(' cast')).map((l) => l.split(' ').slice(1).join(' ')); // half weights are widened per Gemm
+    expect(compute).toEqual(['/fc1/Gemm linear', '/Relu relu', '/fc2/Gemm linear', '/Relu_1 relu', '/fc3/Gemm linear']);
+    io.out = '';
+    expect(await main(['trace', onnx, '--compare', 'f16'])).toBe(0);
+    expect(io.out).toMatch(/^compare: cpu f32 against cpu f16 \(reference\), 5 ops matched\n/);
+    expect(io.out).toMatch(/no divergence above rel 0\.01 in 5 compared ops\n$/);
+  });
+
+  it('frees the inputs it reads and the copies it makes, also in compare mode', async () => {
+    const dir = tmp();
+    const [c] = await loadFixtureCases(fixturePath('mlp-digits'));
+    await writeNpyFile(join(dir, 'x.npy'), c!.inputs.input!);
+    for (const t of Object.values(c!.inputs)) t.dispose();
+    const before = fp.cpuBackend.memory().liveBuffers;
+    expect(await main(['trace', fixturePath('mlp-digits'), '--input', `input=${join(dir, 'x.npy')}`])).toBe(0);
+    expect(await main(['trace', fixturePath('mlp-digits'), '--precision', 'f16', '--compare', 'f32'])).toBe(0);
+    expect(await main(['trace', fixturePath('mlp-digits', 'model.onnx'), '--compare', 'int8'])).toBe(0);
+    expect(fp.cpuBackend.memory().liveBuffers).toBe(before);
+  });
+
   it('bad invocations are one line with a non-zero exit', async () => {
     const bare = tmp();
     for (const f of ['config.json', 'model.safetensors']) copyFileSync(fixturePath('mlp-digits', f), join(bare, f));

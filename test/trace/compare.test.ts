@@ -94,6 +94,32 @@ describe('compareTraces', () => {
     expect(strict.firstDivergence?.ref.path).toBe('fc1');
   });
 
+  it('flags outputs of different sizes as diverged (shapeMismatch), and firstDivergence finds them', async () => {
+    const model = { forward: (t: fp.Tensor) => fp.sum(fp.relu(t)) };
+    const ref = await fp.trace(model, fp.tensor([1, 2]), { values: 'full' });
+    const other = await fp.trace(model, fp.tensor([1, 2, -5]), { values: 'full' });
+    const c = fp.compareTraces(ref, other);
+    expect(c.rows.map((r) => [r.ref.op, r.shapeMismatch, r.diverged])).toEqual([['relu', true, true], ['sum', false, false]]);
+    expect(c.rows[0]!.maxAbs).toBeNaN();
+    expect(c.rows[1]!.maxAbs).toBe(0); // both sums are 3
+    expect(c.firstDivergence).toBe(c.rows[0]);
+    expect(fp.formatComparison(c).split('\n')[0]).toMatch(/^ {3}0 {2}\(model\) +relu +sizes differ: \[2\] vs \[3\] {2}◀ diverges$/);
+    const same = fp.compareTraces(ref, ref);
+    expect(same.rows.every((r) => !r.shapeMismatch && !r.diverged)).toBe(true);
+  });
+
+  it('frees the variant and the moved inputs when building or moving fails', async () => {
+    const model = await load('mlp-digits');
+    const x = (await traceInputs('mlp-digits', model)).input!;
+    const gone = fp.zeros([1, 64]);
+    gone.dispose();
+    const before = fp.cpuBackend.memory().liveBuffers;
+    await expect(fp.traceCompare(model, x, { against: { backend: 'nosuch' } })).rejects.toThrow(/nosuch/);
+    expect(fp.cpuBackend.memory().liveBuffers).toBe(before);
+    await expect(fp.traceCompare(model, [x, gone], { against: { precision: 'f16' } })).rejects.toThrow(/disposed/);
+    expect(fp.cpuBackend.memory().liveBuffers).toBe(before);
+  });
+
   it('needs values and names what is missing', async () => {
     const model = await load('mlp-digits');
     const x = (await traceInputs('mlp-digits', model)).input!;

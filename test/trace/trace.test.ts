@@ -217,6 +217,24 @@ describe('trace API details', () => {
     expect(c.output.values![0]).toBe(0);
   });
 
+  it('refuses a second trace while one is recording (the op hook is global across awaits)', async () => {
+    const x = fp.tensor([-1, 2]);
+    const slow = { run: async (i: Record<string, fp.Tensor>) => { await new Promise((r) => setTimeout(r, 20)); return fp.relu(i.x!); } };
+    const overlap = /^forwardpass: trace: another trace is running; traces cannot overlap$/;
+    const first = fp.trace(slow, { x });
+    await expect(fp.trace(slow, { x })).rejects.toThrow(overlap);
+    const it = fp.steps(slow, { x });
+    await expect(it.next()).rejects.toThrow(overlap);
+    expect((await first).records.map((r) => r.op)).toEqual(['relu']); // only its own op
+    expect((await fp.trace(slow, { x })).length).toBe(1); // free again once the first finished
+    const s = fp.steps(slow, { x });
+    const pending = s.next();
+    await expect(fp.trace(slow, { x })).rejects.toThrow(overlap);
+    expect((await pending).value).toMatchObject({ op: 'relu' });
+    await s.return();
+    x.dispose();
+  });
+
   it('refuses bad options and inputs with one clear sentence', async () => {
     const mlp = await load('mlp-digits');
     const x = fp.zeros([1, 64]);

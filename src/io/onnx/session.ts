@@ -13,36 +13,20 @@
 // int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
 // that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
 // outputs declared int64 come back as int32 tensors.
-import { f16ToF32, f32ToF16, type DType } from '../../tensor/dtype.js';
-import { numel, shapeStr } from '../../tensor/shape.js';
+import type { DType } from '../../tensor/dtype.js';
+import { numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { fromData } from '../../tensor/creation.js';
 import { getBackend, getDefaultDevice } from '../../tensor/device.js';
 import { keep } from '../../tensor/scope.js';
-import { cast } from '../../ops/elementwise.js';
 import { withOpContext } from '../../ops/dispatch.js';
 import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
 import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
 import { AttrReader, getOnnxOp, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
 import { constantValue } from './ops/generate.js';
 import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
-import { feedToTensor, type OnnxFeed } from './feeds.js';
-
-/**
- * Whether float16 can store a float32 constant: no finite value overflows to infinity (masks of -3.4e38, large
- * offsets) and an integer-valued constant (positions, sizes, counts kept in float) keeps every value exactly.
- */
-function f16Safe(t: Tensor): boolean {
-  const v = t.dataSync() as Float32Array;
-  let integral = true, inexact = false;
-  for (let i = 0; i < v.length; i++) {
-    const a = Math.abs(v[i]!);
-    if (a > 65504 && a !== Infinity) return false;
-    if (!Number.isInteger(a)) integral = false;
-    else if (a > 2048 && f16ToF32(f32ToF16(a)) !== a) inexact = true;
-  }
-  return !(integral && inexact);
-}
+import { bindFeeds, type OnnxFeed } from './feeds.js';
+import { storeF16 } from './precision.js';
 
 export type { OnnxFeed } from './feeds.js';
 
@@ -60,7 +44,13 @@ export interface OnnxIO {
   name: string;
   dtype: DType;
   onnxType: string;
+  /** The declared dims (a number, a symbolic name, or null for an unnamed unknown dim); [] for a scalar. */
   shape: Dim[];
+  /**
+   * false when the model declares no shape at all (`shape` is then [] but any shape is accepted; typed-array feeds
+   * need a Tensor instead); true for a declared shape, including a scalar's [].
+   */
+  shapeKnown: boolean;
 }
 
 /** What `OnnxSession.stepwise` yields after each plan node: its position in the plan, label and op type. */
@@ -107,7 +97,8 @@ export class OnnxSession {
   private steps: Step[] = [];
   private consts = new Map<string, Tensor>();
   private deviceConsts = new Map<string, Tensor>();
-  private uses = new Map<string, number>();
+  /** Computed values that some step reads. */
+  private read = new Set<string>();
   private disposed = false;
 
   private constructor(private readonly model: OnnxModel, opts: OnnxLoadOptions) {
@@ -119,10 +110,11 @@ export class OnnxSession {
     const g = model.graph;
     const inits = new Set(g.initializers.map((t) => t.name));
     const io = (v: (typeof g.inputs)[number], what: string): OnnxIO => {
-      if (what === 'output' && v.elemType === undefined) return { name: v.name, dtype: 'float32', onnxType: '', shape: v.shape ? [...v.shape] : [] }; // typed by inference at load
+      const shape = { shape: v.shape ? [...v.shape] : [], shapeKnown: v.shape !== undefined && v.shape !== null };
+      if (what === 'output' && v.elemType === undefined) return { name: v.name, dtype: 'float32', onnxType: '', ...shape }; // typed by inference at load
       const dtype = onnxElemDType(v.elemType);
       if (!dtype) throw new Error(`forwardpass: onnx: graph ${what} '${v.name}' has element type ${v.elemType ?? 'unknown'}, which forwardpass cannot hold (float, float16, double, int64, int32, int8, uint8, bool)`);
-      return { name: v.name, dtype, onnxType: v.elemType!, shape: v.shape ? [...v.shape] : [] };
+      return { name: v.name, dtype, onnxType: v.elemType!, ...shape };
     };
     this.inputs = g.inputs.filter((v) => !inits.has(v.name)).map((v) => io(v, 'input'));
     this.outputs = g.outputs.map((v) => io(v, 'output'));
@@ -154,7 +146,7 @@ export class OnnxSession {
     for (const { node } of live) node.inputs.forEach((x, i) => { if (x) (readers.get(x) ?? readers.set(x, []).get(x)!).push([node.opType, i]); });
     const sliceOnly = (name: string) => (readers.get(name) ?? []).every(([op, i]) => op === 'Slice' && (i === 1 || i === 2));
     const types = new Map<string, ValueType>();
-    for (const v of this.inputs) types.set(v.name, { dtype: v.dtype, shape: [...v.shape] });
+    for (const v of this.inputs) types.set(v.name, v.shapeKnown ? { dtype: v.dtype, shape: [...v.shape] } : { dtype: v.dtype });
     for (const t of g.initializers) {
       if (!readers.has(t.name) && !outputs.includes(t.name)) continue;
       this.setConst(t.name, onnxTensorToTensor(t, `initializer '${t.name}'`, sliceOnly(t.name)), types);
@@ -185,9 +177,9 @@ export class OnnxSession {
     for (const o of this.outputs) {
       const t = types.get(o.name);
       if (o.onnxType === '' && t) Object.assign(o, { dtype: t.dtype, onnxType: t.dtype === 'float32' ? 'float' : t.dtype === 'int32' ? 'int32' : t.dtype });
-      if (t?.shape && (g.outputs.find((v) => v.name === o.name)?.shape === undefined)) o.shape = [...t.shape];
+      if (t?.shape && !o.shapeKnown) Object.assign(o, { shape: [...t.shape], shapeKnown: true });
     }
-    if (this.precision === 'f16') this.storeF16();
+    if (this.precision === 'f16') storeF16(this.steps, this.consts);
     for (const st of this.steps) await this.prepare(st, types);
     this.planMemory(outputs);
   }
@@ -196,25 +188,6 @@ export class OnnxSession {
     this.consts.set(name, keep(t));
     const vals = isIndexDType(t.dtype) && t.size <= SMALL ? Array.from(t.dataSync()) : undefined;
     types.set(name, { dtype: t.dtype, shape: [...t.shape], ...(vals ? { values: vals } : {}) });
-  }
-
-  /**
-   * precision 'f16': float32 constants that steps read as data are stored as float16, except those any step reads
-   * as a host or exact input (a constant may feed several steps) and those float16 cannot hold (see f16Safe).
-   */
-  private storeF16(): void {
-    const exact = new Set<string>();
-    for (const st of this.steps) {
-      for (const i of [...(st.impl.hostInputs ?? []), ...(st.impl.exactInputs ?? [])]) if (st.node.inputs[i]) exact.add(st.node.inputs[i]!);
-    }
-    for (const st of this.steps) {
-      for (const x of st.node.inputs) {
-        const t = this.consts.get(x);
-        if (!t || exact.has(x) || t.dtype !== 'float32' || t.size <= 1 || !f16Safe(t)) continue;
-        this.consts.set(x, keep(cast(t, 'float16')));
-        t.dispose();
-      }
-    }
   }
 
   private async prepare(st: Step, types: Map<string, ValueType>): Promise<void> {
@@ -237,13 +210,13 @@ export class OnnxSession {
     }
   }
 
-  /** Reader counts of every computed value, and where each is last read. */
+  /** Which computed values some step reads, and the step that reads each last (which frees it). */
   private planMemory(outputs: string[]): void {
     const last = new Map<string, Step>();
     for (const st of this.steps) {
       for (const x of st.node.inputs) {
         if (!x || this.consts.has(x)) continue;
-        this.uses.set(x, (this.uses.get(x) ?? 0) + 1);
+        this.read.add(x);
         last.set(x, st);
       }
     }
@@ -308,14 +281,15 @@ export class OnnxSession {
   }
 
   private async *execute(feeds: Record<string, OnnxFeed>): AsyncGenerator<OnnxStep, Record<string, Tensor>, undefined> {
-    if (this.disposed) throw new Error('forwardpass: onnx: run: the session was disposed');
+    const alive = () => { if (this.disposed) throw new Error('forwardpass: onnx: run: the session was disposed'); };
+    alive();
     const env = new Map<string, Tensor>();
     const userTensors = new Set<Tensor>();
-    const remaining = new Map(this.uses);
     const outputs = new Set(this.outputs.map((o) => o.name));
     try {
-      await this.bindFeeds(feeds, env, userTensors);
+      await bindFeeds(this.inputs, feeds, this.backend, env, userTensors);
       for (const [index, st] of this.steps.entries()) {
+        alive(); // the caller may dispose the session between two steps of stepwise()
         const device = st.host ? 'cpu' : this.backend;
         const given = st.node.inputs.map((x) => {
           if (!x) return undefined;
@@ -329,13 +303,12 @@ export class OnnxSession {
           const t = outs[k];
           if (!o) { t?.dispose(); return; }
           if (!t) {
-            if (remaining.has(o) || outputs.has(o)) throw new Error(`forwardpass: onnx: node '${st.label}' (${st.node.opType}) does not produce its optional output ${k} ('${o}'), which the graph reads`);
+            if (this.read.has(o) || outputs.has(o)) throw new Error(`forwardpass: onnx: node '${st.label}' (${st.node.opType}) does not produce its optional output ${k} ('${o}'), which the graph reads`);
             return;
           }
-          if (!remaining.has(o) && !outputs.has(o)) t.dispose();
+          if (!this.read.has(o) && !outputs.has(o)) t.dispose();
           else env.set(o, t);
         });
-        for (const x of st.node.inputs) if (x && remaining.has(x)) remaining.set(x, remaining.get(x)! - 1);
         for (const x of st.frees) {
           const t = env.get(x);
           if (t && !userTensors.has(t)) t.dispose();
@@ -343,6 +316,7 @@ export class OnnxSession {
         }
         yield { index, label: st.label, opType: st.node.opType };
       }
+      alive();
       const result: Record<string, Tensor> = {};
       for (const o of this.outputs) {
         const t = env.get(o.name) ?? this.consts.get(o.name);
@@ -355,41 +329,6 @@ export class OnnxSession {
       return result;
     } finally {
       for (const t of env.values()) if (!userTensors.has(t)) t.dispose();
-    }
-  }
-
-  /** Check names, dtypes and shapes of the feeds (symbolic dims must agree across inputs), then place them. */
-  private async bindFeeds(feeds: Record<string, OnnxFeed>, env: Map<string, Tensor>, userTensors: Set<Tensor>): Promise<void> {
-    const expected = this.inputs.map((v) => `${v.name} (${describeIO(v)})`).join(', ');
-    if (feeds === null || typeof feeds !== 'object') throw new TypeError(`forwardpass: onnx: run: expected an object of inputs by name (${expected}), got ${feeds === null ? 'null' : typeof feeds}`);
-    for (const k of Object.keys(feeds)) {
-      if (!this.inputs.some((v) => v.name === k)) throw new Error(`forwardpass: onnx: run: unknown input '${k}'; the model's inputs are ${expected}`);
-    }
-    const dims = new Map<string, [number, string]>();
-    for (const v of this.inputs) {
-      if (!(v.name in feeds) || feeds[v.name] === undefined) throw new Error(`forwardpass: onnx: run: missing input '${v.name}'; the model's inputs are ${expected}`);
-      const t = await feedToTensor(feeds[v.name]!, v, this.backend);
-      if (t.shape.length !== v.shape.length && v.shape.length > 0) {
-        t.created && t.tensor.dispose();
-        throw new RangeError(`forwardpass: onnx: run: input '${v.name}' must have rank ${v.shape.length} ${shapeStr(v.shape.map((d) => d ?? '?') as unknown as number[])}, got shape ${shapeStr(t.shape)}`);
-      }
-      v.shape.forEach((d, i) => {
-        const got = t.shape[i]!;
-        if (typeof d === 'number' && d !== got) {
-          t.created && t.tensor.dispose();
-          throw new RangeError(`forwardpass: onnx: run: input '${v.name}' must have shape ${shapeStr(v.shape.map((x) => x ?? '?') as unknown as number[])}, got ${shapeStr(t.shape)} (dim ${i} is ${got}, expected ${d})`);
-        }
-        if (typeof d === 'string') {
-          const seen = dims.get(d);
-          if (seen && seen[0] !== got) {
-            t.created && t.tensor.dispose();
-            throw new RangeError(`forwardpass: onnx: run: dim '${d}' is ${seen[0]} in input '${seen[1]}' but ${got} in input '${v.name}' (dim ${i} of ${shapeStr(t.shape)})`);
-          }
-          dims.set(d, [got, v.name]);
-        }
-      });
-      env.set(v.name, t.tensor);
-      if (!t.created) userTensors.add(t.tensor);
     }
   }
 
@@ -416,10 +355,3 @@ function nodeBase(node: OnnxNode, label: string, opset: number) {
     fail: (msg: string): never => { throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg}`); },
   };
 }
-
-function describeIO(v: OnnxIO): string {
-  const t = v.onnxType === 'int64' ? 'int64 as int32' : v.dtype;
-  return `${t} [${v.shape.map((d) => d ?? '?').join(', ')}]`;
-}
-
-

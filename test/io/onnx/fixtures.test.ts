@@ -95,6 +95,18 @@ describe('ONNX fixtures on the CPU', () => {
     s.dispose();
   });
 
+  it('loading, running and disposing a session at each precision leaves no CPU buffer behind (Gemm bias included)', async () => {
+    const cpu = fp.getBackend('cpu');
+    const [c] = await fp.loadFixtureCases(fixturePath('mlp-digits'));
+    for (const precision of ['f32', 'f16', 'int8'] as const) {
+      const before = cpu.memory().liveBuffers;
+      const s = await fp.loadOnnx(bytes('mlp-digits'), { backend: 'cpu', precision });
+      (await s.run(c!.inputs)).logits!.dispose();
+      s.dispose();
+      expect(cpu.memory().liveBuffers, precision).toBe(before);
+    }
+  });
+
   it('names every op by its ONNX node for the tracer (withOpContext)', async () => {
     const s = await fp.loadOnnx(bytes('mlp-digits'), { backend: 'cpu' });
     const seen: unknown[] = [];

@@ -111,6 +111,35 @@ describe('ONNX session: running', () => {
     await expect(s.run({ a: new Int32Array(3), b: new Int32Array(3) })).rejects.toThrow("input 'a' must be float32, got a Int32Array");
   });
 
+  it('takes a float16 input as float32 values (converted) or raw half bits, never as bytes', async () => {
+    const s = await load(makeModel(17, [relu('x', 'y')], { x: ['float16', [1, 3]] }, ['y']));
+    const want = [1.5, 0, 65504];
+    const a = await s.run({ x: new Float32Array([1.5, -2, 65504]) });
+    expect(a.y!.dtype).toBe('float16');
+    expect(Array.from(await a.y!.data())).toEqual(want);
+    const bits = Uint16Array.from([1.5, -2, 65504], (v) => fp.f32ToF16(v));
+    const b = await s.run({ x: bits });
+    expect(Array.from(await b.y!.data())).toEqual(want);
+    await expect(s.run({ x: new Uint8Array(3) })).rejects.toThrow("forwardpass: onnx: run: input 'x' must be float16 (a Float32Array, or a Uint16Array of raw half bits), got a Uint8Array");
+    await expect(load(makeModel(17, [relu('x', 'y')], X, ['y'])).then((f) => f.run({ x: new Uint16Array(4) }))).rejects.toThrow("input 'x' must be float32, got a Uint16Array");
+  });
+
+  it('checks the rank of a scalar input; an input declared without a shape takes any shape', async () => {
+    const scalar = await load(makeModel(17, [relu('x', 'y')], { x: ['float', []] }, ['y']));
+    expect(scalar.inputs[0]!.shape).toEqual([]);
+    expect(scalar.inputs[0]!.shapeKnown).toBe(true);
+    await expect(scalar.run({ x: fp.ones([2]) })).rejects.toThrow("forwardpass: onnx: run: input 'x' must have rank 0 [], got shape [2]");
+    expect(Array.from(await (await scalar.run({ x: fp.tensor(-3) })).y!.data())).toEqual([0]);
+    const m = makeModel(17, [relu('x', 'y')], { x: ['float', []] }, ['y']);
+    delete m.graph.inputs[0]!.shape;
+    const free = await load(m);
+    expect(free.inputs[0]!.shapeKnown).toBe(false);
+    const { y } = await free.run({ x: fp.tensor([[-1, 2], [3, -4]]) });
+    expect(y!.shape).toEqual([2, 2]);
+    expect(Array.from(await y!.data())).toEqual([0, 2, 3, 0]);
+    await expect(free.run({ x: new Float32Array(4) })).rejects.toThrow("forwardpass: onnx: run: input 'x': the model declares no shape for it, so a typed array cannot be shaped; pass a Tensor");
+  });
+
   it('refuses reading an optional output the op does not produce, and a disposed session', async () => {
     const m = makeModel(17, [{ op: 'LayerNormalization', inputs: ['x', 'sc'], outputs: ['n', 'mean'], name: 'ln' }, { op: 'Add', inputs: ['n', 'mean'], outputs: ['y'] }], X, ['y'], { sc: f32c([1, 1, 1, 1]) });
     const s = await load(m);

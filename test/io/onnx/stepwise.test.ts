@@ -46,6 +46,22 @@ describe('OnnxSession.stepwise', () => {
     s.dispose();
   });
 
+  it('disposing the session between steps fails the next step with a clear error and frees the intermediates', async () => {
+    const m = makeModel(17, [
+      { op: 'Relu', inputs: ['x'], outputs: ['a'], name: 'first' },
+      { op: 'Add', inputs: ['a', 'w'], outputs: ['y'], name: 'second' },
+    ], { x: ['float', [1, 2]] }, ['y'], { w: { const: Float32Array.from([1, 2]), dims: [2], type: 'float' } });
+    const s = await fp.OnnxSession.fromModel(m, { backend: 'cpu' });
+    const x = fp.tensor([[1, -1]]);
+    const before = fp.cpuBackend.memory().liveBuffers;
+    const it = s.stepwise({ x });
+    await it.next();
+    s.dispose();
+    await expect(it.next()).rejects.toThrow(/^forwardpass: onnx: run: the session was disposed$/);
+    expect(fp.cpuBackend.memory().liveBuffers).toBe(before - 1); // the constant w went with the session
+    x.dispose();
+  });
+
   it('steps() over tiny-gpt.onnx runs each node only when its step is asked for, and leaks nothing', async () => {
     const s = await fp.loadOnnx(readFileSync(fixturePath('tiny-gpt', 'model.onnx')), { backend: 'cpu' });
     const inputs = (await fp.loadFixtureCases(fixturePath('tiny-gpt')))[0]!.inputs;

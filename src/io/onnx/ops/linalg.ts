@@ -16,7 +16,14 @@ export async function quantizedLinear(w: Tensor, bias: Tensor | undefined, backe
   const lin = new Linear(K, N, { bias: !!bias });
   try {
     lin._replaceTensor('weight', await w.to(backend)); // to() copies row-major, whatever w's strides
-    if (bias) lin._replaceTensor('bias', await bias.reshape([N]).to(backend));
+    if (bias) {
+      const flat = bias.reshape([N]); // a view holding bias's storage: freed here, or the constant never is
+      try {
+        lin._replaceTensor('bias', await flat.to(backend));
+      } finally {
+        flat.dispose();
+      }
+    }
     return await QuantizedLinear.fromLinear(lin, { weights: 'per-channel', activations: 'dynamic', name });
   } finally {
     lin.dispose();

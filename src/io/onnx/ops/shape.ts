@@ -217,10 +217,9 @@ function sliceAxes(c: RunContext, shape: readonly number[]): { axis: number; sta
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
     c.fail(`starts ${JSON.stringify(starts)}, ends ${JSON.stringify(ends)}, axes ${JSON.stringify(axes)} and steps ${JSON.stringify(steps)} must have equal lengths`);
   }
-  const norm = axesOf(c, axes, shape.length);
+  axesOf(c, axes, shape.length); // validates only: every axis in range and none repeated
   return axes.map((ax, i) => {
     const axis = axisOf(c, ax, shape.length);
-    void norm;
     const d = shape[axis]!;
     const step = steps![i]!;
     if (step === 0) c.fail(`steps must not be 0, found ${JSON.stringify(steps)}`);
