@@ -67,8 +67,10 @@ function logTicks(lo: number, hi: number, base: number): number[] {
  * @example writeFileSync('latency.svg', lineChart({ title: 'p50', xLabel: 'batch', yLabel: 'ms', xLog: true, series: [{ name: 'f32', points: [[1, 0.1], [8, 0.3]] }] }));
  */
 export function lineChart(spec: ChartSpec): string {
-  const W = spec.width ?? 640, H = spec.height ?? 400;
-  const m = { left: 70, right: 170, top: 40, bottom: 55 };
+  // the legend column grows with the longest series name (about 6.5 px a character at 11 px), the plot keeps its width
+  const legend = Math.max(170, 48 + Math.ceil(6.5 * Math.max(0, ...spec.series.map((s) => s.name.length))));
+  const W = (spec.width ?? 640) + legend - 170, H = spec.height ?? 400;
+  const m = { left: 70, right: legend, top: 40, bottom: 55 };
   const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
   const pts = spec.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!spec.xLog || x > 0) && (!spec.yLog || y > 0));
   const xs = pts.map(([x]) => x), ys = pts.map(([, y]) => y);

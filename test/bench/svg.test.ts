@@ -101,4 +101,14 @@ describe('text helpers', () => {
     expect(tickLabel(1e-4)).toBe('1e-4');
     expect(tickLabel(0)).toBe('0');
   });
+
+  it('widens the legend column for long series names so no name runs past the edge', () => {
+    const name = 'forwardpass-onnx webgpu f32 (with readback)';
+    const { tags } = checkWellFormed(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name, points: [[1, 1], [2, 2]] }] }));
+    const svg = tags.find((t) => t.name === 'svg')!;
+    const label = tags.filter((t) => t.name === 'text').find((t) => Number(t.attrs.x) > 500)!;
+    expect(Number(label.attrs.x) + 6.5 * name.length).toBeLessThanOrEqual(Number(svg.attrs.width));
+    const short = checkWellFormed(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 'f32', points: [[1, 1]] }] })).tags.find((t) => t.name === 'svg')!;
+    expect(short.attrs.width).toBe('640');
+  });
 });
