@@ -213,6 +213,35 @@ export class Module {
   }
 
   /**
+   * Put `next` where the submodule at `path` ('h.0.mlp.c_fc') is, under the same name (like PyTorch's
+   * set_submodule): in the parent's registry, in every field or list of the parent that pointed at the old module
+   * (GPT's `c_fc`, Sequential's run order), and under the forward hooks that listened to it, so dotted paths,
+   * state-dict keys and hooks stay valid. Returns the old module, not disposed.
+   *
+   * @example model.replaceSubmodule('fc1', new nn.Linear(64, 128)).dispose();
+   */
+  replaceSubmodule(path: string, next: Module): Module {
+    if (path === '') throw new Error(`forwardpass: ${this.constructor.name}.replaceSubmodule: cannot replace the root module`);
+    if (!(next instanceof Module)) throw new TypeError(`forwardpass: ${this.constructor.name}.replaceSubmodule: '${path}' must be replaced by a Module`);
+    const dot = path.lastIndexOf('.');
+    const parent = this.getSubmodule(dot < 0 ? '' : path.slice(0, dot));
+    const old = this.getSubmodule(path);
+    parent._children.set(path.slice(dot + 1), next);
+    const fields = parent as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      const v = fields[key];
+      if (v === old) fields[key] = next;
+      else if (Array.isArray(v)) v.forEach((item, i) => { if (item === old) v[i] = next; });
+    }
+    for (const e of [...old._hooks]) {
+      next.attachHook(e.reg, e.path);
+      old._detachHook(e.reg);
+      e.reg.modules.delete(old);
+    }
+    return old;
+  }
+
+  /**
    * Every state tensor with its dotted name, as a PyTorch state_dict lists them: per module its
    * parameters, then its buffers (running_mean...), then its children in registration order.
    */

@@ -218,3 +218,23 @@ describe('op context', () => {
     expect(seen.at(-1)!.context).toEqual(['node_7']);
   });
 });
+
+describe('Module.replaceSubmodule', () => {
+  it('swaps a child under the same name: forward order, fields, state-dict keys and hooks follow the new module', () => {
+    const m = new nn.Sequential([['fc', new nn.Linear(4, 3)], ['act', new nn.ReLU()]]);
+    const paths: string[] = [];
+    m.registerForwardHook((_mod, path) => paths.push(path));
+    const next = new nn.Linear(4, 3);
+    next.loadStateDict({ weight: fp.zeros([3, 4]), bias: fp.full([3], -2) });
+    const old = m.replaceSubmodule('fc', next);
+    expect(old).toBeInstanceOf(nn.Linear);
+    expect(old).not.toBe(next);
+    expect(m.getSubmodule('fc')).toBe(next);
+    expect([...m.stateDict().keys()]).toEqual(['fc.weight', 'fc.bias']);
+    expect(Array.from(m.forward(fp.ones([1, 4])).dataSync())).toEqual([0, 0, 0]); // the new fc runs: relu(-2) = 0
+    expect(paths).toEqual(['fc', 'act', '']);
+    expect(() => m.replaceSubmodule('', next)).toThrow(/cannot replace the root module/);
+    expect(() => m.replaceSubmodule('nope', next)).toThrow(/no submodule 'nope'/);
+    old.dispose();
+  });
+});
