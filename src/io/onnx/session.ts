@@ -27,6 +27,7 @@ import { constantValue } from './ops/generate.js';
 import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
 import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
+import { fuseSteps } from './fuse.js';
 
 export type { OnnxFeed } from './feeds.js';
 
@@ -37,6 +38,11 @@ export interface OnnxLoadOptions {
   precision?: OnnxPrecision;
   /** File name for error messages. */
   name?: string;
+  /**
+   * Load-time fusions (default true): MatMul + Add and Gemm with constant weights run as one `linear`, GELU
+   * subgraphs as one Gelu (see fuse.ts). false runs every node as the file has it (to compare, or to trace each node).
+   */
+  optimize?: boolean;
 }
 
 /** A graph input or output: name, the dtype forwardpass uses, the ONNX element type, and the symbolic shape. */
@@ -92,6 +98,8 @@ export class OnnxSession {
   readonly opset: number;
   readonly backend: string;
   readonly precision: OnnxPrecision;
+  /** Whether load-time fusions were applied (OnnxLoadOptions.optimize). */
+  readonly optimize: boolean;
   /** Which op types of the model run on which backend. */
   readonly supported: OnnxOpSupportEntry[];
   private steps: Step[] = [];
@@ -105,6 +113,7 @@ export class OnnxSession {
     this.opset = defaultOpset(model);
     this.backend = getBackend(opts.backend ?? getDefaultDevice()).name;
     this.precision = opts.precision ?? 'f32';
+    this.optimize = opts.optimize ?? true;
     if (!['f32', 'f16', 'int8'].includes(this.precision)) throw new Error(`forwardpass: onnx: precision must be 'f32', 'f16' or 'int8', got '${String(this.precision)}'`);
     this.supported = onnxOpSupport(model);
     const g = model.graph;
@@ -179,9 +188,25 @@ export class OnnxSession {
       if (o.onnxType === '' && t) Object.assign(o, { dtype: t.dtype, onnxType: t.dtype === 'float32' ? 'float' : t.dtype === 'int32' ? 'int32' : t.dtype });
       if (t?.shape && !o.shapeKnown) Object.assign(o, { shape: [...t.shape], shapeKnown: true });
     }
+    if (this.optimize) {
+      const addConst = (name: string, t: Tensor) => this.setConst(name, t, types);
+      this.steps = fuseSteps(this.steps, { consts: this.consts, types, outputs, addConst }, (s) => ({ ...s, state: undefined, dropped: new Set<number>(), frees: [] }));
+      this.dropUnread(outputs);
+    }
     if (this.precision === 'f16') storeF16(this.steps, this.consts);
     for (const st of this.steps) await this.prepare(st, types);
     this.planMemory(outputs);
+  }
+
+  /** Dispose the constants that no step reads and no graph output names (weights a fusion replaced). */
+  private dropUnread(outputs: string[]): void {
+    const read = new Set(outputs);
+    for (const st of this.steps) for (const x of st.node.inputs) read.add(x);
+    for (const [name, t] of this.consts) {
+      if (read.has(name)) continue;
+      t.dispose();
+      this.consts.delete(name);
+    }
   }
 
   private setConst(name: string, t: Tensor, types: Map<string, ValueType>): void {
