@@ -34,6 +34,8 @@ export type { OnnxFeed } from './feeds.js';
 export interface OnnxLoadOptions {
   /** 'cpu', 'webgpu' or another registered backend name; default: the default device. */
   backend?: string;
+  /** The same as `backend`, under the name tensors use (`tensor(..., { device })`); give one or the other. */
+  device?: string;
   /** 'f32' (default), 'f16' (float initializers stored as float16) or 'int8' (MatMul/Gemm/Conv weights int8). */
   precision?: OnnxPrecision;
   /** File name for error messages. */
@@ -111,7 +113,10 @@ export class OnnxSession {
 
   private constructor(private readonly model: OnnxModel, opts: OnnxLoadOptions) {
     this.opset = defaultOpset(model);
-    this.backend = getBackend(opts.backend ?? getDefaultDevice()).name;
+    if (opts.backend !== undefined && opts.device !== undefined && opts.backend !== opts.device) {
+      throw new Error(`forwardpass: onnx: load: backend '${opts.backend}' and device '${opts.device}' disagree; give one of them`);
+    }
+    this.backend = getBackend(opts.backend ?? opts.device ?? getDefaultDevice()).name;
     this.precision = opts.precision ?? 'f32';
     this.optimize = opts.optimize ?? true;
     if (!['f32', 'f16', 'int8'].includes(this.precision)) throw new Error(`forwardpass: onnx: precision must be 'f32', 'f16' or 'int8', got '${String(this.precision)}'`);

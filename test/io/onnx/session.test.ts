@@ -35,6 +35,13 @@ describe('ONNX session: loading', () => {
     ]);
   });
 
+  it('takes the backend as `backend` or `device`, and refuses the two when they disagree', async () => {
+    const m = makeModel(17, [relu('x', 'y')], X, ['y']);
+    expect((await fp.OnnxSession.fromModel(m, { device: 'cpu' })).backend).toBe('cpu');
+    expect((await fp.OnnxSession.fromModel(m, { backend: 'cpu', device: 'cpu' })).backend).toBe('cpu');
+    await expect(fp.OnnxSession.fromModel(m, { backend: 'cpu', device: 'webgpu' })).rejects.toThrow("forwardpass: onnx: load: backend 'cpu' and device 'webgpu' disagree; give one of them");
+  });
+
   it('refuses cycles, values nobody produces, and values produced twice', async () => {
     await expect(load(makeModel(17, [relu('b', 'a', 'p'), relu('a', 'b', 'q'), relu('a', 'y')], X, ['y']))).rejects.toThrow(/forwardpass: onnx: the graph has a cycle: 3 nodes wait on each other \('p' \(Relu\), 'q' \(Relu\)/);
     await expect(load(makeModel(17, [relu('nowhere', 'y', 'r')], X, ['y']))).rejects.toThrow("forwardpass: onnx: node 'r' (Relu) reads 'nowhere', which no node, initializer or graph input produces");
