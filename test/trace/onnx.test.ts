@@ -29,6 +29,11 @@ describe('trace on ONNX sessions', () => {
     const seen: string[] = [];
     for await (const r of fp.steps(s, inputs)) seen.push(`${r.path}:${r.op}`);
     expect(seen).toEqual(t.records.map((r) => `${r.path}:${r.op}`));
+    // the same through the session's own methods
+    expect((await s.trace(inputs)).records.map((r) => `${r.path}:${r.op}`)).toEqual(seen);
+    const viaMethod: string[] = [];
+    for await (const r of s.steps(inputs)) viaMethod.push(`${r.path}:${r.op}`);
+    expect(viaMethod).toEqual(seen);
     expect(seen).toContain('/h.0/attn/Softmax:softmax');
     s.dispose();
   });

@@ -30,7 +30,7 @@ export function f16Safe(t: Tensor): boolean {
  * the float32 originals are disposed), except those any step reads as a host or exact input (a constant may feed
  * several steps), single values, and those float16 cannot hold (see f16Safe).
  *
- * @example storeF16(session.steps, session.consts)
+ * @example storeF16(session.plan, session.consts)
  */
 export function storeF16(steps: readonly { node: OnnxNode; impl: OnnxOpImpl }[], consts: Map<string, Tensor>): void {
   const exact = new Set<string>();

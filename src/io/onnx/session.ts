@@ -28,6 +28,8 @@ import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
 import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
 import { fuseSteps } from './fuse.js';
+import { steps as traceSteps, trace as traceRun, type Trace } from '../../trace/trace.js';
+import type { TraceOptions, TraceRecord } from '../../trace/types.js';
 
 export type { OnnxFeed } from './feeds.js';
 
@@ -104,7 +106,7 @@ export class OnnxSession {
   readonly optimize: boolean;
   /** Which op types of the model run on which backend. */
   readonly supported: OnnxOpSupportEntry[];
-  private steps: Step[] = [];
+  private plan: Step[] = [];
   private consts = new Map<string, Tensor>();
   private deviceConsts = new Map<string, Tensor>();
   /** Computed values that some step reads. */
@@ -186,7 +188,7 @@ export class OnnxSession {
       const small = named.every((x) => { const s = types.get(x)?.shape; return !!s && s.every((d) => typeof d === 'number') && numel(s as number[]) <= SMALL; });
       const onHost = this.backend !== 'cpu' && (ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
       if (onHost) node.outputs.forEach((o) => host.add(o));
-      this.steps.push({ node, label, impl, host: onHost, state: undefined, dropped: new Set(), frees: [] });
+      this.plan.push({ node, label, impl, host: onHost, state: undefined, dropped: new Set(), frees: [] });
     }
     for (const o of this.outputs) {
       const t = types.get(o.name);
@@ -195,18 +197,18 @@ export class OnnxSession {
     }
     if (this.optimize) {
       const addConst = (name: string, t: Tensor) => this.setConst(name, t, types);
-      this.steps = fuseSteps(this.steps, { consts: this.consts, types, outputs, addConst }, (s) => ({ ...s, state: undefined, dropped: new Set<number>(), frees: [] }));
+      this.plan = fuseSteps(this.plan, { consts: this.consts, types, outputs, addConst }, (s) => ({ ...s, state: undefined, dropped: new Set<number>(), frees: [] }));
       this.dropUnread(outputs);
     }
-    if (this.precision === 'f16') storeF16(this.steps, this.consts);
-    for (const st of this.steps) await this.prepare(st, types);
+    if (this.precision === 'f16') storeF16(this.plan, this.consts);
+    for (const st of this.plan) await this.prepare(st, types);
     this.planMemory(outputs);
   }
 
   /** Dispose the constants that no step reads and no graph output names (weights a fusion replaced). */
   private dropUnread(outputs: string[]): void {
     const read = new Set(outputs);
-    for (const st of this.steps) for (const x of st.node.inputs) read.add(x);
+    for (const st of this.plan) for (const x of st.node.inputs) read.add(x);
     for (const [name, t] of this.consts) {
       if (read.has(name)) continue;
       t.dispose();
@@ -243,7 +245,7 @@ export class OnnxSession {
   /** Which computed values some step reads, and the step that reads each last (which frees it). */
   private planMemory(outputs: string[]): void {
     const last = new Map<string, Step>();
-    for (const st of this.steps) {
+    for (const st of this.plan) {
       for (const x of st.node.inputs) {
         if (!x || this.consts.has(x)) continue;
         this.read.add(x);
@@ -310,6 +312,19 @@ export class OnnxSession {
     return this.execute(feeds);
   }
 
+  /**
+   * Run once on `feeds` and record every op, labelled by ONNX node name (see `trace()` in src/trace).
+   * @example const t = await session.trace({ input: x }, { values: 'full' }); console.log(t.records[0].path);
+   */
+  trace(feeds: Record<string, Tensor>, opts?: TraceOptions): Promise<Trace> {
+    return traceRun(this, feeds, opts);
+  }
+
+  /** The ops of one run, one at a time, pausing between nodes (see `steps()` in src/trace). @example for await (const s of session.steps({ input: x })) show(s); */
+  steps(feeds: Record<string, Tensor>, opts?: TraceOptions): AsyncGenerator<TraceRecord, void, undefined> {
+    return traceSteps(this, feeds, opts);
+  }
+
   private async *execute(feeds: Record<string, OnnxFeed>): AsyncGenerator<OnnxStep, Record<string, Tensor>, undefined> {
     const alive = () => { if (this.disposed) throw new Error('forwardpass: onnx: run: the session was disposed'); };
     alive();
@@ -318,7 +333,7 @@ export class OnnxSession {
     const outputs = new Set(this.outputs.map((o) => o.name));
     try {
       await bindFeeds(this.inputs, feeds, this.backend, env, userTensors);
-      for (const [index, st] of this.steps.entries()) {
+      for (const [index, st] of this.plan.entries()) {
         alive(); // the caller may dispose the session between two steps of stepwise()
         const device = st.host ? 'cpu' : this.backend;
         const given = st.node.inputs.map((x) => {
@@ -368,14 +383,14 @@ export class OnnxSession {
     this.disposed = true;
     for (const t of this.consts.values()) t.dispose();
     for (const t of this.deviceConsts.values()) t.dispose();
-    for (const st of this.steps) (st.state as { dispose?: () => void } | undefined)?.dispose?.();
+    for (const st of this.plan) (st.state as { dispose?: () => void } | undefined)?.dispose?.();
     this.consts.clear();
     this.deviceConsts.clear();
   }
 
   /** Number of nodes that run per call (after folding and pruning). */
   get planSize(): number {
-    return this.steps.length;
+    return this.plan.length;
   }
 }
 
