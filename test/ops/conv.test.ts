@@ -92,6 +92,35 @@ describe('conv2d: random cases against a naive implementation', () => {
     expect(maxAbsDiff(await y.data(), ref.data)).toBeLessThan(1e-5);
   });
 
+  // The CPU kernel lowers by shape: Winograd F(2x2, 3x3) for 3x3 stride-1 undilated convs with >= 4 channels in and
+  // out per group, no unrolling for 1x1 stride-1 unpadded convs, im2col in bands of output rows otherwise. These cases pin
+  // each path (odd and tiny sizes, asymmetric padding, groups, batches, several bands) against the naive loops.
+  const pathCases: { name: string; N: number; C: number; O: number; H: number; W: number; k: number; s: number; p: Pad4; d: number; groups: number; tol: number }[] = [
+    { name: 'winograd, odd sizes, asymmetric padding', N: 2, C: 8, O: 6, H: 7, W: 9, k: 3, s: 1, p: [0, 2, 1, 0], d: 1, groups: 1, tol: 2e-5 },
+    { name: 'winograd, groups = 2, 1x2 input', N: 1, C: 16, O: 10, H: 1, W: 2, k: 3, s: 1, p: [1, 1, 1, 1], d: 1, groups: 2, tol: 2e-5 },
+    { name: 'winograd, several bands of tile rows', N: 1, C: 64, O: 8, H: 40, W: 37, k: 3, s: 1, p: [1, 1, 1, 1], d: 1, groups: 1, tol: 5e-5 },
+    { name: 'winograd, no padding, even sizes', N: 3, C: 12, O: 4, H: 6, W: 8, k: 3, s: 1, p: [0, 0, 0, 0], d: 1, groups: 1, tol: 2e-5 },
+    { name: '3x3 stride 2 (im2col), groups = 2, odd sizes', N: 2, C: 16, O: 8, H: 9, W: 11, k: 3, s: 2, p: [1, 1, 1, 1], d: 1, groups: 2, tol: 2e-5 },
+    { name: '3x3 dilated (im2col), 8 channels', N: 1, C: 8, O: 5, H: 11, W: 10, k: 3, s: 1, p: [2, 2, 2, 2], d: 2, groups: 1, tol: 2e-5 },
+    { name: 'im2col over several bands of output rows', N: 1, C: 32, O: 5, H: 30, W: 40, k: 5, s: 1, p: [2, 2, 2, 2], d: 1, groups: 1, tol: 5e-5 },
+    { name: 'winograd, 4 channels in, 8 out, 3x3 input', N: 2, C: 4, O: 8, H: 3, W: 3, k: 3, s: 1, p: [1, 1, 1, 1], d: 1, groups: 1, tol: 2e-5 },
+    { name: '3x3, 3 channels in (im2col)', N: 1, C: 3, O: 16, H: 6, W: 5, k: 3, s: 1, p: [1, 0, 1, 0], d: 1, groups: 1, tol: 2e-5 },
+    { name: '1x1 stride 1 unpadded (no unrolling), groups = 2, batch 2', N: 2, C: 6, O: 10, H: 5, W: 7, k: 1, s: 1, p: [0, 0, 0, 0], d: 1, groups: 2, tol: 1e-5 },
+    { name: '1x1 with bottom/right padding (im2col)', N: 1, C: 5, O: 7, H: 4, W: 3, k: 1, s: 1, p: [0, 0, 1, 2], d: 1, groups: 1, tol: 1e-5 },
+    { name: '1x1 stride 2 (im2col), odd sizes', N: 2, C: 4, O: 6, H: 7, W: 5, k: 1, s: 2, p: [0, 0, 0, 0], d: 1, groups: 1, tol: 1e-5 },
+  ];
+
+  it.each(pathCases.map((c, i) => [c.name, i, c] as const))('lowering: %s', async (_name, i, c) => {
+    const xs = [c.N, c.C, c.H, c.W], ws = [c.O, c.C / c.groups, c.k, c.k];
+    const xa = randomArray(xs.reduce((a, b) => a * b), 500 + i), wa = randomArray(ws.reduce((a, b) => a * b), 600 + i);
+    for (const ba of [null, randomArray(c.O, 700 + i)]) {
+      const ref = naiveConv2d(xa, xs, wa, ws, ba, [c.s, c.s], c.p, [c.d, c.d], c.groups);
+      const y = fp.conv2d(fp.tensor(xa, { shape: xs }), fp.tensor(wa, { shape: ws }), ba ? fp.tensor(ba) : null, { stride: c.s, padding: c.p, dilation: c.d, groups: c.groups });
+      expect(y.shape).toEqual(ref.shape);
+      expect(maxAbsDiff(await y.data(), ref.data)).toBeLessThan(c.tol);
+    }
+  });
+
   it('handles an MNIST-sized stack (1->16, then 16->32 stride 2, batch 16)', async () => {
     const xa = randomArray(16 * 28 * 28, 1);
     const w1 = randomArray(16 * 9, 2), w2 = randomArray(32 * 16 * 9, 3), b2 = randomArray(32, 4);

@@ -120,31 +120,34 @@ function tile4x1(K: number, a: NumArray, ia: number, b: NumArray, ib: number, rs
   c[ic] = c0; c[ic + N] = c1; c[ic + 2 * N] = c2; c[ic + 3 * N] = c3;
 }
 
-/** 4x4 register tiles read straight from A and B through their strides (no packing); 2x4/1x8/1x4/4x1/1x1 at the edges. */
-export const matmulTiled: Gemm = (M, N, K, a, aOff, b, bOff, transB, c, cOff) => {
+/**
+ * 4x4 register tiles read straight from A and B through their strides (no packing); 2x4/1x8/1x4/4x1/1x1 at the edges.
+ * `ldc` (default N) is C's row stride, so that a product can fill a block of a wider matrix (conv2d's output bands).
+ */
+export function matmulTiled(M: number, N: number, K: number, a: NumArray, aOff: number, b: NumArray, bOff: number, transB: boolean, c: NumArray, cOff: number, ldc = N): void {
   const [rsB, csB] = bStrides(N, K, transB);
   const M4 = M - (M % 4), N4 = N - (N % 4);
   for (let i = 0; i < M4; i += 4) {
     const ia = aOff + i * K;
-    for (let j = 0; j < N4; j += 4) tile4x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j, N);
-    for (let j = N4; j < N; j++) tile4x1(K, a, ia, b, bOff + j * csB, rsB, c, cOff + i * N + j, N);
+    for (let j = 0; j < N4; j += 4) tile4x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * ldc + j, ldc);
+    for (let j = N4; j < N; j++) tile4x1(K, a, ia, b, bOff + j * csB, rsB, c, cOff + i * ldc + j, ldc);
   }
   const M2 = M - M4 >= 2 ? M4 + 2 : M4;
-  if (M2 > M4) for (let j = 0; j < N4; j += 4) tile2x4(K, a, aOff + M4 * K, b, bOff + j * csB, rsB, csB, c, cOff + M4 * N + j, N);
+  if (M2 > M4) for (let j = 0; j < N4; j += 4) tile2x4(K, a, aOff + M4 * K, b, bOff + j * csB, rsB, csB, c, cOff + M4 * ldc + j, ldc);
   for (let i = M4; i < M; i++) {
     const ia = aOff + i * K;
     if (i >= M2) {
       let j = 0;
-      for (; j + 8 <= N4; j += 8) tile1x8(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j);
-      for (; j < N4; j += 4) tile1x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * N + j);
+      for (; j + 8 <= N4; j += 8) tile1x8(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * ldc + j);
+      for (; j < N4; j += 4) tile1x4(K, a, ia, b, bOff + j * csB, rsB, csB, c, cOff + i * ldc + j);
     }
     for (let j = N4; j < N; j++) {
       let s = 0;
       for (let k = 0, p = ia, q = bOff + j * csB; k < K; k++, p++, q += rsB) s += a[p]! * b[q]!;
-      c[cOff + i * N + j] = s;
+      c[cOff + i * ldc + j] = s;
     }
   }
-};
+}
 
 // ---- packed, cache-blocked GEMM (GotoBLAS-style) ----
 
