@@ -1,6 +1,7 @@
 // Benchmark runner: `npm run bench [-- --full] [name ...] [--all] [--scale X]` runs the default suites (quick unless
 // --full), the named bench/*.bench.ts, or all; writes bench/results/<name>.json (machine info and every figure),
-// <name>.md and the suite's charts. Suites default-export a BenchSuite; `measure` times code with tinybench.
+// <name>.md and the suite's charts (under bench/results/full/ for --full runs). Suites default-export a
+// BenchSuite; `measure` times code with tinybench.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,7 +36,7 @@ export interface BenchSuite {
   run(log: (line: string) => void, ctx: RunContext): Promise<BenchRow[]>;
   /**
    * Optional, after run(): extra top-level fields for the JSON file, markdown to use instead of the generic table,
-   * and extra files (e.g. SVG charts) by path relative to bench/results/.
+   * and extra files (e.g. SVG charts) by path relative to bench/results/ (bench/results/full/ for --full runs).
    */
   report?(rows: BenchRow[]): { json?: Record<string, unknown>; markdown?: string; files?: Record<string, string> };
 }
@@ -125,7 +126,8 @@ async function main(): Promise<void> {
     const suite = (await import(pathToFileURL(join(here, f)).href)).default as BenchSuite;
     if (wanted.length || all || suite.default) suites.push(suite);
   }
-  const outDir = join(here, 'results');
+  // --full runs are kept apart (bench/results/full/) so that a full record and the quick one live side by side
+  const outDir = join(here, 'results', ...(full ? ['full'] : []));
   mkdirSync(outDir, { recursive: true });
   const ctx: RunContext = { full, scale, progress: (total) => progressBar(total) };
   for (const suite of suites) {
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
       ...(suite.notes ?? []).map((n) => `- ${n}`),
     ].join('\n');
     writeFileSync(join(outDir, `${suite.name}.md`), `${md.trimEnd()}\n`);
-    console.log(`wrote bench/results/${suite.name}.json and .md${extra.files ? ` and ${Object.keys(extra.files).length} more file(s)` : ''}`);
+    console.log(`wrote bench/results/${full ? 'full/' : ''}${suite.name}.json and .md${extra.files ? ` and ${Object.keys(extra.files).length} more file(s)` : ''}`);
   }
 }
 
