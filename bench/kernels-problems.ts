@@ -6,6 +6,7 @@
 import * as fp from '../src/node.js';
 import { MATMUL_VARIANTS } from '../src/backends/cpu/kernels/matmul.js';
 import { linearWith } from '../src/backends/cpu/kernels/linear.js';
+import { conv2dLowering } from '../src/backends/cpu/kernels/conv.js';
 import type { CpuTensor } from '../src/backends/cpu/types.js';
 import { withMatmulPath, type MatmulOverride } from '../src/backends/webgpu/programs/matmul.js';
 
@@ -192,7 +193,7 @@ export function convProblem(s: ConvShape): Problem {
       const tx = fp.tensor(x, { shape: [N, C, H, H] }), tw = fp.tensor(w, { shape: [O, Cg, k, k] }), tb = fp.tensor(b, { shape: [O] });
       const tasks: KernelTask[] = [
         { variant: 'naive loops (reference)', engine: 'reference', call: () => { convNaive(s, x, w, b, out); return out; } },
-        fpTask(`fp.conv2d cpu (${depthwise ? 'direct' : 'im2col'})`, 'cpu', () => fp.conv2d(tx, tw, tb, opts)),
+        fpTask(`fp.conv2d cpu (${conv2dLowering(tw.shape, { stride: [stride, stride], dilation: [1, 1], groups: C / Cg })})`, 'cpu', () => fp.conv2d(tx, tw, tb, opts)),
       ];
       const a = tf ? tfArgs(tf) : null;
       if (tf && a) tasks.push({ ...tfTask(`tfjs-cpu ${depthwise ? 'depthwiseConv2d' : 'conv2d'} (NHWC)`, 'tfjs-cpu', tf, tfConv(tf, a)), want: wantNhwc });

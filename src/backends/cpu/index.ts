@@ -3,7 +3,8 @@
 import type { Backend, MemoryInfo } from '../backend.js';
 import { allocStorage, dtypeBytes, type DType, f16ArrayToF32, f32ArrayToF16, type StorageArray } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { OpAttrs, OpName } from '../../ops/attrs.js';
+import type { Conv2dAttrs, OpAttrs, OpName } from '../../ops/attrs.js';
+import { conv2dLowering } from './kernels/conv.js';
 import type { CpuKernel, CpuTensor, NumArray } from './types.js';
 import { packedInt8CacheBytes } from './kernels/int8-packed.js';
 import { kernels } from './kernels/index.js';
@@ -38,6 +39,11 @@ class CpuBackend implements Backend {
 
   memory(): MemoryInfo {
     return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes() };
+  }
+
+  /** The lowering conv2d takes (direct, Winograd or im2col); '' for the other ops (one CPU kernel each). */
+  variant(op: OpName, inputs: readonly Tensor[], attrs: unknown): string {
+    return op === 'conv2d' ? `conv2d-${conv2dLowering(inputs[1]!.shape, attrs as Conv2dAttrs)}` : '';
   }
 
   run<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void {

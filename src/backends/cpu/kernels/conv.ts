@@ -34,10 +34,27 @@ export const conv2d: CpuKernel<Conv2dAttrs> = ([out], [x, w, b], { stride, paddi
     owHi[kw] = Math.max(owLo[kw]!, Math.min(Wo, Math.floor((W - 1 - shift) / sW) + 1));
   }
   const geo: Geometry = { N, C, H, W, O, Cg, Og: O / groups, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW, G: groups, owLo, owHi };
-  if (Cg === 1 && geo.Og < 4) direct(out!.data, x!, w!, b, geo);
-  else if (winogradFits(geo)) winograd(out!.data, x!, w!, b, geo);
+  const how = lowering(geo);
+  if (how === 'direct') direct(out!.data, x!, w!, b, geo);
+  else if (how === 'winograd') winograd(out!.data, x!, w!, b, geo);
   else im2col(out!.data, x!, w!, b, geo);
 };
+
+type Lowering = 'direct' | 'winograd' | 'im2col';
+
+function lowering(g: Pick<Geometry, 'Cg' | 'Og' | 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'dW'>): Lowering {
+  if (g.Cg === 1 && g.Og < 4) return 'direct';
+  return winogradFits(g) ? 'winograd' : 'im2col';
+}
+
+/**
+ * Which lowering conv2d takes for weights [O, Cg, kH, kW] (the CPU backend reports it as the kernel variant).
+ * @example conv2dLowering([32, 16, 3, 3], { stride: [1, 1], dilation: [1, 1], groups: 1 }) // 'winograd'
+ */
+export function conv2dLowering(wShape: readonly number[], attrs: Pick<Conv2dAttrs, 'stride' | 'dilation' | 'groups'>): Lowering {
+  const [O, Cg, kH, kW] = wShape as [number, number, number, number];
+  return lowering({ Cg, Og: O / attrs.groups, kH, kW, sH: attrs.stride[0], sW: attrs.stride[1], dH: attrs.dilation[0], dW: attrs.dilation[1] });
+}
 
 /** Direct: per output plane, each weight tap adds w * (an input row) to a float64 accumulator row. */
 function direct(od: NumArray, x: CpuTensor, w: CpuTensor, b: CpuTensor | undefined, g: Geometry): void {
@@ -149,7 +166,7 @@ let padRows = new Float64Array(0);
  * Whether the Winograd path takes this conv: 3x3, stride 1, dilation 1, and products big enough for the transforms
  * to pay (measured: ahead of im2col from 4 channels in and out per group, Cg·Og >= 32).
  */
-function winogradFits(g: Geometry): boolean {
+function winogradFits(g: Pick<Geometry, 'Cg' | 'Og' | 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'dW'>): boolean {
   const { kH, kW, sH, sW, dH, dW, Cg, Og } = g;
   return kH === 3 && kW === 3 && sH === 1 && sW === 1 && dH === 1 && dW === 1 && Cg >= 4 && Og >= 4 && Cg * Og >= 32;
 }
