@@ -5,14 +5,12 @@
 // G = groups, Cg = C / G, Og = O / G, kH, kW = kernel, Ho, Wo = output size, P = output positions in a band.
 import type { Conv2dAttrs, Int8OpAttrs } from '../../../ops/attrs.js';
 import type { CpuKernel, CpuTensor, NumArray } from '../types.js';
-import { dotsI8, dotsQ8, dotsW8, int8Words } from './int8-gemm.js';
+import { dotsQ8, dotsW8, int8Words } from './int8-gemm.js';
 import { dotsPacked, packedWeights } from './int8-packed.js';
 import { linearEpilogue } from './linear.js';
 import { quantizeBlock } from '../../../quant/formats.js';
 
-let i32Scratch = new Int32Array(0);
 let f64Scratch = new Float64Array(0);
-const i32 = (n: number) => (i32Scratch.length >= n ? i32Scratch : (i32Scratch = new Int32Array(n)));
 const f64 = (n: number) => (f64Scratch.length >= n ? f64Scratch : (f64Scratch = new Float64Array(n)));
 
 /** quantizeRows: x [M, K] float -> q int8 [M, Kp], scales [M, nb] (dynamic max|x|/127, or one static scale). */
@@ -38,7 +36,7 @@ export const linearInt8: CpuKernel<Int8OpAttrs['linearInt8']> = ([y], [xq, xs, w
   const xsd = xs!.data, xso = xs!.offset, wsd = ws!.data, wso = ws!.offset;
   const bd = bias ? bias.data : null, bo = bias ? bias.offset : 0;
   if (block === 0) {
-    // lane-packed weights (int8-packed.ts): faster than int8-gemm.ts's 2x4 int32 tiles at every M measured (1 to 64)
+    // lane-packed weights (int8-packed.ts): measured faster than 2x4 int32 word tiles at every M from 1 to 64
     const acc = f64(M * N);
     dotsPacked(M, N, k, Kp, xq!.data as Int8Array, xq!.offset, packedWeights(wq!.data as Int8Array, wq!.offset, N, k, Kp), acc);
     for (let m = 0, p = 0; m < M; m++) {
@@ -91,9 +89,7 @@ export const conv2dInt8: CpuKernel<Int8OpAttrs['conv2dInt8']> = ([out], [x, xs, 
   const w = int8Words(wq!.data as Int8Array, wq!.offset, O * Kp);
   const band = Math.max(1, Math.min(Ho, Math.floor(COLS_LIMIT / Math.max(1, Kp * Wo))));
   const cols = int ? new Int8Array(band * Wo * Kp) : new Float32Array(band * Wo * Kp);
-  const colWords = int ? new Int32Array((cols as Int8Array).buffer) : null;
-  const accI = int ? i32(band * Wo * Og) : null;
-  const accF = int ? null : f64(band * Wo * Og);
+  const acc = f64(band * Wo * Og);
   const od = out!.data, wsd = ws!.data, wso = ws!.offset;
   const bd = bias ? bias.data : null, bo = bias ? bias.offset : 0;
   const geo = { C, H, W, Cg, kH, kW, Wo, Kp, ...attrs };
@@ -104,14 +100,14 @@ export const conv2dInt8: CpuKernel<Int8OpAttrs['conv2dInt8']> = ([out], [x, xs, 
       for (let oh0 = 0; oh0 < Ho; oh0 += band) {
         const rows = Math.min(band, Ho - oh0), P = rows * Wo;
         fillCols(cols, x!, x!.offset + (n * C + g * Cg) * H * W, oh0, rows, geo);
-        if (accI) dotsI8(P, Og, Kw, colWords!, wg, 0, Kw, accI);
-        else dotsW8(P, Og, Kw, cols as Float32Array, 0, Kp, wg, 0, K, accF!);
+        // int8 input: exact int sums, two products per float64 multiply (int8-packed.ts); float input: weight-only
+        if (int) dotsPacked(P, Og, K, Kp, cols as Int8Array, 0, packedWeights(wq!.data as Int8Array, wq!.offset + g * Og * Kp, Og, K, Kp), acc);
+        else dotsW8(P, Og, Kw, cols as Float32Array, 0, Kp, wg, 0, K, acc);
         for (let j = 0; j < Og; j++) {
           const o = g * Og + j;
           const sc = sx * wsd[wso + o]!, b0 = bd ? bd[bo + o]! : 0;
           const dst = (n * O + o) * plane + oh0 * Wo;
-          if (accI) for (let p = 0; p < P; p++) od[dst + p] = accI[p * Og + j]! * sc + b0;
-          else for (let p = 0; p < P; p++) od[dst + p] = accF![p * Og + j]! * sc + b0;
+          for (let p = 0; p < P; p++) od[dst + p] = acc[p * Og + j]! * sc + b0;
         }
       }
     }
