@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadFixtureEval } from '../node.js';
 import { makeRng } from '../tensor/creation.js';
 import type { ModelConfig } from '../nn/models/config.js';
+import { numel } from '../tensor/shape.js';
 
 export interface HostInput {
   data: Float32Array | Int32Array;
@@ -79,7 +80,7 @@ export function syntheticInputs(config: ModelConfig, B: number, seed: number): H
   const out: HostInputs = {};
   for (const s of specs) {
     const shape = (s.shape ?? ['batch', 'seq']).map((d, i) => (typeof d === 'number' ? d : i === 0 ? B : T));
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = numel(shape);
     if (/int/.test(s.dtype ?? '')) {
       const mask = /mask/.test(s.name);
       out[s.name] = { data: Int32Array.from({ length: n }, () => (mask ? 1 : Math.floor(rng() * vocab))), shape, dtype: 'int32' };

@@ -7,6 +7,7 @@ import { flag, parseArgs, UsageError } from './args.js';
 import { readConfig } from './model-folder.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import { human, table } from './text.js';
+import { numel } from '../tensor/shape.js';
 
 export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]';
 
@@ -18,7 +19,7 @@ interface TensorRow { name: string; dtype: string; shape: number[]; bytes: numbe
 
 function inspectSafetensors(path: string): { summary: Record<string, unknown>; text: string } {
   const file = parseSafetensors(readFileSync(path), { name: path });
-  const rows: TensorRow[] = [...file.tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], bytes: t.byteLength, elements: t.shape.reduce((a, b) => a * b, 1) }));
+  const rows: TensorRow[] = [...file.tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape], bytes: t.byteLength, elements: numel(t.shape) }));
   const params = rows.reduce((a, r) => a + r.elements, 0);
   const bytes = rows.reduce((a, r) => a + r.bytes, 0);
   const lines = [

@@ -2,7 +2,7 @@
 // [rows, nb], so a layer's state dict has `<layer>.weight.qs` (I8) and `<layer>.weight.d` (F32, or F16 for Q8_0
 // as ggml stores them), and parameterBytes() counts what is really held.
 import { f16ToF32, f32ToF16 } from '../tensor/dtype.js';
-import { numel, shapeStr } from '../tensor/shape.js';
+import { numel, shapeStr, unravelIndex } from '../tensor/shape.js';
 import { fromStorage, zeros } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from '../nn/module.js';
@@ -74,7 +74,7 @@ export class QTensor extends Module {
     const bad = firstNonFinite(data);
     if (bad >= 0) {
       q0.dispose();
-      const idx = unravel(bad, w.shape);
+      const idx = unravelIndex(bad, w.shape);
       throw new RangeError(`forwardpass: quantize: layer '${layer}' weight ${shapeStr(w.shape)} holds ${data[bad]} at [${idx.join(', ')}]; int8 weights need finite values`);
     }
     const q = quantizeRowsRef(data, q0.rows, q0.k, q0.block);
@@ -107,11 +107,3 @@ function firstNonFinite(data: ArrayLike<number>): number {
   return -1;
 }
 
-function unravel(i: number, shape: readonly number[]): number[] {
-  const idx: number[] = [];
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx.unshift(i % shape[d]!);
-    i = Math.floor(i / shape[d]!);
-  }
-  return idx;
-}

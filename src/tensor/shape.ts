@@ -20,6 +20,16 @@ export function contiguousStrides(shape: Shape): number[] {
   return s;
 }
 
+/** The row-major multi-index of flat position `flat` in `shape`. @example unravelIndex(5, [2, 3]) // [1, 2] */
+export function unravelIndex(flat: number, shape: Shape): number[] {
+  const pos = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    pos[d] = flat % shape[d]!;
+    flat = Math.floor(flat / shape[d]!);
+  }
+  return pos;
+}
+
 /** True when `strides` walk `shape` in row-major order with no gaps (size-1 dims may have any stride). */
 export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
   let acc = 1;

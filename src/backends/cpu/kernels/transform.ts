@@ -1,7 +1,7 @@
 // CPU shape-moving kernels: gather (with index checks), concat and pad (constant / reflect / edge, negative = crop).
 // Legend: around an axis a contiguous tensor is viewed as [outer, A, inner]: outer = product of the dims before
 // the axis, A = the axis length, inner = product of the dims after it. K = number of indices.
-import { contiguousStrides } from '../../../tensor/shape.js';
+import { contiguousStrides, numel, unravelIndex } from '../../../tensor/shape.js';
 import type { CpuKernel, NumArray } from '../types.js';
 
 function around(shape: readonly number[], axis: number): [number, number, number] {
@@ -20,13 +20,13 @@ function copyRun(dst: NumArray, to: number, src: NumArray, from: number, n: numb
 export const gather: CpuKernel<{ axis: number; negativeIndices: boolean; name: string }> = ([out], [x, indices], { axis, negativeIndices, name }) => {
   const [outer, A, inner] = around(x!.shape, axis);
   const id = indices!.data, io = indices!.offset;
-  const K = countOf(indices!.shape);
+  const K = numel(indices!.shape);
   const rows = new Int32Array(K);
   for (let k = 0; k < K; k++) {
     const raw = id[io + k]!;
     const i = raw < 0 && negativeIndices ? raw + A : raw;
     if (i < 0 || i >= A) {
-      const pos = unravel(k, indices!.shape);
+      const pos = unravelIndex(k, indices!.shape);
       const valid = A === 0 ? 'none: the axis is empty' : negativeIndices ? `${-A}..${A - 1}` : `0..${A - 1}`;
       throw new RangeError(`forwardpass: ${name}: index ${raw} at indices[${pos.join(', ')}] is out of range for axis ${axis} of size ${A} (valid: ${valid})`);
     }
@@ -37,19 +37,6 @@ export const gather: CpuKernel<{ axis: number; negativeIndices: boolean; name: s
     for (let k = 0; k < K; k++) copyRun(od, (o * K + k) * inner, xd, xo + (o * A + rows[k]!) * inner, inner);
   }
 };
-
-function countOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-function unravel(flat: number, shape: readonly number[]): number[] {
-  const pos = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    pos[d] = flat % shape[d]!;
-    flat = Math.floor(flat / shape[d]!);
-  }
-  return pos;
-}
 
 /** inputs [outer, A_i, inner] -> out [outer, sum of A_i, inner], the inputs side by side along the axis. */
 export const concat: CpuKernel<{ axis: number }> = ([out], ins, { axis }) => {

@@ -5,6 +5,7 @@ import { f32bits, grid, type GpuContext, type GpuProgram, type GpuTensor } from 
 import { rowThreads } from './reduce.js';
 import normWgsl from '../../../../kernels/norm.wgsl';
 import batchnormWgsl from '../../../../kernels/batchnorm.wgsl';
+import { numel } from '../../../tensor/shape.js';
 
 const NORM_SRC = { name: 'norm.wgsl', code: normWgsl };
 const BATCHNORM_SRC = { name: 'batchnorm.wgsl', code: batchnormWgsl };
@@ -16,7 +17,7 @@ function optional(t: GpuTensor | undefined, x: GpuTensor): { buffer: GPUBuffer; 
 
 /** S: the product of the dims after the channel dim. */
 function spatial(shape: readonly number[]): number {
-  return shape.slice(2).reduce((a, b) => a * b, 1);
+  return numel(shape.slice(2));
 }
 
 /** rows of R contiguous values; parameter index of element r in row `row` is (row % G) * Cg + r / S. */
@@ -36,7 +37,7 @@ function normRows(gpu: GpuContext, y: GpuTensor, [x, weight, bias]: GpuTensor[],
 function rowNorm(rms: boolean): GpuProgram<{ eps: number; dims: number }> {
   return (gpu, [y], ins, { eps, dims }) => {
     const shape = ins[0]!.shape;
-    const D = shape.slice(shape.length - dims).reduce((a, b) => a * b, 1);
+    const D = numel(shape.slice(shape.length - dims));
     normRows(gpu, y!, ins, rms, eps, D === 0 ? 0 : ins[0]!.size / D, D, 1, D, 1);
   };
 }

@@ -6,7 +6,7 @@
 // exact below 2^24, so inner sizes over 1024 are split into chunks summed in int32.
 // Legend: M rows, K inner size, N columns; convolution: N images, C channels, O outputs, G groups.
 import type { Tensor } from '../../../tensor/tensor.js';
-import { shapeStr } from '../../../tensor/shape.js';
+import { numel, shapeStr } from '../../../tensor/shape.js';
 import { fromData } from '../../../tensor/creation.js';
 import { getBackend } from '../../../tensor/device.js';
 import { add, cast, clamp, mul, round, sub } from '../../../ops/elementwise.js';
@@ -17,7 +17,7 @@ import { conv2dInt8, linearInt8, paddedK } from '../../../ops/quant.js';
 /** Largest inner size whose int8 x int8 sums (|a·b| <= 2^14) stay exact in the kernels' float32 output. */
 export const EXACT_K = 1024;
 
-const ones = (shape: number[], device: string) => fromData(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape, 'float32', getBackend(device));
+const ones = (shape: number[], device: string) => fromData(new Float32Array(numel(shape)).fill(1), shape, 'float32', getBackend(device));
 const int32s = (values: number[], shape: number[], device: string) => fromData(Int32Array.from(values), shape, 'int32', getBackend(device));
 
 /** The shift that maps a quantized type onto int8: 128 for uint8, 0 for int8. */
@@ -166,7 +166,7 @@ export interface ConvRhs {
 }
 
 const rowsOf = (w8: Tensor) => {
-  const flat = w8.reshape([w8.shape[0]!, w8.shape.slice(1).reduce((a, b) => a * b, 1)]);
+  const flat = w8.reshape([w8.shape[0]!, numel(w8.shape.slice(1))]);
   const rows = padRows(flat);
   flat.dispose();
   return rows;
