@@ -3,12 +3,12 @@
 // once and shipped. Loading builds the float model from config.json and swaps in empty int8 layers first.
 import { shapeStr, shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { loadSafetensors, parseSafetensors, saveSafetensors } from '../io/safetensors.js';
+import { parseSafetensors, saveSafetensors } from '../io/safetensors.js';
 import { Linear } from '../nn/linear.js';
 import { Conv2d } from '../nn/conv.js';
 import type { Module } from '../nn/module.js';
 import type { ConfiguredModel, ModelConfig } from '../nn/models/config.js';
-import { loadModelFromBytes, modelFromConfig } from '../nn/models/from-config.js';
+import { loadConfiguredModel, loadModelFromBytes } from '../nn/models/from-config.js';
 import { QTensor, WEIGHT_SCHEMES } from './qtensor.js';
 import { ACTIVATION_MODES, QuantizedConv2d, QuantizedLinear, type LayerScheme } from './modules.js';
 import { replaceSubmodule } from './replace.js';
@@ -102,19 +102,7 @@ export function loadModelAutoFromBytes(config: ModelConfig | string, bytes: Uint
   const info = parseQuantizationInfo(text, `${opts.name ?? 'safetensors'}: quantization metadata`);
   const scaleDTypes = new Map<string, 'float32' | 'float16'>();
   for (const name of Object.keys(info.layers)) scaleDTypes.set(name, file.tensors.get(`${name}.weight.d`)?.dtype === 'F16' ? 'float16' : 'float32');
-  const model = modelFromConfig(config);
-  const { tensors } = loadSafetensors(bytes, { ...opts, keepDtype: true });
-  try {
-    applyQuantizedLayout(model, info, scaleDTypes);
-    model.loadStateDict(tensors);
-    alignQuants(model);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    for (const t of tensors.values()) t.dispose();
-  }
-  return model;
+  return loadConfiguredModel(config, bytes, opts, { before: (model) => applyQuantizedLayout(model, info, scaleDTypes), after: alignQuants });
 }
 
 /** Copy int8 quants that sit at a byte offset not divisible by 4 in the file (the CPU kernels read 32-bit words). */

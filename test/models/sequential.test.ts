@@ -132,4 +132,14 @@ describe('config errors', () => {
     const bytes = readFileSync(fixturePath('mlp-digits', 'model.safetensors'));
     expect(() => fp.nn.loadModelFromBytes(config, bytes)).toThrow(/3 shape mismatches \(fc2\.weight: model \[65, 128\] vs state dict \[64, 128\], fc2\.bias: model \[65\] vs state dict \[64\], fc3\.weight: model \[10, 65\] vs state dict \[10, 64\]\)/);
   });
+
+  it('frees the model it built when the file cannot be read or does not fit', () => {
+    const config = JSON.parse(readFileSync(fixturePath('mlp-digits', 'config.json'), 'utf8'));
+    const before = fp.cpuBackend.memory().liveBuffers;
+    expect(() => fp.nn.loadModelFromBytes(config, new Uint8Array([1, 2, 3]))).toThrow(/forwardpass: safetensors/);
+    config.architecture.layers[2].out = 65;
+    config.architecture.layers[4].in = 65;
+    expect(() => fp.nn.loadModelFromBytes(config, readFileSync(fixturePath('mlp-digits', 'model.safetensors')))).toThrow(/shape mismatches/);
+    expect(fp.cpuBackend.memory().liveBuffers).toBe(before);
+  });
 });

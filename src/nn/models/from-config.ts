@@ -1,5 +1,6 @@
 // Pick and build a reference model from a config.json by `architecture.type`, and load its safetensors weights.
 import { loadSafetensors } from '../../io/safetensors.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { bertFromConfig } from './bert.js';
 import type { ConfiguredModel, ModelConfig } from './config.js';
 import { gptFromConfig } from './gpt.js';
@@ -57,15 +58,26 @@ export function modelFromConfig(config: ModelConfig | string): ConfiguredModel {
  * @example const model = loadModelFromBytes(configJson, safetensorsBytes); model.run({ input: x }).logits
  */
 export function loadModelFromBytes(config: ModelConfig | string, safetensors: Uint8Array | ArrayBuffer, opts: { device?: string; name?: string } = {}): ConfiguredModel {
+  return loadConfiguredModel(config, safetensors, opts);
+}
+
+/**
+ * @internal loadModelFromBytes with a step between building the model and loading its state (src/quant swaps in
+ * int8 layers there) and one after. The model is freed when anything fails, the file's tensors always.
+ */
+export function loadConfiguredModel(config: ModelConfig | string, safetensors: Uint8Array | ArrayBuffer, opts: { device?: string; name?: string }, steps: { before?: (model: ConfiguredModel) => void; after?: (model: ConfiguredModel) => void } = {}): ConfiguredModel {
   const model = modelFromConfig(config);
-  const { tensors } = loadSafetensors(safetensors, { ...opts, keepDtype: true });
+  let tensors: Map<string, Tensor> | undefined;
   try {
+    tensors = loadSafetensors(safetensors, { ...opts, keepDtype: true }).tensors;
+    steps.before?.(model);
     model.loadStateDict(tensors);
+    steps.after?.(model);
   } catch (e) {
     model.dispose();
     throw e;
   } finally {
-    for (const t of tensors.values()) t.dispose();
+    if (tensors) for (const t of tensors.values()) t.dispose();
   }
   return model;
 }
