@@ -108,6 +108,8 @@ export class OnnxSession {
   readonly supported: OnnxOpSupportEntry[];
   private plan: Step[] = [];
   private consts = new Map<string, Tensor>();
+  /** Each node's attribute reader and error helper, built once (not on every run). */
+  private bases = new WeakMap<OnnxNode, ReturnType<typeof nodeBase>>();
   private deviceConsts = new Map<string, Tensor>();
   /** Computed values that some step reads. */
   private read = new Set<string>();
@@ -234,10 +236,10 @@ export class OnnxSession {
       keep(st.state);
     }
     if (st.host || this.backend === 'cpu') return;
-    const hostIdx = new Set(impl.hostInputs ?? []);
+    const hostIdx = impl.hostInputs ?? [];
     for (const [i, x] of node.inputs.entries()) {
       const t = this.consts.get(x);
-      if (!t || hostIdx.has(i) || st.dropped.has(i) || this.deviceConsts.has(x)) continue;
+      if (!t || hostIdx.includes(i) || st.dropped.has(i) || this.deviceConsts.has(x)) continue;
       this.deviceConsts.set(x, keep(await t.to(this.backend)));
     }
   }
@@ -257,18 +259,19 @@ export class OnnxSession {
 
   /** Run one node with its inputs placed on `device` (host inputs on the CPU), inside its op context. */
   private async runNode(impl: OnnxOpImpl, node: OnnxNode, label: string, device: string, given: (Tensor | undefined)[], state: unknown, dropped: Set<number>): Promise<(Tensor | undefined)[]> {
-    const hostIdx = new Set(impl.hostInputs ?? []);
+    const hostIdx = impl.hostInputs ?? [];
     const temps: Tensor[] = [];
     const inputs: (Tensor | undefined)[] = [];
     for (const [i, t] of given.entries()) {
       if (!t || dropped.has(i)) { inputs.push(undefined); continue; }
-      const want = hostIdx.has(i) ? 'cpu' : device;
+      const want = hostIdx.includes(i) ? 'cpu' : device;
       if (t.device === want) { inputs.push(t); continue; }
       const moved = want === 'cpu' ? await t.to('cpu') : fromData(t.dataSync(), t.shape, t.dtype, getBackend(want));
       temps.push(moved);
       inputs.push(moved);
     }
-    const base = nodeBase(node, label, this.opset);
+    let base = this.bases.get(node);
+    if (!base) this.bases.set(node, (base = nodeBase(node, label, this.opset)));
     const list = (i: number) => (inputs[i] ? Array.from(inputs[i]!.dataSync(), Number) : undefined);
     try {
       const outs = withOpContext(label, () => impl.run({
