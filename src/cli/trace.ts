@@ -6,14 +6,13 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { loadFixtureCases, readNpyFile } from '../node.js';
-import { loadOnnx, OnnxSession } from '../io/onnx/session.js';
+import { loadOnnx } from '../io/onnx/session.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { cast } from '../ops/elementwise.js';
 import { Module } from '../nn/module.js';
 import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
-import { steps, trace, type TraceInputs } from '../trace/trace.js';
-import { compareTraces } from '../trace/compare.js';
+import { steps, trace } from '../trace/trace.js';
+import { compareTraces, moveInputs } from '../trace/compare.js';
 import { formatComparison, formatRecord, formatValues, pathWidthOf, timingText } from '../trace/format.js';
 import type { Traceable, TraceOptions } from '../trace/types.js';
 import { flag, intFlag, parseArgs, UsageError } from './args.js';
@@ -101,22 +100,6 @@ async function readInputs(path: string, files: Map<string, string>, s: Setting, 
   }
 }
 
-/**
- * The inputs as one model takes them: on its backend, float ones as halves for f16 (not for an ONNX session: its
- * graph inputs stay float32 at f16, only its weights are halves). Tensors made go in `made` for the caller to free.
- */
-async function prepare(inputs: Record<string, Tensor>, s: Setting, model: Traceable, made: Tensor[]): Promise<TraceInputs> {
-  const halves = s.precision === 'f16' && !(model instanceof OnnxSession);
-  const out: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(inputs)) {
-    let x = t;
-    if (x.device !== s.backend) { x = await x.to(s.backend); made.push(x); }
-    if (halves && x.dtype === 'float32') { x = cast(x, 'float16'); made.push(x); }
-    out[k] = x;
-  }
-  return out;
-}
-
 /** Waits for a line on stdin between steps: Enter on a terminal, one line per step from a pipe; 'q' stops. */
 function stepper(stdin: Readable & { isTTY?: boolean }): { next(): Promise<boolean>; close(): void } {
   const rl = createInterface({ input: stdin, terminal: false });
@@ -162,8 +145,8 @@ export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<vo
     if (refSetting) {
       const ref = await load(path, refSetting);
       made.push(ref);
-      const refTrace = await trace(ref.model, await prepare(raw, refSetting, ref.model, copies), { ...opts, values: 'full' });
-      const mine = await trace(loaded.model, await prepare(raw, mainSetting, loaded.model, copies), { ...opts, values: 'full' });
+      const refTrace = await trace(ref.model, await moveInputs(raw, refSetting, ref.model, copies), { ...opts, values: 'full' });
+      const mine = await trace(loaded.model, await moveInputs(raw, mainSetting, loaded.model, copies), { ...opts, values: 'full' });
       const c = compareTraces(refTrace, mine, { threshold });
       process.stdout.write(`compare: ${mainSetting.backend} ${mainSetting.precision} against ${refSetting.backend} ${refSetting.precision} (reference), ${c.rows.length} ops matched\n`);
       const lines = formatComparison(c).split('\n');
@@ -183,7 +166,7 @@ export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<vo
     let count = 0, total = 0;
     let timing = '';
     try {
-      for await (const r of steps(loaded.model, await prepare(raw, mainSetting, loaded.model, copies), opts)) {
+      for await (const r of steps(loaded.model, await moveInputs(raw, mainSetting, loaded.model, copies), opts)) {
         if (count === 0) process.stdout.write(`trace: ${path} on ${mainSetting.backend} (${mainSetting.precision}); ms = ${timingText(r.timing)}\n`);
         process.stdout.write(formatRecord(r, { pathWidth }) + '\n');
         if (full) process.stdout.write(formatValues(r) + '\n');

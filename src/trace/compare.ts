@@ -178,7 +178,7 @@ async function buildVariant(model: Traceable, against: CompareAgainst): Promise<
  * (its graph inputs stay float32 at f16; only its weights are halves). Every tensor made goes in `made`, also
  * when a later one fails, for the caller to free.
  */
-async function moveInputs(inputs: TraceInputs, against: CompareAgainst, variant: Traceable, made: Tensor[]): Promise<TraceInputs> {
+export async function moveInputs(inputs: TraceInputs, against: CompareAgainst, variant: Traceable, made: Tensor[]): Promise<TraceInputs> {
   const halves = against.precision === 'f16' && !(variant instanceof OnnxSession);
   const one = async (t: Tensor): Promise<Tensor> => {
     let x = t;
