@@ -8,8 +8,8 @@ import { readConfig } from './model-folder.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import { human, table } from './text.js';
 import { numel } from '../tensor/shape.js';
+import { INSPECT_SPEC, INSPECT_USAGE } from './specs.js';
 
-export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]';
 
 function shorten(v: string, n = 100): string {
   return v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v;
@@ -58,7 +58,7 @@ function inspectFolder(dir: string): { summary: Record<string, unknown>; text: s
 }
 
 export async function inspectCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { json: { value: false } }, 'inspect');
+  const args = parseArgs(argv, INSPECT_SPEC);
   const [path, ...extra] = args.positionals;
   if (!path || extra.length) throw new UsageError(`inspect: expected one path, got ${args.positionals.length}; usage: ${INSPECT_USAGE}`);
   let stat;

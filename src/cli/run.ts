@@ -12,8 +12,8 @@ import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
 import { quantizationReport } from '../quant/report.js';
 import { runOnnxFile } from './onnx-run.js';
+import { RUN_SPEC, RUN_USAGE } from './specs.js';
 
-export const RUN_USAGE = 'forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]';
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
 export function inputFlags(args: ParsedArgs, command: string): Map<string, string> {
@@ -82,7 +82,7 @@ function describeSchemes(model: ConfiguredModel): string {
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true }, precision: { value: true } }, 'run');
+  const args = parseArgs(argv, RUN_SPEC);
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`run: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
   const outDir = flag(args, 'out');
