@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
 import { fixturePath } from '../helpers.js';
+import { webgpu } from '../webgpu.js';
 
 const ids = (v: number[][]) => fp.tensor(v, { dtype: 'int32' });
 const onnx = (name: string) => fp.loadOnnx(new Uint8Array(readFileSync(fixturePath(name, 'model.onnx'))), { backend: 'cpu' });
@@ -84,5 +85,23 @@ describe('huge shapes', () => {
     expect(() => fp.ones([2 ** 16, 2 ** 16, 2], { dtype: 'int8' })).toThrow(/^forwardpass: ones: shape \[65536, 65536, 2\] holds 8\.59e\+9 elements \(8\.59 GB as int8\)/);
     expect(() => fp.randn([1e5, 1e5])).toThrow(/^forwardpass: randn: shape \[100000, 100000\] holds 1e\+10 elements/);
     expect(() => fp.arange(0, 1e10)).toThrow(/^forwardpass: arange: 0 to 10000000000 by 1 makes 10000000000 elements, more than a tensor can hold/);
+  });
+});
+
+describe.skipIf(!webgpu.gpu)('on WebGPU: the same sentences (the index check is deferred to the next read)', () => {
+  it('tiny-gpt token id -1 from safetensors and ONNX, and a too-long sequence', async () => {
+    const model = await fp.loadModel(fixturePath('tiny-gpt'), { device: 'webgpu' });
+    const session = await fp.loadOnnx(new Uint8Array(readFileSync(fixturePath('tiny-gpt', 'model.onnx'))), { backend: 'webgpu' });
+    try {
+      const x = fp.tensor([[1, 2, -1]], { dtype: 'int32', device: 'webgpu' });
+      const tail = 'index -1 at indices\\[0, 2\\] is out of range for axis 0 of size 80 \\(valid: 0\\.\\.79\\)$';
+      await expect((async () => model.run({ input_ids: x }).logits!.data())()).rejects.toThrow(new RegExp(`^forwardpass: GPT: input 'input_ids' \\(token ids of wte, vocab_size 80\\): ${tail}`));
+      await expect((async () => (await session.run({ input_ids: x })).logits!.data())()).rejects.toThrow(new RegExp(`input 'input_ids' \\(token ids of the embedding 'wte\\.weight' \\[80, 64\\]\\): ${tail}`));
+      const long = fp.zeros([1, 65], { dtype: 'int32', device: 'webgpu' });
+      await expect(session.run({ input_ids: long })).rejects.toThrow(/^forwardpass: onnx: run: input 'input_ids' dim 1 \('seq'\) is 65, but the model takes at most 64/);
+    } finally {
+      model.dispose();
+      session.dispose();
+    }
   });
 });
