@@ -17,6 +17,11 @@ export function readConfig(dir: string): ModelConfig {
   if (!statSync(dir).isDirectory()) throw new Error(`forwardpass: expected a model folder (config.json + model.safetensors), got the file '${dir}'`);
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new Error(`forwardpass: model folder '${dir}' has no config.json`);
+  return readConfigFile(path);
+}
+
+/** Read and check a forwardpass config.json file (a Hugging Face one is named as such). */
+export function readConfigFile(path: string): ModelConfig {
   let config: unknown;
   try {
     config = JSON.parse(readFileSync(path, 'utf8'));

@@ -28,9 +28,9 @@ export const RUN_SPEC: CommandSpec = {
 
 export const INSPECT_SPEC: CommandSpec = {
   name: 'inspect',
-  summary: 'describe a .safetensors, .npy, .onnx file or a model folder (tensors, dtypes, shapes, bytes, metadata)',
-  usage: ['forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]'],
-  about: ['An .onnx file shows its opset, inputs and outputs, an op histogram and which ops each backend supports.'],
+  summary: 'describe a .safetensors, .npy, .onnx or config.json file or a model folder (tensors, dtypes, shapes, bytes, metadata)',
+  usage: ['forwardpass inspect <file.safetensors | file.npy | model.onnx | config.json | model-folder> [--json]'],
+  about: ['An .onnx file shows its opset, inputs and outputs, an op histogram and which ops each backend supports;', 'a config.json the model it describes (a Hugging Face one is named as such: forwardpass does not load those yet).'],
   options: {
     json: { value: false, help: 'print the description as JSON instead of text' },
   },

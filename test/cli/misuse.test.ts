@@ -31,6 +31,15 @@ describe('a Hugging Face config.json', () => {
     });
   }
 
+  it('inspect on the config.json file itself: the same sentence for a Hugging Face one, the model for ours', async () => {
+    expect(await main(['inspect', join(hfFolder(), 'config.json')])).toBe(1);
+    expect(io.err).toMatch(/^forwardpass: .*config\.json: this is a Hugging Face config \(model_type 'gpt2'\), which forwardpass does not load yet/);
+    io.err = '';
+    expect(await main(['inspect', fixturePath('tiny-gpt', 'config.json')])).toBe(0);
+    expect(io.err).toBe('');
+    expect(io.out).toMatch(/config\.json: model 'tiny-gpt' \(gpt2-style decoder-only transformer\) - character-level language model\ninputs: {2}input_ids \[batch, seq\]/);
+  });
+
   it('a config.json that is neither says what was expected and what it found', async () => {
     const dir = scratchDir('fp-cfg-');
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ name: 'x', layers: [] }));
