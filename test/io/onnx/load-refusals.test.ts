@@ -34,6 +34,10 @@ describe('ONNX attribute-only refusals happen at load', () => {
       /^forwardpass: onnx: node 'n' \(QuantizeLinear\): blocked quantization \(block_size 2\) is not supported$/],
     ['Pad with an unknown mode', makeModel(17, [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'], name: 'n', attrs: { mode: 'mirror' } }], X4, ['y'], { p: { const: [0, 0, 1, 1, 0, 0, 1, 1].map(BigInt), dims: [8], type: 'int64' } }),
       /^forwardpass: onnx: node 'n' \(Pad\): attribute 'mode' must be one of 'constant', 'reflect', 'edge', 'wrap', found 'mirror'$/],
+    ['Concat without axis', makeModel(17, [{ op: 'Concat', inputs: ['x', 'x'], outputs: ['y'], name: 'n' }], X4, ['y']),
+      /^forwardpass: onnx: node 'n' \(Concat\): attribute 'axis' must be an int, found none \(it is required\)$/],
+    ['Dropout with a constant training_mode = true', makeModel(13, [{ op: 'Dropout', inputs: ['x', '', 't'], outputs: ['y'], name: 'n' }], X4, ['y'], { t: { const: [1], dims: [], type: 'bool' } }),
+      /^forwardpass: onnx: node 'n' \(Dropout\): training_mode = true is not supported \(inference only\)$/],
     ['Transpose perm not a permutation', one('Transpose', { perm: [0, 1, 1, 3] }),
       /^forwardpass: onnx: node 'n' \(Transpose\): attribute 'perm' must be a permutation of 0\.\.3, found \[0,1,1,3\]$/],
   ];

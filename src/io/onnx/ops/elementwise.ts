@@ -37,6 +37,8 @@ registerOnnxOp('Dropout', {
   // Inference: the identity; the optional mask output is all true. training_mode (an input since opset 12) must be false.
   hostInputs: [2],
   infer: (c) => [{ ...c.inputs[0]! }, { dtype: 'bool', ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }],
+  // a constant training_mode (an initializer) is known at load; one fed at run time is checked then
+  prepare: (c) => { if (c.constant(2)?.dataSync()[0]) c.fail('training_mode = true is not supported (inference only)'); },
   run: (c) => {
     const training = c.ints(2);
     if (training && training[0]) c.fail('training_mode = true is not supported (inference only)');

@@ -160,6 +160,10 @@ registerOnnxOp('Unsqueeze', {
 });
 
 registerOnnxOp('Concat', {
+  validate: (c) => {
+    c.attrs.int('axis');
+    if (!c.node.inputs.some((x) => x)) c.fail('needs at least one input');
+  },
   infer: (c) => {
     const ins = c.inputs.filter((t): t is ValueType => !!t);
     const first = ins[0];
