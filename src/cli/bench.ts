@@ -12,8 +12,8 @@ import { cpuTicks, machineInfo, type BenchFile } from './bench-result.js';
 import { scaleBudget, timeCalls, type TimeBudget } from './bench-stats.js';
 import { compareResults, formatBenchComparison } from './bench-compare.js';
 import { readConfig } from './model-folder.js';
+import { BENCH_COMPARE_SPEC, BENCH_SPEC, BENCH_USAGE } from './specs.js';
 
-export const BENCH_USAGE = 'forwardpass bench <model-folder> [--backend cpu,webgpu] [--precision f32,f16,int8] [--batch 1,8,64] [--time-ms 300] [--rounds 2] [--json FILE] [--no-accuracy]\n  forwardpass bench compare <a.json> <b.json> [--all]';
 
 /** Timed milliseconds per (backend, precision, batch) figure by default. */
 const DEFAULT_TIME_MS = 300;
@@ -40,7 +40,7 @@ function positiveNumber(v: string | undefined, fallback: number, what: string): 
 }
 
 async function compareCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { all: { value: false } }, 'bench compare');
+  const args = parseArgs(argv, BENCH_COMPARE_SPEC);
   if (args.positionals.length !== 2) throw new UsageError(`bench compare: expected two result files (a.json b.json), got ${args.positionals.length}`);
   const [a, b] = args.positionals.map((p) => {
     let text: string;
@@ -65,7 +65,7 @@ const cliTimer: Timer = (_name, fn, budget) => timeCalls(fn, budget);
 
 export async function benchCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'compare') return compareCommand(argv.slice(1));
-  const args = parseArgs(argv, { backend: { value: true }, precision: { value: true }, batch: { value: true }, 'time-ms': { value: true }, rounds: { value: true }, json: { value: true }, 'no-accuracy': { value: false } }, 'bench');
+  const args = parseArgs(argv, BENCH_SPEC);
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`bench: expected one model folder, got ${args.positionals.length}; usage: ${BENCH_USAGE}`);
   if (dir.endsWith('.onnx')) throw new UsageError(`bench: expected a model folder (config.json + model.safetensors), got the ONNX file '${dir}'; the benchmark suite (npm run bench) times .onnx files against onnxruntime`);

@@ -5,11 +5,11 @@ import { CharTokenizer } from '../nn/models/tokenizer.js';
 import { flag, intFlag, parseArgs, UsageError } from './args.js';
 import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
+import { GENERATE_SPEC, GENERATE_USAGE } from './specs.js';
 
-export const GENERATE_USAGE = 'forwardpass generate <model-folder> --prompt "text" [--max-new-tokens N] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16]';
 
 export async function generateCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { prompt: { value: true }, 'max-new-tokens': { value: true }, 'no-cache': { value: false }, backend: { value: true }, precision: { value: true } }, 'generate');
+  const args = parseArgs(argv, GENERATE_SPEC);
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`generate: expected one model folder, got ${args.positionals.length}; usage: ${GENERATE_USAGE}`);
   const prompt = flag(args, 'prompt');

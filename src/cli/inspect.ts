@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { parseSafetensors } from '../io/safetensors.js';
 import { parseNpy } from '../io/npy.js';
 import { flag, parseArgs, UsageError } from './args.js';
-import { readConfig } from './model-folder.js';
+import { readConfig, readConfigFile } from './model-folder.js';
+import type { ModelConfig } from '../nn/models/config.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import { human, table } from './text.js';
 import { numel } from '../tensor/shape.js';
+import { INSPECT_SPEC, INSPECT_USAGE } from './specs.js';
 
-export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]';
 
 function shorten(v: string, n = 100): string {
   return v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v;
@@ -43,22 +44,31 @@ function inspectNpy(path: string): { summary: Record<string, unknown>; text: str
   return { summary: { path, format: 'npy', descr: a.descr, dtype: a.dtype, shape: a.shape, elements: data.length, stats }, text };
 }
 
-function inspectFolder(dir: string): { summary: Record<string, unknown>; text: string } {
-  const config = readConfig(dir);
-  const st = inspectSafetensors(join(dir, 'model.safetensors'));
-  const io = (list: unknown) => ((list as { name: string; shape?: unknown[]; dtype?: string }[]) ?? []).map((x) => `${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim());
+/** A config.json alone (no weights): the model it describes. */
+function inspectConfig(path: string): { summary: Record<string, unknown>; text: string } {
+  const r = describeConfig(path, readConfigFile(path));
+  return { summary: { path, format: 'config', config: r.summary }, text: r.lines.join('\n') };
+}
+
+function describeConfig(where: string, config: ModelConfig): { summary: Record<string, unknown>; lines: string[] } {
+  const io = (list: unknown) => (Array.isArray(list) ? (list as { name: string; shape?: unknown[]; dtype?: string }[]) : []).map((x) => `${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim());
   const lines = [
-    `${dir}: model '${config.name ?? '?'}' (${config.architecture.type})${config.task ? ` - ${String(config.task)}` : ''}`,
+    `${where}: model '${config.name ?? '?'}' (${config.architecture.type})${config.task ? ` - ${String(config.task)}` : ''}`,
     `inputs:  ${io(config.inputs).join('; ')}`,
     `outputs: ${io(config.outputs).join('; ')}`,
   ];
-  if (config.architecture.layers) lines.push(`layers:  ${config.architecture.layers.map((l) => `${l.name}:${l.type}`).join(' ')}`);
-  lines.push('', st.text);
-  return { summary: { dir, config: { name: config.name, architecture: config.architecture.type, inputs: config.inputs, outputs: config.outputs }, weights: st.summary }, text: lines.join('\n') };
+  if (Array.isArray(config.architecture.layers)) lines.push(`layers:  ${config.architecture.layers.map((l) => `${l.name}:${l.type}`).join(' ')}`);
+  return { summary: { name: config.name, architecture: config.architecture.type, inputs: config.inputs, outputs: config.outputs }, lines };
+}
+
+function inspectFolder(dir: string): { summary: Record<string, unknown>; text: string } {
+  const c = describeConfig(dir, readConfig(dir));
+  const st = inspectSafetensors(join(dir, 'model.safetensors'));
+  return { summary: { dir, config: c.summary, weights: st.summary }, text: [...c.lines, '', st.text].join('\n') };
 }
 
 export async function inspectCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { json: { value: false } }, 'inspect');
+  const args = parseArgs(argv, INSPECT_SPEC);
   const [path, ...extra] = args.positionals;
   if (!path || extra.length) throw new UsageError(`inspect: expected one path, got ${args.positionals.length}; usage: ${INSPECT_USAGE}`);
   let stat;
@@ -68,6 +78,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
     : lower.endsWith('.safetensors') ? inspectSafetensors(path)
     : lower.endsWith('.npy') ? inspectNpy(path)
     : lower.endsWith('.onnx') ? inspectOnnx(path)
-    : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors or .npy file or a model folder (or a .onnx model)`); })();
+    : lower.endsWith('.json') ? inspectConfig(path)
+    : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors, .npy, .onnx or config.json file or a model folder`); })();
   process.stdout.write((flag(args, 'json') ? JSON.stringify(r.summary, null, 2) : r.text) + '\n');
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelAutoFromBytes } from '../quant/serialize.js';
-import type { ConfiguredModel, ModelConfig } from '../nn/models/config.js';
+import { checkModelConfig, type ConfiguredModel, type ModelConfig } from '../nn/models/config.js';
 
 export interface ModelFolder {
   dir: string;
@@ -17,11 +17,19 @@ export function readConfig(dir: string): ModelConfig {
   if (!statSync(dir).isDirectory()) throw new Error(`forwardpass: expected a model folder (config.json + model.safetensors), got the file '${dir}'`);
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new Error(`forwardpass: model folder '${dir}' has no config.json`);
+  return readConfigFile(path);
+}
+
+/** Read and check a forwardpass config.json file (a Hugging Face one is named as such). */
+export function readConfigFile(path: string): ModelConfig {
+  let config: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ModelConfig;
+    config = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new Error(`forwardpass: ${path} is not valid JSON (${(e as Error).message})`);
   }
+  checkModelConfig(config, path);
+  return config;
 }
 
 /** Build the model a folder describes and load its weights (strict); a quantized folder gives its int8 model. */

@@ -1,6 +1,6 @@
 // `forwardpass run model.onnx --input NAME=FILE.npy ... --out DIR`: load an .onnx file with loadOnnx (cpu or
 // webgpu, f32/f16/int8), feed .npy inputs (integers as int32 or int64 .npy), write DIR/<output name>.npy.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readNpyFile, writeNpyFile } from '../node.js';
 import { isFloatDType } from '../tensor/dtype.js';
@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { cast } from '../ops/elementwise.js';
 import { loadOnnx, type OnnxIO } from '../io/onnx/session.js';
 import type { Precision } from './backend.js';
+import { makeOutDir } from './run.js';
 
 export interface OnnxRunOptions {
   inputs: Map<string, string>;
@@ -54,7 +55,7 @@ export async function runOnnxFile(path: string, o: OnnxRunOptions): Promise<void
     const outs = await session.run(feeds);
     const ms = performance.now() - t0;
     created.push(...Object.values(outs));
-    mkdirSync(o.outDir, { recursive: true });
+    makeOutDir(o.outDir, 'run');
     for (const io of session.outputs) {
       let t = outs[io.name]!;
       if (t.dtype === 'float16') created.push((t = cast(t, 'float32')));

@@ -13,8 +13,8 @@ import { ACTIVATION_MODES, type ActivationMode } from '../quant/modules.js';
 import type { WeightScheme } from '../quant/formats.js';
 import { flag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { loadModelFolder } from './model-folder.js';
+import { QUANTIZE_SPEC, QUANTIZE_USAGE } from './specs.js';
 
-export const QUANTIZE_USAGE = 'forwardpass quantize <model-folder> -o <out-folder> [--weights per-channel|q8_0] [--activations dynamic|static|none] [--calibration [NAME=]FILE.npy ...] [--percentile P] [--skip fc1,fc3] [--weight-only LAYER,...]';
 
 /** `--calibration FILE.npy` (the model's first input) or `NAME=FILE.npy`, repeatable. */
 async function calibrationFlags(args: ParsedArgs): Promise<Record<string, Tensor> | Tensor | undefined> {
@@ -37,10 +37,7 @@ async function calibrationFlags(args: ParsedArgs): Promise<Record<string, Tensor
 const list = (v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter(Boolean));
 
 export async function quantizeCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv.map((a) => (a === '-o' ? '--out' : a)), {
-    out: { value: true }, weights: { value: true }, activations: { value: true }, calibration: { value: true, repeat: true },
-    percentile: { value: true }, skip: { value: true }, 'weight-only': { value: true },
-  }, 'quantize');
+  const args = parseArgs(argv, QUANTIZE_SPEC);
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`quantize: expected one model folder, got ${args.positionals.length}; usage: ${QUANTIZE_USAGE}`);
   const out = flag(args, 'out');

@@ -1,6 +1,6 @@
 // `forwardpass run <model> --input NAME=FILE.npy ... --out DIR`: run a model folder on .npy inputs, write .npy outputs.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { readNpyFile, writeNpyFile } from '../node.js';
 import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -12,8 +12,8 @@ import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
 import { quantizationReport } from '../quant/report.js';
 import { runOnnxFile } from './onnx-run.js';
+import { RUN_SPEC, RUN_USAGE } from './specs.js';
 
-export const RUN_USAGE = 'forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]';
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
 export function inputFlags(args: ParsedArgs, command: string): Map<string, string> {
@@ -26,6 +26,32 @@ export function inputFlags(args: ParsedArgs, command: string): Map<string, strin
     out.set(name, spec.slice(eq + 1));
   }
   return out;
+}
+
+/**
+ * Check that `--out DIR` can be a folder we write into, before any work: the nearest existing path on the way must
+ * be a folder we may write (DIR itself when it exists). One sentence naming the path otherwise; nothing is created.
+ */
+export function checkOutDir(outDir: string, command: string): void {
+  let p = resolve(outDir);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  const st = statSync(p);
+  const what = p === resolve(outDir) ? `--out '${outDir}'` : `--out '${outDir}': '${p}'`;
+  if (!st.isDirectory()) throw new Error(`forwardpass: ${command}: ${what} is a file; expected a folder to write the outputs into`);
+  try {
+    accessSync(p, constants.W_OK);
+  } catch (e) {
+    throw new Error(`forwardpass: ${command}: ${what} is a folder this user cannot write into (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** mkdir -p `outDir` and write each output there, with errors that name the file. */
+export function makeOutDir(outDir: string, command: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new Error(`forwardpass: ${command}: cannot create the --out folder '${outDir}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 interface IoSpec { name: string; dtype?: string; shape?: (number | string)[] }
@@ -82,13 +108,14 @@ function describeSchemes(model: ConfiguredModel): string {
 }
 
 export async function runCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { input: { value: true, repeat: true }, out: { value: true }, backend: { value: true }, precision: { value: true } }, 'run');
+  const args = parseArgs(argv, RUN_SPEC);
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`run: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
   const outDir = flag(args, 'out');
   if (!outDir) throw new UsageError(`run: --out DIR is required; usage: ${RUN_USAGE}`);
   const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'run', ['f32', 'f16', 'int8']);
   const inputPaths = inputFlags(args, 'run');
+  checkOutDir(outDir, 'run');
   const backend = await selectBackend(flag(args, 'backend', 'cpu')!, 'run');
   if (dir.toLowerCase().endsWith('.onnx')) return runOnnxFile(dir, { inputs: inputPaths, outDir, backend, precision });
   const { config, model } = loadModelFolder(dir, backend);
@@ -101,7 +128,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const outputs = model.run(fed);
   const values = new Map<string, Tensor>(Object.entries(outputs).map(([k, t]) => [k, t.dtype === 'float16' ? cast(t, 'float32') : t]));
-  mkdirSync(outDir, { recursive: true });
+  makeOutDir(outDir, 'run');
   for (const [name, t] of values) {
     const path = join(outDir, `${name}.npy`);
     await writeNpyFile(path, t);

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, parseArgs, UsageError } from './args.js';
+import { SERVE_SPEC, SERVE_USAGE } from './specs.js';
 
-export const SERVE_USAGE = 'forwardpass serve [--port N] [--models DIR]';
 
 /** Where the page, the library bundle and the models come from. */
 export interface ServeOptions {
@@ -208,7 +208,7 @@ export async function startServer(opts: ServeOptions = {}, home: string = here):
 
 /** The CLI command: serve until interrupted (Ctrl-C). */
 export async function serveCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, { port: { value: true }, models: { value: true } }, 'serve');
+  const args = parseArgs(argv, SERVE_SPEC);
   if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; usage: ${SERVE_USAGE}`);
   const p = flag(args, 'port', '8080')!;
   const port = Number(p);

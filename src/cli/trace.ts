@@ -19,8 +19,8 @@ import { flag, intFlag, parseArgs, UsageError } from './args.js';
 import { loadModelFolder } from './model-folder.js';
 import { PRECISIONS, selectBackend, type Precision } from './backend.js';
 import { checkInputs, inputFlags } from './run.js';
+import { TRACE_SPEC, TRACE_USAGE } from './specs.js';
 
-export const TRACE_USAGE = 'forwardpass trace <model-folder|model.onnx> [--input NAME=FILE.npy ...] [--backend cpu|webgpu|auto] [--precision f32|f16|int8] [--compare f32|f16|int8|cpu|webgpu|BACKEND:PRECISION] [--threshold X] [--step] [--full] [--bins N] [--sync]';
 
 /** Where the lines go and where step confirmations come from (tests pass their own). */
 export interface TraceIo {
@@ -118,10 +118,7 @@ function stepper(stdin: Readable & { isTTY?: boolean }): { next(): Promise<boole
 }
 
 export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<void> {
-  const args = parseArgs(argv, {
-    input: { value: true, repeat: true }, backend: { value: true }, precision: { value: true }, compare: { value: true },
-    threshold: { value: true }, step: { value: false }, full: { value: false }, bins: { value: true }, sync: { value: false },
-  }, 'trace');
+  const args = parseArgs(argv, TRACE_SPEC);
   const [path, ...extra] = args.positionals;
   if (!path || extra.length) throw new UsageError(`trace: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${TRACE_USAGE}`);
   const precision = flag(args, 'precision', 'f32')!;

@@ -6,6 +6,9 @@ import { Module } from './module.js';
 
 /** @example const wte = new Embedding(80, 64); wte.forward(tensor([[5, 9]], { dtype: 'int32' })) // [1, 2, 64] */
 export class Embedding extends Module {
+  /** What an out-of-range id's error calls this lookup, e.g. "GPT: input 'input_ids' (token ids of wte)"; default 'embedding'. */
+  label?: string;
+
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
     super();
     for (const [n, v] of [['numEmbeddings', numEmbeddings], ['embeddingDim', embeddingDim]] as const) {
@@ -17,6 +20,6 @@ export class Embedding extends Module {
     return this.getParameter('weight');
   }
   override forward(ids: Tensor): Tensor {
-    return embedding(ids, this.weight);
+    return embedding(ids, this.weight, this.label === undefined ? {} : { name: this.label });
   }
 }

@@ -71,6 +71,8 @@ export class Module {
   private readonly _buffers = new Map<string, Tensor>();
   private readonly _children = new Map<string, Module>();
   private _hooks: HookEntry[] = [];
+  /** Set by dispose(): forward() then refuses with one sentence instead of failing on a freed weight. */
+  private _disposed = false;
   /** State-dict keys (local to this module) that loading accepts and ignores, e.g. BatchNorm's num_batches_tracked. */
   protected readonly ignoredStateKeys = new Set<string>();
 
@@ -90,6 +92,7 @@ export class Module {
   }
 
   private runForward(impl: ForwardFn, args: unknown[]): unknown {
+    if (this._disposed) throw new Error(`forwardpass: ${this.constructor.name}.forward: this module was disposed (dispose() freed its weights); build or load it again`);
     return scopeSync(() => {
       const out = withOpContext(this, () => impl.apply(this, args));
       if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') {
@@ -291,6 +294,7 @@ export class Module {
   /** Free every state tensor of this module and its descendants. The module is unusable afterwards. */
   dispose(): void {
     for (const [, t] of this.namedParameters()) t.dispose();
+    for (const [, m] of this.namedModules()) m._disposed = true;
   }
 
   /** Set the training flag recursively (no behavioural effect: inference only). Returns this. */

@@ -82,7 +82,7 @@ export interface OpAttrs extends Record<UnaryOp, UnaryAttrs>, Record<BinaryOp, {
   /** x [N, C, ...] with C split into `groups`; weight/bias optional [C]. */
   groupNorm: { eps: number; groups: number };
   /** x, indices (int32) -> x.shape[:axis] + indices.shape + x.shape[axis+1:]; `name` is the op named in errors. */
-  gather: { axis: number; negativeIndices: boolean; name: 'gather' | 'embedding' };
+  gather: { axis: number; negativeIndices: boolean; name: string };
   concat: { axis: number };
   /** pads: [before0, after0, before1, after1, ...] per dim (may be negative: crop). */
   pad: { pads: number[]; mode: 'constant' | 'reflect' | 'edge'; value: number };

@@ -17,7 +17,7 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   return gatherImpl('gather', x, indices, axis, true);
 }
 
-function gatherImpl(op: 'gather' | 'embedding', x: Tensor, indices: Tensor, axis: number, negativeIndices: boolean): Tensor {
+function gatherImpl(op: 'gather' | 'embedding', x: Tensor, indices: Tensor, axis: number, negativeIndices: boolean, name: string = op): Tensor {
   if (!isTensor(indices)) throw new TypeError(`forwardpass: ${op}: indices must be a Tensor of int32, got ${typeof indices}`);
   if (x.rank < 1) throw new RangeError(`forwardpass: ${op}: x must have rank 1 or more, got shape ${shapeStr(x.shape)}`);
   if (!isIntDType(indices.dtype)) throw new TypeError(`forwardpass: ${op}: indices must be int32, got ${indices.dtype}`);
@@ -25,7 +25,7 @@ function gatherImpl(op: 'gather' | 'embedding', x: Tensor, indices: Tensor, axis
   const shape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
   const idx = indices.dtype === 'int32' ? indices : cast(indices, 'int32');
   try {
-    return runOp('gather', [x, idx], [{ shape, dtype: x.dtype }], { axis: ax, negativeIndices, name: op })[0]!;
+    return runOp('gather', [x, idx], [{ shape, dtype: x.dtype }], { axis: ax, negativeIndices, name })[0]!;
   } finally {
     if (idx !== indices) idx.dispose();
   }
@@ -33,13 +33,14 @@ function gatherImpl(op: 'gather' | 'embedding', x: Tensor, indices: Tensor, axis
 
 /**
  * Look up rows of an embedding table (torch.nn.functional.embedding): indices [...] and weight [V, D] -> [..., D].
- * Ids must lie in 0..V-1 (negative ids are an error, as in PyTorch).
+ * Ids must lie in 0..V-1 (negative ids are an error, as in PyTorch); `opts.name` is what an out-of-range id's
+ * error calls the lookup (default 'embedding').
  *
  * @example embedding(tensor([[1, 3]], { dtype: 'int32' }), wte)
  */
-export function embedding(indices: Tensor, weight: Tensor): Tensor {
+export function embedding(indices: Tensor, weight: Tensor, opts: { name?: string } = {}): Tensor {
   expectRank('embedding', 'weight', weight, 2);
-  return gatherImpl('embedding', weight, indices, 0, false);
+  return gatherImpl('embedding', weight, indices, 0, false, opts.name ?? 'embedding');
 }
 
 /** Cast tensors to their common dtype; returns the list and the casts made (to dispose). */

@@ -1,5 +1,5 @@
 // Creating tensors: from typed or nested arrays, zeros/ones/full, arange, seeded random numbers.
-import { allocStorage, type DataArray, type DType, dtypeOfArray, f32ArrayToF16, isDType, storageMatches, type StorageArray } from './dtype.js';
+import { allocStorage, type DataArray, type DType, dtypeOfArray, dtypeBytes, f32ArrayToF16, isDType, storageMatches, type StorageArray } from './dtype.js';
 import { checkShape, numel, shapeStr, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor, type NestedArray } from './tensor.js';
@@ -13,6 +13,29 @@ export interface CreateOptions {
 }
 
 export type TensorLike = NestedArray | ArrayLike<number> | ArrayBufferView;
+
+/** The most elements one tensor may hold: the longest typed array JavaScript engines allocate (2^32). */
+export const MAX_ELEMENTS = 2 ** 32;
+
+/** '4.00 TB'-style size for messages. */
+function bytesText(b: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let i = 0;
+  while (b >= 1000 && i < units.length - 1) { b /= 1000; i++; }
+  return `${i ? b.toFixed(2) : b} ${units[i]}`;
+}
+
+/**
+ * Throws before any allocation when `shape` (valid) holds more elements than a tensor can: one sentence naming
+ * the caller, the shape, the element count and the bytes.
+ * @example checkSize('zeros', [1e6, 1e6], 'float32') // throws: ... 1e+12 elements (4.00 TB as float32) ...
+ */
+export function checkSize(what: string, shape: Shape, dtype: DType): void {
+  const n = numel(shape);
+  if (n <= MAX_ELEMENTS) return;
+  const bytes = isDType(dtype) ? ` (${bytesText(n * dtypeBytes(dtype))} as ${dtype})` : '';
+  throw new RangeError(`forwardpass: ${what}: shape ${shapeStr(shape)} holds ${n.toPrecision(4).replace(/\.?0+(e|$)/, '$1')} elements${bytes}, more than a tensor can hold (at most ${MAX_ELEMENTS}, the longest typed array)`);
+}
 
 /** Wrap `data` (user-facing values: numbers for float16 too) as a tensor on `backend`. */
 export function fromData(data: ArrayLike<number>, shape: Shape, dtype: DType, backend: Backend): Tensor {
@@ -90,22 +113,32 @@ function flattenNested(values: NestedArray[]): { flat: number[]; shape: number[]
 
 /** A tensor filled with `value`. @example full([2, 3], 7) */
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
-  checkShape(shape);
+  return filled('full', shape, value, opts);
+}
+
+function filled(what: string, shape: Shape, value: number, opts: CreateOptions): Tensor {
+  checkShape(shape, `${what}: shape`);
   const dtype = opts.dtype ?? 'float32';
+  checkSize(what, shape, dtype);
   const n = numel(shape);
-  const store = allocStorage(dtype, n);
+  let store: StorageArray;
+  try {
+    store = allocStorage(dtype, n);
+  } catch (e) {
+    throw new RangeError(`forwardpass: ${what}: cannot allocate shape ${shapeStr(shape)} (${n} elements, ${isDType(dtype) ? bytesText(n * dtypeBytes(dtype)) : '?'} as ${dtype}): ${(e as Error).message}`);
+  }
   store.fill(dtype === 'float16' ? f32ArrayToF16([value])[0]! : dtype === 'bool' ? (value ? 1 : 0) : value);
   return fromData(store as unknown as DataArray, shape, dtype, getBackend(opts.device));
 }
 
 /** @example zeros([2, 3], { dtype: 'int32' }) */
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('zeros', shape, 0, opts);
 }
 
 /** @example ones([4]) */
 export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('ones', shape, 1, opts);
 }
 
 /**
@@ -123,6 +156,7 @@ export function arange(a: number, b?: number | CreateOptions, c?: number | Creat
   const [start, end, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
   if (step === 0 || !Number.isFinite(step)) throw new RangeError(`forwardpass: arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
+  if (!(n <= MAX_ELEMENTS)) throw new RangeError(`forwardpass: arange: ${start} to ${end} by ${step} makes ${n} elements, more than a tensor can hold (at most ${MAX_ELEMENTS}, the longest typed array)`);
   const allInt = [start, end, step].every(Number.isInteger);
   const dtype = opts.dtype ?? (allInt ? 'int32' : 'float32');
   const vals = new Float64Array(n);
@@ -150,6 +184,8 @@ let autoSeed = 0x5eed;
 
 /** Uniform values in [low, high). @example rand([2, 2], { seed: 1 }) */
 export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  checkShape(shape, 'rand: shape');
+  checkSize('rand', shape, opts.dtype ?? 'float32');
   const rng = makeRng(opts.seed ?? autoSeed++);
   const lo = opts.low ?? 0;
   const hi = opts.high ?? 1;
@@ -159,6 +195,8 @@ export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: 
 
 /** Standard normal values (Box-Muller). @example randn([3, 4], { seed: 42 }) */
 export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  checkShape(shape, 'randn: shape');
+  checkSize('randn', shape, opts.dtype ?? 'float32');
   const rng = makeRng(opts.seed ?? autoSeed++);
   const n = numel(shape);
   const vals = new Float32Array(n);
@@ -177,6 +215,8 @@ export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?:
 
 /** Random integers in [low, high). */
 export function randint(low: number, high: number, shape: Shape, opts: RandomOptions = {}): Tensor {
+  checkShape(shape, 'randint: shape');
+  checkSize('randint', shape, opts.dtype ?? 'int32');
   const rng = makeRng(opts.seed ?? autoSeed++);
   const vals = Int32Array.from({ length: numel(shape) }, () => low + Math.floor(rng() * (high - low)));
   return fromData(vals, shape, opts.dtype ?? 'int32', getBackend(opts.device));

@@ -94,7 +94,7 @@ describe('forwardpass inspect', () => {
     io.err = '';
     writeFileSync(join(dir, 'x.bin'), 'x');
     expect(await main(['inspect', join(dir, 'x.bin')])).toBe(1);
-    expect(io.err).toMatch(/cannot tell the format of '.*x\.bin'; expected a \.safetensors or \.npy file or a model folder/);
+    expect(io.err).toMatch(/cannot tell the format of '.*x\.bin'; expected a \.safetensors, \.npy, \.onnx or config\.json file or a model folder/);
   });
 });
 

@@ -48,10 +48,10 @@ describe('tiny-gpt forward', () => {
 
   it('refuses sequences beyond the learned positions and bad ids', async () => {
     const model = await loadGpt();
-    expect(() => model.forward(fp.zeros([1, 65], { dtype: 'int32' }))).toThrow(/GPT: a sequence of 65 positions exceed the 64 learned positions/);
+    expect(() => model.forward(fp.zeros([1, 65], { dtype: 'int32' }))).toThrow(/^forwardpass: GPT: input 'input_ids' dim 1 \(sequence length\) is 65, but the model takes at most 64 \(the learned positions of wpe\); feed at most the last 64 tokens$/);
     const cache = model.createCache();
     model.forward(fp.zeros([1, 60], { dtype: 'int32' }), { cache });
-    expect(() => model.forward(fp.zeros([1, 5], { dtype: 'int32' }), { cache })).toThrow(/GPT: 60 cached \+ 5 new positions exceed the 64 learned positions/);
+    expect(() => model.forward(fp.zeros([1, 5], { dtype: 'int32' }), { cache })).toThrow(/^forwardpass: GPT: input 'input_ids' dim 1 \(sequence length\) is 5 after 60 cached positions, but the model takes at most 64 in all \(the learned positions of wpe\); feed at most 4 new tokens$/);
     cache.dispose();
     expect(() => model.forward(fp.zeros([1, 3]))).toThrow(/GPT: input_ids must be an int32 tensor \[B, T\], got float32 \[1, 3\]/);
   });

@@ -121,7 +121,7 @@ describe('config errors', () => {
 
   it('names an unknown architecture type, and a config without one', () => {
     expect(() => fp.nn.modelFromConfig({ architecture: { type: 'rnn' } })).toThrow(/unknown architecture\.type 'rnn'; known: 'mlp', 'cnn' or 'sequential'.*'gpt…'.*'bert…'/);
-    expect(() => fp.nn.modelFromConfig({ name: 'x' } as never)).toThrow(/expected a config with architecture\.type \(a string\), got keys name/);
+    expect(() => fp.nn.modelFromConfig({ name: 'x' } as never)).toThrow(/expected forwardpass's config with architecture\.type \(a string\), found keys name/);
     expect(() => fp.nn.modelFromConfig('{oops')).toThrow(/the config is not valid JSON/);
   });
 

@@ -1,22 +1,24 @@
 // Run-time inputs of an ONNX session: a Tensor or a typed array per graph input, checked against the declared
 // element type (int64 inputs take int32 data or BigInt64Array values that fit int32) and shape, and placed on the
-// backend. A float16 input takes a Float32Array (converted) or a Uint16Array of raw half bits.
+// backend. A float16 input takes a Float32Array (converted) or a Uint16Array of raw half bits; a double input takes a
+// Float32Array or a Float64Array (converted; a finite value beyond float32's range is an error).
 import { fromData } from '../../tensor/creation.js';
 import { getBackend } from '../../tensor/device.js';
 import { numel, shapeStr } from '../../tensor/shape.js';
 import { isTensor, type Tensor } from '../../tensor/tensor.js';
-import { int64ToInt32 } from './values.js';
+import { float64ToFloat32, int64ToInt32 } from './values.js';
 import type { OnnxIO } from './session.js';
 
 /**
  * One input value: a Tensor, or a flat typed array shaped from the input's declared shape (a Uint16Array holds the
  * raw half bits of a float16 input).
  */
-export type OnnxFeed = Tensor | Float32Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
+export type OnnxFeed = Tensor | Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
 
 /** What a typed array for `io` must be, for error messages. */
 function wanted(io: OnnxIO): string {
   if (io.onnxType === 'int64') return 'int32 (ONNX int64; forwardpass holds int64 as int32)';
+  if (io.onnxType === 'double') return 'float32 (ONNX double: a Float32Array, or a Float64Array whose values fit float32)';
   if (io.dtype === 'float16') return 'float16 (a Float32Array, or a Uint16Array of raw half bits)';
   return io.dtype;
 }
@@ -41,11 +43,13 @@ export async function feedToTensor(feed: OnnxFeed, io: OnnxIO, backend: string):
     const t = await feed.to(backend);
     return { tensor: t, created: true, shape: t.shape };
   }
-  if (!ArrayBuffer.isView(feed)) throw new TypeError(`${what} must be a Tensor or a typed array, got ${feed === null ? 'null' : typeof feed}`);
+  if (!ArrayBuffer.isView(feed)) throw new TypeError(`${what} must be a Tensor or a typed array, got ${feed === null ? 'null' : Array.isArray(feed) ? 'a plain array (make it a Tensor: tensor(values, { dtype }))' : typeof feed}`);
   let data: ArrayLike<number>;
   if (feed instanceof BigInt64Array) {
     if (io.onnxType !== 'int64') throw new TypeError(`${what} must be ${wanted(io)}, got a BigInt64Array`);
     data = int64ToInt32(feed, `input '${io.name}'`, false);
+  } else if (feed instanceof Float64Array && io.onnxType === 'double') {
+    data = float64ToFloat32(feed, `run: input '${io.name}'`);
   } else {
     if (!arrayFits(feed, io)) throw new TypeError(`${what} must be ${wanted(io)}, got a ${feed.constructor.name}`);
     data = feed as ArrayLike<number>;

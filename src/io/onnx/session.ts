@@ -28,6 +28,7 @@ import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
 import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
 import { fuseSteps } from './fuse.js';
+import { checkDimLimits, dimLimits, type DimLimit } from './limits.js';
 import { steps as traceSteps, trace as traceRun, type Trace } from '../../trace/trace.js';
 import type { TraceOptions, TraceRecord } from '../../trace/types.js';
 
@@ -114,6 +115,8 @@ export class OnnxSession {
   /** Computed values that some step reads. */
   private read = new Set<string>();
   private disposed = false;
+  /** Symbolic input dims bounded by a constant table they slice (learned positions), checked on every run. */
+  private limits = new Map<string, DimLimit>();
 
   private constructor(private readonly model: OnnxModel, opts: OnnxLoadOptions) {
     this.opset = defaultOpset(model);
@@ -175,6 +178,7 @@ export class OnnxSession {
       const label = nodeLabel(node, index);
       const impl = getOnnxOp(node.opType, node.domain)!;
       const base = nodeBase(node, label, opsetOf);
+      impl.validate?.(base);
       const ins = node.inputs.map((x) => (x ? types.get(x) : undefined));
       const outTypes = impl.infer ? impl.infer({ ...base, inputs: ins }) : [{ dtype: ins[0]?.dtype ?? 'float32' }];
       const named = node.inputs.filter((x) => x);
@@ -202,6 +206,7 @@ export class OnnxSession {
       this.plan = fuseSteps(this.plan, { consts: this.consts, types, outputs, addConst }, (s) => ({ ...s, state: undefined, dropped: new Set<number>(), frees: [] }));
       this.dropUnread(outputs);
     }
+    this.limits = dimLimits(this.plan, types, this.consts, this.opset);
     if (this.precision === 'f16') storeF16(this.plan, this.consts);
     for (const st of this.plan) await this.prepare(st, types);
     this.planMemory(outputs);
@@ -231,6 +236,7 @@ export class OnnxSession {
         ...nodeBase(node, label, this.opset), precision: this.precision, backend: this.backend,
         inputs: node.inputs.map((x) => (x ? types.get(x) : undefined)),
         constant: (i) => (node.inputs[i] ? this.consts.get(node.inputs[i]!) : undefined),
+        graphInput: (i) => (node.inputs[i] && this.inputs.some((v) => v.name === node.inputs[i]) ? node.inputs[i] : undefined),
         dropInput: (i) => st.dropped.add(i),
       });
       keep(st.state);
@@ -336,6 +342,7 @@ export class OnnxSession {
     const outputs = new Set(this.outputs.map((o) => o.name));
     try {
       await bindFeeds(this.inputs, feeds, this.backend, env, userTensors);
+      checkDimLimits(this.inputs, env, this.limits);
       for (const [index, st] of this.plan.entries()) {
         alive(); // the caller may dispose the session between two steps of stepwise()
         const device = st.host ? 'cpu' : this.backend;

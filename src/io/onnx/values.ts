@@ -49,12 +49,27 @@ export function int64ToInt32(data: BigInt64Array | ArrayLike<bigint>, what: stri
   return out;
 }
 
+/**
+ * Convert double values to float32. NaN and ±Infinity stay as they are; a finite value beyond float32's range (it
+ * would silently become Infinity) is an error naming `what`, the value and its index.
+ * @example float64ToFloat32(new Float64Array([1.5]), "initializer 'w'") // Float32Array [1.5]
+ */
+export function float64ToFloat32(data: ArrayLike<number>, what: string): Float32Array {
+  const out = Float32Array.from(data);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]!) && Number.isFinite(data[i]!)) {
+      throw new RangeError(`forwardpass: onnx: ${what} holds the double value ${data[i]} at index ${i}, beyond float32's range (largest finite: ±3.4028235e38; forwardpass computes double as float32)`);
+    }
+  }
+  return out;
+}
+
 /** A decoded ONNX tensor as a CPU tensor (int64 -> int32, double -> float32). `clamp` as in int64ToInt32. */
 export function onnxTensorToTensor(t: OnnxTensor, what: string, clamp = false): Tensor {
   const cpu = getBackend('cpu');
   switch (t.dataType) {
     case 'int64': return fromData(int64ToInt32(t.data as BigInt64Array, what, clamp), t.dims, 'int32', cpu);
-    case 'double': return fromData(Float32Array.from(t.data as Float64Array), t.dims, 'float32', cpu);
+    case 'double': return fromData(float64ToFloat32(t.data as Float64Array, what), t.dims, 'float32', cpu);
     case 'float16': return fromStorage(t.data as Uint16Array, t.dims, 'float16', 'cpu');
     case 'float': return fromData(t.data as Float32Array, t.dims, 'float32', cpu);
     case 'int32': return fromData(t.data as Int32Array, t.dims, 'int32', cpu);

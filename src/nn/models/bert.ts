@@ -13,7 +13,7 @@ import { Embedding } from '../embedding.js';
 import { Linear } from '../linear.js';
 import { Module } from '../module.js';
 import { LayerNorm } from '../norm.js';
-import { FieldReader, findLayer, ioNames, pickInputs, type ConfiguredModel, type ModelConfig } from './config.js';
+import { FieldReader, findLayer, ioNames, pickInputs, requireTensor, type ConfiguredModel, type ModelConfig } from './config.js';
 
 export interface BERTConfig {
   vocabSize: number;
@@ -101,16 +101,19 @@ export class BERT extends Module implements ConfiguredModel {
     this.classifier = this.registerModule('classifier', new Linear(c.dModel, c.numClasses));
     this.config = config ?? { architecture: { type: 'bert' } };
     this.inputNames = ioNames(config?.inputs, ['input_ids', 'attention_mask']).slice(0, 2);
+    this.word_emb.label = `BERT: input '${this.inputNames[0]}' (token ids of word_emb, vocab_size ${c.vocabSize})`;
     this.outputNames = ioNames(config?.outputs, ['logits']).slice(0, 1);
   }
 
   override forward(ids: Tensor, attentionMask: Tensor | null = null): Tensor {
+    requireTensor(ids, `BERT: input '${this.inputNames[0]}'`, "an int32 Tensor [B, T], e.g. tensor([[5, 9]], { dtype: 'int32' })");
+    if (attentionMask !== null && attentionMask !== undefined) requireTensor(attentionMask, `BERT: input '${this.inputNames[1] ?? 'attention_mask'}'`, 'a Tensor [B, T] of 1 (token) and 0 (padding)');
     if (ids.rank !== 2 || !isIntDType(ids.dtype)) {
       throw new TypeError(`forwardpass: BERT: input_ids must be an int32 tensor [B, T], got ${ids.dtype} ${shapeStr(ids.shape)}`);
     }
     const [b, t] = ids.shape as [number, number];
     if (t < 1 || t > this.cfg.maxLen) {
-      throw new RangeError(`forwardpass: BERT: sequence length ${t} is outside 1..${this.cfg.maxLen} (the learned positions of pos_emb)`);
+      throw new RangeError(`forwardpass: BERT: input '${this.inputNames[0]}' dim 1 (sequence length) is ${t}, but the model takes 1 to ${this.cfg.maxLen} (the learned positions of pos_emb)`);
     }
     let mask: Tensor | null = null;
     if (attentionMask) {

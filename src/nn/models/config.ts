@@ -1,6 +1,6 @@
 // The config.json shape the reference models are built from, and small readers that turn a missing or
 // mistyped field into one clear error naming the layer and the field.
-import type { Tensor } from '../../tensor/tensor.js';
+import { isTensor, type Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../module.js';
 
 /** One entry of `architecture.layers`: `name` is the state-dict prefix, `type` the layer kind. */
@@ -30,6 +30,22 @@ export interface ConfiguredModel extends Module {
   readonly outputNames: string[];
   /** Run on tensors keyed by input name; returns tensors keyed by output name. */
   run(inputs: Record<string, Tensor>): Record<string, Tensor>;
+}
+
+/**
+ * Throws one sentence unless `c` is a forwardpass config (an object with `architecture.type`, a string); a Hugging
+ * Face config.json (it has `model_type`) is named as such. `where` names the file or the caller.
+ * @example checkModelConfig(JSON.parse(text), 'model/config.json')
+ */
+export function checkModelConfig(c: unknown, where: string): asserts c is ModelConfig {
+  const obj = c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
+  const arch = obj?.architecture as { type?: unknown } | null | undefined;
+  if (arch !== null && typeof arch === 'object' && typeof arch.type === 'string') return;
+  if (obj && typeof obj.model_type === 'string' && arch === undefined) {
+    throw new Error(`forwardpass: ${where}: this is a Hugging Face config (model_type '${obj.model_type}'), which forwardpass does not load yet; expected forwardpass's config with architecture.type (see test/fixtures/README.md), or export the model to ONNX`);
+  }
+  const found = obj ? (arch === undefined ? `keys ${Object.keys(obj).join(', ') || 'none'}` : `architecture ${JSON.stringify(arch)?.slice(0, 80)}`) : Array.isArray(c) ? 'an array' : c === null ? 'null' : typeof c;
+  throw new Error(`forwardpass: ${where}: expected forwardpass's config with architecture.type (a string), found ${found}`);
 }
 
 /** Reads typed fields of a config object; errors name `where` (e.g. "layer 'fc1' (Linear)"). */
@@ -108,12 +124,31 @@ export function ioNames(list: { name: string }[] | undefined, def: string[]): st
   return Array.isArray(list) && list.length ? list.map((x) => x.name) : def;
 }
 
+/** 'a plain array', 'an Int32Array', 'a number', 'undefined': what a value that is not a Tensor is, for messages. */
+export function describeNonTensor(x: unknown): string {
+  if (Array.isArray(x)) return 'a plain array';
+  if (ArrayBuffer.isView(x)) return `a${/^[AEIOU]/.test(x.constructor.name) ? 'n' : ''} ${x.constructor.name}`;
+  if (x === null || x === undefined) return String(x);
+  return typeof x === 'object' ? `an object (${(x as object).constructor?.name ?? 'no class'})` : `a ${typeof x}`;
+}
+
+/**
+ * Throws unless `x` is a Tensor: `forwardpass: <what> must be <expected>, got a plain array`.
+ * @example requireTensor(ids, "GPT: input 'input_ids'", "an int32 Tensor [B, T], e.g. tensor([[5, 9]], { dtype: 'int32' })")
+ */
+export function requireTensor(x: unknown, what: string, expected: string): asserts x is Tensor {
+  if (!isTensor(x)) throw new TypeError(`forwardpass: ${what} must be ${expected}, got ${describeNonTensor(x)}`);
+}
+
 /** Throws unless every name in `names` is in `inputs`; returns them in order. */
 export function pickInputs(what: string, inputs: Record<string, Tensor>, names: string[], required: number): (Tensor | undefined)[] {
   if (inputs === null || typeof inputs !== 'object') throw new TypeError(`forwardpass: ${what}.run: expected an object of tensors keyed by input name (${names.join(', ')})`);
   const missing = names.slice(0, required).filter((n) => !inputs[n]);
   if (missing.length) {
     throw new Error(`forwardpass: ${what}.run: missing input${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')}; expected ${names.join(', ')}, got ${Object.keys(inputs).join(', ') || 'none'}`);
+  }
+  for (const n of names) {
+    if (inputs[n] !== undefined) requireTensor(inputs[n], `${what}.run: input '${n}'`, `a Tensor (build one with tensor(values, { dtype }) or fromData(typedArray, shape))`);
   }
   return names.map((n) => inputs[n]);
 }

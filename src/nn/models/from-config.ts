@@ -2,7 +2,7 @@
 import { loadSafetensors } from '../../io/safetensors.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { bertFromConfig } from './bert.js';
-import type { ConfiguredModel, ModelConfig } from './config.js';
+import { checkModelConfig, type ConfiguredModel, type ModelConfig } from './config.js';
 import { gptFromConfig } from './gpt.js';
 import { sequentialFromConfig } from './sequential.js';
 
@@ -29,11 +29,8 @@ function parseConfig(config: ModelConfig | string): ModelConfig {
       throw new Error(`forwardpass: modelFromConfig: the config is not valid JSON (${(e as Error).message})`);
     }
   }
-  const arch = (c as ModelConfig | null)?.architecture;
-  if (arch === null || typeof arch !== 'object' || typeof arch.type !== 'string') {
-    throw new Error(`forwardpass: modelFromConfig: expected a config with architecture.type (a string), got ${c === null || typeof c !== 'object' ? typeof c : `keys ${Object.keys(c).join(', ')}`}`);
-  }
-  return c as ModelConfig;
+  checkModelConfig(c, 'modelFromConfig');
+  return c;
 }
 
 /**

@@ -14,7 +14,7 @@ import { Embedding } from '../embedding.js';
 import { Linear } from '../linear.js';
 import { Module } from '../module.js';
 import { LayerNorm } from '../norm.js';
-import { FieldReader, findLayer, ioNames, pickInputs, type ConfiguredModel, type ModelConfig } from './config.js';
+import { FieldReader, findLayer, ioNames, pickInputs, requireTensor, type ConfiguredModel, type ModelConfig } from './config.js';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -105,6 +105,7 @@ export class GPT extends Module implements ConfiguredModel {
     this.lm_head = c.tiedLmHead ? null : this.registerModule('lm_head', new Linear(c.dModel, c.vocabSize, { bias: c.lmHeadBias }));
     this.config = config ?? { architecture: { type: 'gpt2' } };
     this.inputNames = ioNames(config?.inputs, ['input_ids']).slice(0, 1);
+    this.wte.label = `GPT: input '${this.inputNames[0]}' (token ids of wte, vocab_size ${c.vocabSize})`;
     this.outputNames = ioNames(config?.outputs, ['logits']).slice(0, 1);
   }
 
@@ -115,6 +116,7 @@ export class GPT extends Module implements ConfiguredModel {
 
   override forward(ids: Tensor, opts: { cache?: KVCache } = {}): Tensor {
     const { cache } = opts;
+    requireTensor(ids, `GPT: input '${this.inputNames[0]}'`, "an int32 Tensor [B, T], e.g. tensor([[5, 9]], { dtype: 'int32' })");
     if (ids.rank !== 2 || !isIntDType(ids.dtype)) {
       throw new TypeError(`forwardpass: GPT: input_ids must be an int32 tensor [B, T], got ${ids.dtype} ${shapeStr(ids.shape)}`);
     }
@@ -122,8 +124,8 @@ export class GPT extends Module implements ConfiguredModel {
     const start = cache?.length ?? 0;
     if (t < 1) throw new RangeError(`forwardpass: GPT: input_ids must hold at least one position, got ${shapeStr(ids.shape)}`);
     if (start + t > this.cfg.context) {
-      const what = start ? `${start} cached + ${t} new positions` : `a sequence of ${t} positions`;
-      throw new RangeError(`forwardpass: GPT: ${what} exceed the ${this.cfg.context} learned positions (wpe); feed at most the last ${this.cfg.context} tokens`);
+      const cached = start ? ` after ${start} cached positions` : '';
+      throw new RangeError(`forwardpass: GPT: input '${this.inputNames[0]}' dim 1 (sequence length) is ${t}${cached}, but the model takes at most ${this.cfg.context}${start ? ' in all' : ''} (the learned positions of wpe); feed at most ${start ? `${this.cfg.context - start} new` : `the last ${this.cfg.context}`} tokens`);
     }
     if (cache && cache.layers.length !== this.cfg.nLayers) {
       throw new RangeError(`forwardpass: GPT: the KV cache has ${cache.layers.length} layers, the model ${this.cfg.nLayers}; create it with model.createCache()`);

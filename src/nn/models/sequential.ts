@@ -10,7 +10,7 @@ import type { Module } from '../module.js';
 import { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm } from '../norm.js';
 import { AvgPool2d, MaxPool2d } from '../pooling.js';
 import { Dropout, Flatten, Identity } from '../utility.js';
-import { FieldReader, ioNames, pickInputs, type ConfiguredModel, type LayerConfig, type ModelConfig } from './config.js';
+import { FieldReader, ioNames, pickInputs, requireTensor, type ConfiguredModel, type LayerConfig, type ModelConfig } from './config.js';
 
 type LayerBuilder = (f: FieldReader) => Module;
 
@@ -105,6 +105,7 @@ export class SequentialModel extends Sequential implements ConfiguredModel {
   }
 
   override forward(x: Tensor): Tensor {
+    requireTensor(x, `SequentialModel: input '${this.inputNames[0]}'`, 'a float32 Tensor, e.g. tensor(values) or fromData(typedArray, shape)');
     this.checkpoint('input', x);
     return super.forward(x);
   }

@@ -54,6 +54,7 @@ function windowOf(c: NodeContext, spatial: number[], kernel: number[]): Window {
 const pad4 = (w: Window): Pad4 => [w.pads[0]![0], w.pads[1]![0], w.pads[0]![1], w.pads[1]![1]];
 
 registerOnnxOp('Conv', {
+  validate: (c) => { c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET'); c.attrs.int('group', 1); },
   infer: (c) => {
     const [x, w] = c.inputs;
     return [{ dtype: x?.dtype ?? 'float32', ...(x?.shape ? { shape: [x.shape[0]!, w?.shape?.[0] ?? null, ...x.shape.slice(2).map(() => null)] } : {}) }];
@@ -135,14 +136,9 @@ function pool(kind: 'max' | 'avg') {
   return (c: RunContext) => {
     const x = c.input(0);
     if (x.rank !== 3 && x.rank !== 4) c.fail(`only 1-D and 2-D pooling is supported, found X ${shapeStr(x.shape)}`);
-    if (kind === 'max') {
-      if (c.attrs.intOf('storage_order', [0, 1], 0) === 1) c.fail('storage_order = 1 (column-major indices) is not supported');
-      if (c.node.outputs[1]) c.fail('the Indices output is not supported');
-    }
     const kernel = c.attrs.ints('kernel_shape');
     if (kernel.length !== x.rank - 2) c.attrs.fail('kernel_shape', `${x.rank - 2} ints for X ${shapeStr(x.shape)}`, JSON.stringify(kernel));
     const win = windowOf(c, x.shape.slice(2), kernel);
-    if (kind === 'avg' && win.dilations.some((d) => d !== 1)) c.fail(`dilations ${JSON.stringify(win.dilations)} are not supported for AveragePool`);
     const ceilMode = c.attrs.intOf('ceil_mode', [0, 1], 0) === 1;
     const x4 = x.rank === 3 ? x.unsqueeze(2) : x;
     const two = <T>(v: T[], one: T): [T, T] => (x.rank === 3 ? [one, v[0]!] : [v[0]!, v[1]!]);
@@ -162,8 +158,24 @@ function pool(kind: 'max' | 'avg') {
     }
   };
 }
-registerOnnxOp('MaxPool', { infer: poolInfer, run: pool('max') });
-registerOnnxOp('AveragePool', { infer: poolInfer, run: pool('avg') });
+/** Load-time refusals of MaxPool/AveragePool that depend only on the node. */
+function poolValidate(kind: 'max' | 'avg') {
+  return (c: NodeContext) => {
+    c.attrs.ints('kernel_shape');
+    c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET');
+    c.attrs.intOf('ceil_mode', [0, 1], 0);
+    if (kind === 'max') {
+      if (c.attrs.intOf('storage_order', [0, 1], 0) === 1) c.fail('storage_order = 1 (column-major indices) is not supported');
+      if (c.node.outputs[1]) c.fail('the Indices output is not supported');
+    } else {
+      c.attrs.intOf('count_include_pad', [0, 1], 0);
+      const d = c.attrs.ints('dilations', []);
+      if (d.some((v) => v !== 1)) c.fail(`dilations ${JSON.stringify(d)} are not supported for AveragePool`);
+    }
+  };
+}
+registerOnnxOp('MaxPool', { validate: poolValidate('max'), infer: poolInfer, run: pool('max') });
+registerOnnxOp('AveragePool', { validate: poolValidate('avg'), infer: poolInfer, run: pool('avg') });
 
 function globalPool(fn: (x: Tensor, o: { axis: number[]; keepdim: boolean }) => Tensor) {
   return {

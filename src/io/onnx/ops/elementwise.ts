@@ -5,7 +5,7 @@ import { full } from '../../../tensor/creation.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import * as E from '../../../ops/elementwise.js';
 import type { UnaryOp } from '../../../ops/attrs.js';
-import { onnxCodeDType, onnxCodeName } from '../values.js';
+import { onnxCodeDType, onnxCodeName, onnxTensorToTensor } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { broadcastTypes, sameShape } from './util.js';
 
@@ -28,6 +28,7 @@ registerOnnxOp('LeakyRelu', { infer: (c) => sameShape(c), run: (c) => [E.leakyRe
 registerOnnxOp('Elu', { infer: (c) => sameShape(c), run: (c) => [E.elu(c.input(0), c.attrs.float('alpha', 1))] });
 registerOnnxOp('HardSigmoid', { infer: (c) => sameShape(c), run: (c) => [E.hardSigmoid(c.input(0), c.attrs.float('alpha', 0.2), c.attrs.float('beta', 0.5))] });
 registerOnnxOp('Gelu', {
+  validate: (c) => { c.attrs.stringOf('approximate', ['none', 'tanh'] as const, 'none'); },
   infer: (c) => sameShape(c),
   run: (c) => [E.gelu(c.input(0), { approximate: c.attrs.stringOf('approximate', ['none', 'tanh'] as const, 'none') })],
 });
@@ -36,6 +37,8 @@ registerOnnxOp('Dropout', {
   // Inference: the identity; the optional mask output is all true. training_mode (an input since opset 12) must be false.
   hostInputs: [2],
   infer: (c) => [{ ...c.inputs[0]! }, { dtype: 'bool', ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }],
+  // a constant training_mode (an initializer) is known at load; one fed at run time is checked then
+  prepare: (c) => { if (c.constant(2)?.dataSync()[0]) c.fail('training_mode = true is not supported (inference only)'); },
   run: (c) => {
     const training = c.ints(2);
     if (training && training[0]) c.fail('training_mode = true is not supported (inference only)');
@@ -99,11 +102,9 @@ registerOnnxOp('Pow', {
 });
 registerOnnxOp('Mod', {
   exactInputs: [0, 1],
+  validate: (c) => { if (c.attrs.intOf('fmod', [0, 1], 0) === 1) c.fail('fmod = 1 (C fmod semantics) is not supported; only the default integer modulo'); },
   infer: (c) => binaryInfer(c),
-  run: (c) => {
-    if (c.attrs.intOf('fmod', [0, 1], 0) === 1) c.fail('fmod = 1 (C fmod semantics) is not supported; only the default integer modulo');
-    return [E.remainder(c.input(0), c.input(1))];
-  },
+  run: (c) => [E.remainder(c.input(0), c.input(1))],
 });
 
 for (const [opType, fn] of [['Max', E.maximum], ['Min', E.minimum], ['Sum', E.add]] as const) {
@@ -190,6 +191,12 @@ registerOnnxOp('Clip', {
 /** ConstantOfShape's fill: a one-element tensor attribute (default float 0). */
 registerOnnxOp('ConstantOfShape', {
   hostInputs: [0],
+  validate: (c) => {
+    const v = c.attrs.tensor('value', null);
+    if (!v) return;
+    if (v.data.length !== 1) c.fail(`attribute 'value' must hold one element, found ${v.data.length}`);
+    onnxTensorToTensor(v, `node '${c.label}' (ConstantOfShape): attribute 'value'`).dispose(); // int64 and double values must fit
+  },
   infer: (c) => {
     const v = c.attrs.tensor('value', null);
     const dtype: DType = v ? (v.dataType === 'int64' ? 'int32' : v.dataType === 'double' ? 'float32' : v.dataType === 'float' ? 'float32' : v.dataType) : 'float32';
@@ -198,7 +205,6 @@ registerOnnxOp('ConstantOfShape', {
   },
   run: (c) => {
     const v = c.attrs.tensor('value', null);
-    if (v && v.data.length !== 1) c.fail(`attribute 'value' must hold one element, found ${v.data.length}`);
     const dtype: DType = v ? (v.dataType === 'int64' ? 'int32' : v.dataType === 'double' || v.dataType === 'float' ? 'float32' : v.dataType) : 'float32';
     let value = 0;
     if (v) value = v.dataType === 'int64' ? Number((v.data as BigInt64Array)[0]) : v.dataType === 'float16' ? f16ToF32((v.data as Uint16Array)[0]!) : Number(v.data[0]);

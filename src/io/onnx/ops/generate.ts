@@ -45,6 +45,7 @@ registerOnnxOp('Range', {
 
 registerOnnxOp('Pad', {
   hostInputs: [1, 2, 3],
+  validate: (c) => { c.attrs.stringOf('mode', ['constant', 'reflect', 'edge', 'wrap'] as const, 'constant'); },
   infer: (c) => {
     const x = c.inputs[0];
     const p = c.opset >= 11 ? numbers(c.inputs[1]?.values) : c.attrs.ints('pads');
@@ -135,6 +136,7 @@ registerOnnxOp('Tile', {
 
 registerOnnxOp('Trilu', {
   hostInputs: [1],
+  validate: (c) => { c.attrs.intOf('upper', [0, 1], 1); },
   infer: (c) => sameShape(c),
   run: (c) => {
     const x = c.input(0);
@@ -155,6 +157,7 @@ registerOnnxOp('Trilu', {
 
 registerOnnxOp('CumSum', {
   hostInputs: [1],
+  validate: (c) => { c.attrs.intOf('exclusive', [0, 1], 0); c.attrs.intOf('reverse', [0, 1], 0); },
   infer: (c) => sameShape(c),
   run: (c) => {
     const x = c.input(0);

@@ -77,6 +77,7 @@ function gemmAttrs(c: { attrs: PrepareContext['attrs'] }) {
 }
 
 registerOnnxOp('Gemm', {
+  validate: (c) => { gemmAttrs(c); },
   infer: (c) => {
     const [a, b] = c.inputs;
     const { transA, transB } = gemmAttrs(c);

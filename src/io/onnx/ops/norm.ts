@@ -10,10 +10,12 @@ import { axesOf, axisOf, sameShape } from './util.js';
 import { numbers } from './shape.js';
 
 registerOnnxOp('BatchNormalization', {
-  infer: (c) => sameShape(c),
-  run: (c) => {
+  validate: (c) => {
     if (c.opset >= 14 && c.attrs.intOf('training_mode', [0, 1], 0) === 1) c.fail('training_mode = 1 is not supported (inference only)');
     if (c.node.outputs.slice(1).some((o) => o)) c.fail('the running-statistics outputs (training mode) are not supported');
+  },
+  infer: (c) => sameShape(c),
+  run: (c) => {
     const x = c.input(0);
     return [batchNorm(x, c.input(3), c.input(4), c.input(1), c.input(2), c.attrs.float('epsilon', 1e-5))];
   },
@@ -84,6 +86,10 @@ function reduceAxes(c: InferContext | RunContext, rank: number, inputSince: numb
 for (const [opType, fn, since] of REDUCE) {
   registerOnnxOp(opType, {
     hostInputs: [1],
+    validate: (c) => {
+      c.attrs.intOf('keepdims', [0, 1], 1);
+      if (c.opset >= since) c.attrs.intOf('noop_with_empty_axes', [0, 1], 0);
+    },
     infer: (c) => {
       const x = c.inputs[0];
       const given = c.opset >= since && c.inputs[1] ? numbers(c.inputs[1].values) : undefined;
@@ -105,6 +111,10 @@ for (const [opType, fn, since] of REDUCE) {
 
 for (const [opType, fn] of [['ArgMax', argmax], ['ArgMin', argmin]] as const) {
   registerOnnxOp(opType, {
+    validate: (c) => {
+      c.attrs.intOf('keepdims', [0, 1], 1);
+      if (c.attrs.intOf('select_last_index', [0, 1], 0) === 1) c.fail('select_last_index = 1 is not supported');
+    },
     infer: (c) => {
       const x = c.inputs[0];
       if (!x?.shape) return [{ dtype: 'int32' }];
@@ -114,7 +124,6 @@ for (const [opType, fn] of [['ArgMax', argmax], ['ArgMin', argmin]] as const) {
     },
     run: (c) => {
       const x = c.input(0);
-      if (c.attrs.intOf('select_last_index', [0, 1], 0) === 1) c.fail('select_last_index = 1 is not supported');
       return [fn(x, { axis: axisOf(c, c.attrs.int('axis', 0), x.rank), keepdim: c.attrs.intOf('keepdims', [0, 1], 1) === 1 })];
     },
   });

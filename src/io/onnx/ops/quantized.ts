@@ -28,7 +28,6 @@ function expectQ(c: NodeContext, t: Tensor, what: string, also: string[] = []): 
  * They are host inputs so that a session's f16 precision never rounds them.
  */
 function alongAxis(c: RunContext, i: number, x: Tensor, what: string): Tensor {
-  if (c.attrs.int('block_size', 0) !== 0) c.fail(`blocked quantization (block_size ${c.attrs.int('block_size', 0)}) is not supported`);
   const t = c.input(i);
   const dtype = t.dtype === 'float16' ? 'float32' : t.dtype;
   const values = c.floats(i)!;
@@ -52,8 +51,18 @@ function quantizeWith(x: Tensor, s: Tensor, zp: Tensor | number, type: QType): T
 
 const sameShape = (c: InferContext, dtype: ValueType['dtype']): ValueType[] => [{ dtype, ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }];
 
+/** Load-time refusals of Quantize/DequantizeLinear: blocked quantization, an output type forwardpass lacks. */
+function qdqValidate(c: NodeContext): void {
+  const block = c.attrs.int('block_size', 0);
+  if (block !== 0) c.fail(`blocked quantization (block_size ${block}) is not supported`);
+  c.attrs.int('axis', 1);
+  const code = c.node.opType === 'QuantizeLinear' ? c.attrs.int('output_dtype', 0) : 0;
+  if (!c.node.inputs[2] && code !== 0 && !QCODES[code]) c.fail(`output_dtype ${code} is not supported (expected 2 = uint8 or 3 = int8)`);
+}
+
 registerOnnxOp('QuantizeLinear', {
   hostInputs: [1, 2],
+  validate: qdqValidate,
   infer: (c) => {
     const zp = c.inputs[2];
     const code = c.attrs.int('output_dtype', 0);
@@ -63,7 +72,6 @@ registerOnnxOp('QuantizeLinear', {
     const x = c.input(0);
     const zpT = c.inputs[2];
     const code = c.attrs.int('output_dtype', 0);
-    if (!zpT && code !== 0 && !QCODES[code]) c.fail(`output_dtype ${code} is not supported (expected 2 = uint8 or 3 = int8)`);
     const type = zpT ? expectQ(c, zpT, 'y_zero_point') : QCODES[code] ?? 'uint8';
     if (x.dtype !== 'float32' && x.dtype !== 'float16' && x.dtype !== 'int32') c.fail(`x must be float, float16 or int32, found ${x.dtype}`);
     const s = alongAxis(c, 1, x, 'y_scale');
@@ -79,6 +87,7 @@ registerOnnxOp('QuantizeLinear', {
 
 registerOnnxOp('DequantizeLinear', {
   hostInputs: [1, 2],
+  validate: qdqValidate,
   infer: (c) => sameShape(c, c.inputs[1]?.dtype === 'float16' ? 'float16' : 'float32'),
   run: (c) => {
     const x = c.input(0);
@@ -301,6 +310,7 @@ async function prepareConv(c: PrepareContext, wi: number): Promise<ConvState | u
 
 registerOnnxOp('ConvInteger', {
   hostInputs: [2, 3],
+  validate: (c) => { c.attrs.stringOf('auto_pad', ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'], 'NOTSET'); c.attrs.int('group', 1); },
   infer: convInfer(() => 'int32', 1),
   prepare: (c) => prepareConv(c, 1),
   run: (c) => [convInt(c, 0, 1, 2, 3)],
@@ -308,6 +318,7 @@ registerOnnxOp('ConvInteger', {
 
 registerOnnxOp('QLinearConv', {
   hostInputs: [1, 2, 4, 5, 6, 7],
+  validate: (c) => { c.attrs.stringOf('auto_pad', ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'], 'NOTSET'); c.attrs.int('group', 1); },
   infer: convInfer((c) => (c.inputs[7]?.dtype as QType) ?? 'uint8', 3),
   prepare: (c) => prepareConv(c, 3),
   run: (c) => {

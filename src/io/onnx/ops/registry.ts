@@ -18,6 +18,9 @@
 // - `impl.infer(c)` (optional) gives output dtypes, shapes (number | symbolic name | null) and, for small host
 //   integer values, their known contents (`values`, for Shape -> Gather -> Concat -> Reshape chains). Without it
 //   an output takes input 0's dtype and an unknown shape.
+// - `impl.validate(c)` (optional) runs at load for every node of the plan, before inference and folding: it refuses
+//   what depends only on the node itself (attribute values and types, which outputs are wired), so that a model
+//   forwardpass cannot run fails in `loadOnnx`, never at the first `run`. Keep such checks out of `run`.
 // - `impl.prepare(c)` (optional) runs once at load after constant folding: validate attributes, precompute from
 //   constant inputs (`c.constant(i)`: a CPU tensor or undefined), e.g. quantize a constant weight when
 //   `c.precision === 'int8'`. What it returns is handed to every run as `c.state`. Disposable state (Modules,
@@ -65,6 +68,8 @@ export interface PrepareContext extends NodeContext {
   inputs: (ValueType | undefined)[];
   /** Backend the session runs on. */
   backend: string;
+  /** The graph input's name when input i is a graph input (fed by the caller at run), else undefined. */
+  graphInput(i: number): string | undefined;
   /** Say that run() will not read constant input i (it then arrives undefined): the session keeps no device copy. */
   dropInput(i: number): void;
 }
@@ -88,6 +93,8 @@ export interface OnnxOpImpl {
   hostInputs?: readonly number[];
   /** Float inputs whose constant values precision 'f16' keeps as float32 (thresholds, values to quantize). */
   exactInputs?: readonly number[];
+  /** Refuse at load what depends only on the node (attributes, wired outputs); see the contract above. */
+  validate?(c: NodeContext): void;
   infer?(c: InferContext): ValueType[];
   prepare?(c: PrepareContext): unknown | Promise<unknown>;
   run(c: RunContext): (Tensor | undefined)[];

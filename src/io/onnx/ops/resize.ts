@@ -5,7 +5,7 @@ import { shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { add, mul, sub } from '../../../ops/elementwise.js';
 import { gather } from '../../../ops/transform.js';
-import { registerOnnxOp, type Dim, type RunContext } from './registry.js';
+import { registerOnnxOp, type Dim, type NodeContext, type RunContext } from './registry.js';
 import { axisOf, small } from './util.js';
 import { numbers } from './shape.js';
 
@@ -44,7 +44,6 @@ function targets(c: RunContext, x: Tensor): { out: number[]; scales: number[] } 
   const sizesIn = c.opset < 11 ? undefined : c.ints(3);
   let axes = Array.from({ length: r }, (_, i) => i);
   if (c.opset >= 18 && c.attrs.has('axes')) axes = c.attrs.ints('axes').map((a) => axisOf(c, a, r));
-  if (c.opset >= 18 && c.attrs.stringOf('keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch') !== 'stretch') c.fail("only keep_aspect_ratio_policy 'stretch' is supported");
   const out = [...x.shape];
   const scales = x.shape.map(() => 1);
   if (sizesIn && sizesIn.length > 0) {
@@ -59,8 +58,22 @@ function targets(c: RunContext, x: Tensor): { out: number[]; scales: number[] } 
   return { out, scales };
 }
 
+/** Resize's attributes, refusing at load (validate) what forwardpass does not implement. */
+function resizeAttrs(c: NodeContext) {
+  const mode = c.attrs.stringOf('mode', ['nearest', 'linear', 'cubic'], 'nearest');
+  if (mode === 'cubic') c.fail("mode 'cubic' is not supported (nearest and linear are)");
+  const coord = c.opset < 11 ? 'asymmetric' : c.attrs.stringOf('coordinate_transformation_mode', COORD, 'half_pixel');
+  if (coord === 'tf_crop_and_resize') c.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+  const nearest = c.attrs.stringOf('nearest_mode', NEAREST, 'round_prefer_floor');
+  if (c.attrs.int('exclude_outside', 0) !== 0) c.fail('exclude_outside = 1 is not supported');
+  if (c.opset >= 18 && c.attrs.int('antialias', 0) !== 0) c.fail('antialias = 1 is not supported');
+  if (c.opset >= 18 && c.attrs.stringOf('keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch') !== 'stretch') c.fail("only keep_aspect_ratio_policy 'stretch' is supported");
+  return { mode, coord, nearest };
+}
+
 registerOnnxOp('Resize', {
   hostInputs: [1, 2, 3],
+  validate: (c) => { resizeAttrs(c); },
   infer: (c) => {
     const x = c.inputs[0];
     const sizes = c.opset >= 11 ? numbers(c.inputs[3]?.values) : undefined;
@@ -69,13 +82,7 @@ registerOnnxOp('Resize', {
   },
   run: (c) => {
     const x = c.input(0);
-    const mode = c.attrs.stringOf('mode', ['nearest', 'linear', 'cubic'], 'nearest');
-    if (mode === 'cubic') c.fail("mode 'cubic' is not supported (nearest and linear are)");
-    const coord = c.opset < 11 ? 'asymmetric' : c.attrs.stringOf('coordinate_transformation_mode', COORD, 'half_pixel');
-    if (coord === 'tf_crop_and_resize') c.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
-    const nearest = c.attrs.stringOf('nearest_mode', NEAREST, 'round_prefer_floor');
-    if (c.attrs.int('exclude_outside', 0) !== 0) c.fail('exclude_outside = 1 is not supported');
-    if (c.opset >= 18 && c.attrs.int('antialias', 0) !== 0) c.fail('antialias = 1 is not supported');
+    const { mode, coord, nearest } = resizeAttrs(c);
     if (x.dtype !== 'float32' && x.dtype !== 'float16' && mode === 'linear') c.fail(`linear mode needs a float input, found ${x.dtype}`);
     const { out, scales } = targets(c, x);
     if (out.some((d) => !Number.isInteger(d) || d < 0)) c.fail(`output shape ${shapeStr(out)} is invalid`);

@@ -3,7 +3,7 @@
 // host values, so Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains give symbolic shapes at load.
 import { numel, shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import { concat, gather, split } from '../../../ops/transform.js';
+import { concat, embedding, gather, split } from '../../../ops/transform.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { axesFrom, axesOf, axisOf, broadcastDims, small } from './util.js';
 
@@ -97,6 +97,10 @@ registerOnnxOp('Flatten', {
 });
 
 registerOnnxOp('Transpose', {
+  validate: (c) => {
+    const perm = c.attrs.ints('perm', []);
+    if ([...perm].sort((a, b) => a - b).some((p, i) => p !== i)) c.attrs.fail('perm', `a permutation of 0..${perm.length - 1}`, JSON.stringify(perm));
+  },
   infer: (c) => {
     const x = c.inputs[0];
     if (!x?.shape) return [{ dtype: x?.dtype ?? 'float32' }];
@@ -156,6 +160,10 @@ registerOnnxOp('Unsqueeze', {
 });
 
 registerOnnxOp('Concat', {
+  validate: (c) => {
+    c.attrs.int('axis');
+    if (!c.node.inputs.some((x) => x)) c.fail('needs at least one input');
+  },
   infer: (c) => {
     const ins = c.inputs.filter((t): t is ValueType => !!t);
     const first = ins[0];
@@ -178,6 +186,9 @@ registerOnnxOp('Concat', {
 
 registerOnnxOp('Split', {
   hostInputs: [1],
+  validate: (c) => {
+    if (c.opset >= 18 && c.attrs.has('num_outputs') && c.attrs.int('num_outputs') !== c.node.outputs.length) c.fail(`num_outputs ${c.attrs.int('num_outputs')} differs from the node's ${c.node.outputs.length} outputs`);
+  },
   run: (c) => {
     const x = c.input(0);
     const a = axisOf(c, c.attrs.int('axis', 0), x.rank);
@@ -283,8 +294,18 @@ registerOnnxOp('Gather', {
     const vals = x.values && x.shape.length === 1 && iv ? iv.map((i) => x.values![i < 0 ? i + x.values!.length : i] ?? null) : undefined;
     return [{ dtype: x.dtype, shape, ...(vals ? { values: vals } : {}) }];
   },
+  // an embedding lookup (a constant table [V, D], axis 0, indices fed by the caller) refuses negative ids and names
+  // the input in its error, as the safetensors models do; other Gathers keep ONNX's negative indices
+  prepare: (c) => {
+    const table = c.constant(0);
+    const input = c.graphInput(1);
+    if (!table || table.rank !== 2 || !input || axisOf(c, c.attrs.int('axis', 0), 2) !== 0) return undefined;
+    return { name: `input '${input}' (token ids of the embedding '${c.node.inputs[0]}' ${shapeStr(table.shape)})` };
+  },
   run: (c) => {
     const x = c.input(0);
+    const lookup = c.state as { name: string } | undefined;
+    if (lookup) return [embedding(c.input(1), x, lookup)];
     return [gather(x, c.input(1), axisOf(c, c.attrs.int('axis', 0), x.rank))];
   },
 });

@@ -1,0 +1,153 @@
+// What each `forwardpass` command accepts, in one table per command: the argument parser reads the options from
+// it and `forwardpass <command> --help` prints it (usage, one line per option with its default, examples).
+import type { CommandSpec, FlagSpec } from './args.js';
+import { NOISE_RULE } from './bench-compare.js';
+
+const backend = (what: string): FlagSpec => ({ value: true, arg: 'cpu|webgpu|auto', default: 'cpu', help: `where ${what} runs: cpu, webgpu (an error without a WebGPU adapter) or auto (webgpu when an adapter exists, else cpu)` });
+const input: FlagSpec = { value: true, repeat: true, arg: 'NAME=FILE.npy', help: 'one model input read from an .npy file (float32/float16, or int32/int64 for token ids); give one per input' };
+
+export const RUN_SPEC: CommandSpec = {
+  name: 'run',
+  summary: 'run a model folder or an .onnx file on .npy inputs and write one .npy per output',
+  usage: ['forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]'],
+  about: [
+    'A model folder holds config.json and model.safetensors (a quantized folder from `forwardpass quantize` too);',
+    'the inputs are checked against the inputs config.json declares. Prints each output\'s shape and the time taken.',
+  ],
+  options: {
+    input,
+    out: { value: true, arg: 'DIR', help: 'folder to write <output-name>.npy into (created when missing; required)' },
+    backend: backend('the model'),
+    precision: { value: true, arg: 'f32|f16|int8', default: 'f32', help: 'f16 stores weights and float inputs as halves; int8 quantizes a float model on load (per-channel weights, dynamic activations)' },
+  },
+  examples: [
+    'forwardpass run test/fixtures/mlp-digits --input input=x.npy --out out/',
+    'forwardpass run test/fixtures/tiny-gpt/model.onnx --input input_ids=ids.npy --out out/ --backend auto --precision int8',
+  ],
+};
+
+export const INSPECT_SPEC: CommandSpec = {
+  name: 'inspect',
+  summary: 'describe a .safetensors, .npy, .onnx or config.json file or a model folder (tensors, dtypes, shapes, bytes, metadata)',
+  usage: ['forwardpass inspect <file.safetensors | file.npy | model.onnx | config.json | model-folder> [--json]'],
+  about: ['An .onnx file shows its opset, inputs and outputs, an op histogram and which ops each backend supports;', 'a config.json the model it describes (a Hugging Face one is named as such: forwardpass does not load those yet).'],
+  options: {
+    json: { value: false, help: 'print the description as JSON instead of text' },
+  },
+  examples: ['forwardpass inspect test/fixtures/tiny-gpt', 'forwardpass inspect test/fixtures/tiny-bert-cls/model.onnx --json'],
+};
+
+export const GENERATE_SPEC: CommandSpec = {
+  name: 'generate',
+  summary: 'greedy text generation with a decoder-only (GPT-style) model folder and its KV cache',
+  usage: ['forwardpass generate <model-folder> --prompt "text" [--max-new-tokens N] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16]'],
+  about: ['Prints the prompt followed by the generated text (the folder\'s character tokenizer encodes and decodes).'],
+  options: {
+    prompt: { value: true, arg: 'TEXT', help: 'the text to continue (required)' },
+    'max-new-tokens': { value: true, arg: 'N', default: '50', help: 'how many tokens to generate' },
+    'no-cache': { value: false, help: 'recompute the whole sequence at every step instead of using the KV cache (slower; same tokens)' },
+    backend: backend('the model'),
+    precision: { value: true, arg: 'f32|f16', default: 'f32', help: 'f16 stores the weights as halves' },
+  },
+  examples: ['forwardpass generate test/fixtures/tiny-gpt --prompt "This License " --max-new-tokens 50'],
+};
+
+export const QUANTIZE_SPEC: CommandSpec = {
+  name: 'quantize',
+  summary: 'quantize a float model folder to int8 and write a model folder that run, generate and inspect take as it is',
+  usage: ['forwardpass quantize <model-folder> -o <out-folder> [--weights per-channel|q8_0] [--activations dynamic|static|none] [--calibration [NAME=]FILE.npy ...] [--percentile P] [--skip fc1,fc3] [--weight-only LAYER,...]'],
+  about: ['Writes <out-folder>/config.json and model.safetensors (int8 quants and scales) and prints a per-layer report.'],
+  options: {
+    out: { value: true, arg: 'DIR', help: 'the folder to write (required; must differ from the model folder)' },
+    weights: { value: true, arg: 'per-channel|q8_0', default: 'per-channel', help: 'weight format: one scale per output channel, or ggml-style blocks of 32 with a scale each' },
+    activations: { value: true, arg: 'dynamic|static|none', default: 'dynamic', help: 'activation scales: measured on every call, fixed from calibration inputs, or activations kept float (weight-only)' },
+    calibration: { value: true, repeat: true, arg: '[NAME=]FILE.npy', help: 'sample inputs for --activations static (FILE.npy alone feeds the model\'s first input)' },
+    percentile: { value: true, arg: 'P', default: '100', help: 'static scales from this percentile of |x| over the calibration inputs, 0 < P <= 100 (100 is the max)' },
+    skip: { value: true, arg: 'LAYER,...', help: 'comma-separated layer names to leave in float' },
+    'weight-only': { value: true, arg: 'LAYER,...', help: 'comma-separated layer names whose activations stay float (int8 weights only)' },
+  },
+  short: { o: 'out' },
+  examples: [
+    'forwardpass quantize test/fixtures/cnn-mnist -o cnn-mnist-int8/',
+    'forwardpass quantize test/fixtures/mlp-digits -o mlp-int8/ --activations static --calibration x.npy --percentile 99.9',
+  ],
+};
+
+export const TRACE_SPEC: CommandSpec = {
+  name: 'trace',
+  summary: 'print one line per op of a forward pass (stats, histogram sparkline, time), step through it, or compare two settings',
+  usage: ['forwardpass trace <model-folder|model.onnx> [--input NAME=FILE.npy ...] [--backend cpu|webgpu|auto] [--precision f32|f16|int8] [--compare f32|f16|int8|cpu|webgpu|BACKEND:PRECISION] [--threshold X] [--step] [--full] [--bins N] [--sync]'],
+  about: ['Without --input, the first case of the folder\'s io.json (the fixtures\' layout) is used.'],
+  options: {
+    input,
+    backend: backend('the traced model'),
+    precision: { value: true, arg: 'f32|f16|int8', default: 'f32', help: 'precision of the traced model' },
+    compare: { value: true, arg: 'SETTING', help: 'trace again at this precision, backend or BACKEND:PRECISION (the reference) and print per-op differences' },
+    threshold: { value: true, arg: 'X', default: '0.01', help: 'with --compare: a relative max difference above X marks an op as diverged' },
+    step: { value: false, help: 'wait for Enter (or one stdin line from a pipe) after each op; q stops' },
+    full: { value: false, help: 'print every op\'s values PyTorch-style, not only stats' },
+    bins: { value: true, arg: 'N', default: '16', help: 'histogram bins of the sparkline' },
+    sync: { value: false, help: 'on webgpu, time each op alone from submit to completion instead of its encoding time' },
+  },
+  examples: [
+    'forwardpass trace test/fixtures/tiny-gpt --compare int8 --step',
+    'forwardpass trace test/fixtures/cnn-mnist --input input=x.npy --backend webgpu --sync --full',
+  ],
+};
+
+export const BENCH_SPEC: CommandSpec = {
+  name: 'bench',
+  summary: 'latency percentiles, throughput, cold start and accuracy vs float32 of a model folder; compare two runs',
+  usage: [
+    'forwardpass bench <model-folder> [--backend cpu,webgpu] [--precision f32,f16,int8] [--batch 1,8,64] [--time-ms 300] [--rounds 2] [--json FILE] [--no-accuracy]',
+    'forwardpass bench compare <a.json> <b.json> [--all]   (see forwardpass bench compare --help)',
+  ],
+  about: ['The float32 CPU run is always included: it is the reference for accuracy and differences.'],
+  options: {
+    backend: { value: true, arg: 'LIST', default: 'cpu', help: 'comma-separated backends to time: cpu, webgpu, auto' },
+    precision: { value: true, arg: 'LIST', default: 'f32,f16,int8', help: 'comma-separated precisions to time' },
+    batch: { value: true, arg: 'LIST', default: '1,8,64', help: 'comma-separated batch sizes' },
+    'time-ms': { value: true, arg: 'MS', default: '300', help: 'timed milliseconds per (backend, precision, batch) figure and round' },
+    rounds: { value: true, arg: 'N', default: '2', help: 'round-robin passes over all figures (spreads machine noise over them)' },
+    json: { value: true, arg: 'FILE', help: 'also write the results as JSON (the input of bench compare)' },
+    'no-accuracy': { value: false, help: 'skip the accuracy-vs-float32 table' },
+  },
+  examples: [
+    'forwardpass bench test/fixtures/mlp-digits --precision f32,f16,int8 --batch 1,8,64 --json run.json',
+    'forwardpass bench test/fixtures/cnn-mnist --backend cpu,webgpu --time-ms 1000 --rounds 3',
+  ],
+};
+
+export const BENCH_COMPARE_SPEC: CommandSpec = {
+  name: 'bench compare',
+  summary: 'compare two bench --json results; exit 1 when a figure regressed beyond noise',
+  usage: ['forwardpass bench compare <a.json> <b.json> [--all]'],
+  about: [`a.json is the baseline, b.json the new run; ${NOISE_RULE}.`],
+  options: {
+    all: { value: false, help: 'list every row, also those within noise' },
+  },
+  examples: ['forwardpass bench compare old.json run.json'],
+};
+
+export const SERVE_SPEC: CommandSpec = {
+  name: 'serve',
+  summary: 'serve the step-through web page on 127.0.0.1 (after npm run build)',
+  usage: ['forwardpass serve [--port N] [--models DIR]'],
+  about: ['Answers only to 127.0.0.1, localhost and [::1]; Ctrl-C stops.'],
+  options: {
+    port: { value: true, arg: 'N', default: '8080', help: 'TCP port on 127.0.0.1 (0 picks a free one)' },
+    models: { value: true, arg: 'DIR', default: "the package's test/fixtures in a source checkout", help: 'a folder of model folders (or one model folder) the page lists' },
+  },
+  examples: ['forwardpass serve', 'forwardpass serve --port 0 --models ~/models'],
+};
+
+/** Every top-level command's spec, in the order `forwardpass --help` lists them. */
+export const COMMAND_SPECS: readonly CommandSpec[] = [RUN_SPEC, INSPECT_SPEC, GENERATE_SPEC, QUANTIZE_SPEC, TRACE_SPEC, BENCH_SPEC, SERVE_SPEC];
+
+export const RUN_USAGE = RUN_SPEC.usage[0]!;
+export const INSPECT_USAGE = INSPECT_SPEC.usage[0]!;
+export const GENERATE_USAGE = GENERATE_SPEC.usage[0]!;
+export const QUANTIZE_USAGE = QUANTIZE_SPEC.usage[0]!;
+export const TRACE_USAGE = TRACE_SPEC.usage[0]!;
+export const BENCH_USAGE = BENCH_SPEC.usage[0]!;
+export const SERVE_USAGE = SERVE_SPEC.usage[0]!;
