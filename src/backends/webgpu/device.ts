@@ -5,12 +5,23 @@
 export const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80, QUERY_RESOLVE: 0x200 } as const;
 export const MAP_READ = 0x1;
 
+declare global {
+  // The WebGPU objects the public types name. Empty declarations keep the published .d.ts self-contained (a consumer
+  // needs no @webgpu/types) and merge with the full ones where a consumer has them (@webgpu/types, a DOM lib with WebGPU).
+  interface GPU {}
+  interface GPUDevice {}
+  interface GPUBuffer {}
+}
+
+/** GPURequestAdapterOptions.powerPreference, spelled out so the public types need no @webgpu/types. */
+export type PowerPreference = 'low-power' | 'high-performance';
+
 export type OptionalFeature = 'shader-f16' | 'subgroups' | 'packed_4x8_integer_dot_product' | 'timestamp-query';
 
 export interface WebGPUOptions {
   /** Use this device instead of requesting one (its adapter info then comes from `device.adapterInfo` if present). */
   device?: GPUDevice;
-  powerPreference?: GPUPowerPreference;
+  powerPreference?: PowerPreference;
   /** Node only: flags for the `webgpu` package's `create()`, e.g. ['backend=vulkan']. */
   dawnFlags?: string[];
   /** Pretend these optional features are missing, to run the portable twins of fast paths. */
