@@ -7,12 +7,13 @@ import { flag, parseArgs, UsageError } from './args.js';
 import { readConfig } from './model-folder.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import { human, table } from './text.js';
+import { printable } from './printable.js';
 import { numel } from '../tensor/shape.js';
 
 export const INSPECT_USAGE = 'forwardpass inspect <file.safetensors | file.npy | model.onnx | model-folder> [--json]';
 
 function shorten(v: string, n = 100): string {
-  return v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v;
+  return printable(v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v);
 }
 
 interface TensorRow { name: string; dtype: string; shape: number[]; bytes: number; elements: number }
@@ -25,10 +26,10 @@ function inspectSafetensors(path: string): { summary: Record<string, unknown>; t
   const lines = [
     `${path}: safetensors, ${rows.length} tensors, ${params.toLocaleString('en-US')} elements, ${human(bytes)} of data`,
     '',
-    table([['name', 'dtype', 'shape', 'bytes'], ...rows.map((r) => [r.name, r.dtype, `[${r.shape.join(', ')}]`, String(r.bytes)])]),
+    table([['name', 'dtype', 'shape', 'bytes'], ...rows.map((r) => [printable(r.name), printable(r.dtype), `[${r.shape.join(', ')}]`, String(r.bytes)])]),
   ];
   const meta = Object.entries(file.metadata);
-  if (meta.length) lines.push('', 'metadata:', ...meta.map(([k, v]) => `  ${k}: ${shorten(v)}`));
+  if (meta.length) lines.push('', 'metadata:', ...meta.map(([k, v]) => `  ${printable(k)}: ${shorten(v)}`));
   return { summary: { path, format: 'safetensors', tensors: rows, elements: params, bytes, metadata: file.metadata }, text: lines.join('\n') };
 }
 
@@ -38,7 +39,7 @@ function inspectNpy(path: string): { summary: Record<string, unknown>; text: str
   let min = Infinity, max = -Infinity, sum = 0;
   for (let i = 0; i < data.length; i++) { const v = Number(data[i]); min = Math.min(min, v); max = Math.max(max, v); sum += v; }
   const stats = data.length ? { min, max, mean: sum / data.length } : null;
-  const text = `${path}: npy ${a.descr} -> ${a.dtype}, shape [${a.shape.join(', ')}], ${data.length} elements` +
+  const text = `${path}: npy ${printable(a.descr)} -> ${a.dtype}, shape [${a.shape.join(', ')}], ${data.length} elements` +
     (stats ? `\nmin ${stats.min}  max ${stats.max}  mean ${stats.mean.toPrecision(6)}` : '');
   return { summary: { path, format: 'npy', descr: a.descr, dtype: a.dtype, shape: a.shape, elements: data.length, stats }, text };
 }
@@ -46,13 +47,13 @@ function inspectNpy(path: string): { summary: Record<string, unknown>; text: str
 function inspectFolder(dir: string): { summary: Record<string, unknown>; text: string } {
   const config = readConfig(dir);
   const st = inspectSafetensors(join(dir, 'model.safetensors'));
-  const io = (list: unknown) => ((list as { name: string; shape?: unknown[]; dtype?: string }[]) ?? []).map((x) => `${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim());
+  const io = (list: unknown) => ((list as { name: string; shape?: unknown[]; dtype?: string }[]) ?? []).map((x) => printable(`${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim()));
   const lines = [
-    `${dir}: model '${config.name ?? '?'}' (${config.architecture.type})${config.task ? ` - ${String(config.task)}` : ''}`,
+    `${dir}: model '${printable(String(config.name ?? '?'))}' (${printable(String(config.architecture.type))})${config.task ? ` - ${printable(String(config.task))}` : ''}`,
     `inputs:  ${io(config.inputs).join('; ')}`,
     `outputs: ${io(config.outputs).join('; ')}`,
   ];
-  if (config.architecture.layers) lines.push(`layers:  ${config.architecture.layers.map((l) => `${l.name}:${l.type}`).join(' ')}`);
+  if (config.architecture.layers) lines.push(`layers:  ${config.architecture.layers.map((l) => printable(`${l.name}:${l.type}`)).join(' ')}`);
   lines.push('', st.text);
   return { summary: { dir, config: { name: config.name, architecture: config.architecture.type, inputs: config.inputs, outputs: config.outputs }, weights: st.summary }, text: lines.join('\n') };
 }
