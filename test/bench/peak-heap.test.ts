@@ -9,9 +9,8 @@ import { fixturePath } from '../helpers.js';
 
 const timer: Timer = (_name, fn, budget) => timeCalls(fn, budget);
 const options = { budget: { warmupCalls: 0, timeMs: 1, minSamples: 1, maxSamples: 1 }, rounds: 1, callLimitMs: 60_000, timer };
-let sink: unknown;
 /** 64 MB that is garbage by the time the next call starts. */
-const makeGarbage = () => { sink = Array.from({ length: 64 }, () => new Float32Array(250_000)); sink = null; };
+const makeGarbage = (): number => Array.from({ length: 64 }, () => new Float32Array(250_000)).length;
 
 /** A peer-like runner (no peak hook) whose call keeps `bytes` alive in its output and collects garbage midway. */
 function allocatingRunner(bytes: number): ModelRunner {
