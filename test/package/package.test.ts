@@ -2,9 +2,9 @@
 // run (local and global installs), its .d.ts type-checked by a consumer with no @webgpu/types, and its ESM and CJS
 // builds loaded into one process with their tensors mixed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../helpers.js';
 import { ROOT } from '../bundle.js';
 import { npm, packAndInstall, type Installed } from './packed.js';
@@ -15,6 +15,10 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 beforeAll(() => {
   pkg = packAndInstall();
 }, 180_000);
+
+afterAll(() => {
+  for (const dir of [pkg?.project, pkg?.stage]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Run a command in the consumer project; returns its exit status and both streams. */
 function run(cmd: string, args: string[], cwd = pkg.project) {
