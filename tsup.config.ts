@@ -37,7 +37,7 @@ export default defineConfig([
   },
   {
     ...common,
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },

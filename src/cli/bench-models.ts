@@ -17,6 +17,7 @@ import type { ModelConfig } from '../nn/models/config.js';
 import { evalInputs, type HostInputs } from './bench-inputs.js';
 import { summarize, type TimeBudget, type TimedSamples } from './bench-stats.js';
 import { figureFrom, type AccuracyFigure, type BenchFigure, type ColdStartFigure } from './bench-result.js';
+import { startHeapPeak } from './bench-heap.js';
 
 /** A model on one engine, backend and precision, ready to be given inputs. */
 export interface ModelRunner {
@@ -153,8 +154,6 @@ export interface ModelBenchResult {
   skipped: { key: string; reason: string }[];
 }
 
-const heapBytes = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
-
 /**
  * Benchmark one model on several runners at every batch: cold start (load + first call), then per batch a
  * warm-up call each (output checked against the reference, memory sampled before the call's tensors are
@@ -197,15 +196,19 @@ export async function benchModel(model: string, inputsOf: (B: number) => Promise
         b = await r.bind(inputs);
         // a cold runner's first call compiles and allocates: it is the cold start, and a second call is the warm-up
         for (let i = cold.has(r.name) ? 1 : 0; i < 2; i++) {
-          const heap0 = heapBytes();
           mem0 = r.memory?.();
           let peakSeen = false;
-          const atPeak = () => { peakSeen = true; heapPeak = heapBytes() - heap0; memAfter = r.memory?.(); };
+          const heap = startHeapPeak();
+          const atPeak = () => { peakSeen = true; heap.sample(); memAfter = r.memory?.(); };
           const t1 = performance.now();
-          y = await b.call(atPeak);
-          warmMs.push(performance.now() - t1);
-          // engines without a peak hook (peers) are sampled after the call
-          if (!peakSeen) atPeak();
+          try {
+            y = await b.call(atPeak);
+            warmMs.push(performance.now() - t1);
+            // engines without a peak hook (peers) are sampled after the call
+            if (!peakSeen) atPeak();
+          } finally {
+            heapPeak = heap.stop();
+          }
           if (!cold.has(r.name)) {
             cold.add(r.name);
             const firstRunMs = performance.now() - t0;
@@ -232,8 +235,7 @@ export async function benchModel(model: string, inputsOf: (B: number) => Promise
       bound.set(r.name, b);
       outputs.set(r.name, y!);
       live.push(r);
-      // a garbage collection during the call can make the heap difference negative: that reads as 'no growth seen'
-      warm.set(r.name, { ms: warmMs, heap: Math.max(0, heapPeak), live: memAfter && mem0 ? memAfter.liveBytes - mem0.liveBytes : undefined, pooled: memAfter?.pooledBytes });
+      warm.set(r.name, { ms: warmMs, heap: heapPeak, live: memAfter && mem0 ? memAfter.liveBytes - mem0.liveBytes : undefined, pooled: memAfter?.pooledBytes });
     }
     const samples = new Map<string, number[]>(live.map((r) => [r.name, []]));
     for (let round = 0; round < o.rounds; round++) {

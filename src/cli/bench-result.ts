@@ -49,8 +49,8 @@ export interface BenchFigure {
   /** Bytes of the weights as stored (int8 quants + scales, halves, floats). */
   weightBytes?: number;
   /**
-   * Growth of (V8 heap + array buffers) during the warm-up call, sampled when its output has been read and its
-   * intermediates are still alive (peers: after the call); approximate (a GC in the call lowers it; floored at 0).
+   * Peak growth of (V8 heap + array buffers) during the warm-up call over a garbage-collected start, sampled after
+   * every forwardpass op and when the output has been read (peers: after the call); approximate (src/cli/bench-heap.ts).
    */
   peakHeapBytes?: number;
   /** The backend's own accounting (backend.memory()) at that point: growth of live bytes, and pooled bytes. */

@@ -8,12 +8,13 @@ import { readConfig, readConfigFile } from './model-folder.js';
 import type { ModelConfig } from '../nn/models/config.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import { human, table } from './text.js';
+import { printable } from './printable.js';
 import { numel } from '../tensor/shape.js';
 import { INSPECT_SPEC, INSPECT_USAGE } from './specs.js';
 
 
 function shorten(v: string, n = 100): string {
-  return v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v;
+  return printable(v.length > n ? `${v.slice(0, n)}... (${v.length} chars)` : v);
 }
 
 interface TensorRow { name: string; dtype: string; shape: number[]; bytes: number; elements: number }
@@ -26,10 +27,10 @@ function inspectSafetensors(path: string): { summary: Record<string, unknown>; t
   const lines = [
     `${path}: safetensors, ${rows.length} tensors, ${params.toLocaleString('en-US')} elements, ${human(bytes)} of data`,
     '',
-    table([['name', 'dtype', 'shape', 'bytes'], ...rows.map((r) => [r.name, r.dtype, `[${r.shape.join(', ')}]`, String(r.bytes)])]),
+    table([['name', 'dtype', 'shape', 'bytes'], ...rows.map((r) => [printable(r.name), printable(r.dtype), `[${r.shape.join(', ')}]`, String(r.bytes)])]),
   ];
   const meta = Object.entries(file.metadata);
-  if (meta.length) lines.push('', 'metadata:', ...meta.map(([k, v]) => `  ${k}: ${shorten(v)}`));
+  if (meta.length) lines.push('', 'metadata:', ...meta.map(([k, v]) => `  ${printable(k)}: ${shorten(v)}`));
   return { summary: { path, format: 'safetensors', tensors: rows, elements: params, bytes, metadata: file.metadata }, text: lines.join('\n') };
 }
 
@@ -39,7 +40,7 @@ function inspectNpy(path: string): { summary: Record<string, unknown>; text: str
   let min = Infinity, max = -Infinity, sum = 0;
   for (let i = 0; i < data.length; i++) { const v = Number(data[i]); min = Math.min(min, v); max = Math.max(max, v); sum += v; }
   const stats = data.length ? { min, max, mean: sum / data.length } : null;
-  const text = `${path}: npy ${a.descr} -> ${a.dtype}, shape [${a.shape.join(', ')}], ${data.length} elements` +
+  const text = `${path}: npy ${printable(a.descr)} -> ${a.dtype}, shape [${a.shape.join(', ')}], ${data.length} elements` +
     (stats ? `\nmin ${stats.min}  max ${stats.max}  mean ${stats.mean.toPrecision(6)}` : '');
   return { summary: { path, format: 'npy', descr: a.descr, dtype: a.dtype, shape: a.shape, elements: data.length, stats }, text };
 }
@@ -51,13 +52,13 @@ function inspectConfig(path: string): { summary: Record<string, unknown>; text: 
 }
 
 function describeConfig(where: string, config: ModelConfig): { summary: Record<string, unknown>; lines: string[] } {
-  const io = (list: unknown) => (Array.isArray(list) ? (list as { name: string; shape?: unknown[]; dtype?: string }[]) : []).map((x) => `${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim());
+  const io = (list: unknown) => (Array.isArray(list) ? (list as { name: string; shape?: unknown[]; dtype?: string }[]) : []).map((x) => printable(`${x.name} [${(x.shape ?? []).join(', ')}] ${x.dtype ?? ''}`.trim()));
   const lines = [
-    `${where}: model '${config.name ?? '?'}' (${config.architecture.type})${config.task ? ` - ${String(config.task)}` : ''}`,
+    `${where}: model '${printable(String(config.name ?? '?'))}' (${printable(String(config.architecture.type))})${config.task ? ` - ${printable(String(config.task))}` : ''}`,
     `inputs:  ${io(config.inputs).join('; ')}`,
     `outputs: ${io(config.outputs).join('; ')}`,
   ];
-  if (Array.isArray(config.architecture.layers)) lines.push(`layers:  ${config.architecture.layers.map((l) => `${l.name}:${l.type}`).join(' ')}`);
+  if (Array.isArray(config.architecture.layers)) lines.push(`layers:  ${config.architecture.layers.map((l) => printable(`${l.name}:${l.type}`)).join(' ')}`);
   return { summary: { name: config.name, architecture: config.architecture.type, inputs: config.inputs, outputs: config.outputs }, lines };
 }
 

@@ -60,7 +60,3 @@ export async function main(argv: string[]): Promise<number> {
 
 declare const __FORWARDPASS_VERSION__: string | undefined;
 const VERSION = typeof __FORWARDPASS_VERSION__ === 'string' ? __FORWARDPASS_VERSION__ : '0.1.0';
-
-const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined && /(?:cli|main)\.(?:c?js|ts)$/.test(process.argv[1]);
-// exit explicitly once stdout is flushed: a WebGPU device (Dawn) would otherwise keep the process alive
-if (isEntry) main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import { parseOnnx, type OnnxValueInfo } from '../io/onnx/model.js';
 import { onnxOpSupport } from '../io/onnx/plan.js';
 import { human, table } from './text.js';
+import { printable } from './printable.js';
 
 const FLOAT_TYPES = new Set(['float', 'float16', 'double']);
 const BYTES: Record<string, number> = { float: 4, float16: 2, double: 8, int8: 1, uint8: 1, int32: 4, int64: 8, bool: 1 };
 
-const ioText = (v: OnnxValueInfo) => `${v.name} ${v.elemType ?? '?'} [${(v.shape ?? []).map((d) => d ?? '?').join(', ')}]`;
+const ioText = (v: OnnxValueInfo) => printable(`${v.name} ${v.elemType ?? '?'} [${(v.shape ?? []).map((d) => d ?? '?').join(', ')}]`);
 
 /**
  * Summary (for --json) and text of an .onnx file.
@@ -27,11 +28,11 @@ export function inspectOnnx(path: string): { summary: Record<string, unknown>; t
   }
   const ops = onnxOpSupport(model).sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType));
   const yes = (b: boolean) => (b ? 'yes' : 'no');
-  const opName = (o: { opType: string; domain: string }) => (o.domain ? `${o.domain}.${o.opType}` : o.opType);
+  const opName = (o: { opType: string; domain: string }) => printable(o.domain ? `${o.domain}.${o.opType}` : o.opType);
   const unsupported = ops.filter((o) => !o.cpu || !o.webgpu);
-  const opsets = model.opsetImport.map((o) => `${o.version}${o.domain ? ` (${o.domain})` : ''}`).join(', ');
+  const opsets = model.opsetImport.map((o) => `${o.version}${o.domain ? ` (${printable(o.domain)})` : ''}`).join(', ');
   const lines = [
-    `${path}: ONNX model, IR version ${model.irVersion}, opset ${opsets || 'none'}${model.producerName ? `, produced by ${model.producerName} ${model.producerVersion}`.trimEnd() : ''}`,
+    `${path}: ONNX model, IR version ${model.irVersion}, opset ${opsets || 'none'}${model.producerName ? `, produced by ${printable(model.producerName)} ${printable(model.producerVersion)}`.trimEnd() : ''}`,
     `inputs:  ${inputs.map(ioText).join('; ') || 'none'}`,
     `outputs: ${g.outputs.map(ioText).join('; ') || 'none'}`,
     `parameters: ${params.toLocaleString('en-US')} in ${g.initializers.length} initializers (${human(bytes)})${otherValues ? `, plus ${otherValues.toLocaleString('en-US')} integer/bool initializer values` : ''}`,

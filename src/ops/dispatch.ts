@@ -66,7 +66,8 @@ export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], outs: 
   for (const [i, t] of inputs.entries()) {
     t.assertAlive(`${op} input ${i}`);
     if (t.storage.backend !== backend) {
-      throw new Error(`forwardpass: ${op}: all inputs must be on one device; input 0 is on '${backend.name}', input ${i} on '${t.device}' (move one with await t.to('${backend.name}'))`);
+      if (t.device !== backend.name) throw new Error(`forwardpass: ${op}: all inputs must be on one device; input 0 is on '${backend.name}', input ${i} on '${t.device}' (move one with await t.to('${backend.name}'))`);
+      throw new Error(`forwardpass: ${op}: inputs 0 and ${i} are on two different '${backend.name}' backends (started twice, or by two versions of forwardpass in one process); move them to the registered one with await t.to('${backend.name}')`);
     }
   }
   const temps: Tensor[] = [];

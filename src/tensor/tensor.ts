@@ -10,6 +10,14 @@ import { fromData } from './creation.js';
 
 export type NestedArray = number | boolean | NestedArray[];
 
+declare global {
+  // Tensor has a [Symbol.dispose] method (`using`); declared here, as @types/node does, so the published .d.ts also
+  // type-checks for consumers whose lib lacks esnext.disposable. It merges with that lib's identical declaration.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 /** True for a forwardpass Tensor, also one made by another copy of the library (ESM and CJS builds mixed). */
 export function isTensor(x: unknown): x is Tensor {
   return typeof x === 'object' && x !== null && (x as { __isTensor?: unknown }).__isTensor === true;

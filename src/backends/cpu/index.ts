@@ -8,6 +8,7 @@ import { conv2dLowering } from './kernels/conv.js';
 import type { CpuKernel, CpuTensor, NumArray } from './types.js';
 import { packedInt8CacheBytes } from './kernels/int8-packed.js';
 import { kernels } from './kernels/index.js';
+import { processWide } from '../../tensor/device.js';
 
 class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -66,5 +67,8 @@ class CpuBackend implements Backend {
   }
 }
 
-/** The CPU backend instance (registered as 'cpu' by the library's entry point). */
-export const cpuBackend: Backend = new CpuBackend();
+/**
+ * The CPU backend instance (registered as 'cpu' by the library's entry point); one per process, shared by every copy
+ * of the library loaded (ESM and CJS builds), so their tensors live on the same 'cpu'.
+ */
+export const cpuBackend: Backend = processWide('cpu-backend', () => new CpuBackend());

@@ -1,16 +1,29 @@
 // Getting a GPUDevice: navigator.gpu in browsers, the optional `webgpu` package (Dawn) in Node; the limits we
 // need are requested explicitly and optional features (shader-f16, subgroups, packed int8 dot) detected.
 
+import { missingVulkanDriver, type DriverFs } from './vulkan-drivers.js';
+
 /** GPUBufferUsage / GPUMapMode values (numeric, so Node needs no globals). */
 export const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80, QUERY_RESOLVE: 0x200 } as const;
 export const MAP_READ = 0x1;
+
+declare global {
+  // The WebGPU objects the public types name. Empty declarations keep the published .d.ts self-contained (a consumer
+  // needs no @webgpu/types) and merge with the full ones where a consumer has them (@webgpu/types, a DOM lib with WebGPU).
+  interface GPU {}
+  interface GPUDevice {}
+  interface GPUBuffer {}
+}
+
+/** GPURequestAdapterOptions.powerPreference, spelled out so the public types need no @webgpu/types. */
+export type PowerPreference = 'low-power' | 'high-performance';
 
 export type OptionalFeature = 'shader-f16' | 'subgroups' | 'packed_4x8_integer_dot_product' | 'timestamp-query';
 
 export interface WebGPUOptions {
   /** Use this device instead of requesting one (its adapter info then comes from `device.adapterInfo` if present). */
   device?: GPUDevice;
-  powerPreference?: GPUPowerPreference;
+  powerPreference?: PowerPreference;
   /** Node only: flags for the `webgpu` package's `create()`, e.g. ['backend=vulkan']. */
   dawnFlags?: string[];
   /** Pretend these optional features are missing, to run the portable twins of fast paths. */
@@ -62,6 +75,10 @@ async function findGpu(dawnFlags: string[]): Promise<{ gpu: GPU; source: GpuSetu
     mod = await dynamicImport('webgpu');
   } catch (e) {
     throw new Error(`forwardpass: webgpu: Node has no WebGPU of its own and the optional 'webgpu' package (Dawn for Node) could not be loaded (${(e as Error).message.split('\n')[0]}); install it with: npm install webgpu`);
+  }
+  if (process.platform === 'linux') {
+    const missing = missingVulkanDriver(process.env, (await dynamicImport('node:fs')) as unknown as DriverFs, dawnFlags);
+    if (missing) throw new Error(`forwardpass: webgpu: ${missing}`);
   }
   const { create, globals } = mod as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   for (const [k, v] of Object.entries(globals ?? {})) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
