@@ -42,7 +42,8 @@ describe('the installed forwardpass command', () => {
   it('prints help and the version', () => {
     const help = run(bin(), ['--help']);
     expect(help).toMatchObject({ status: 0, stderr: '' });
-    expect(help.stdout).toMatch(/forwardpass run .*\n[^]*forwardpass inspect /);
+    expect(help.stdout).toMatch(/^forwardpass: run frozen models[^]*\n  run  .*\n  inspect  /);
+    expect(run(bin(), ['inspect', '--help']).stdout).toMatch(/forwardpass inspect /);
     expect(run(bin(), ['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
   });
 
