@@ -10,6 +10,7 @@ export { DTYPES, dtypeBytes, f16ToF32, f32ToF16, f16ArrayToF32, f32ArrayToF16, p
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './tensor/shape.js';
 export { tensor, fromStorage, zeros, ones, full, arange, rand, randn, randint, makeRng, type CreateOptions } from './tensor/creation.js';
 export { scope, scopeSync, keep } from './tensor/scope.js';
+export { setDebug, leakReport, type DebugOptions, type LeakReport } from './tensor/lifetime.js';
 export { registerBackend, getBackend, hasBackend, listBackends, setDefaultDevice, getDefaultDevice } from './tensor/device.js';
 export type { Backend, MemoryInfo } from './backends/backend.js';
 export { cpuBackend } from './backends/cpu/index.js';

@@ -11,6 +11,11 @@ export interface MemoryInfo {
   pooledBuffers: number;
   /** Bytes of kernel-specific copies derived from live tensors (CPU: lane-packed int8 weights, 2 bytes a weight). */
   cacheBytes?: number;
+  /**
+   * Tensors on this backend that the garbage collector freed without dispose() (their memory no longer counts as
+   * live); see leakReport() for where they were made.
+   */
+  leaked?: number;
 }
 
 /**
@@ -20,6 +25,12 @@ export interface MemoryInfo {
 export interface Backend {
   /** 'cpu', 'webgpu', ... */
   readonly name: string;
+  /**
+   * The garbage collector frees this backend's handles by itself (CPU typed arrays): storage collected without
+   * dispose() is then released with an undefined handle, only to be taken off the counts, and the handle is not
+   * kept alive until that happens. Otherwise the handle itself is released (WebGPU: back to the buffer pool).
+   */
+  readonly collectsHandles?: boolean;
   /** Allocate room for `size` elements of `dtype`; returns an opaque handle (a typed array on CPU). */
   alloc(dtype: DType, size: number): unknown;
   /** Copy `data` (the dtype's storage array, `size` elements) into a handle. */
