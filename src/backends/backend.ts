@@ -12,10 +12,12 @@ export interface MemoryInfo {
   /** Bytes of kernel-specific copies derived from live tensors (CPU: lane-packed int8 weights, 2 bytes a weight). */
   cacheBytes?: number;
   /**
-   * Tensors on this backend that the garbage collector freed without dispose() (their memory no longer counts as
-   * live); see leakReport() for where they were made.
+   * Buffers (and bytes) of tensors the garbage collector freed without dispose(): they no longer count as live, so
+   * liveBuffers + leaked moves only with allocations and dispose(), whenever the collector runs. leakReport() says
+   * how many tensors that was and where they were made.
    */
   leaked?: number;
+  leakedBytes?: number;
 }
 
 /**

@@ -2,7 +2,7 @@
 // its backend's memory() (the handle goes back to the backend) and is counted as leaked; with allocation tracking on
 // (setDebug({ trackAllocations: true }) or FORWARDPASS_DEBUG_LEAKS=1) leakReport() says where those tensors were made.
 import type { Backend } from '../backends/backend.js';
-import type { DType } from './dtype.js';
+import { dtypeBytes, type DType } from './dtype.js';
 
 /** What a storage's finalizer needs; it must not reach the storage object itself. */
 interface Held {
@@ -15,7 +15,8 @@ interface Held {
   refs: { n: number };
 }
 
-const leaked = new Map<string, number>();
+/** Per backend name: storage blocks (buffers) and bytes the collector released, and the tensors that held them. */
+const leaked = new Map<string, { buffers: number; bytes: number; tensors: number }>();
 const sites = new Map<string, number>();
 let tracking = readEnvFlag();
 
@@ -25,7 +26,11 @@ function readEnvFlag(): boolean {
 }
 
 function collected(h: Held): void {
-  leaked.set(h.backend.name, (leaked.get(h.backend.name) ?? 0) + h.refs.n);
+  const l = leaked.get(h.backend.name) ?? { buffers: 0, bytes: 0, tensors: 0 };
+  l.buffers++;
+  l.bytes += h.size * dtypeBytes(h.dtype);
+  l.tensors += h.refs.n;
+  leaked.set(h.backend.name, l);
   try {
     h.backend.release(h.handle, h.dtype, h.size);
   } catch {
@@ -111,16 +116,23 @@ export function setDebug(opts: DebugOptions): Required<DebugOptions> {
   return { trackAllocations: tracking };
 }
 
-/** Tensors on `backend` (by name) collected without dispose() so far. */
-export function leakedOn(backend: string): number {
-  return leaked.get(backend) ?? 0;
+/**
+ * Buffers and bytes of `backend` (by name) that the collector released so far (storage of tensors never disposed):
+ * memory() reports them as `leaked` and `leakedBytes`, so that liveBuffers + leaked only moves with allocations and
+ * dispose(), whenever the collector runs.
+ */
+export function leakedOn(backend: string): { leaked: number; leakedBytes: number } {
+  const l = leaked.get(backend);
+  return { leaked: l?.buffers ?? 0, leakedBytes: l?.bytes ?? 0 };
 }
 
 /** What leakReport() returns. */
 export interface LeakReport {
-  /** Tensors collected without dispose(), by backend name, and in all. */
+  /** Tensors collected without dispose() (a tensor and its views count one each), in all and by backend name. */
   leaked: number;
   byBackend: Record<string, number>;
+  /** Storage blocks those tensors held (views share one), in all. */
+  buffers: number;
   /** Where they were made, most frequent first (only tensors made while trackAllocations was on). */
   sites: { site: string; count: number }[];
   tracking: boolean;
@@ -133,10 +145,11 @@ export interface LeakReport {
  * @example const { leaked, sites } = leakReport(); if (leaked) console.warn(sites[0]?.site)
  */
 export function leakReport(): LeakReport {
-  const byBackend = Object.fromEntries(leaked);
+  const all = [...leaked.values()];
   return {
-    leaked: [...leaked.values()].reduce((a, b) => a + b, 0),
-    byBackend,
+    leaked: all.reduce((a, b) => a + b.tensors, 0),
+    byBackend: Object.fromEntries([...leaked].map(([k, v]) => [k, v.tensors])),
+    buffers: all.reduce((a, b) => a + b.buffers, 0),
     sites: [...sites].map(([site, count]) => ({ site, count })).sort((a, b) => b.count - a.count),
     tracking,
   };

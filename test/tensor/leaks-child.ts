@@ -44,8 +44,8 @@ async function main(scenario: string): Promise<unknown> {
   return {
     liveBefore: before.liveBuffers, liveBeforeGc: beforeGc.liveBuffers, liveAfter: after.liveBuffers,
     liveBytesBefore: before.liveBytes, liveBytesAfter: after.liveBytes, pooledAfter: after.pooledBuffers,
-    leakedBefore: before.leaked, leakedAfter: after.leaked, heapGrowth: process.memoryUsage().heapUsed - heapBefore,
-    report: { leaked: report.leaked, byBackend: report.byBackend, tracking: report.tracking, sites: report.sites.slice(0, 3) },
+    leakedBefore: before.leaked, leakedAfter: after.leaked, leakedBytesAfter: after.leakedBytes, heapGrowth: process.memoryUsage().heapUsed - heapBefore,
+    report: { leaked: report.leaked, buffers: report.buffers, byBackend: report.byBackend, tracking: report.tracking, sites: report.sites.slice(0, 3) },
   };
 }
 

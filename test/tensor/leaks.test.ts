@@ -8,8 +8,8 @@ import { webgpu } from '../webgpu.js';
 
 interface Result {
   liveBefore: number; liveBeforeGc: number; liveAfter: number; liveBytesBefore: number; liveBytesAfter: number;
-  pooledAfter: number; leakedBefore: number; leakedAfter: number;
-  report: { leaked: number; byBackend: Record<string, number>; tracking: boolean; sites: { site: string; count: number }[] };
+  pooledAfter: number; leakedBefore: number; leakedAfter: number; leakedBytesAfter: number;
+  report: { leaked: number; buffers: number; byBackend: Record<string, number>; tracking: boolean; sites: { site: string; count: number }[] };
 }
 
 async function child(scenario: string, n: number, env: Record<string, string> = {}): Promise<Result> {
@@ -28,6 +28,10 @@ describe('memory counters and the garbage collector', () => {
     expect([r.leakedBefore, r.report.tracking, r.report.sites]).toEqual([0, false, []]);
     expect(r.leakedAfter).toBeGreaterThanOrEqual(9_990);
     expect(r.leakedAfter).toBeLessThanOrEqual(10_000);
+    // one [1, 10] float32 logits tensor per pass: one buffer, 40 bytes
+    expect(r.leakedBytesAfter).toBe(r.leakedAfter * 40);
+    expect(r.liveAfter + r.leakedAfter, 'live + leaked does not move with the collector').toBe(r.liveBeforeGc);
+    expect([r.report.leaked, r.report.buffers]).toEqual([r.leakedAfter, r.leakedAfter]);
     expect(r.report.byBackend).toEqual({ cpu: r.leakedAfter });
   }, 120_000);
 
@@ -53,6 +57,7 @@ describe('memory counters and the garbage collector', () => {
     expect(r.liveBeforeGc - r.liveBefore).toBe(1_000);
     expect(r.liveAfter).toBe(r.liveBefore);
     expect(r.liveBytesAfter).toBe(r.liveBytesBefore);
+    expect(r.liveAfter + r.leakedAfter).toBe(r.liveBeforeGc);
     expect(r.pooledAfter).toBeGreaterThanOrEqual(1_000);
     expect(r.report.byBackend).toEqual({ webgpu: r.leakedAfter });
     expect(r.leakedAfter).toBeGreaterThanOrEqual(990);

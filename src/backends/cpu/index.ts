@@ -41,7 +41,7 @@ class CpuBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes(), leaked: leakedOn(this.name) };
+    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes(), ...leakedOn(this.name) };
   }
 
   /** The lowering conv2d takes (direct, Winograd or im2col); '' for the other ops (one CPU kernel each). */

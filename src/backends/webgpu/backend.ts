@@ -144,7 +144,7 @@ export class WebGPUBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return { ...this.pool.memory(), leaked: leakedOn(this.name) };
+    return { ...this.pool.memory(), ...leakedOn(this.name) };
   }
 
   /** Wait for all submitted work; rejects with any GPU error reported meanwhile. */
