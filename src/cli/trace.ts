@@ -127,7 +127,7 @@ function stepper(stdin: Readable & { isTTY?: boolean }): { next(): Promise<boole
 /** Two header lines of compare mode: which run is which, which one is the reference, and what the rows show. */
 function compareHeader(mine: Setting, other: Setting, mineIsRef: boolean, labels: { ref: string; other: string }, threshold: number, matched: number): string {
   const why = mine.precision !== other.precision ? 'the more precise run' : mine.backend !== other.backend ? 'the CPU run' : 'this run';
-  return `compare: this run ${mine.backend} ${mine.precision} (--precision) with ${other.backend} ${other.precision} (--compare); ` +
+  return `compare: this run ${mine.backend} ${mine.precision} with ${other.backend} ${other.precision} (--compare); ` +
     `reference: ${mineIsRef ? 'this run' : 'the --compare run'}, ${labels.ref} (${why}); ${matched} ops matched\n` +
     `rows: op index and path in the ${labels.ref} run, op ${labels.ref}→${labels.other}; rel = max|${labels.other} - ${labels.ref}| / max|${labels.ref}|; diverges above ${threshold}\n`;
 }

@@ -55,8 +55,8 @@ describe('the divergence rule', () => {
       io.out = '';
       expect(await main(['trace', fixturePath(name), '--input', `input=${file}`, '--precision', 'int8', '--compare', 'f32'])).toBe(0);
       const int8First = io.out;
-      expect(f32First).toMatch(/^compare: this run cpu f32 \(--precision\) with cpu int8 \(--compare\); reference: this run, f32 \(the more precise run\); \d+ ops matched\n/);
-      expect(int8First).toMatch(/^compare: this run cpu int8 \(--precision\) with cpu f32 \(--compare\); reference: the --compare run, f32 \(the more precise run\); \d+ ops matched\n/);
+      expect(f32First).toMatch(/^compare: this run cpu f32 with cpu int8 \(--compare\); reference: this run, f32 \(the more precise run\); \d+ ops matched\n/);
+      expect(int8First).toMatch(/^compare: this run cpu int8 with cpu f32 \(--compare\); reference: the --compare run, f32 \(the more precise run\); \d+ ops matched\n/);
       for (const out of [f32First, int8First]) {
         expect(out.split('\n')[1]).toBe('rows: op index and path in the f32 run, op f32→int8; rel = max|int8 - f32| / max|f32|; diverges above 0.05');
         expect(out).toMatch(/^unmatched: 0 f32 ops, \d+ int8 ops \(quantizeRows\)$/m);
