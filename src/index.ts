@@ -10,6 +10,7 @@ export { DTYPES, dtypeBytes, f16ToF32, f32ToF16, f16ArrayToF32, f32ArrayToF16, p
 export { numel, broadcastShapes, contiguousStrides, type Shape } from './tensor/shape.js';
 export { tensor, fromStorage, zeros, ones, full, arange, rand, randn, randint, makeRng, type CreateOptions } from './tensor/creation.js';
 export { scope, scopeSync, keep } from './tensor/scope.js';
+export { setDebug, leakReport, type DebugOptions, type LeakReport } from './tensor/lifetime.js';
 export { registerBackend, getBackend, hasBackend, listBackends, setDefaultDevice, getDefaultDevice } from './tensor/device.js';
 export type { Backend, MemoryInfo } from './backends/backend.js';
 export { cpuBackend } from './backends/cpu/index.js';
@@ -35,5 +36,5 @@ export { quantizeRows, linearInt8, linearW8, conv2dInt8, MAX_INT32_K, type Quant
 export * from './quant/index.js';
 export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
-export { trace, steps, Trace, compareTraces, traceCompare, formatRecord, formatValues, formatTrace, formatComparison, sparkline, tensorStats, type TraceInputs, type Stepwise, type TraceRecord, type TraceOptions, type TensorStats, type TraceComparison, type CompareRow, type CompareAgainst, type TimingKind } from './trace/index.js';
+export { trace, steps, Trace, compareTraces, traceCompare, compareRuns, referenceOf, divergenceThreshold, DIVERGENCE_RULE, DIVERGENCE_THRESHOLDS, type RunComparison, type RunSetting, formatRecord, formatValues, formatTrace, formatComparison, sparkline, tensorStats, type TraceInputs, type Stepwise, type TraceRecord, type TraceOptions, type TensorStats, type TraceComparison, type CompareRow, type CompareAgainst, type TimingKind } from './trace/index.js';
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';

@@ -5,8 +5,9 @@
 import * as fp from '../../src/index.js';
 import { DrawPad, digitInput } from './draw.js';
 import { build, exampleList, exampleSource, fileSource, makeInputs, predict, type Built, type Guess, type Precision, type Source, type UserInput } from './models.js';
-import { drawAttention, drawHeatmap, drawHistogram, fmt, showChar } from './render.js';
+import { drawAttention, drawHeatmap, drawHistogram, drawLegend, fmt, fmtMs, showChar, timerResolution } from './render.js';
 import { showDivergence } from './divergence.js';
+import { explainOp } from './explain.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -26,9 +27,14 @@ interface PageState {
   current: number;
   divergence: { rows: number; diverged: number } | null;
   error: string | null;
+  /** The smallest step of performance.now() measured here (ms), and whether the page is cross-origin isolated. */
+  timerResolution: number;
+  isolated: boolean;
+  /** Labels written under the heatmap's colour legend (min, 0, max), empty when none is shown. */
+  legend: string[];
 }
 
-const state: PageState = { status: 'starting', model: '', backend: 'cpu', precision: 'f32', webgpu: false, input: null, prediction: null, ops: 0, done: false, current: -1, divergence: null, error: null };
+const state: PageState = { status: 'starting', model: '', backend: 'cpu', precision: 'f32', webgpu: false, input: null, prediction: null, ops: 0, done: false, current: -1, divergence: null, error: null, timerResolution: timerResolution(), isolated: globalThis.crossOriginIsolated === true, legend: [] };
 (window as unknown as { fpPage: PageState }).fpPage = state;
 
 let source: Source | null = null;
@@ -94,7 +100,8 @@ async function stopPass(): Promise<void> {
   inputs = null;
 }
 
-async function rebuild(): Promise<void> {
+/** Forget the current pass and model: empty ops table, op panel, pictures, prediction and comparison. */
+async function clearView(): Promise<void> {
   await stopPass();
   records = [];
   state.ops = 0;
@@ -108,6 +115,10 @@ async function rebuild(): Promise<void> {
   $('divergence').textContent = '';
   built?.dispose();
   built = null;
+}
+
+async function rebuild(): Promise<void> {
+  await clearView();
   if (!source) return;
   const backend = $<HTMLSelectElement>('backend').value;
   const precision = $<HTMLSelectElement>('precision').value as Precision;
@@ -215,34 +226,61 @@ const isAttention = (r: fp.TraceRecord) => r.output.shape.length === 4 && (r.mar
 
 function renderOps(): void {
   const body = $('ops');
-  body.innerHTML = records.map((r, i) => `<tr data-i="${i}"${i === state.current ? ' class="current"' : ''}><td>${i}</td><td>${escapeHtml(r.path || '(model)')}</td><td>${r.op}${isAttention(r) ? ' <span class="tag">attention</span>' : ''}</td><td>[${r.output.shape.join(', ')}]</td><td>${r.ms.toFixed(3)}</td></tr>`).join('');
+  body.innerHTML = records.map((r, i) => `<tr data-i="${i}"${i === state.current ? ' class="current"' : ''}><td>${i}</td><td>${escapeHtml(r.path || '(model)')}</td><td>${r.op}${isAttention(r) ? ' <span class="tag">attention</span>' : ''}</td><td>[${r.output.shape.join(', ')}]</td><td class="ms">${fmtMs(r.ms, state.timerResolution)}</td></tr>`).join('');
   body.querySelector('tr.current')?.scrollIntoView({ block: 'nearest' });
   $('step-label').textContent = records.length ? `op ${state.current + 1} of ${records.length}${state.done ? '' : '+ (pass paused)'}` : 'no trace yet';
+  const note = $('pred-note');
+  const paused = records.length > 0 && !state.done;
+  note.classList.toggle('paused', paused);
+  note.textContent = !state.prediction ? ''
+    : paused ? `This is the prediction of the finished pass (the model ran once to the end); the step-through is paused at op ${state.current + 1}, so the ops after it are not shown yet.`
+    : records.length ? `The prediction of the finished pass: the last op's output, as probabilities.` : '';
+}
+
+/** Blank a canvas (and shrink it), so no picture of an earlier op or model survives. */
+function blank(id: string): void {
+  const c = $<HTMLCanvasElement>(id);
+  c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
 }
 
 function showOp(): void {
   const r = records[state.current];
   const dl = $('detail');
   $('attention-fig').classList.toggle('hidden', !r || !isAttention(r));
+  $('pics').classList.toggle('hidden', !r);
+  $('explain').classList.toggle('hidden', !r);
   if (!r) {
     dl.innerHTML = '';
+    $('explain').textContent = '';
+    for (const id of ['hist', 'heatmap', 'heatmap-legend', 'attention', 'attention-legend']) blank(id);
+    $('heatmap-note').textContent = 'activations';
+    state.legend = [];
     return;
   }
+  $('explain').textContent = explainOp(r);
   const s = r.output.stats;
   const rows: [string, string][] = [
     ['path', r.path || '(model)'], ['op', r.op + (r.node ? `  (ONNX node ${r.node})` : '')], ['marks', r.marks.join(', ') || '—'],
     ['backend', `${r.backend}${r.variant ? ` · ${r.variant}` : ''}`],
     ['inputs', r.inputs.map((x) => `${x.dtype}[${x.shape.join(', ')}]`).join('  ')], ['output', `${r.output.dtype}[${r.output.shape.join(', ')}]`],
     ['stats', s ? `min ${fmt(s.min)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}  std ${fmt(s.std)}${s.nan ? `  NaN ${s.nan}` : ''}${s.inf ? `  Inf ${s.inf}` : ''}` : '—'],
-    ['time', `${r.ms.toFixed(3)} ms (${r.timing})`],
+    ['time', `${fmtMs(r.ms, state.timerResolution)} ms (${r.timing}; timer step ${+state.timerResolution.toPrecision(2)} ms)`],
     ['values', r.output.values ? Array.from(r.output.values.subarray(0, 8), fmt).join(', ') + (r.output.values.length > 8 ? ', …' : '') : '—'],
   ];
   dl.innerHTML = rows.map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`).join('');
   if (s) drawHistogram($<HTMLCanvasElement>('hist'), s.hist);
+  else blank('hist');
   if (r.output.values) {
     const L = drawHeatmap($<HTMLCanvasElement>('heatmap'), r.output.values, r.output.shape);
-    $('heatmap-note').textContent = `activations: ${L.note}`;
-    if (isAttention(r)) drawAttention($<HTMLCanvasElement>('attention'), r.output.values, r.output.shape, tokens);
+    $('heatmap-note').textContent = `activations: ${L.note}; colour = value (scale above)`;
+    state.legend = drawLegend($<HTMLCanvasElement>('heatmap-legend'), L.lo ?? NaN, L.hi ?? NaN);
+    if (isAttention(r)) {
+      drawAttention($<HTMLCanvasElement>('attention'), r.output.values, r.output.shape, tokens);
+      drawLegend($<HTMLCanvasElement>('attention-legend'), 0, 1);
+    }
+  } else {
+    for (const id of ['heatmap', 'heatmap-legend']) blank(id);
+    state.legend = [];
   }
 }
 
@@ -261,6 +299,10 @@ async function detectWebGPU(): Promise<boolean> {
 function wire(): void {
   $<HTMLSelectElement>('model').addEventListener('change', (e) => void act('loading', () => loadExample((e.target as HTMLSelectElement).value)));
   $<HTMLInputElement>('files').addEventListener('change', (e) => void act('opening', async () => {
+    // the previous model's pictures must not stay on screen beside an error about the new file
+    source = null;
+    state.model = '';
+    await clearView();
     source = await fileSource(Array.from((e.target as HTMLInputElement).files ?? []));
     await rebuild();
   }));

@@ -31,6 +31,9 @@ export interface TileLayout {
   /** Tiles drawn (at most 64). */
   shown: number;
   note: string;
+  /** The finite range the colours span (set by drawHeatmap). */
+  lo?: number;
+  hi?: number;
 }
 
 /**
@@ -85,7 +88,65 @@ export function drawHeatmap(canvas: HTMLCanvasElement, values: Float32Array, sha
     }
   }
   ctx.putImageData(img, 0, 0);
-  return L;
+  return { ...L, lo, hi };
+}
+
+/**
+ * The colour scale of a heatmap drawn over [lo, hi] as a horizontal bar on `canvas`, with the values of its ends
+ * (and of 0 where the range crosses it) written under it; returns the labels written.
+ */
+export function drawLegend(canvas: HTMLCanvasElement, lo: number, hi: number): string[] {
+  const ctx = canvas.getContext('2d')!;
+  const w = canvas.width, bar = 12;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, w, canvas.height);
+  const ok = Number.isFinite(lo) && Number.isFinite(hi);
+  for (let x = 0; x < w; x++) {
+    const [R, G, B] = ok ? colorOf(lo + ((hi - lo) * x) / Math.max(1, w - 1), lo, hi) : [221, 221, 221];
+    ctx.fillStyle = `rgb(${R | 0},${G | 0},${B | 0})`;
+    ctx.fillRect(x, 0, 1, bar);
+  }
+  ctx.strokeStyle = '#999';
+  ctx.strokeRect(0.5, 0.5, w - 1, bar - 1);
+  ctx.fillStyle = '#333';
+  ctx.font = '11px sans-serif';
+  ctx.textBaseline = 'top';
+  const labels = ok ? [fmt(lo), fmt(hi)] : ['no finite values'];
+  ctx.textAlign = 'left';
+  ctx.fillText(labels[0]!, 0, bar + 2);
+  if (ok) {
+    ctx.textAlign = 'right';
+    ctx.fillText(labels[1]!, w, bar + 2);
+    if (lo < 0 && hi > 0) {
+      const x0 = ((0 - lo) / (hi - lo)) * (w - 1);
+      ctx.fillRect(x0, bar, 1, 3);
+      ctx.textAlign = 'center';
+      if (x0 > 30 && x0 < w - 30) { ctx.fillText('0', x0, bar + 2); labels.splice(1, 0, '0'); }
+    }
+  }
+  return labels;
+}
+
+/** The smallest step performance.now() takes here (ms): browsers coarsen it, to 0.1 ms unless cross-origin isolated. */
+export function timerResolution(): number {
+  let best = Infinity;
+  let last = performance.now();
+  for (let i = 0; i < 20000 && best > 0.001; i++) {
+    const t = performance.now();
+    if (t > last) { best = Math.min(best, t - last); last = t; }
+  }
+  return Number.isFinite(best) ? best : 0.1;
+}
+
+/**
+ * A time in ms with 2 or 3 significant digits ('0.045', '2.40', '13.0'; the third only where the timer resolution
+ * `res` allows it); a time below the resolution reads '<' and the resolution ('<0.0050').
+ */
+export function fmtMs(ms: number, res = 0): string {
+  if (!(ms > 0) || ms < res) return `<${Math.max(res, 0.001).toPrecision(2)}`;
+  if (ms >= 1000) return ms.toFixed(0);
+  // 2 significant digits, a third where the timer resolves it
+  return ms.toPrecision(res > 0 && ms / res < 100 ? 2 : 3);
 }
 
 /** A histogram from trace statistics (counts over [lo, hi]) with its range written below. */

@@ -11,6 +11,13 @@ export interface MemoryInfo {
   pooledBuffers: number;
   /** Bytes of kernel-specific copies derived from live tensors (CPU: lane-packed int8 weights, 2 bytes a weight). */
   cacheBytes?: number;
+  /**
+   * Buffers (and bytes) of tensors the garbage collector freed without dispose(): they no longer count as live, so
+   * liveBuffers + leaked moves only with allocations and dispose(), whenever the collector runs. leakReport() says
+   * how many tensors that was and where they were made.
+   */
+  leaked?: number;
+  leakedBytes?: number;
 }
 
 /**
@@ -20,6 +27,12 @@ export interface MemoryInfo {
 export interface Backend {
   /** 'cpu', 'webgpu', ... */
   readonly name: string;
+  /**
+   * The garbage collector frees this backend's handles by itself (CPU typed arrays): storage collected without
+   * dispose() is then released with an undefined handle, only to be taken off the counts, and the handle is not
+   * kept alive until that happens. Otherwise the handle itself is released (WebGPU: back to the buffer pool).
+   */
+  readonly collectsHandles?: boolean;
   /** Allocate room for `size` elements of `dtype`; returns an opaque handle (a typed array on CPU). */
   alloc(dtype: DType, size: number): unknown;
   /** Copy `data` (the dtype's storage array, `size` elements) into a handle. */

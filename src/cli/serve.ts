@@ -129,7 +129,11 @@ function sendFile(res: ServerResponse, file: string | undefined, head: boolean, 
   } catch (e) {
     return void text(res, MISSING.has((e as NodeJS.ErrnoException).code ?? '') ? 404 : 500, MISSING.has((e as NodeJS.ErrnoException).code ?? '') ? 'not found' : 'cannot read this file');
   }
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
+  // cross-origin isolation: the page's performance.now() then resolves 5 us instead of 100 us (per-op times)
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store',
+    'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+  });
   res.end(head ? undefined : body);
 }
 

@@ -12,7 +12,8 @@ import { Module } from '../nn/module.js';
 import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
 import { steps, trace } from '../trace/trace.js';
-import { compareTraces, moveInputs } from '../trace/compare.js';
+import { moveInputs } from '../trace/compare.js';
+import { compareRuns, DIVERGENCE_RULE } from '../trace/divergence.js';
 import { formatComparison, formatRecord, formatValues, pathWidthOf, timingText } from '../trace/format.js';
 import type { Traceable, TraceOptions } from '../trace/types.js';
 import { flag, intFlag, parseArgs, UsageError } from './args.js';
@@ -21,6 +22,12 @@ import { PRECISIONS, selectBackend, type Precision } from './backend.js';
 import { checkInputs, inputFlags } from './run.js';
 import { TRACE_SPEC, TRACE_USAGE } from './specs.js';
 
+
+/**
+ * What the trace help should say about --compare and --threshold: the run at --precision / --backend is compared
+ * with the run named by --compare, under the divergence rule the step-through page uses too.
+ */
+export const TRACE_COMPARE_HELP = `--compare runs the model a second time at the named precision and/or backend and prints, per op, how far the two runs differ. ${DIVERGENCE_RULE}`;
 
 /** Where the lines go and where step confirmations come from (tests pass their own). */
 export interface TraceIo {
@@ -117,14 +124,23 @@ function stepper(stdin: Readable & { isTTY?: boolean }): { next(): Promise<boole
   };
 }
 
+/** Two header lines of compare mode: which run is which, which one is the reference, and what the rows show. */
+function compareHeader(mine: Setting, other: Setting, mineIsRef: boolean, labels: { ref: string; other: string }, threshold: number, matched: number): string {
+  const why = mine.precision !== other.precision ? 'the more precise run' : mine.backend !== other.backend ? 'the CPU run' : 'this run';
+  return `compare: this run ${mine.backend} ${mine.precision} with ${other.backend} ${other.precision} (--compare); ` +
+    `reference: ${mineIsRef ? 'this run' : 'the --compare run'}, ${labels.ref} (${why}); ${matched} ops matched\n` +
+    `rows: op index and path in the ${labels.ref} run, op ${labels.ref}→${labels.other}; rel = max|${labels.other} - ${labels.ref}| / max|${labels.ref}|; diverges above ${threshold}\n`;
+}
+
 export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<void> {
   const args = parseArgs(argv, TRACE_SPEC);
   const [path, ...extra] = args.positionals;
   if (!path || extra.length) throw new UsageError(`trace: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${TRACE_USAGE}`);
   const precision = flag(args, 'precision', 'f32')!;
   if (!(PRECISIONS as readonly string[]).includes(precision)) throw new UsageError(`trace: --precision must be one of ${PRECISIONS.join(', ')}, got '${precision}'`);
-  const threshold = Number(flag(args, 'threshold', '0.01'));
-  if (!(threshold >= 0)) throw new UsageError(`trace: --threshold must be a number >= 0, got '${flag(args, 'threshold')}'`);
+  const thresholdText = flag(args, 'threshold');
+  const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
+  if (threshold !== undefined && !(threshold >= 0)) throw new UsageError(`trace: --threshold must be a number >= 0, got '${thresholdText}'`);
   const full = args.flags.has('full');
   const opts: TraceOptions = { values: full ? 'full' : 'stats', bins: intFlag(args, 'bins', 16, 'trace'), sync: args.flags.has('sync') };
   const files = inputFlags(args, 'trace');
@@ -144,9 +160,10 @@ export async function traceCommand(argv: string[], io: TraceIo = {}): Promise<vo
       made.push(ref);
       const refTrace = await trace(ref.model, await moveInputs(raw, refSetting, ref.model, copies), { ...opts, values: 'full' });
       const mine = await trace(loaded.model, await moveInputs(raw, mainSetting, loaded.model, copies), { ...opts, values: 'full' });
-      const c = compareTraces(refTrace, mine, { threshold });
-      process.stdout.write(`compare: ${mainSetting.backend} ${mainSetting.precision} against ${refSetting.backend} ${refSetting.precision} (reference), ${c.rows.length} ops matched\n`);
-      const lines = formatComparison(c).split('\n');
+      const rc = compareRuns({ trace: mine, setting: mainSetting }, { trace: refTrace, setting: refSetting }, threshold === undefined ? {} : { threshold });
+      const c = rc.comparison;
+      process.stdout.write(compareHeader(mainSetting, refSetting, rc.reference === 'a', rc.labels, c.threshold, c.rows.length));
+      const lines = formatComparison(c, { labels: rc.labels }).split('\n');
       const step = args.flags.has('step') ? stepper(stdin) : null;
       try {
         for (const [i, line] of lines.entries()) {

@@ -16,7 +16,7 @@ import type { Backend } from '../backends/backend.js';
 class ExternalStorage extends Storage {
   private holds = 1;
   constructor(backend: Backend, array: StorageArray, dtype: DType) {
-    super(backend, array, dtype, array.length);
+    super(backend, array, dtype, array.length, false);
   }
   override get released(): boolean {
     return this.holds <= 0;

@@ -1,28 +1,41 @@
-// Reference-counted device storage shared by a tensor and its views.
+// Reference-counted device storage shared by a tensor and its views; storage the garbage collector frees without
+// dispose() is given back to its backend (see lifetime.ts).
 import type { Backend } from '../backends/backend.js';
 import type { DType } from './dtype.js';
+import { unwatchStorage, watchStorage } from './lifetime.js';
 
 /** A block of device memory holding `size` elements of `dtype`. Views share it; the last `release()` frees it. */
 export class Storage {
-  private refs = 1;
+  /** Tensors holding this storage (shared with its finalizer, which counts them as leaked). */
+  private readonly refs = { n: 1 };
+  /**
+   * @param counted the backend allocated `handle` and counts it in memory(): a storage collected without dispose()
+   *   is then released to it (false for memory owned elsewhere, see wrapStorage).
+   */
   constructor(
     readonly backend: Backend,
     readonly handle: unknown,
     readonly dtype: DType,
     readonly size: number,
-  ) {}
+    readonly counted = true,
+  ) {
+    if (counted) watchStorage(this, backend, handle, dtype, size, this.refs);
+  }
 
   get released(): boolean {
-    return this.refs <= 0;
+    return this.refs.n <= 0;
   }
 
   retain(): void {
-    if (this.refs <= 0) throw new Error('forwardpass: cannot make a view of a disposed tensor');
-    this.refs++;
+    if (this.refs.n <= 0) throw new Error('forwardpass: cannot make a view of a disposed tensor');
+    this.refs.n++;
   }
 
   release(): void {
-    if (this.refs <= 0) return;
-    if (--this.refs === 0) this.backend.release(this.handle, this.dtype, this.size);
+    if (this.refs.n <= 0) return;
+    if (--this.refs.n === 0) {
+      if (this.counted) unwatchStorage(this);
+      this.backend.release(this.handle, this.dtype, this.size);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { type DataArray, type DType, f16ArrayToF32, allocData } from './dtype.js
 import { checkShape, contiguousStrides, isContiguous, normAxis, numel, shapeStr, type Shape } from './shape.js';
 import { Storage } from './storage.js';
 import { trackTensor } from './scope.js';
+import { forgetTensor, noteTensor, trackingAllocations } from './lifetime.js';
 import { formatTensor } from './format.js';
 import { runOp } from '../ops/dispatch.js';
 import { getBackend } from './device.js';
@@ -50,6 +51,7 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
     trackTensor(this);
+    if (storage.counted && trackingAllocations()) noteTensor(this);
   }
 
   /** Name of the backend the tensor lives on ('cpu', 'webgpu'). */
@@ -86,6 +88,7 @@ export class Tensor {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
+    forgetTensor(this);
     this.storage.release();
   }
 

@@ -97,10 +97,11 @@ export function formatTrace(t: Trace, opts: RecordFormatOptions & { values?: boo
   return lines.join('\n');
 }
 
+const opsText = (row: CompareRow) => (row.ref.op === row.other.op ? row.ref.op : `${row.ref.op}→${row.other.op}`);
+
 /** One compare line: where, ops on each side, max abs, relative, cosine, and a marker past the threshold. @example formatCompareRow(c.rows[0]) */
-export function formatCompareRow(row: CompareRow, pathWidth = 24): string {
-  const ops = row.ref.op === row.other.op ? row.ref.op : `${row.ref.op}→${row.other.op}`;
-  const where = [String(row.ref.index).padStart(4), fit(row.ref.path === '' ? '(model)' : row.ref.path, pathWidth), ops.padEnd(12)];
+export function formatCompareRow(row: CompareRow, pathWidth = 24, opWidth = 12): string {
+  const where = [String(row.ref.index).padStart(4), fit(row.ref.path === '' ? '(model)' : row.ref.path, pathWidth), opsText(row).padEnd(opWidth)];
   const sizes = (r: CompareRow['ref']) => `[${r.output.shape.join(', ')}]`;
   const cells = row.shapeMismatch
     ? [...where, `sizes differ: ${sizes(row.ref)} vs ${sizes(row.other)}`]
@@ -108,14 +109,20 @@ export function formatCompareRow(row: CompareRow, pathWidth = 24): string {
   return cells.join('  ') + (row.diverged ? '  ◀ diverges' : '');
 }
 
-/** Every compared op, the unmatched counts, and the first divergence. @example console.log(formatComparison(c)) */
-export function formatComparison(c: TraceComparison, opts: { pathWidth?: number } = {}): string {
+/**
+ * Every compared op, the unmatched counts, and the first divergence. `labels` name the two sides (default
+ * 'reference' and 'other'); op indices and paths are the reference run's.
+ * @example console.log(formatComparison(c, { labels: { ref: 'f32', other: 'int8' } }))
+ */
+export function formatComparison(c: TraceComparison, opts: { pathWidth?: number; labels?: { ref: string; other: string } } = {}): string {
   const pathWidth = opts.pathWidth ?? pathWidthOf(c.rows.map((r) => r.ref));
-  const lines = c.rows.map((r) => formatCompareRow(r, pathWidth));
+  const labels = opts.labels ?? { ref: 'reference', other: 'other' };
+  const opWidth = Math.max(12, ...c.rows.map((r) => opsText(r).length));
+  const lines = c.rows.map((r) => formatCompareRow(r, pathWidth, opWidth));
   if (c.unmatched.ref.length || c.unmatched.other.length) {
     const kinds = (rs: CompareRow['ref'][]) => [...new Set(rs.map((r) => r.op))].join(', ');
     const side = (n: number, what: string, rs: CompareRow['ref'][]) => `${n} ${what} ops${n ? ` (${kinds(rs)})` : ''}`;
-    lines.push(`unmatched: ${side(c.unmatched.ref.length, 'reference', c.unmatched.ref)}, ${side(c.unmatched.other.length, 'other', c.unmatched.other)}`);
+    lines.push(`unmatched: ${side(c.unmatched.ref.length, labels.ref, c.unmatched.ref)}, ${side(c.unmatched.other.length, labels.other, c.unmatched.other)}`);
   }
   const f = c.firstDivergence;
   lines.push(f

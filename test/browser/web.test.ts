@@ -15,6 +15,7 @@ import { decodePng, pictureContent } from './png.js';
 interface PageState {
   status: string; webgpu: boolean; input: number[] | null; prediction: { index: number; label: string; p: number }[] | null;
   ops: number; done: boolean; current: number; divergence: { rows: number; diverged: number } | null; error: string | null;
+  timerResolution: number; isolated: boolean; legend: string[];
 }
 
 let server: WebServer | undefined;
@@ -78,6 +79,21 @@ async function shot(page: Page, selector: string) {
   return pictureContent(decodePng(await page.locator(selector).screenshot()));
 }
 
+/** Significant digits of a time as the page prints it ('0.045' -> 2, '<0.0050' -> 2, '12.3' -> 3). */
+function significant(text: string): number {
+  const digits = text.replace(/^</, '').replace('.', '').replace(/^0+/, '');
+  return /^\d+$/.test(digits) ? digits.length : 0;
+}
+
+/** Every per-op time on the page (ops table and the op panel) shows at least 2 significant digits. */
+async function expectTimesReadable(page: Page): Promise<void> {
+  const cells = await page.locator('#ops td.ms').allTextContents();
+  expect(cells.length).toBeGreaterThan(0);
+  for (const c of cells) expect(significant(c), `ops table time '${c}'`).toBeGreaterThanOrEqual(2);
+  const time = /time(\S+) ms/.exec((await page.locator('#detail').textContent()) ?? '')?.[1] ?? '';
+  expect(significant(time), `op panel time '${time}'`).toBeGreaterThanOrEqual(2);
+}
+
 /** The model's argmax in Node (CPU) on the page's preprocessed input. */
 async function nodeArgmax(name: string, input: number[], shape: number[], dtype: 'float32' | 'int32' = 'float32'): Promise<{ index: number; probs: number[] }> {
   const model = await fp.loadModel(fixturePath(name));
@@ -115,6 +131,10 @@ for (const backend of ['cpu', 'webgpu'] as const) {
         const ref = await nodeArgmax(name, s.input!, [...shape]);
         expect(s.prediction![0]!.index, `${name} on ${backend}`).toBe(ref.index);
         expect(Math.abs(s.prediction![0]!.p - ref.probs[ref.index]!)).toBeLessThan(backend === 'cpu' ? 1e-5 : 1e-3);
+        // a Sequential pauses layer by layer: the prediction panel says it is for the finished pass
+        expect(s.done).toBe(false);
+        expect(await page.locator('#pred-note').textContent()).toMatch(/^This is the prediction of the finished pass .*paused at op 1\b/);
+        expect(await page.locator('#explain').textContent()).toMatch(name === 'mlp-digits' ? /^A fully connected layer: .* Here each of the 128 outputs sums 64 inputs/ : /^A convolution: .* Here \d+ filters of 1 x \d x \d weights/);
         s = await click(page, 'next');
         s = await click(page, 'next');
         expect(s.current).toBe(2);
@@ -123,6 +143,10 @@ for (const backend of ['cpu', 'webgpu'] as const) {
         s = await click(page, 'end');
         expect([s.ops, s.done, s.current]).toEqual([ops, true, ops - 1]);
         expect(await page.locator('#ops tr').count()).toBe(ops);
+        expect(await page.locator('#pred-note').textContent()).toMatch(/^The prediction of the finished pass/);
+        expect(await page.locator('#explain').textContent()).toMatch(/^A fully connected layer/);
+        await expectTimesReadable(page);
+        expect(s.isolated, 'served cross-origin isolated (fine timer)').toBe(true);
         // the first op (a Linear / conv over the drawn digit): its activations as a heatmap with content
         s = await click(page, 'first');
         const heat = await shot(page, '#heatmap');
@@ -130,6 +154,13 @@ for (const backend of ['cpu', 'webgpu'] as const) {
         expect(heat.variance, `${name} heatmap variance`).toBeGreaterThan(50);
         const hist = await shot(page, '#hist');
         expect(hist.colors).toBeGreaterThan(2);
+        // the colour legend: a gradient bar with the range's ends written under it
+        const legend = (await pageState(page)).legend;
+        expect(legend.length, `${name} legend labels`).toBeGreaterThanOrEqual(2);
+        const [lo, hi] = [Number(legend[0]), Number(legend[legend.length - 1])];
+        expect(lo).toBeLessThan(hi);
+        const bar = await shot(page, '#heatmap-legend');
+        expect(bar.colors, `${name} legend colours`).toBeGreaterThan(20);
         expect(await page.locator('#detail').textContent()).toContain(backend);
       }
       expect(errors).toEqual([]);
@@ -176,6 +207,9 @@ describe.skipIf(!haveChromium)('the step-through page: int8 divergence and error
     const cos = (await page.locator('#divergence-table tbody tr td:nth-child(5)').allTextContents()).map(Number);
     expect(cos.length).toBe(8);
     for (const c of cos) expect(c).toBeGreaterThan(0.99);
+    // the rule in words, the same one `forwardpass trace --compare` applies (threshold 0.05 for int8)
+    expect(await page.locator('#divergence-rule').textContent()).toContain(fp.DIVERGENCE_RULE);
+    expect(await page.locator('#divergence-table th:nth-child(2)').textContent()).toBe('op (f32 → int8)');
     await page.close();
   }, 90_000);
 
@@ -187,9 +221,11 @@ describe.skipIf(!haveChromium)('the step-through page: int8 divergence and error
     // steps() over an ONNX session runs one node per step: after the first step the pass is still paused
     expect([s.ops, s.done]).toEqual([1, false]);
     expect(await page.locator('#step-label').textContent()).toBe('op 1 of 1+ (pass paused)');
+    expect(await page.locator('#pred-note').textContent()).toBe('This is the prediction of the finished pass (the model ran once to the end); the step-through is paused at op 1, so the ops after it are not shown yet.');
     expect(s.prediction![0]!.index).toBe((await nodeArgmax('mlp-digits', s.input!, [1, 64])).index);
     s = await click(page, 'end');
     expect([s.ops, s.done]).toEqual([5, true]);
+    expect(await page.locator('#pred-note').textContent()).not.toMatch(/paused/);
     expect(await page.locator('#detail').textContent()).toContain('ONNX node /fc3/Gemm');
     await choose(page, 'model', 'tiny-bert-cls|safetensors');
     await page.fill('#prompt', '5 2 5 7 5 1');
@@ -205,8 +241,25 @@ describe.skipIf(!haveChromium)('the step-through page: int8 divergence and error
 
   it('a broken file, weights without a config and an empty drawing each give a readable error in the page', async () => {
     const { page, errors } = await open();
+    // a traced model first, so that its pictures are on screen when the broken file is opened
+    await choose(page, 'model', 'cnn-mnist|safetensors');
+    await drawSeven(page);
+    await click(page, 'run');
+    expect(await page.locator('#pics').isVisible()).toBe(true);
     await page.setInputFiles('#files', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a protobuf at all') });
     let s = await settled(page);
+    // nothing of cnn-mnist is left: no pictures, no op panel, no prediction
+    expect(await page.locator('#pics').isVisible()).toBe(false);
+    expect(await page.locator('#explain').isVisible()).toBe(false);
+    expect(await page.locator('#detail').textContent()).toBe('');
+    expect(await page.locator('#ops tr').count()).toBe(0);
+    expect(await page.locator('#pred-body').textContent()).toBe('—');
+    expect(s.legend).toEqual([]);
+    const inked = await page.evaluate(() => ['hist', 'heatmap', 'heatmap-legend'].map((id) => {
+      const c = document.getElementById(id) as HTMLCanvasElement;
+      return c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data.some((v) => v !== 0);
+    }));
+    expect(inked, 'hist, heatmap and legend canvases are blank').toEqual([false, false, false]);
     const box = page.locator('#error');
     expect(await box.isVisible()).toBe(true);
     let text = (await box.textContent())!;
@@ -220,6 +273,7 @@ describe.skipIf(!haveChromium)('the step-through page: int8 divergence and error
     // a good example again clears the box; tracing an empty drawing refills it
     await choose(page, 'model', 'mlp-digits|safetensors');
     expect(await box.isVisible()).toBe(false);
+    await page.click('#clear');
     s = await click(page, 'run');
     expect(s.error).toBe('forwardpass page: the drawing is empty; draw a digit on the black square first');
     expect(await box.isVisible()).toBe(true);

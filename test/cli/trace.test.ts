@@ -60,9 +60,9 @@ describe('forwardpass trace', () => {
   it('--compare f32 with --precision int8 lists per-op differences and the first divergence', async () => {
     const code = await main(['trace', fixturePath('mlp-digits'), '--precision', 'int8', '--compare', 'f32', '--threshold', '1e-6']);
     expect(code).toBe(0);
-    expect(io.out).toMatch(/^compare: cpu int8 against cpu f32 \(reference\), 5 ops matched\n/);
+    expect(io.out).toMatch(/^compare: this run cpu int8 with cpu f32 \(--compare\); reference: the --compare run, f32 \(the more precise run\); 5 ops matched\n/);
     expect(io.out).toMatch(/^ +0 {2}fc1 +linear→linearInt8 +max\|Δ\| .* ◀ diverges$/m);
-    expect(io.out).toMatch(/^unmatched: 0 reference ops, \d+ other ops \(quantizeRows\)$/m);
+    expect(io.out).toMatch(/^unmatched: 0 f32 ops, \d+ int8 ops \(quantizeRows\)$/m);
     expect(io.out).toMatch(/^first divergence \(rel > 0\.000001\): op 0 linear at 'fc1'/m);
     io.out = '';
     await traceCommand([fixturePath('mlp-digits'), '--precision', 'int8', '--compare', 'f32', '--step'], { stdin: Readable.from(['\n', 'q\n']) });
@@ -80,7 +80,7 @@ describe('forwardpass trace', () => {
     expect(compute).toEqual(['/fc1/Gemm linear', '/Relu relu', '/fc2/Gemm linear', '/Relu_1 relu', '/fc3/Gemm linear']);
     io.out = '';
     expect(await main(['trace', onnx, '--compare', 'f16'])).toBe(0);
-    expect(io.out).toMatch(/^compare: cpu f32 against cpu f16 \(reference\), 5 ops matched\n/);
+    expect(io.out).toMatch(/^compare: this run cpu f32 with cpu f16 \(--compare\); reference: this run, f32 \(the more precise run\); 5 ops matched\n/);
     expect(io.out).toMatch(/no divergence above rel 0\.01 in 5 compared ops\n$/);
   });
 

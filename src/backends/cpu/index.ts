@@ -9,9 +9,11 @@ import type { CpuKernel, CpuTensor, NumArray } from './types.js';
 import { packedInt8CacheBytes } from './kernels/int8-packed.js';
 import { kernels } from './kernels/index.js';
 import { processWide } from '../../tensor/device.js';
+import { leakedOn } from '../../tensor/lifetime.js';
 
 class CpuBackend implements Backend {
   readonly name = 'cpu';
+  readonly collectsHandles = true;
   private liveBytes = 0;
   private liveBuffers = 0;
 
@@ -33,13 +35,14 @@ class CpuBackend implements Backend {
     return this.readSync(handle);
   }
 
-  release(handle: unknown, dtype: DType): void {
-    this.liveBytes -= (handle as StorageArray).length * dtypeBytes(dtype);
+  /** Takes `size` elements off the counts; `handle` may be undefined (collected storage, see collectsHandles). */
+  release(_handle: unknown, dtype: DType, size: number): void {
+    this.liveBytes -= size * dtypeBytes(dtype);
     this.liveBuffers--;
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes() };
+    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes(), ...leakedOn(this.name) };
   }
 
   /** The lowering conv2d takes (direct, Winograd or im2col); '' for the other ops (one CPU kernel each). */

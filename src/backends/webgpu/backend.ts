@@ -7,6 +7,7 @@ import { contiguousStrides, numel, shapeStr } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { PACKED_INT8_OPS, type OpAttrs, type OpName } from '../../ops/attrs.js';
 import { BufferPool } from './buffer-pool.js';
+import { leakedOn } from '../../tensor/lifetime.js';
 import { MAP_READ, USAGE, type GpuSetup } from './device.js';
 import { CompileError, PipelineCache } from './pipelines.js';
 import { type ComputeDType, type DispatchSpec, type GpuContext, type GpuProgram, type GpuTensor, grid } from './types.js';
@@ -143,7 +144,7 @@ export class WebGPUBackend implements Backend {
   }
 
   memory(): MemoryInfo {
-    return this.pool.memory();
+    return { ...this.pool.memory(), ...leakedOn(this.name) };
   }
 
   /** Wait for all submitted work; rejects with any GPU error reported meanwhile. */
