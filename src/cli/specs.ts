@@ -2,6 +2,7 @@
 // it and `forwardpass <command> --help` prints it (usage, one line per option with its default, examples).
 import type { CommandSpec, FlagSpec } from './args.js';
 import { NOISE_RULE } from './bench-compare.js';
+import { DIVERGENCE_RULE } from '../trace/divergence.js';
 
 const backend = (what: string): FlagSpec => ({ value: true, arg: 'cpu|webgpu|auto', default: 'cpu', help: `where ${what} runs: cpu, webgpu (an error without a WebGPU adapter) or auto (webgpu when an adapter exists, else cpu)` });
 const input: FlagSpec = { value: true, repeat: true, arg: 'NAME=FILE.npy', help: 'one model input read from an .npy file (float32/float16, or int32/int64 for token ids); give one per input' };
@@ -77,13 +78,17 @@ export const TRACE_SPEC: CommandSpec = {
   name: 'trace',
   summary: 'print one line per op of a forward pass (stats, histogram sparkline, time), step through it, or compare two settings',
   usage: ['forwardpass trace <model-folder|model.onnx> [--input NAME=FILE.npy ...] [--backend cpu|webgpu|auto] [--precision f32|f16|int8] [--compare f32|f16|int8|cpu|webgpu|BACKEND:PRECISION] [--threshold X] [--step] [--full] [--bins N] [--sync]'],
-  about: ['Without --input, the first case of the folder\'s io.json (the fixtures\' layout) is used.'],
+  about: [
+    'Without --input, the first case of the folder\'s io.json (the fixtures\' layout) is used.',
+    `--compare runs the model a second time at the named precision and/or backend and prints, per op, how far the two runs differ. ${DIVERGENCE_RULE}`,
+    'The step-through page (forwardpass serve) applies the same rule.',
+  ],
   options: {
     input,
     backend: backend('the traced model'),
     precision: { value: true, arg: 'f32|f16|int8', default: 'f32', help: 'precision of the traced model' },
-    compare: { value: true, arg: 'SETTING', help: 'trace again at this precision, backend or BACKEND:PRECISION (the reference) and print per-op differences' },
-    threshold: { value: true, arg: 'X', default: '0.01', help: 'with --compare: a relative max difference above X marks an op as diverged' },
+    compare: { value: true, arg: 'SETTING', help: 'trace again at this precision, backend or BACKEND:PRECISION and print per-op differences (the more precise of the two runs is the reference)' },
+    threshold: { value: true, arg: 'X', default: 'by the less precise run: int8 0.05, f16 0.01, f32 0.001', help: 'with --compare: a relative max difference above X marks an op as diverged' },
     step: { value: false, help: 'wait for Enter (or one stdin line from a pipe) after each op; q stops' },
     full: { value: false, help: 'print every op\'s values PyTorch-style, not only stats' },
     bins: { value: true, arg: 'N', default: '16', help: 'histogram bins of the sparkline' },

@@ -13,7 +13,7 @@ import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
 import { steps, trace } from '../trace/trace.js';
 import { moveInputs } from '../trace/compare.js';
-import { compareRuns, DIVERGENCE_RULE } from '../trace/divergence.js';
+import { compareRuns } from '../trace/divergence.js';
 import { formatComparison, formatRecord, formatValues, pathWidthOf, timingText } from '../trace/format.js';
 import type { Traceable, TraceOptions } from '../trace/types.js';
 import { flag, intFlag, parseArgs, UsageError } from './args.js';
@@ -23,11 +23,6 @@ import { checkInputs, inputFlags } from './run.js';
 import { TRACE_SPEC, TRACE_USAGE } from './specs.js';
 
 
-/**
- * What the trace help should say about --compare and --threshold: the run at --precision / --backend is compared
- * with the run named by --compare, under the divergence rule the step-through page uses too.
- */
-export const TRACE_COMPARE_HELP = `--compare runs the model a second time at the named precision and/or backend and prints, per op, how far the two runs differ. ${DIVERGENCE_RULE}`;
 
 /** Where the lines go and where step confirmations come from (tests pass their own). */
 export interface TraceIo {

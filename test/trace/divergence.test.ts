@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { TRACE_COMPARE_HELP } from '../../src/cli/trace.js';
+import { formatHelp } from '../../src/cli/args.js';
+import { TRACE_SPEC } from '../../src/cli/specs.js';
 import { loadFixtureCases, writeNpyFile } from '../../src/node.js';
 import * as fp from '../../src/index.js';
 import { computeDivergence } from '../../examples/web/divergence.js';
@@ -38,7 +39,7 @@ describe('the divergence rule', () => {
     expect(fp.divergenceThreshold(s('cpu', 'f32'), s('cpu', 'int8'))).toBe(0.05);
     expect(fp.divergenceThreshold(s('cpu', 'f16'), s('cpu', 'f32'))).toBe(0.01);
     expect(fp.divergenceThreshold(s('cpu', 'f32'), s('webgpu', 'f32'))).toBe(0.001);
-    expect(TRACE_COMPARE_HELP).toContain(fp.DIVERGENCE_RULE);
+    expect(formatHelp(TRACE_SPEC)).toContain(fp.DIVERGENCE_RULE);
   });
 
   for (const name of ['mlp-digits', 'cnn-digits']) {
