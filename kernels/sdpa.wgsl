@@ -151,7 +151,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3
     for (var jj = 0u; jj < BK; jj++) {
       let x = s_sh[r * BK + jj];
       tmax = max(tmax, x);
-      nan = nan || x != x;
+      nan = nan || (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
     }
     let mnew = max(m, tmax);
     var p = 0.0;
