@@ -12,6 +12,7 @@ import type { ConfiguredModel } from '../nn/models/config.js';
 import { isQuantized, quantize } from '../quant/quantize.js';
 import { quantizationReport } from '../quant/report.js';
 import { runOnnxFile } from './onnx-run.js';
+import { warnNonFinite } from './non-finite.js';
 
 export const RUN_USAGE = 'forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]';
 
@@ -106,6 +107,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     const path = join(outDir, `${name}.npy`);
     await writeNpyFile(path, t);
     process.stdout.write(`${name}: ${shapeStr(t.shape)} ${t.dtype} -> ${path}\n`);
+    await warnNonFinite(name, t);
   }
   process.stdout.write(`ran ${config.name ?? dir} on ${backend} (${scheme}) in ${(performance.now() - t0).toFixed(1)} ms\n`);
   for (const t of [...inputs.values(), ...values.values()]) t.dispose();
