@@ -5,7 +5,7 @@ import * as fp from '../../src/index.js';
 
 type Enc = number | 'NaN' | 'Infinity' | '-Infinity';
 interface EncTensor { shape: number[]; dtype: 'float32' | 'int32' | 'bool'; data: Enc[] }
-export interface NanCase { name: string; op: string; attrs: Record<string, number | string | boolean>; inputs: number[]; out: EncTensor }
+export interface NanCase { name: string; op: string; attrs: Record<string, number | number[] | string | boolean>; inputs: number[]; out: EncTensor }
 
 const file = JSON.parse(readFileSync(new URL('./expected.json', import.meta.url), 'utf8')) as { torch: string; tensors: EncTensor[]; cases: NanCase[] };
 export const CASES = file.cases;
@@ -21,6 +21,19 @@ function decode(t: EncTensor): fp.Tensor {
   return fp.tensor(Float32Array.from(v), { shape: t.shape });
 }
 
+/** The case named `name` (for tests that reuse its inputs and PyTorch's values). */
+export function caseNamed(name: string): NanCase {
+  const c = CASES.find((k) => k.name === name);
+  if (!c) throw new Error(`test/nan/expected.json has no case '${name}'`);
+  return c;
+}
+
+/** Input i of a case: dims and decoded values. */
+export function inputData(c: NanCase, i = 0): { dims: number[]; data: number[] } {
+  const t = file.tensors[c.inputs[i]!]!;
+  return { dims: t.shape, data: t.data.map(dec) };
+}
+
 /** The inputs of a case as CPU tensors (fresh each call). */
 export const inputsOf = (c: NanCase) => c.inputs.map((i) => decode(file.tensors[i]!));
 /** The expected values, decoded. */
@@ -30,7 +43,9 @@ type Call = (ins: fp.Tensor[], a: NanCase['attrs']) => fp.Tensor;
 const n = (v: unknown) => v as number;
 const unary = (f: (x: fp.Tensor) => fp.Tensor): Call => ([x]) => f(x!);
 const binary = (f: (a: fp.Tensor, b: fp.Tensor) => fp.Tensor): Call => ([a, b]) => f(a!, b!);
-const axisOpt = (a: NanCase['attrs']) => (a.axis === undefined ? {} : { axis: n(a.axis) });
+const axisOpt = (a: NanCase['attrs']) => (a.axis === undefined ? {} : { axis: a.axis as number | number[], keepdim: !!a.keepdim });
+
+const argOpt = (a: NanCase['attrs']) => (a.axis === undefined ? {} : { axis: n(a.axis) });
 
 /** forwardpass's form of every op gen.py uses. */
 export const OPS: Record<string, Call> = {
@@ -51,7 +66,7 @@ export const OPS: Record<string, Call> = {
   sum: ([x], a) => fp.sum(x!, axisOpt(a)), mean: ([x], a) => fp.mean(x!, axisOpt(a)),
   max: ([x], a) => fp.max(x!, axisOpt(a)), min: ([x], a) => fp.min(x!, axisOpt(a)), prod: ([x], a) => fp.prod(x!, axisOpt(a)),
   var: ([x], a) => fp.variance(x!, axisOpt(a)),
-  argmax: ([x], a) => fp.argmax(x!, axisOpt(a)), argmin: ([x], a) => fp.argmin(x!, axisOpt(a)),
+  argmax: ([x], a) => fp.argmax(x!, argOpt(a)), argmin: ([x], a) => fp.argmin(x!, argOpt(a)),
   softmax: ([x], a) => fp.softmax(x!, n(a.axis)), logSoftmax: ([x], a) => fp.logSoftmax(x!, n(a.axis)),
   layerNorm: ([x, w, b], a) => fp.layerNorm(x!, x!.shape.at(-1)!, w!, b!, n(a.eps)),
   rmsNorm: ([x, w], a) => fp.rmsNorm(x!, x!.shape.at(-1)!, w!, n(a.eps)),

@@ -126,6 +126,7 @@ case('maxPool2d k3 s2 p1', 'maxPool2d', [Q], F.max_pool2d(Q, 3, 2, 1), kernel=3,
 case('avgPool2d k2', 'avgPool2d', [Q], F.avg_pool2d(Q, 2), kernel=2, stride=2, padding=0)
 case('avgPool2d k3 s2 p1', 'avgPool2d', [Q], F.avg_pool2d(Q, 3, 2, 1), kernel=3, stride=2, padding=1)
 case('globalAvgPool2d', 'globalAvgPool2d', [Q], F.adaptive_avg_pool2d(Q, 1))
+case('globalMaxPool2d', 'max', [Q], F.adaptive_max_pool2d(Q, 1), axis=[2, 3], keepdim=True)
 
 # ---- matmul, linear with fused activations, conv2d ----
 gen = torch.Generator().manual_seed(0)
