@@ -145,13 +145,15 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3
     s_sh[t] = sc;
     workgroupBarrier();
 
-    // the row's new running max (every lane of the row reads the same scores, so all agree); a NaN score
-    // makes the whole row NaN (as on the CPU). Each lane then takes the exp of its own score.
+    // the row's new running max (every lane of the row reads the same scores, so all agree); a NaN or +inf
+    // score makes the whole row NaN (as on the CPU: inf - inf), tested on the bits since exp(NaN) and max(x, NaN)
+    // vary between GPUs. Each lane then takes the exp of its own score.
     var tmax = ninf;
     for (var jj = 0u; jj < BK; jj++) {
       let x = s_sh[r * BK + jj];
       tmax = max(tmax, x);
-      nan = nan || (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+      let xb = bitcast<u32>(x);
+      nan = nan || (xb & 0x7fffffffu) > 0x7f800000u || xb == 0x7f800000u;
     }
     let mnew = max(m, tmax);
     var p = 0.0;

@@ -78,6 +78,9 @@ export const OPS: Record<string, Call> = {
   matmul: binary(fp.matmul),
   linear: ([x, w, b], a) => fp.linear(x!, w!, b!, { activation: a.activation as fp.ActivationName }),
   conv2d: ([x, w, b], a) => fp.conv2d(x!, w!, b!, { stride: n(a.stride), padding: n(a.padding), groups: n(a.groups) }),
+  embedding: ([ids, w]) => fp.embedding(ids!, w!),
+  concat: ([a, b], a2) => fp.concat([a!, b!], n(a2.axis)),
+  pad: ([x], a) => fp.pad(x!, a.pads as number[], { mode: a.mode as 'constant' | 'reflect', value: a.value === 'NaN' ? NaN : 0 }),
   sdpa: ([q, k, v, mask], a) => fp.scaledDotProductAttention(q!, k!, v!, { mask: mask ?? null, isCausal: !!a.causal }),
 };
 

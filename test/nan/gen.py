@@ -107,6 +107,14 @@ for name, f in LONG.items():
     case(f'{name} long rows', name, [W], f(W, -1), axis=-1)
     case(f'{name} long columns', name, [WT], f(WT, 0), axis=0)
 
+# ---- data movement: NaN and infinities are copied as they are ----
+E = t([[NAN, 1, INF], [2, -INF, 3], [4, 5, 6]])
+ids = torch.tensor([2, 0, 0, 1], dtype=torch.int32)
+case('embedding', 'embedding', [ids, E], F.embedding(ids.long(), E))
+case('concat', 'concat', [E, V[:9].reshape(3, 3)], torch.cat([E, V[:9].reshape(3, 3)], 1), axis=1)
+case('pad constant NaN', 'pad', [E], F.pad(E, [1, 2], value=NAN), pads=[1, 2], mode='constant', value='NaN')
+case('pad reflect', 'pad', [E[None]], F.pad(E[None], [2, 1], mode='reflect'), pads=[2, 1], mode='reflect')
+
 # ---- norms ----
 X = t([[1, 2, NAN, 4, 5, 6], [1, 2, 3, 4, 5, 6], [1, INF, 3, 4, 5, 6], [-INF, 2, 3, 4, 5, 6]])
 gw, gb = t([1, -2, 0.5, 1, 1, 3]), t([0, 1, 0, -1, 0, 0.5])

@@ -7,8 +7,9 @@ import type { CpuKernel, CpuTensor } from '../types.js';
 /**
  * sdpa kernel: q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv], optional mask [B, H, T, S] (bool: nonzero = may
  * attend; additive: added to the scaled scores) -> out [B, H, T, Dv]. Causal: key j is masked for query t when
- * j > t + (S - T). A query whose every key is masked (all scores -Infinity) gets an all-zero output row
- * (PyTorch gives NaN there); a NaN score makes the row NaN.
+ * j > t + (S - T). A query whose every key is masked (all scores -Infinity) gets an all-zero output row (as
+ * PyTorch 2.13's math and fused kernels); a NaN or +Infinity score makes the row NaN (softmax's inf - inf), and
+ * NaN in an attended key's value reaches every query that attends to it. Masked keys are never read.
  */
 export const sdpa: CpuKernel<OpAttrs['sdpa']> = ([out], ins, { scale, causal, mask }) => {
   const q = ins[0]!, k = ins[1]!, v = ins[2]!;
