@@ -193,10 +193,15 @@ case('sdpa NaN in q', 'sdpa', [qn, k, v], sdpa(qn, k, v))
 kn = k.clone(); kn[0, 1, 2, 0] = NAN
 case('sdpa NaN in k', 'sdpa', [q, kn, v], sdpa(q, kn, v))
 vn = v.clone(); vn[0, 0, 3, 5] = NAN
-# A masked key's value is never read: query i sees keys 0..i only (PyTorch multiplies the masked keys' zero weights
-# by their values, so 0·NaN reaches rows that never attend to the NaN, in some of its kernels and not in others).
-causal_rows = [sdpa(q[:, :, i:i + 1], k[:, :, :i + 1], vn[:, :, :i + 1]) for i in range(4)]
-case('sdpa NaN in v, causal', 'sdpa', [q, k, vn], torch.cat(causal_rows, 2), causal=True)
+case('sdpa NaN in v, causal', 'sdpa', [q, k, vn], sdpa(q, k, vn, is_causal=True), causal=True)
+# masked keys still multiply their values by probability 0 (p @ v), so 0·NaN and 0·inf reach every row, fully
+# masked rows (probabilities all 0) included, as in every PyTorch backend
+vm = v.clone(); vm[0, 0, 3, 5] = NAN; vm[0, 0, 1, 2] = INF
+bmask = torch.ones(4, 4, dtype=torch.bool); bmask[2, :] = False; bmask[0, 1] = False
+case('sdpa NaN and inf in masked values (bool)', 'sdpa', [q, k, vm, bmask], sdpa(q, k, vm, attn_mask=bmask))
+qc, kc, vc = (torch.randn(1, 1, 70, 8, generator=gen) for _ in range(3))
+vc[0, 0, 66, 0] = NAN
+case('sdpa NaN in a late value, causal, 70 keys', 'sdpa', [qc, kc, vc], sdpa(qc, kc, vc, is_causal=True), causal=True)
 qi = q.clone(); qi[0, 1, 2, 0] = INF
 case('sdpa +Inf in q', 'sdpa', [qi, k, v], sdpa(qi, k, v))
 mask = torch.ones(4, 4, dtype=torch.bool); mask[2, :] = False; mask[0, 3] = False
