@@ -1,6 +1,6 @@
 // Every float-input fixture model on a batch of [an eval row, an all-NaN row, the eval row with one NaN]: rows 1 and 2
-// give NaN in every output and row 0 stays finite, on CPU and WebGPU, from safetensors and from model.onnx, at f32 and
-// int8; onnxruntime-node agrees on the ONNX file. (tiny-gpt and tiny-bert-cls take token ids, which cannot be NaN.)
+// give NaN in every output and row 0 stays finite, on CPU and WebGPU, from safetensors and from model.onnx, at f32, f16
+// and int8; onnxruntime-node agrees on the ONNX file. (tiny-gpt and tiny-bert-cls take token ids, which cannot be NaN.)
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
@@ -52,7 +52,7 @@ describe('fixture models on NaN rows', () => {
         row0[label] = Math.max(...ref.map((w, j) => Math.abs(v[j]! - w)));
       };
       for (const device of DEVICES) {
-        for (const precision of ['f32', 'int8'] as const) {
+        for (const precision of ['f32', 'f16', 'int8'] as const) {
           const s = await fp.loadOnnx(bytes, { backend: device, precision });
           const out = await s.run({ [inName]: await x.to(device) });
           await record(`onnx ${device} ${precision}`, out[outName]!);
@@ -60,14 +60,15 @@ describe('fixture models on NaN rows', () => {
 
           let model = await fp.loadModel(fixturePath(name));
           if (precision === 'int8') model = await fp.quantize(model, { weights: 'per-channel', activations: 'dynamic' });
+          if (precision === 'f16') await model.to({ dtype: 'float16' });
           if (device !== 'cpu') model = await model.to(device);
-          const xs = await x.to(device);
+          const xs = precision === 'f16' ? fp.cast(await x.to(device), 'float16') : await x.to(device);
           await record(`safetensors ${device} ${precision}`, fp.scopeSync(() => model.run({ input: xs }).logits!));
         }
       }
       for (const [label, kinds] of Object.entries(got)) expect(kinds, label).toEqual(['finite', 'nan', 'nan']);
       // row 0 is untouched by its NaN neighbours: the ONNX oracle's values (int8 within its rounding)
-      for (const [label, d] of Object.entries(row0)) expect(d, label).toBeLessThan(label.endsWith('int8') ? 0.6 : 1e-3);
+      for (const [label, d] of Object.entries(row0)) expect(d, label).toBeLessThan(label.endsWith('int8') ? 0.6 : label.endsWith('f16') ? 0.2 : 1e-3);
     }, 120_000);
   }
 });

@@ -82,3 +82,15 @@ describe('token models with a NaN embedding row', () => {
     for (const [label, k] of Object.entries(got)) expect(k, label).toEqual(want);
   }, 120_000);
 });
+
+describe('generate on NaN logits', () => {
+  it('stops with one error naming the step instead of emitting a token', async () => {
+    const v = Array.from(await (await fp.loadFixtureCases(fixturePath('tiny-gpt')))[0]!.inputs.input_ids!.data());
+    const { sd } = await poisoned('tiny-gpt', 'wte.weight', v[5]!);
+    const gpt = (await fp.loadModel(fixturePath('tiny-gpt'))) as fp.GPT;
+    expect(await fp.generate(gpt, v, { maxNewTokens: 2 })).toHaveLength(2);
+    gpt.loadStateDict(sd);
+    await expect(fp.generate(gpt, v, { maxNewTokens: 2 })).rejects.toThrow(/^forwardpass: generate: the logits of step 0 hold 80 NaN of 80 values/);
+    gpt.dispose();
+  });
+});
