@@ -44,7 +44,7 @@ function unaryLike(op: string, expr: (x: GpuTensor, y: GpuTensor) => string, ct:
 }
 
 function unaryProgram(op: UnaryOp): GpuProgram<UnaryAttrs> {
-  return unaryLike(op, (x) => unaryExpr(op, x.dtype === 'int32'), (x, y) => (op === 'not' ? wgslType(x) : wgslType(y)));
+  return unaryLike(op, (x) => unaryExpr(op, wgslType(x) === 'i32'), (x, y) => (op === 'not' ? wgslType(x) : wgslType(y)));
 }
 
 /** copy: any strided view -> contiguous. */
