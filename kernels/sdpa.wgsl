@@ -145,13 +145,15 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3
     s_sh[t] = sc;
     workgroupBarrier();
 
-    // the row's new running max (every lane of the row reads the same scores, so all agree); a NaN score
-    // makes the whole row NaN (as on the CPU). Each lane then takes the exp of its own score.
+    // the row's new running max (every lane of the row reads the same scores, so all agree); a NaN or +inf
+    // score makes the whole row NaN (as on the CPU: inf - inf), tested on the bits since exp(NaN) and max(x, NaN)
+    // vary between GPUs. Each lane then takes the exp of its own score.
     var tmax = ninf;
     for (var jj = 0u; jj < BK; jj++) {
       let x = s_sh[r * BK + jj];
       tmax = max(tmax, x);
-      nan = nan || x != x;
+      let xb = bitcast<u32>(x);
+      nan = nan || (xb & 0x7fffffffu) > 0x7f800000u || xb == 0x7f800000u;
     }
     let mnew = max(m, tmax);
     var p = 0.0;
@@ -159,30 +161,28 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3
     p_sh[t] = p;
     workgroupBarrier();
 
-    // rescale what was accumulated under the old max, then add this tile's p·v (masked keys have p = 0 and
-    // are skipped, so their values are never read, as on the CPU)
-    if (mnew > ninf) {
-      let corr = exp(m - mnew);
-      for (var a = 0u; a < {{ACC}}u; a++) { acc[a] *= corr; }
-      var sum = 0.0;
-      for (var jj = 0u; jj < BK; jj++) {
-        let pj = p_sh[r * BK + jj];
-        if (pj != 0.0) {
-          sum += pj;
-          let vrow = vbase + (j0 + jj) * P.sv.z;
-          for (var a = 0u; a < {{ACC}}u; a++) {
-            let col = dv0 + c + a * BK;
-            if (col < Dv) { acc[a] += pj * V[vrow + col * P.sv.w]; }
-          }
-        }
+    // rescale what was accumulated under the old max (while every key so far is masked, m = mnew = -inf and
+    // nothing is rescaled), then add this tile's p·v. Keys with p = 0 (masked) are added too, as p·v is in
+    // PyTorch: 0·NaN and 0·inf make NaN, so a NaN or inf in any value reaches every row.
+    var corr = 1.0;
+    if (mnew > ninf) { corr = exp(m - mnew); }
+    for (var a = 0u; a < {{ACC}}u; a++) { acc[a] *= corr; }
+    var sum = 0.0;
+    for (var jj = 0u; jj < BK && j0 + jj < S; jj++) {
+      let pj = p_sh[r * BK + jj];
+      sum += pj;
+      let vrow = vbase + (j0 + jj) * P.sv.z;
+      for (var a = 0u; a < {{ACC}}u; a++) {
+        let col = dv0 + c + a * BK;
+        if (col < Dv) { acc[a] += pj * V[vrow + col * P.sv.w]; }
       }
-      l = l * corr + sum;
-      m = mnew;
     }
+    l = l * corr + sum;
+    m = mnew;
   }
 
   if (!live) { return; }
-  // a row with every key masked (m still -inf) gives zeros
+  // a row with every key masked (m still -inf) gives Σ 0·v: zeros, or NaN where a value is NaN or inf
   let orow = (bh * T + i) * Dv;
   for (var a = 0u; a < {{ACC}}u; a++) {
     let col = dv0 + c + a * BK;
@@ -190,6 +190,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3
       var y = 0.0;
       if (nan) { y = P.nanv; }
       else if (m > ninf) { y = acc[a] / l; }
+      else { y = acc[a]; }
       O[orow + col] = y;
     }
   }

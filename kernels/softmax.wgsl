@@ -1,4 +1,6 @@
 // softmax / logSoftmax along one axis, fused: row max (NaN propagates), sum of exp(x - max), then the write.
+// A row whose max is NaN or ±inf (a NaN, a +inf, or every value -inf) is all NaN, as exp(x - max) makes it in
+// PyTorch; tested on the bits because WGSL's exp of NaN may be anything (SwiftShader gives +inf).
 // Rows as in rows.wgsl: a row is the L values along the axis (R = L); the output has the input's layout.
 // Legend: rows = outer * inner, R = L. P.aux = 1 (logSoftmax): write x - max - log(sum), not exp(x - max) / sum.
 // Defines: SUBGROUPS.
@@ -36,10 +38,13 @@ fn row_main(li: u32, g: Group, s: Slot) {
   }
   let shift = m + log(sum);
   let inv = 1.0 / sum;
+  let dead = (bitcast<u32>(m) & 0x7f800000u) == 0x7f800000u;
   for (var r = s.lane; r < P.R; r += g.tpr) {
     let e = elem_off(r);
     let x = X[base + e];
-    if (P.aux != 0.0) {
+    if (dead) {
+      Y[obase + e] = nan_f32();
+    } else if (P.aux != 0.0) {
       Y[obase + e] = x - shift;
     } else {
       Y[obase + e] = exp(x - m) * inv;

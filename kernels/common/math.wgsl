@@ -1,10 +1,43 @@
-// Scalar helpers WGSL lacks: erf, a tanh and sigmoid that never overflow, pow with negative bases, integer
-// pow and remainder, clamp bounds that survive ±inf in i32, and float -> half bits with IEEE overflow.
-// Needs CT (the compute type alias, f32 or i32) to be defined by the including kernel.
+// Scalar helpers WGSL lacks: NaN and infinity tests on the bits, erf, a tanh and sigmoid that never overflow, pow
+// and remainder with C's special cases (as PyTorch), integer pow and remainder, clamp bounds that survive ±inf in
+// i32. Needs CT (the compute type alias, f32 or i32) to be defined by the including kernel.
 
 // NaN by its bits: `x != x` may be folded away by compilers that assume no NaNs (SwiftShader does).
 fn is_nan(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn is_inf(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u;
+}
+
+// a quiet NaN from a private variable (WGSL refuses NaN as a constant expression)
+var<private> QNAN_BITS: u32 = 0x7fc00000u;
+var<private> INF_BITS_M: u32 = 0x7f800000u;
+
+fn qnan() -> f32 {
+  return bitcast<f32>(QNAN_BITS);
+}
+
+fn inf_of(negative: bool) -> f32 {
+  return bitcast<f32>(INF_BITS_M | select(0u, 0x80000000u, negative));
+}
+
+// NaN test and truth (non-zero, NaN included, as in PyTorch) for the compute type
+fn nan_ct(x: CT) -> bool {
+#if CT == i32
+  return false;
+#else
+  return is_nan(x);
+#endif
+}
+
+fn truthy(x: CT) -> bool {
+#if CT == i32
+  return x != 0;
+#else
+  return !(x == 0.0) || is_nan(x);
+#endif
 }
 
 fn erf_f32(x: f32) -> f32 {
@@ -16,7 +49,7 @@ fn erf_f32(x: f32) -> f32 {
 }
 
 fn tanh_safe(x: f32) -> f32 {
-  return tanh(clamp(x, -20.0, 20.0));
+  return select(tanh(clamp(x, -20.0, 20.0)), x, is_nan(x));
 }
 
 fn sigmoid_f32(x: f32) -> f32 {
@@ -24,13 +57,37 @@ fn sigmoid_f32(x: f32) -> f32 {
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
 }
 
+// C's pow: pow(x, 0) = pow(1, y) = 1 (NaN too), pow(-1, ±inf) = 1, |a| < 1 or > 1 to ±inf gives 0 or inf,
+// (-inf)^y = ±inf or ±0 by y's sign and oddness, a negative finite base to a non-integer power is NaN
 fn pow_f32(a: f32, b: f32) -> f32 {
-  if (b == 0.0) { return 1.0; }
-  if (a >= 0.0) { return pow(a, b); }
-  let nan_bits = 0x7fc00000u;
-  if (fract(b) != 0.0) { return bitcast<f32>(nan_bits); }
-  let r = pow(-a, b);
-  return select(r, -r, (i32(b) & 1) == 1);
+  if (b == 0.0 || a == 1.0) { return 1.0; }
+  if (is_nan(a) || is_nan(b)) { return qnan(); }
+  let m = abs(a);
+  if (is_inf(b)) {
+    if (m == 1.0) { return 1.0; }
+    return select(0.0, inf_of(false), (m > 1.0) == (b > 0.0));
+  }
+  if (m == 0.0 || is_inf(m)) {
+    // 0^y and inf^y: 0 or inf by the sign of y (swapped for inf), negative when a < 0 and y an odd integer
+    let big = (m == 0.0) == (b < 0.0);
+    let odd = fract(b) == 0.0 && abs(b) < 16777216.0 && (i32(b) & 1) == 1;
+    let neg = odd && bitcast<u32>(a) >= 0x80000000u;
+    return select(select(0.0, -0.0, neg), inf_of(neg), big);
+  }
+  if (a > 0.0) { return pow(a, b); }
+  if (fract(b) != 0.0) { return qnan(); }
+  let r = pow(m, b);
+  return select(r, -r, abs(b) < 16777216.0 && (i32(b) & 1) == 1);
+}
+
+// Python's remainder (the sign of the divisor), as the CPU: NaN when b is 0 or a infinite; a (or a + b) when b is
+// infinite, where a - floor(a / b) * b would give NaN
+fn mod_f32(a: f32, b: f32) -> f32 {
+  if (is_inf(b) && !is_inf(a) && !is_nan(a)) {
+    return select(a, b, a != 0.0 && ((a < 0.0) != (b < 0.0)));
+  }
+  let r = a - trunc(a / b) * b;
+  return select(r, r + b, r != 0.0 && ((r < 0.0) != (b < 0.0)));
 }
 
 fn pow_i32(a: i32, b: i32) -> i32 {

@@ -10,6 +10,7 @@ import { cast } from '../ops/elementwise.js';
 import { loadOnnx, type OnnxIO } from '../io/onnx/session.js';
 import type { Precision } from './backend.js';
 import { makeOutDir } from './run.js';
+import { warnNonFinite } from './non-finite.js';
 
 export interface OnnxRunOptions {
   inputs: Map<string, string>;
@@ -63,6 +64,7 @@ export async function runOnnxFile(path: string, o: OnnxRunOptions): Promise<void
       const int64 = io.onnxType === 'int64' && t.dtype !== 'bool';
       await writeNpyFile(file, t, int64 ? { dtype: 'int64' } : {});
       process.stdout.write(`${io.name}: ${shapeStr(t.shape)} ${int64 ? 'int64' : t.dtype} -> ${file}\n`);
+      await warnNonFinite(io.name, t);
     }
     process.stdout.write(`ran ${basename(path)} on ${session.backend} (${o.precision}) in ${ms.toFixed(1)} ms\n`);
   } finally {

@@ -13,6 +13,7 @@ import { isQuantized, quantize } from '../quant/quantize.js';
 import { quantizationReport } from '../quant/report.js';
 import { runOnnxFile } from './onnx-run.js';
 import { RUN_SPEC, RUN_USAGE } from './specs.js';
+import { warnNonFinite } from './non-finite.js';
 
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
@@ -133,6 +134,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     const path = join(outDir, `${name}.npy`);
     await writeNpyFile(path, t);
     process.stdout.write(`${name}: ${shapeStr(t.shape)} ${t.dtype} -> ${path}\n`);
+    await warnNonFinite(name, t);
   }
   process.stdout.write(`ran ${config.name ?? dir} on ${backend} (${scheme}) in ${(performance.now() - t0).toFixed(1)} ms\n`);
   for (const t of [...inputs.values(), ...values.values()]) t.dispose();

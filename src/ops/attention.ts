@@ -1,5 +1,5 @@
 // Scaled-dot-product attention (as torch.nn.functional.scaled_dot_product_attention) and the attention
-// probabilities alone, for traces. Fully masked query rows give zeros (PyTorch gives NaN): see scaledDotProductAttention.
+// probabilities alone, for traces. Fully masked query rows give zeros (as PyTorch 2.5+): see scaledDotProductAttention.
 import { promoteTypes } from '../tensor/dtype.js';
 import { broadcastShapes, shapeStr, shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -84,7 +84,9 @@ function prepare(op: string, q: Tensor, k: Tensor, v: Tensor | null, opts: Atten
  * Attention like torch.nn.functional.scaled_dot_product_attention: softmax(q·kᵀ·scale + mask)·v.
  * q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv] -> [B, H, T, Dv] (rank-3 [B, T, D] inputs give [B, T, Dv]);
  * B and H broadcast. q, k, v and the mask may be strided views (no copies). `mask` and `isCausal` may be combined.
- * A query row whose keys are all masked gives zeros (PyTorch gives NaN for such rows).
+ * A query row whose keys are all masked gives zeros (as PyTorch 2.5 and later). NaN in q or k, or a +inf score, makes
+ * the affected rows NaN, as PyTorch's math backend (its fused CPU kernel zeroes a NaN query row); the output is p·v, so
+ * a NaN or ±inf in any key's value, masked ones included (0·NaN), reaches every row, as in PyTorch.
  *
  * @example scaledDotProductAttention(q, k, v, { isCausal: true })
  */

@@ -25,24 +25,24 @@ export const UNARY: Record<UnaryOp, UnaryRow> = {
   neg: { ref: (x) => -x, result: 'same', wgsl: '-x' },
   abs: { ref: (x) => Math.abs(x), result: 'same', wgsl: 'abs(x)' },
   exp: { ref: (x) => Math.exp(x), result: 'float', wgsl: 'exp(x)' },
-  log: { ref: (x) => Math.log(x), result: 'float', wgsl: 'log(x)' },
-  sqrt: { ref: (x) => Math.sqrt(x), result: 'float', wgsl: 'sqrt(x)' },
-  rsqrt: { ref: (x) => 1 / Math.sqrt(x), result: 'float', wgsl: 'inverseSqrt(x)' },
+  log: { ref: (x) => Math.log(x), result: 'float', wgsl: 'select(select(log(x), qnan(), x < 0.0), inf_of(true), x == 0.0)' },
+  sqrt: { ref: (x) => Math.sqrt(x), result: 'float', wgsl: 'select(sqrt(x), qnan(), x < 0.0)' },
+  rsqrt: { ref: (x) => 1 / Math.sqrt(x), result: 'float', wgsl: 'select(inverseSqrt(x), qnan(), x < 0.0)' },
   reciprocal: { ref: (x) => 1 / x, result: 'float', wgsl: '1.0 / x' },
   square: { ref: (x) => x * x, result: 'same', wgsl: 'x * x' },
-  sin: { ref: (x) => Math.sin(x), result: 'float', wgsl: 'sin(x)' },
-  cos: { ref: (x) => Math.cos(x), result: 'float', wgsl: 'cos(x)' },
+  sin: { ref: (x) => Math.sin(x), result: 'float', wgsl: 'select(sin(x), qnan(), is_inf(x))' },
+  cos: { ref: (x) => Math.cos(x), result: 'float', wgsl: 'select(cos(x), qnan(), is_inf(x))' },
   tanh: { ref: (x) => Math.tanh(x), result: 'float', wgsl: 'tanh_safe(x)' },
   erf: { ref: (x) => erfScalar(x), result: 'float', wgsl: 'erf_f32(x)' },
   sigmoid: { ref: (x) => sigmoidScalar(x), result: 'float', wgsl: 'sigmoid_f32(x)' },
-  relu: { ref: (x) => (x > 0 ? x : 0), result: 'same', wgsl: 'max(x, CT(0))' },
+  relu: { ref: (x) => (x < 0 ? 0 : x), result: 'same', wgsl: 'max(x, CT(0))' },
   gelu: { ref: (x) => geluScalar(x), result: 'float', wgsl: '0.5 * x * (1.0 + erf_f32(x * 0.7071067811865476))' },
   geluTanh: { ref: (x) => geluTanhScalar(x), result: 'float', wgsl: '0.5 * x * (1.0 + tanh_safe(0.7978845608028654 * (x + 0.044715 * x * x * x)))' },
   silu: { ref: (x) => x * sigmoidScalar(x), result: 'float', wgsl: 'x * sigmoid_f32(x)' },
   floor: { ref: (x) => Math.floor(x), result: 'same', wgsl: 'floor(x)', wgslInt: 'x' },
   ceil: { ref: (x) => Math.ceil(x), result: 'same', wgsl: 'ceil(x)', wgslInt: 'x' },
   round: { ref: (x) => roundHalfEven(x), result: 'same', wgsl: 'round(x)', wgslInt: 'x' },
-  sign: { ref: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), result: 'same', wgsl: 'sign(x)' },
+  sign: { ref: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), result: 'same', wgsl: 'select(sign(x), 0.0, is_nan(x))', wgslInt: 'sign(x)' },
   not: { ref: (x) => (x !== 0 ? 0 : 1), result: 'bool', wgsl: 'select(0, 1, x == CT(0))' },
   clamp: { ref: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x), result: 'same', wgsl: 'min(max(x, clamp_lo(alpha)), clamp_hi(beta))' },
   leakyRelu: { ref: (x, a) => (x >= 0 ? x : a * x), result: 'float', wgsl: 'select(alpha * x, x, x >= 0.0)' },
@@ -58,10 +58,11 @@ export const BINARY: Record<BinaryOp, { ref: (a: number, b: number) => number; r
   sub: { ref: (a, b) => a - b, result: 'promote', wgsl: 'a - b' },
   mul: { ref: (a, b) => a * b, result: 'promote', wgsl: 'a * b' },
   div: { ref: (a, b) => a / b, result: 'float', wgsl: 'a / b' },
-  pow: { ref: (a, b) => Math.pow(a, b), result: 'promote', wgsl: 'pow_f32(a, b)', wgslInt: 'pow_i32(a, b)' },
-  maximum: { ref: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), result: 'promote', wgsl: 'max(a, b)' },
-  minimum: { ref: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), result: 'promote', wgsl: 'min(a, b)' },
-  mod: { ref: (a, b) => { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }, result: 'promote', wgsl: 'a - floor(a / b) * b', wgslInt: 'mod_i32(a, b)' },
+  // C's pow, as PyTorch: pow(1, y) = 1 and pow(-1, ±inf) = 1 even for NaN y (JavaScript's Math.pow gives NaN)
+  pow: { ref: (a, b) => (a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b)), result: 'promote', wgsl: 'pow_f32(a, b)', wgslInt: 'pow_i32(a, b)' },
+  maximum: { ref: (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b), result: 'promote', wgsl: 'select(max(a, b), qnan(), is_nan(a) || is_nan(b))', wgslInt: 'max(a, b)' },
+  minimum: { ref: (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b), result: 'promote', wgsl: 'select(min(a, b), qnan(), is_nan(a) || is_nan(b))', wgslInt: 'min(a, b)' },
+  mod: { ref: (a, b) => { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; }, result: 'promote', wgsl: 'mod_f32(a, b)', wgslInt: 'mod_i32(a, b)' },
 };
 
 /** Comparisons and logical ops: always bool. */
@@ -77,11 +78,29 @@ export const COMPARE: Record<CompareOp, (a: number, b: number) => boolean> = {
   xor: (a, b) => (a !== 0) !== (b !== 0),
 };
 
-/** WGSL condition per comparison/logical op over `a`, `b` (CT); the kernel turns it into 0/1. */
+/**
+ * WGSL condition per comparison/logical op over `a`, `b` (CT); the kernel turns it into 0/1. NaN is tested on its
+ * bits (ordered and unordered float compares differ between compilers): it compares unequal to everything and is
+ * true in logical ops, as in PyTorch.
+ */
 export const COMPARE_WGSL: Record<CompareOp, string> = {
-  eq: 'a == b', ne: 'a != b', lt: 'a < b', le: 'a <= b', gt: 'a > b', ge: 'a >= b',
-  and: '(a != CT(0)) && (b != CT(0))', or: '(a != CT(0)) || (b != CT(0))', xor: '(a != CT(0)) != (b != CT(0))',
+  eq: 'a == b && !nan_ct(a)', ne: '!(a == b) || nan_ct(a) || nan_ct(b)',
+  lt: 'a < b && !nan_ct(a) && !nan_ct(b)', le: 'a <= b && !nan_ct(a) && !nan_ct(b)',
+  gt: 'a > b && !nan_ct(a) && !nan_ct(b)', ge: 'a >= b && !nan_ct(a) && !nan_ct(b)',
+  and: 'truthy(a) && truthy(b)', or: 'truthy(a) || truthy(b)', xor: 'truthy(a) != truthy(b)',
 };
+
+/**
+ * The WGSL of a unary op (or fused activation) over `x`: i32 inputs take the row's integer form; on f32, ops whose
+ * reference maps NaN to NaN return x itself when it is NaN (tested on its bits), because WGSL's max, min, clamp,
+ * exp and friends may drop or replace a NaN (SwiftShader's exp(NaN) is +inf, max(NaN, 0) is 0).
+ * @example unaryWgsl('relu', false) // 'select(max(x, CT(0)), x, is_nan(x))'
+ */
+export function unaryWgsl(op: UnaryOp, int: boolean): string {
+  const row = UNARY[op];
+  if (int) return row.wgslInt != null && row.result === 'same' ? row.wgslInt : row.wgsl;
+  return Number.isNaN(row.ref(NaN, 0, 0)) ? `select(${row.wgsl}, x, is_nan(x))` : row.wgsl;
+}
 
 function resultDType(kind: ResultKind | 'promote', dtype: DType): DType {
   if (kind === 'bool') return 'bool';

@@ -168,7 +168,7 @@ describe.skipIf(!webgpu.gpu)(`webgpu attention (${webgpu.gpu?.setup.adapter.desc
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(TOL_F16);
   });
 
-  it('fully masked rows give zeros (bool mask, additive -Infinity, causal with T > S), and masked values are never read', async () => {
+  it('fully masked rows give zeros (bool mask, additive -Infinity, causal with T > S); a masked key\'s inf value gives NaN (0·inf, as PyTorch)', async () => {
     const B = 2, H = 2, T = 6, S = 6, D = 8;
     const q = fp.tensor(randomArray(B * H * T * D, 13), { shape: [B, H, T, D] });
     const k = fp.tensor(randomArray(B * H * S * D, 14), { shape: [B, H, S, D] });
@@ -179,8 +179,10 @@ describe.skipIf(!webgpu.gpu)(`webgpu attention (${webgpu.gpu?.setup.adapter.desc
     const bm = fp.tensor(Array.from({ length: B * T * S }, (_, i) => { const t = Math.floor(i / S) % T; return t === 4 ? false : t === 2 ? i % S === 0 : true; }), { shape: [B, 1, T, S], dtype: 'bool' });
     const [g1, w1] = await both((a, b, c, m) => fp.scaledDotProductAttention(a, b, c, { mask: m }), q, k, v, bm);
     expect(maxAbsDiff(g1, w1)).toBeLessThanOrEqual(TOL);
-    expect(Array.from(g1).slice(4 * D, 5 * D)).toEqual(new Array(D).fill(0));
-    expect(Array.from(g1).slice(2 * D, 3 * D).every(Number.isFinite)).toBe(true);
+    // p·v multiplies masked keys' values by 0 too: column D-1 (the inf) is NaN in both rows, the rest as before
+    expect(Array.from(g1).slice(4 * D, 5 * D)).toEqual([...new Array(D - 1).fill(0), NaN]);
+    expect(Array.from(g1).slice(2 * D, 3 * D - 1).every(Number.isFinite)).toBe(true);
+    expect(g1[3 * D - 1]).toBeNaN();
     // additive: row 3 all -Infinity
     const am = fp.tensor(Array.from({ length: T * S }, (_, i) => (Math.floor(i / S) === 3 ? -Infinity : 0)), { shape: [T, S] });
     const [g2, w2] = await both((a, b, c, m) => fp.scaledDotProductAttention(a, b, c, { mask: m }), q, k, fp.tanh(v), am);

@@ -61,6 +61,9 @@ export async function generate(model: GPT, promptIds: readonly number[], opts: G
         const out = model.forward(x, cached ? { cache: cache! } : {});
         return (await out.select(1, -1).data()) as Float32Array;
       });
+      const nan = logits.reduce((n, v) => n + (v !== v ? 1 : 0), 0);
+      // a NaN logit has no greedy pick (PyTorch's argmax would return its index): stop rather than emit a guess
+      if (nan) throw new Error(`forwardpass: generate: the logits of step ${step} hold ${nan} NaN of ${logits.length} values (the model produced NaN; check its weights and inputs)`);
       const tokenId = argmaxFirst(logits);
       ids.push(tokenId);
       onStep?.({ step, tokenId, logits, cached });

@@ -36,11 +36,22 @@ export const conv2d: CpuKernel<Conv2dAttrs> = ([out], [x, w, b], { stride, paddi
   const geo: Geometry = { N, C, H, W, O, Cg, Og: O / groups, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW, G: groups, owLo, owHi };
   const how = lowering(geo);
   if (how === 'direct') direct(out!.data, x!, w!, b, geo);
-  else if (how === 'winograd') winograd(out!.data, x!, w!, b, geo);
-  else im2col(out!.data, x!, w!, b, geo);
+  else if (how === 'winograd') {
+    winograd(out!.data, x!, w!, b, geo);
+    // Winograd's transforms mix a tile's 4x4 inputs, so one NaN or ±inf input (or weight) makes the whole 2x2 output
+    // tile NaN (inf - inf), where the direct sum (and PyTorch) keeps NaN to the outputs that read it and ±inf as is.
+    // Such a conv is redone by im2col: one pass over the output costs far less than the conv.
+    if (!allFinite(out!.data)) im2col(out!.data, x!, w!, b, geo);
+  } else im2col(out!.data, x!, w!, b, geo);
 };
 
 type Lowering = 'direct' | 'winograd' | 'im2col';
+
+/** Whether every value is finite (v - v is 0 for finite v, NaN for ±inf and NaN). */
+function allFinite(a: NumArray): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i]! - a[i]! !== 0) return false;
+  return true;
+}
 
 function lowering(g: Pick<Geometry, 'Cg' | 'Og' | 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'dW'>): Lowering {
   if (g.Cg === 1 && g.Og < 4) return 'direct';

@@ -23,7 +23,7 @@ function unaryKernel(op: UnaryOp): CpuKernel<UnaryAttrs> {
     const n = o.length;
     const idx = flatIndex(x!, out!.shape, n);
     if (op === 'relu' && !idx) {
-      for (let i = 0, p = x!.offset; i < n; i++, p++) { const v = xd[p]!; o[i] = v > 0 ? v : 0; }
+      for (let i = 0, p = x!.offset; i < n; i++, p++) { const v = xd[p]!; o[i] = v < 0 ? 0 : v; } // NaN stays NaN
       return;
     }
     if (idx) for (let i = 0; i < n; i++) o[i] = f(xd[idx[i]!]!, a, b);

@@ -13,7 +13,7 @@ export function linearEpilogue(o: NumArray, M: number, N: number, bias: NumArray
   const n = M * N;
   if (activation === 'none') return;
   if (activation === 'relu') {
-    for (let p = 0; p < n; p++) if (!(o[p]! > 0)) o[p] = 0; // as the relu op: NaN -> 0
+    for (let p = 0; p < n; p++) if (o[p]! < 0) o[p] = 0; // as the relu op: NaN stays NaN
     return;
   }
   const f = UNARY[activation].ref;

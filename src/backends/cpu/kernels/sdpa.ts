@@ -7,8 +7,10 @@ import type { CpuKernel, CpuTensor } from '../types.js';
 /**
  * sdpa kernel: q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv], optional mask [B, H, T, S] (bool: nonzero = may
  * attend; additive: added to the scaled scores) -> out [B, H, T, Dv]. Causal: key j is masked for query t when
- * j > t + (S - T). A query whose every key is masked (all scores -Infinity) gets an all-zero output row
- * (PyTorch gives NaN there); a NaN score makes the row NaN.
+ * j > t + (S - T). A query whose every key is masked (all scores -Infinity) gets probabilities 0 (PyTorch's safe
+ * softmax); a NaN or +Infinity score makes the row NaN (softmax's inf - inf). The output is p·v in IEEE arithmetic,
+ * as in PyTorch: a NaN or ±inf in v reaches every row, masked keys' 0·NaN included. When this (b, h)'s v is all
+ * finite (the usual case; one scan, done only if some key has p = 0) such keys are skipped: the same numbers.
  */
 export const sdpa: CpuKernel<OpAttrs['sdpa']> = ([out], ins, { scale, causal, mask }) => {
   const q = ins[0]!, k = ins[1]!, v = ins[2]!;
@@ -32,6 +34,17 @@ export const sdpa: CpuKernel<OpAttrs['sdpa']> = ([out], ins, { scale, causal, ma
     for (let h = 0; h < H; h++) {
       const kBase = k.offset + b * ks0 + h * ks1;
       const vBase = v.offset + b * vs0 + h * vs1;
+      // whether this (b, h)'s v is all finite: scanned on the first key with p = 0 only (a decode step with every
+      // key attended never scans)
+      let vFiniteKnown: boolean | null = null;
+      const vFinite = () => {
+        if (vFiniteKnown !== null) return vFiniteKnown;
+        vFiniteKnown = true;
+        for (let j = 0; j < S && vFiniteKnown; j++) {
+          for (let d = 0, pv = vBase + j * vs2; d < Dv; d++, pv += vs3) if (vd[pv]! - vd[pv]! !== 0) { vFiniteKnown = false; break; }
+        }
+        return vFiniteKnown;
+      };
       for (let t = 0; t < T; t++, op += Dv) {
         const qRow = q.offset + b * qs0 + h * qs1 + t * qs2;
         const mRow = m ? m.offset + b * ms0 + h * ms1 + t * ms2 : 0;
@@ -50,8 +63,16 @@ export const sdpa: CpuKernel<OpAttrs['sdpa']> = ([out], ins, { scale, causal, ma
           if (sc > max) max = sc;
           else if (sc !== sc) nan = true;
         }
-        if (nan || max === -Infinity) {
+        if (nan || (max === -Infinity && vFinite())) {
           o.fill(nan ? NaN : 0, op, op + Dv);
+          continue;
+        }
+        if (max === -Infinity) { // fully masked: Σ 0·v, NaN where a value is NaN or ±inf
+          for (let d = 0; d < Dv; d++) {
+            let z = 0;
+            for (let j = 0, pv = vBase + d * vs3; j < S; j++, pv += vs2) z += 0 * vd[pv]!;
+            o[op + d] = z;
+          }
           continue;
         }
         let sum = 0;
@@ -63,7 +84,7 @@ export const sdpa: CpuKernel<OpAttrs['sdpa']> = ([out], ins, { scale, causal, ma
         acc.fill(0);
         for (let j = 0; j < S; j++) {
           const p = scores[j]!;
-          if (p === 0) continue; // masked or underflowed: contributes nothing
+          if (p === 0 && (vFiniteKnown ?? vFinite())) continue; // masked or underflowed: contributes nothing unless v holds NaN/inf
           for (let d = 0, pv = vBase + j * vs2; d < Dv; d++, pv += vs3) acc[d] += p * vd[pv]!;
         }
         const inv = 1 / sum;

@@ -1,7 +1,7 @@
 // WebGPU elementwise programs: unary ops, copy and cast (unary.wgsl), binary ops and comparisons
 // (binary.wgsl) and where (where.wgsl), reading inputs through strides so views and broadcasts need no copy.
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS, type BinaryOp, type CompareOp, type UnaryAttrs, type UnaryOp } from '../../../ops/attrs.js';
-import { BINARY, COMPARE_WGSL, UNARY } from '../../../ops/elementwise.js';
+import { BINARY, COMPARE_WGSL, unaryWgsl as unaryExpr } from '../../../ops/elementwise.js';
 import { broadcastStrides, isContiguous, shapeStr } from '../../../tensor/shape.js';
 import { f32bits, grid, type GpuProgram, type GpuTensor } from '../types.js';
 import unaryWgsl from '../../../../kernels/unary.wgsl';
@@ -44,8 +44,7 @@ function unaryLike(op: string, expr: (x: GpuTensor, y: GpuTensor) => string, ct:
 }
 
 function unaryProgram(op: UnaryOp): GpuProgram<UnaryAttrs> {
-  const row = UNARY[op];
-  return unaryLike(op, (x) => (x.dtype === 'int32' && row.wgslInt != null && row.result === 'same' ? row.wgslInt : row.wgsl), (x, y) => (op === 'not' ? wgslType(x) : wgslType(y)));
+  return unaryLike(op, (x) => unaryExpr(op, wgslType(x) === 'i32'), (x, y) => (op === 'not' ? wgslType(x) : wgslType(y)));
 }
 
 /** copy: any strided view -> contiguous. */

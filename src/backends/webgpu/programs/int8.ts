@@ -5,7 +5,7 @@
 // Legend: M = rows, N = output columns, k = true inner size, Kp = padded row length (a multiple of 4),
 // KW = ceil(k / 4) words holding data, KpW = Kp / 4, nb = scales per row, block = values per scale (0: per row).
 import type { ActivationName, OpAttrs } from '../../../ops/attrs.js';
-import { UNARY } from '../../../ops/elementwise.js';
+import { unaryWgsl } from '../../../ops/elementwise.js';
 import { shapeStr } from '../../../tensor/shape.js';
 import { f32bits, grid, type GpuContext, type GpuProgram, type GpuTensor } from '../types.js';
 import { scopedOverride } from './override.js';
@@ -136,7 +136,7 @@ interface Linear {
 }
 
 function epilogue(l: Linear): { HAS_BIAS: boolean; ACT: string } {
-  return { HAS_BIAS: l.bias !== null, ACT: l.activation === 'none' ? 'x' : UNARY[l.activation].wgsl };
+  return { HAS_BIAS: l.bias !== null, ACT: l.activation === 'none' ? 'x' : unaryWgsl(l.activation, false) };
 }
 
 /** Storage buffers in the kernels' binding order: y, wq, ws, x (xq, xs), bias. */

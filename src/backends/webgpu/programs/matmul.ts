@@ -2,7 +2,7 @@
 // split-K, and the naive baseline), bias and activation fused into the last pass.
 // Legend: B = batch, M = rows, N = columns, K = inner dim; a [Ba, M, K], b [Bb, K, N] or [Bb, N, K] (transB).
 import type { ActivationName } from '../../../ops/attrs.js';
-import { UNARY } from '../../../ops/elementwise.js';
+import { unaryWgsl } from '../../../ops/elementwise.js';
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Defines } from '../wgsl.js';
 import { grid, type GpuContext, type GpuProgram, type GpuTensor } from '../types.js';
@@ -110,7 +110,7 @@ function params(p: Product, extra: { nb?: number; batch0?: number; kChunk?: numb
 }
 
 function epilogueDefines(p: Product): Defines {
-  return { HAS_BIAS: p.bias !== null, ACT: p.activation === 'none' ? 'x' : UNARY[p.activation].wgsl };
+  return { HAS_BIAS: p.bias !== null, ACT: p.activation === 'none' ? 'x' : unaryWgsl(p.activation, false) };
 }
 
 /** vec4 loads need K (and N unless transB) to be multiples of 4, and 4-aligned offsets. */

@@ -170,10 +170,12 @@ registerOnnxOp('Clip', {
   infer: (c) => sameShape(c),
   run: (c) => {
     const x = c.input(0);
+    // an absent bound is the type's numeric_limits (ONNX): Clip(inf) with no max is FLT_MAX, as in onnxruntime
+    const big = isInt(x.dtype) ? Infinity : 3.4028234663852886e38;
     let lo: number, hi: number;
     if (c.opset < 11) {
-      lo = c.attrs.float('min', -Infinity);
-      hi = c.attrs.float('max', Infinity);
+      lo = c.attrs.float('min', -big);
+      hi = c.attrs.float('max', big);
     } else {
       const one = (i: number, d: number) => {
         const v = c.floats(i);
@@ -181,8 +183,8 @@ registerOnnxOp('Clip', {
         if (v.length !== 1) c.fail(`input ${i} (${i === 1 ? 'min' : 'max'}) must be a scalar, found ${v.length} values`);
         return v[0]!;
       };
-      lo = one(1, -Infinity);
-      hi = one(2, Infinity);
+      lo = one(1, -big);
+      hi = one(2, big);
     }
     return [E.clamp(x, lo, hi)];
   },
