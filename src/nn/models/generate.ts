@@ -3,7 +3,19 @@
 // (positions 0..T-1) without the cache, the window rule of the tiny-gpt reference.
 import { scope } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/creation.js';
-import type { GPT } from './gpt.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { KVCache } from '../attention.js';
+import type { Module } from '../module.js';
+
+/**
+ * What generate needs of a causal LM (GPT, the Hugging Face decoders): its vocabulary size and context, a KV cache,
+ * and a forward that returns logits [B, T, V] or an object holding them (HF's `{ logits, ... }`).
+ */
+export interface CausalLM extends Module {
+  readonly cfg: { readonly vocabSize: number; readonly context: number };
+  createCache(): KVCache;
+  forward(ids: Tensor, opts?: { cache?: KVCache }): Tensor | { logits?: Tensor };
+}
 
 /** What `onStep` sees after each generated token. */
 export interface GenerateStep {
@@ -39,7 +51,7 @@ export function argmaxFirst(values: ArrayLike<number>): number {
  *
  * @example const ids = await generate(gpt, tok.encode('This License '), { maxNewTokens: 50 }); tok.decode(ids)
  */
-export async function generate(model: GPT, promptIds: readonly number[], opts: GenerateOptions): Promise<number[]> {
+export async function generate(model: CausalLM, promptIds: readonly number[], opts: GenerateOptions): Promise<number[]> {
   const { maxNewTokens, useCache = true, onStep } = opts;
   const { vocabSize, context } = model.cfg;
   if (!Array.isArray(promptIds) || promptIds.length === 0) throw new RangeError(`forwardpass: generate: the prompt must be a non-empty list of token ids`);
@@ -47,6 +59,7 @@ export async function generate(model: GPT, promptIds: readonly number[], opts: G
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`forwardpass: generate: prompt id ${id} at position ${i} is outside the vocabulary 0..${vocabSize - 1}`);
   });
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`forwardpass: generate: maxNewTokens must be a non-negative integer, got ${String(maxNewTokens)}`);
+  const device = model.namedParameters()[0]?.[1].device ?? 'cpu';
   const ids = [...promptIds];
   const cache = useCache ? model.createCache() : null;
   try {
@@ -57,8 +70,10 @@ export async function generate(model: GPT, promptIds: readonly number[], opts: G
       if (cache && !fits && cache.length) cache.reset();
       const feed = cached ? ids.slice(cache!.length) : ids.slice(-context);
       const logits = await scope(async () => {
-        const x = tensor(Int32Array.from(feed), { shape: [1, feed.length], dtype: 'int32', device: model.wte.weight.device });
-        const out = model.forward(x, cached ? { cache: cache! } : {});
+        const x = tensor(Int32Array.from(feed), { shape: [1, feed.length], dtype: 'int32', device });
+        const res = model.forward(x, cached ? { cache: cache! } : {});
+        const out = (res as Tensor).__isTensor ? (res as Tensor) : (res as { logits?: Tensor }).logits;
+        if (!out) throw new TypeError(`forwardpass: generate: the model's forward returned no logits`);
         return (await out.select(1, -1).data()) as Float32Array;
       });
       const tokenId = argmaxFirst(logits);
