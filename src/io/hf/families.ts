@@ -3,6 +3,7 @@
 import type { HfModel } from '../../nn/models/hf-base.js';
 import { GPT2LMHeadModel, type GPT2Config } from '../../nn/models/gpt2.js';
 import { LlamaForCausalLM, type LlamaConfig } from '../../nn/models/llama.js';
+import { GPTNeoXForCausalLM, type GPTNeoXConfig } from '../../nn/models/gpt-neox.js';
 import { hfActivation, hfArchitecture, hfFields, hfRope, refuseFields, type HfConfig } from './config.js';
 import { ENCODER_FAMILIES } from './encoders.js';
 
@@ -98,6 +99,29 @@ function gpt2Config(c: HfConfig): GPT2Config {
   };
 }
 
+function neoxConfig(c: HfConfig): GPTNeoXConfig {
+  const f = hfFields(c);
+  refuseFields(c, DECODER_REFUSED);
+  const hidden = f.int('hidden_size');
+  const H = f.int('num_attention_heads');
+  if (hidden % H !== 0) throw new Error(`forwardpass: config.json (gpt_neox): hidden_size ${hidden} must be divisible by num_attention_heads ${H}`);
+  const act = hfActivation(c, ['hidden_act'], 'gelu', ['gelu', 'gelu_new', 'gelu_fast', 'gelu_pytorch_tanh', 'relu']);
+  return {
+    vocabSize: f.int('vocab_size'),
+    hiddenSize: hidden,
+    intermediateSize: f.int('intermediate_size'),
+    numLayers: f.int('num_hidden_layers'),
+    numHeads: H,
+    maxPositions: f.int('max_position_embeddings', 2048),
+    lnEps: f.num('layer_norm_eps', 1e-5),
+    rope: hfRope(c, hidden / H, { defaultTheta: f.num('rotary_emb_base', 10000), partial: f.num('rotary_pct', 0.25) }),
+    act: act === 'gelu' ? 'gelu' : act === 'relu' ? 'relu' : 'gelu_tanh',
+    attentionBias: f.bool('attention_bias', true),
+    parallelResidual: f.bool('use_parallel_residual', true),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', false),
+  };
+}
+
 const llama = (c: HfConfig) => new LlamaForCausalLM(llamaConfig(c), c);
 
 /** Every supported model_type and its architectures. */
@@ -109,6 +133,7 @@ export const HF_FAMILIES: HfFamily[] = [
   { modelTypes: ['qwen3'], architectures: { Qwen3ForCausalLM: llama } },
   { modelTypes: ['phi3'], architectures: { Phi3ForCausalLM: llama } },
   { modelTypes: ['gemma'], architectures: { GemmaForCausalLM: llama } },
+  { modelTypes: ['gpt_neox'], architectures: { GPTNeoXForCausalLM: (c) => new GPTNeoXForCausalLM(neoxConfig(c), c) } },
   ...ENCODER_FAMILIES,
 ];
 

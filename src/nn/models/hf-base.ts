@@ -22,6 +22,8 @@ export interface HfLayout {
   isBase: boolean;
   /** Checkpoint keys HF accepts and ignores (non-persistent buffers of older versions, tied copies). */
   ignore?: RegExp[];
+  /** Older key names and their current form (gpt_neox: embed_out. -> lm_head.). */
+  renames?: [RegExp, string][];
 }
 
 /** Buffers older checkpoints stored that carry no weights (masks, position ids, rotary frequencies). */
@@ -91,6 +93,7 @@ export abstract class HfModel extends Module implements ConfiguredModel {
         k = pre + k; // a base-model checkpoint (no prefix) loaded into a head model
       }
       if (!expected.has(k) && expected.has(renamed(k))) k = renamed(k);
+      for (const [from, to] of this.layout.renames ?? []) if (!expected.has(k) && expected.has(k.replace(from, to))) k = k.replace(from, to);
       if (!expected.has(k) && ignore.some((r) => r.test(k))) continue;
       out.set(k, t);
     }

@@ -229,7 +229,7 @@ export class LlamaForCausalLM extends HfModel {
     this.model = this.registerModule('model', new LlamaModel(c));
     this.lm_head = c.tieWordEmbeddings ? null : this.registerModule('lm_head', new Linear(c.hiddenSize, c.vocabSize, { bias: false }));
     this.layout = { basePrefix: 'model', isBase: false, ignore: c.tieWordEmbeddings ? [/^lm_head\.weight$/] : [] };
-    this.cfg = { vocabSize: c.vocabSize, context: c.maxPositions };
+    this.cfg = { vocabSize: c.vocabSize, context: Infinity }; // RoPE has no position table: generation never slides a window
   }
 
   /** A fresh KV cache with one entry per layer. */
