@@ -2,9 +2,10 @@
 // forwardpass model with HF's module names out, at the precision asked. src/io/hf/node.ts reads folders from disk.
 import type { Tensor } from '../../tensor/tensor.js';
 import type { HfModel } from '../../nn/models/hf-base.js';
+import { Conv1D } from '../../nn/models/gpt2.js';
 import { quantize } from '../../quant/quantize.js';
 import { loadSafetensors } from '../safetensors.js';
-import { parseHfConfig, type HfConfig } from './config.js';
+import { parseHfConfig } from './config.js';
 import { buildHfModel } from './families.js';
 
 export type HfPrecision = 'f32' | 'f16' | 'int8';
@@ -46,6 +47,16 @@ export function hfShardFiles(index: string | Record<string, unknown>, where = 'm
 }
 
 /**
+ * Build the model an HF config (object or config.json text) describes, weights still zero: load them with
+ * `loadStateDict` under HF's key names. An unsupported model_type, architecture or config field is an error.
+ *
+ * @example const model = hfModelFromConfig(configText); model.loadStateDict(tensors);
+ */
+export function hfModelFromConfig(config: string | Record<string, unknown>): HfModel {
+  return buildHfModel(parseHfConfig(config));
+}
+
+/**
  * Build a model from an HF config (object or config.json text) and its weights, at the precision asked. The model
  * takes HF's inputs and gives HF's outputs by name (`run({ input_ids, attention_mask })` -> logits, ...).
  *
@@ -54,8 +65,7 @@ export function hfShardFiles(index: string | Record<string, unknown>, where = 'm
 export async function hfModelFromFiles(config: string | Record<string, unknown>, weights: HfWeights, opts: HfLoadOptions = {}): Promise<HfModel> {
   const precision = opts.precision ?? 'f32';
   if (!['f32', 'f16', 'int8'].includes(precision)) throw new RangeError(`forwardpass: hfModelFromFiles: precision must be 'f32', 'f16' or 'int8', got '${String(precision)}'`);
-  const c: HfConfig = parseHfConfig(config);
-  const model = buildHfModel(c);
+  const model = hfModelFromConfig(config);
   const owned: Tensor[] = [];
   try {
     let tensors: Map<string, Tensor>;
@@ -75,7 +85,11 @@ export async function hfModelFromFiles(config: string | Record<string, unknown>,
     }
     model.loadStateDict(tensors);
     if (precision === 'f16') await model.to({ dtype: 'float16' });
-    if (precision === 'int8') await quantize(model);
+    if (precision === 'int8') {
+      // GPT-2's Conv1D layers become the equivalent Linear layers first, so that they are quantized too
+      for (const [name, m] of model.namedModules()) if (m instanceof Conv1D) model.replaceSubmodule(name, m.toLinear()).dispose();
+      await quantize(model);
+    }
   } catch (e) {
     model.dispose();
     throw e;

@@ -36,6 +36,12 @@ export class Conv1D extends Module {
     this.registerParameter('weight', zeros([nx, nf]));
     this.registerParameter('bias', zeros([nf]));
   }
+  /** The same layer as an nn.Linear (weight transposed to [out, in]), e.g. for quantize(). */
+  toLinear(): Linear {
+    const lin = new Linear(this.nx, this.nf);
+    lin.loadStateDict({ weight: this.getParameter('weight').transpose(0, 1).contiguous(), bias: this.getParameter('bias') });
+    return lin;
+  }
   override forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.nx) throw new RangeError(`forwardpass: Conv1D(${this.nx} -> ${this.nf}): expected an input [..., ${this.nx}], got ${shapeStr(x.shape)}`);
     return add(matmul(x, this.getParameter('weight')), this.getParameter('bias'));
