@@ -53,6 +53,27 @@ describe('HF state dicts by their own names', () => {
   });
 });
 
+describe('KV cache', () => {
+  for (const name of ['mistral', 'gpt-neox', 'qwen2-sliding', 'phi3']) {
+    it(`${name}: a prompt fed in two chunks through the cache (attention_mask over all keys) gives the one-pass logits`, async () => {
+      const dir = local(name);
+      const ref = readReference(dir);
+      const model = (await fp.loadHfModel(dir)) as fp.HfModel & fp.CausalLM & { forward(ids: fp.Tensor, o?: object): fp.HfOutputs };
+      const { input_ids: ids, attention_mask: mask } = await referenceInputs(dir, ref);
+      const whole = await model.forward(ids!, { attentionMask: mask }).logits!.data();
+      const cache = model.createCache();
+      const a = model.forward(ids!.narrow(1, 0, 5).contiguous(), { cache, attentionMask: mask!.narrow(1, 0, 5).contiguous() }).logits!;
+      const b = model.forward(ids!.narrow(1, 5, 3).contiguous(), { cache, attentionMask: mask }).logits!;
+      expect(cache.length).toBe(8);
+      const chunked = await fp.concat([a, b], 1).data();
+      let d = 0;
+      for (let i = 0; i < whole.length; i++) d = Math.max(d, Math.abs(whole[i]! - chunked[i]!));
+      expect(d).toBeLessThan(1e-5);
+      cache.dispose();
+    });
+  }
+});
+
 describe('hfModelFromFiles on bytes', () => {
   it('takes every shard of a sharded checkpoint, and a Map of tensors', async () => {
     const dir = local('qwen3');

@@ -27,6 +27,11 @@ describe.skipIf(!HAS_SHARED)('shared HF checkpoints on the CPU (f32)', () => {
         const d = await validMaxDiff(out[k]!, await referenceOutput(dir, ref, k), ref, k === 'hidden_states' ? 1 : 0);
         expect(d, `${name} ${k}`).toBeLessThan(1e-4);
       }
+      // padded query positions too: HF lets them attend to the valid keys, and so does the key mask here
+      const all = { ...ref, valid_positions: undefined };
+      for (const k of ['logits', 'last_hidden_state'].filter((x) => ref.outputs[x] && out[x]!.rank === 3)) {
+        expect(await validMaxDiff(out[k]!, await referenceOutput(dir, ref, k), all), `${name} ${k} (all positions)`).toBeLessThan(1e-4);
+      }
       model.dispose();
     });
 
