@@ -35,7 +35,7 @@ export { quantizeRows, linearInt8, linearW8, conv2dInt8, MAX_INT32_K, type Quant
 export * from './quant/index.js';
 export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
-export { HfModel, LlamaForCausalLM, GPT2LMHeadModel, type CausalLM, type HfOutputs } from './nn/index.js';
+export { HfModel, LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, BertFamilyModel, DistilBertModel, ViTModel, type CausalLM, type HfOutputs } from './nn/index.js';
 export { hfModelFromConfig, hfModelFromFiles, hfShardFiles, type HfLoadOptions, type HfPrecision, type HfWeights } from './io/hf/index.js';
 export { isHfConfig, parseHfConfig, type HfConfig } from './io/hf/config.js';
 export { supportedList as hfSupportedModels, HF_FAMILIES, type HfFamily } from './io/hf/families.js';

@@ -23,3 +23,7 @@ export { applyRope, ropeInvFreq, ropeTables, ROPE_TYPES, type RopeParams, type R
 export { HfModel, hfModelConfig, type HfLayout, type HfOutputs } from './models/hf-base.js';
 export { LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel, LlamaRMSNorm, repeatKv, type DecoderForwardOptions, type LlamaConfig } from './models/llama.js';
 export { Conv1D, GPT2Attention, GPT2Block, GPT2LMHeadModel, GPT2MLP, GPT2Model, type GPT2Config } from './models/gpt2.js';
+export { GPTNeoXAttention, GPTNeoXForCausalLM, GPTNeoXLayer, GPTNeoXMLP, GPTNeoXModel, type GPTNeoXConfig } from './models/gpt-neox.js';
+export { BertEmbeddings, BertFamilyModel, BertLayer as HfBertLayer, BertModel, BertPooler, BertSelfAttention, robertaPositionIds, TiedDecoder, type BertFamilyConfig, type BertHead, type EncoderAct } from './models/bert-family.js';
+export { DistilBertModel, type DistilBertConfig } from './models/distilbert.js';
+export { ViTModel, ViTEmbeddings, ViTLayer, type ViTConfig } from './models/vit.js';

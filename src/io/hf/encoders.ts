@@ -76,6 +76,7 @@ function vitConfig(c: HfConfig): ViTConfig {
     act: encoderAct(c, ['hidden_act']),
     qkvBias: f.bool('qkv_bias', true),
     numLabels: numLabels(c),
+    poolerSize: f.int('pooler_output_size', f.int('hidden_size')),
   };
 }
 

@@ -28,6 +28,8 @@ export interface ViTConfig {
   act: EncoderAct;
   qkvBias: boolean;
   numLabels: number;
+  /** ViTModel's pooler width (pooler_output_size; default hidden). */
+  poolerSize: number;
 }
 
 /** projection: Conv2d(Ch -> C, kernel = stride = patch): [B, Ch, H, W] -> [B, P, C]. */
@@ -147,7 +149,7 @@ export class ViTModel extends HfModel {
     this.encoder = holder.registerModule('encoder', new ViTEncoder(c));
     this.layernorm = holder.registerModule('layernorm', new LayerNorm(c.hiddenSize, { eps: c.lnEps }));
     if (withHead) this.classifier = this.registerModule('classifier', new Linear(c.hiddenSize, c.numLabels));
-    else this.pooler = this.registerModule('pooler', new ViTDense(c.hiddenSize, c.hiddenSize));
+    else this.pooler = this.registerModule('pooler', new ViTDense(c.hiddenSize, c.poolerSize));
     this.layout = { basePrefix: 'vit', isBase: !withHead };
     this.outputNames = withHead ? ['logits', 'last_hidden_state', 'hidden_states'] : ['last_hidden_state', 'pooler_output', 'hidden_states'];
   }
