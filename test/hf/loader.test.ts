@@ -58,7 +58,7 @@ describe('KV cache', () => {
     it(`${name}: a prompt fed in two chunks through the cache (attention_mask over all keys) gives the one-pass logits`, async () => {
       const dir = local(name);
       const ref = readReference(dir);
-      const model = (await fp.loadHfModel(dir)) as fp.HfModel & fp.CausalLM & { forward(ids: fp.Tensor, o?: object): fp.HfOutputs };
+      const model = (await fp.loadHfModel(dir)) as fp.LlamaForCausalLM;
       const { input_ids: ids, attention_mask: mask } = await referenceInputs(dir, ref);
       const whole = await model.forward(ids!, { attentionMask: mask }).logits!.data();
       const cache = model.createCache();
@@ -72,6 +72,24 @@ describe('KV cache', () => {
       cache.dispose();
     });
   }
+});
+
+describe('memory and generation', () => {
+  it('forward passes and generation leave the live buffer count flat', async () => {
+    const dir = local('mistral');
+    const ref = readReference(dir);
+    const model = await fp.loadHfModel(dir);
+    const inputs = await referenceInputs(dir, ref);
+    const before = fp.cpuBackend.memory().liveBuffers;
+    for (let i = 0; i < 20; i++) for (const t of Object.values(model.run(inputs))) t.dispose();
+    await fp.generate(model, ref.generation!.prompt_ids, { maxNewTokens: 12 });
+    expect(fp.cpuBackend.memory().liveBuffers).toBe(before);
+  });
+
+  it('generate refuses a model that is not a causal LM, naming it', async () => {
+    const bert = await fp.loadHfModel(local('bert-base'));
+    await expect(fp.generate(bert, [1, 2], { maxNewTokens: 1 })).rejects.toThrow(/BertFamilyModel is not a causal language model/);
+  });
 });
 
 describe('hfModelFromFiles on bytes', () => {

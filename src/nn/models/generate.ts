@@ -1,4 +1,4 @@
-// Greedy decoding for the GPT model with a KV cache: prefill the prompt once, then one token per step
+// Greedy decoding for causal LMs (GPT, the Hugging Face decoders) with a KV cache: prefill the prompt once, then one token per step
 // reusing each layer's cached keys/values. Past the context, each step re-reads the last `context` ids
 // (positions 0..T-1) without the cache, the window rule of the tiny-gpt reference.
 import { scope } from '../../tensor/scope.js';
@@ -15,6 +15,12 @@ export interface CausalLM extends Module {
   readonly cfg: { readonly vocabSize: number; readonly context: number };
   createCache(): KVCache;
   forward(ids: Tensor, opts?: { cache?: KVCache }): Tensor | { logits?: Tensor };
+}
+
+/** True when `m` can be passed to generate (a Module with cfg.vocabSize, cfg.context and createCache). */
+export function isCausalLM(m: unknown): m is CausalLM {
+  const c = (m as { cfg?: { vocabSize?: unknown; context?: unknown } } | null)?.cfg;
+  return typeof (m as { createCache?: unknown } | null)?.createCache === 'function' && typeof c?.vocabSize === 'number' && typeof c?.context === 'number';
 }
 
 /** What `onStep` sees after each generated token. */
@@ -51,7 +57,9 @@ export function argmaxFirst(values: ArrayLike<number>): number {
  *
  * @example const ids = await generate(gpt, tok.encode('This License '), { maxNewTokens: 50 }); tok.decode(ids)
  */
-export async function generate(model: CausalLM, promptIds: readonly number[], opts: GenerateOptions): Promise<number[]> {
+export async function generate(lm: CausalLM | Module, promptIds: readonly number[], opts: GenerateOptions): Promise<number[]> {
+  if (!isCausalLM(lm)) throw new TypeError(`forwardpass: generate: ${lm?.constructor?.name ?? String(lm)} is not a causal language model (it needs cfg.vocabSize, cfg.context and createCache(); e.g. GPT, LlamaForCausalLM, GPT2LMHeadModel)`);
+  const model = lm;
   const { maxNewTokens, useCache = true, onStep } = opts;
   const { vocabSize, context } = model.cfg;
   if (!Array.isArray(promptIds) || promptIds.length === 0) throw new RangeError(`forwardpass: generate: the prompt must be a non-empty list of token ids`);
