@@ -47,6 +47,19 @@ describe('HF state dicts by their own names', () => {
     expect(base.namedParameters().some(([k]) => k.startsWith('bert.'))).toBe(false);
   });
 
+  it.skipIf(!HAS_SHARED)("GPT-2 in the Hub's old layout: keys without 'transformer.', attention-mask buffers, a stored tied lm_head", async () => {
+    const dir = shared('gpt2');
+    const { tensors } = await fp.readSafetensorsFile(resolve(dir, 'model.safetensors'));
+    const old = new Map<string, fp.Tensor>();
+    for (const [k, t] of tensors) old.set(k.replace(/^transformer\./, ''), t);
+    old.set('h.0.attn.bias', fp.ones([1, 1, 128, 128]));
+    old.set('h.1.attn.masked_bias', fp.tensor([-1e4]));
+    old.set('lm_head.weight', tensors.get('transformer.wte.weight')!);
+    const model = fp.hfModelFromConfig(config(dir));
+    model.loadStateDict(old);
+    expect(await logitsDiff(model, dir)).toBeLessThan(1e-4);
+  });
+
   it('names every missing key in HF terms', () => {
     const model = fp.hfModelFromConfig(config(llamaDir));
     expect(() => model.loadStateDict(new Map())).toThrow(/missing keys \(.*model\.layers\.0\.self_attn\.q_proj\.weight/);
