@@ -60,6 +60,14 @@ describe('HF state dicts by their own names', () => {
     expect(await logitsDiff(model, dir)).toBeLessThan(1e-4);
   });
 
+  it("gemma's legacy hidden_act 'gelu' runs the tanh GELU, as transformers rewrites it", async () => {
+    const dir = local('gemma');
+    const { tensors } = await fp.readSafetensorsFile(resolve(dir, 'model.safetensors'));
+    const model = fp.hfModelFromConfig({ ...config(dir), hidden_act: 'gelu' });
+    model.loadStateDict(tensors);
+    expect(await logitsDiff(model, dir)).toBeLessThan(1e-4);
+  });
+
   it('names every missing key in HF terms', () => {
     const model = fp.hfModelFromConfig(config(llamaDir));
     expect(() => model.loadStateDict(new Map())).toThrow(/missing keys \(.*model\.layers\.0\.self_attn\.q_proj\.weight/);

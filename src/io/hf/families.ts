@@ -74,7 +74,8 @@ function llamaConfig(c: HfConfig): LlamaConfig {
     fused: t === 'phi3',
     normPlusOne: gemma,
     embedScale: gemma,
-    act: act === 'silu' || act === 'swish' ? 'silu' : act === 'gelu' ? 'gelu' : 'gelu_tanh',
+    // gemma's legacy hidden_act "gelu" means the tanh form (transformers rewrites it to gelu_pytorch_tanh)
+    act: act === 'silu' || act === 'swish' ? 'silu' : act === 'gelu' && !gemma ? 'gelu' : 'gelu_tanh',
     slidingWindows: windows,
     tieWordEmbeddings: f.bool('tie_word_embeddings', gemma),
   };
