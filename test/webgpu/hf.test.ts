@@ -32,4 +32,15 @@ describe.skipIf(!webgpu.gpu)(`HF checkpoints on webgpu (${webgpu.gpu?.setup.adap
       model.dispose();
     });
   }
+
+  it("precision 'f16' on the device: float16 weights, logits within half-precision error", async () => {
+    const dir = resolve(LOCAL_MODELS, 'llama-yarn');
+    const ref = readReference(dir);
+    const model = await fp.loadHfModel(dir, { device: 'webgpu', precision: 'f16' });
+    expect(model.namedParameters().every(([, t]) => t.dtype === 'float16' && t.device === 'webgpu')).toBe(true);
+    const logits = model.run(await referenceInputs(dir, ref, 'webgpu')).logits!;
+    const d = await validMaxDiff(fp.cast(logits, 'float32'), await referenceOutput(dir, ref, 'logits'), ref);
+    expect(d).toBeLessThan(0.05);
+    model.dispose();
+  });
 });
