@@ -1,7 +1,5 @@
-// BERT-style encoders as Hugging Face writes them: bert, roberta and xlm-roberta (same modules; roberta numbers
-// positions from padding_idx + 1). <p>.embeddings.{word,position,token_type}_embeddings + LayerNorm ->
-// <p>.encoder.layer.N.{attention.{self.{query,key,value}, output.{dense, LayerNorm}}, intermediate.dense,
-// output.{dense, LayerNorm}} -> <p>.pooler.dense (tanh on token 0), then a head. Post-LN layers.
+// BERT-style encoders as Hugging Face writes them (bert, roberta, xlm-roberta: the same post-LN modules; roberta numbers
+// positions from padding_idx + 1) with HF's heads: base (pooler), sequence / token classification, masked LM.
 // Legend: B = batch, T = positions, C = hidden, V = vocab, L = labels.
 import type { Tensor } from '../../tensor/tensor.js';
 import { arange, tensor, zeros } from '../../tensor/creation.js';

@@ -1,7 +1,5 @@
-// DistilBERT as Hugging Face writes it: distilbert.embeddings.{word_embeddings, position_embeddings, LayerNorm} ->
-// distilbert.transformer.layer.N.{attention.{q_lin, k_lin, v_lin, out_lin}, sa_layer_norm, ffn.{lin1, lin2},
-// output_layer_norm}, then a head: pre_classifier + classifier (sequence), classifier (token), or vocab_transform,
-// vocab_layer_norm, vocab_projector (masked LM, tied to the word embeddings). Post-LN layers.
+// DistilBERT as Hugging Face writes it: post-LN layers (attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1/lin2,
+// output_layer_norm) and HF's heads: base, sequence / token classification, masked LM tied to the word embeddings.
 // Legend: B = batch, T = positions, C = dim, V = vocab, L = labels.
 import type { Tensor } from '../../tensor/tensor.js';
 import { arange } from '../../tensor/creation.js';

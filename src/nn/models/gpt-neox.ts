@@ -1,9 +1,6 @@
-// GPT-NeoX as Hugging Face writes it (GPTNeoXForCausalLM, Pythia): gpt_neox.embed_in -> gpt_neox.layers.N.
-// {input_layernorm, attention.{query_key_value, dense}, post_attention_layernorm, mlp.{dense_h_to_4h, dense_4h_to_h}}
-// -> gpt_neox.final_layer_norm -> lm_head (older checkpoints: embed_out). The fused query_key_value interleaves per
-// head ([q | k | v] within each head's 3·D columns); RoPE rotates only the first R = D · rotary_pct dims; with
-// use_parallel_residual, x + attn(ln1(x)) + mlp(ln2(x)). Legend: B = batch, T = new positions, C = hidden, H = heads,
-// D = head dim, R = rotary dims, V = vocab.
+// GPT-NeoX as Hugging Face writes it (GPTNeoXForCausalLM, Pythia): a per-head interleaved query_key_value, RoPE on
+// the first R = D · rotary_pct dims, parallel (x + attn(ln1 x) + mlp(ln2 x)) or sequential residual.
+// Legend: B = batch, T = new positions, C = hidden, H = heads, D = head dim, R = rotary dims, V = vocab.
 import type { Tensor } from '../../tensor/tensor.js';
 import { add } from '../../ops/elementwise.js';
 import { linear } from '../../ops/linalg.js';

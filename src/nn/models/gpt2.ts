@@ -1,6 +1,5 @@
-// GPT-2 as Hugging Face writes it (GPT2LMHeadModel): transformer.{wte, wpe, h.N.{ln_1, attn.{c_attn, c_proj}, ln_2,
-// mlp.{c_fc, c_proj}}, ln_f} and an lm_head tied to wte. Its projections are Conv1D layers, weights stored
-// [in, out] (the transpose of nn.Linear), and c_attn holds q, k, v side by side along the output axis.
+// GPT-2 as Hugging Face writes it (GPT2LMHeadModel): Conv1D projections with [in, out] weights, a fused c_attn
+// ([q | k | v] along the output axis), gelu_new, lm_head tied to transformer.wte.
 // Legend: B = batch, T = new positions, S = key positions, C = n_embd, H = heads, V = vocab.
 import type { Tensor } from '../../tensor/tensor.js';
 import { arange, zeros } from '../../tensor/creation.js';

@@ -1,8 +1,6 @@
-// The Llama family as Hugging Face writes it: llama, mistral, qwen2, qwen3, phi3 and gemma through config flags.
-// model.embed_tokens -> model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj, post_attention_layernorm,
-// mlp.{gate,up,down}_proj} -> model.norm -> lm_head. Pre-RMSNorm blocks, rotate-half RoPE, grouped-query attention,
-// SwiGLU MLP. Legend: B = batch, T = new positions, S = key positions (cached + new), C = hidden, H = query heads,
-// G = key/value heads, D = head dim, V = vocab.
+// The Llama family as Hugging Face writes it (llama, mistral, qwen2, qwen3, phi3, gemma through config flags): pre-RMSNorm
+// blocks, rotate-half RoPE, grouped-query attention, SwiGLU MLP; module names model.layers.N.self_attn.q_proj, ...
+// Legend: B = batch, T = new positions, S = key positions (cached + new), C = hidden, H = q heads, G = kv heads, D = head dim.
 import type { Tensor } from '../../tensor/tensor.js';
 import { add, gelu, mul, silu } from '../../ops/elementwise.js';
 import { linear } from '../../ops/linalg.js';

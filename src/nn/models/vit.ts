@@ -1,7 +1,5 @@
-// ViT as Hugging Face writes it (ViTModel, ViTForImageClassification): vit.embeddings.{cls_token, position_embeddings,
-// patch_embeddings.projection (a Conv2d with stride = patch)} -> vit.encoder.layer.N.{layernorm_before,
-// attention.{attention.{query,key,value}, output.dense}, layernorm_after, intermediate.dense, output.dense}
-// -> vit.layernorm -> classifier on the CLS position. Pre-LN blocks.
+// ViT as Hugging Face writes it (ViTModel, ViTForImageClassification): patch Conv2d (stride = patch), [CLS] + learned
+// positions, pre-LN layers, final layernorm, classifier on CLS (or a tanh pooler).
 // Legend: B = batch, Ch = channels, P = patches, N = P + 1 positions, C = hidden, L = labels.
 import type { Tensor } from '../../tensor/tensor.js';
 import { zeros } from '../../tensor/creation.js';
