@@ -23,6 +23,7 @@ describe('HF families from test/fixtures/hf (CPU, f32)', () => {
     it(`${name}: ${ref.architecture} outputs match within 1e-4`, async () => {
       const model = await fp.loadHfModel(dir);
       expect(model.architecture).toBe(ref.architecture);
+      model.outputHiddenStates = true; // HF's output_hidden_states
       const out = model.run(await referenceInputs(dir, ref));
       for (const k of Object.keys(ref.outputs)) {
         expect(out[k], `output ${k}`).toBeDefined();

@@ -68,6 +68,18 @@ describe('HF state dicts by their own names', () => {
     expect(await logitsDiff(model, dir)).toBeLessThan(1e-4);
   });
 
+  it('run() gives hidden_states only when asked (outputHiddenStates or config output_hidden_states), as HF', async () => {
+    const dir = local('distilbert-cls');
+    const model = await fp.loadHfModel(dir);
+    const inputs = await referenceInputs(dir, readReference(dir));
+    expect(model.outputNames).toEqual(['logits', 'last_hidden_state']);
+    expect(Object.keys(model.run(inputs))).toEqual(['logits', 'last_hidden_state']);
+    model.outputHiddenStates = true;
+    expect(model.outputNames).toEqual(['logits', 'last_hidden_state', 'hidden_states']);
+    expect(model.run(inputs).hidden_states!.shape).toEqual([3, 2, 8, 32]);
+    expect(fp.hfModelFromConfig({ ...config(dir), output_hidden_states: true }).outputHiddenStates).toBe(true);
+  });
+
   it('names every missing key in HF terms', () => {
     const model = fp.hfModelFromConfig(config(llamaDir));
     expect(() => model.loadStateDict(new Map())).toThrow(/missing keys \(.*model\.layers\.0\.self_attn\.q_proj\.weight/);

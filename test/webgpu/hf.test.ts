@@ -19,6 +19,7 @@ describe.skipIf(!webgpu.gpu)(`HF checkpoints on webgpu (${webgpu.gpu?.setup.adap
     it(`${ref.name}: outputs within 1e-3${ref.generation ? ', greedy ids exact' : ''}`, async () => {
       const model = await fp.loadHfModel(dir, { device: 'webgpu' });
       expect(model.device).toBe('webgpu');
+      model.outputHiddenStates = true; // HF's output_hidden_states
       const out = model.run(await referenceInputs(dir, ref, 'webgpu'));
       for (const k of Object.keys(ref.outputs)) {
         expect(out[k]!.device).toBe('webgpu');

@@ -188,19 +188,20 @@ export class BertModel extends Module {
     this.encoder = this.registerModule('encoder', new BertEncoder(c));
     if (withPooler) this.pooler = this.registerModule('pooler', new BertPooler(c));
   }
-  override forward(ids: Tensor, attentionMask: Tensor | null = null, tokenTypeIds: Tensor | null = null): HfOutputs {
-    return runBertModel(this, ids, attentionMask, tokenTypeIds);
+  override forward(ids: Tensor, attentionMask: Tensor | null = null, tokenTypeIds: Tensor | null = null, outputHiddenStates = false): HfOutputs {
+    return runBertModel(this, ids, attentionMask, tokenTypeIds, outputHiddenStates);
   }
 }
 
 /** BertModel's computation (a plain function, so a base model registered at the top level runs it as its own). */
-function runBertModel(m: BertModel, ids: Tensor, attentionMask: Tensor | null, tokenTypeIds: Tensor | null): HfOutputs {
+function runBertModel(m: BertModel, ids: Tensor, attentionMask: Tensor | null, tokenTypeIds: Tensor | null, outputHiddenStates: boolean): HfOutputs {
   const [b, t] = checkIds('BertModel', ids);
   const mask = keyMask('BertModel', attentionMask, b, t);
   let x = m.embeddings.forward(ids, tokenTypeIds);
   const hidden = [x];
   for (const layer of m.encoder.layer) hidden.push((x = layer.forward(x, mask)));
-  const out: HfOutputs = { last_hidden_state: x, hidden_states: stackHidden(hidden) };
+  const out: HfOutputs = { last_hidden_state: x };
+  if (outputHiddenStates) out.hidden_states = stackHidden(hidden);
   if (m.pooler) out.pooler_output = m.pooler.forward(x);
   return out;
 }
@@ -300,7 +301,7 @@ export type BertHead = 'base' | 'sequence' | 'token' | 'masked-lm';
  */
 export class BertFamilyModel extends HfModel {
   readonly inputNames = ['input_ids', 'attention_mask', 'token_type_ids'];
-  readonly outputNames: string[];
+  protected readonly allOutputs: string[];
   protected readonly layout: HfLayout;
   readonly base: BertModel;
   readonly head: Module | null = null;
@@ -319,11 +320,12 @@ export class BertFamilyModel extends HfModel {
     if (kind === 'masked-lm' && !roberta) this.head = this.registerModule('cls', new BertOnlyMLMHead(c, emb));
     const tiedKeys = [/^(cls\.predictions|lm_head)\.decoder\.bias$/, ...(c.tieWordEmbeddings ? [/^(cls\.predictions|lm_head)\.decoder\.weight$/] : [])];
     this.layout = { basePrefix: prefix, isBase: kind === 'base', ignore: tiedKeys };
-    this.outputNames = kind === 'base' ? ['last_hidden_state', 'pooler_output', 'hidden_states'] : ['logits', 'last_hidden_state', ...(pooler ? ['pooler_output'] : []), 'hidden_states'];
+    this.allOutputs = kind === 'base' ? ['last_hidden_state', 'pooler_output', 'hidden_states'] : ['logits', 'last_hidden_state', ...(pooler ? ['pooler_output'] : []), 'hidden_states'];
   }
 
   override forward(ids: Tensor, attentionMask: Tensor | null = null, tokenTypeIds: Tensor | null = null): HfOutputs {
-    const out = this.kind === 'base' ? runBertModel(this.base, ids, attentionMask, tokenTypeIds) : this.base.forward(ids, attentionMask, tokenTypeIds);
+    const h = this.outputHiddenStates;
+    const out = this.kind === 'base' ? runBertModel(this.base, ids, attentionMask, tokenTypeIds, h) : this.base.forward(ids, attentionMask, tokenTypeIds, h);
     if (this.kind === 'base') return out;
     const x = out.last_hidden_state!;
     const usePooled = this.kind === 'sequence' && this.prefix === 'bert';

@@ -110,7 +110,7 @@ export class DistilBertTransformer extends Module {
  */
 export class DistilBertModel extends HfModel {
   readonly inputNames = ['input_ids', 'attention_mask'];
-  readonly outputNames: string[];
+  protected readonly allOutputs: string[];
   protected readonly layout: HfLayout;
   readonly embeddings: DistilBertEmbeddings;
   readonly transformer: DistilBertTransformer;
@@ -133,7 +133,7 @@ export class DistilBertModel extends HfModel {
       this.vocab_projector = this.registerModule('vocab_projector', new TiedDecoder(c.tieWordEmbeddings ? this.embeddings.word_embeddings : null, c.dim, c.vocabSize, true));
     }
     this.layout = { basePrefix: 'distilbert', isBase: kind === 'base', ignore: c.tieWordEmbeddings ? [/^vocab_projector\.weight$/] : [] };
-    this.outputNames = kind === 'base' ? ['last_hidden_state', 'hidden_states'] : ['logits', 'last_hidden_state', 'hidden_states'];
+    this.allOutputs = kind === 'base' ? ['last_hidden_state', 'hidden_states'] : ['logits', 'last_hidden_state', 'hidden_states'];
   }
 
   override forward(ids: Tensor, attentionMask: Tensor | null = null): HfOutputs {
@@ -142,11 +142,13 @@ export class DistilBertModel extends HfModel {
     let x = this.embeddings.forward(ids);
     const hidden = [x];
     for (const layer of this.transformer.layer) hidden.push((x = layer.forward(x, mask)));
-    const out: HfOutputs = { last_hidden_state: x, hidden_states: stackHidden(hidden) };
+    const out: HfOutputs = { last_hidden_state: x };
+    if (this.outputHiddenStates) out.hidden_states = stackHidden(hidden);
     if (this.kind === 'sequence') out.logits = this.classifier!.forward(relu(this.pre_classifier!.forward(x.select(1, 0))));
     if (this.kind === 'token') out.logits = this.classifier!.forward(x);
     if (this.kind === 'masked-lm') out.logits = this.vocab_projector!.forward(this.vocab_layer_norm!.forward(encoderAct(this.c.act, this.vocab_transform!.forward(x))));
-    return out.logits ? { logits: out.logits, last_hidden_state: x, hidden_states: out.hidden_states! } : out;
+    const { logits, ...rest } = out;
+    return logits ? { logits, ...rest } : out;
   }
 
   run(inputs: Record<string, Tensor>): HfOutputs {

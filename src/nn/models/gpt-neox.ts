@@ -121,7 +121,7 @@ export class GPTNeoXForCausalLM extends HfModel {
   readonly gpt_neox: GPTNeoXModel;
   readonly lm_head: Linear | null;
   readonly inputNames = ['input_ids', 'attention_mask'];
-  readonly outputNames = ['logits', 'last_hidden_state', 'hidden_states'];
+  protected readonly allOutputs = ['logits', 'last_hidden_state', 'hidden_states'];
   protected readonly layout: HfLayout;
   readonly cfg: { vocabSize: number; context: number };
 
@@ -150,6 +150,6 @@ export class GPTNeoXForCausalLM extends HfModel {
 
   run(inputs: Record<string, Tensor>): HfOutputs {
     const [ids, mask] = this.pick(inputs);
-    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: true });
+    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: this.outputHiddenStates });
   }
 }

@@ -141,7 +141,7 @@ export class GPT2LMHeadModel extends HfModel {
   readonly transformer: GPT2Model;
   readonly lm_head: Linear | null;
   readonly inputNames = ['input_ids', 'attention_mask'];
-  readonly outputNames = ['logits', 'last_hidden_state', 'hidden_states'];
+  protected readonly allOutputs = ['logits', 'last_hidden_state', 'hidden_states'];
   protected readonly layout: HfLayout;
   readonly cfg: { vocabSize: number; context: number };
 
@@ -165,6 +165,6 @@ export class GPT2LMHeadModel extends HfModel {
 
   run(inputs: Record<string, Tensor>): HfOutputs {
     const [ids, mask] = this.pick(inputs);
-    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: true });
+    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: this.outputHiddenStates });
   }
 }

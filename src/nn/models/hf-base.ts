@@ -43,13 +43,25 @@ export abstract class HfModel extends Module implements ConfiguredModel {
   /** The HF class this model stands for (config.json `architectures[0]`, e.g. 'Qwen2ForCausalLM'). */
   architecture: string;
   abstract readonly inputNames: string[];
-  abstract readonly outputNames: string[];
+  /** Every output run() can give, hidden_states included. */
+  protected abstract readonly allOutputs: string[];
+  /**
+   * Whether run() also returns hidden_states ([L+1, B, T, C], the embeddings and every layer's output): off by
+   * default as in HF (config.json `output_hidden_states`), since it keeps every layer's activations.
+   */
+  outputHiddenStates: boolean;
   protected abstract readonly layout: HfLayout;
 
   constructor(raw: Record<string, unknown>) {
     super();
     this.config = hfModelConfig(raw);
     this.architecture = this.constructor.name;
+    this.outputHiddenStates = raw.output_hidden_states === true;
+  }
+
+  /** Output names of run(): logits, last_hidden_state, pooler_output as the model has them; hidden_states when asked. */
+  get outputNames(): string[] {
+    return this.allOutputs.filter((n) => n !== 'hidden_states' || this.outputHiddenStates);
   }
 
   /** The device of the weights (where inputs should live). */

@@ -217,7 +217,7 @@ export class LlamaForCausalLM extends HfModel {
   readonly model: LlamaModel;
   readonly lm_head: Linear | null;
   readonly inputNames = ['input_ids', 'attention_mask'];
-  readonly outputNames = ['logits', 'last_hidden_state', 'hidden_states'];
+  protected readonly allOutputs = ['logits', 'last_hidden_state', 'hidden_states'];
   protected readonly layout: HfLayout;
   /** For generate: vocabulary size and the positions the model was configured for. */
   readonly cfg: { vocabSize: number; context: number };
@@ -244,6 +244,6 @@ export class LlamaForCausalLM extends HfModel {
 
   run(inputs: Record<string, Tensor>): HfOutputs {
     const [ids, mask] = this.pick(inputs);
-    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: true });
+    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: this.outputHiddenStates });
   }
 }

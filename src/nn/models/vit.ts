@@ -131,7 +131,7 @@ export class ViTEncoder extends Module {
  */
 export class ViTModel extends HfModel {
   readonly inputNames = ['pixel_values'];
-  readonly outputNames: string[];
+  protected readonly allOutputs: string[];
   protected readonly layout: HfLayout;
   readonly embeddings: ViTEmbeddings;
   readonly encoder: ViTEncoder;
@@ -149,7 +149,7 @@ export class ViTModel extends HfModel {
     if (withHead) this.classifier = this.registerModule('classifier', new Linear(c.hiddenSize, c.numLabels));
     else this.pooler = this.registerModule('pooler', new ViTDense(c.hiddenSize, c.poolerSize));
     this.layout = { basePrefix: 'vit', isBase: !withHead };
-    this.outputNames = withHead ? ['logits', 'last_hidden_state', 'hidden_states'] : ['last_hidden_state', 'pooler_output', 'hidden_states'];
+    this.allOutputs = withHead ? ['logits', 'last_hidden_state', 'hidden_states'] : ['last_hidden_state', 'pooler_output', 'hidden_states'];
   }
 
   override forward(pixels: Tensor): HfOutputs {
@@ -157,7 +157,8 @@ export class ViTModel extends HfModel {
     const hidden = [x];
     for (const layer of this.encoder.layer) hidden.push((x = layer.forward(x)));
     const y = this.layernorm.forward(x);
-    const out: HfOutputs = { last_hidden_state: y, hidden_states: stackHidden(hidden) };
+    const out: HfOutputs = { last_hidden_state: y };
+    if (this.outputHiddenStates) out.hidden_states = stackHidden(hidden);
     if (this.classifier) out.logits = this.classifier.forward(y.select(1, 0));
     if (this.pooler) out.pooler_output = tanh(this.pooler.forward(y.select(1, 0)));
     return out;
