@@ -151,7 +151,8 @@ describe('precision', () => {
     const d = await logitsDiff(model, llamaDir);
     expect(d).toBeGreaterThan(0);
     expect(d).toBeLessThan(0.05);
-    for (const dir of [local('gemma'), local('llama-linear-v4')]) {
+    for (const [dir, stored] of [[local('gemma'), 'BF16'], [local('llama-linear-v4'), 'F16']] as const) {
+      expect(new Set([...fp.parseSafetensors(weights(dir)).tensors.values()].map((e) => e.dtype))).toEqual(new Set([stored]));
       const m = await fp.loadHfModel(dir);
       expect(m.namedParameters().every(([, t]) => t.dtype === 'float32')).toBe(true);
     }
