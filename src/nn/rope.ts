@@ -4,7 +4,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { add, cast, mul, neg } from '../ops/elementwise.js';
-import { concat } from '../ops/transform.js';
+import { concat, embedding } from '../ops/transform.js';
 
 export type RopeType = 'default' | 'linear' | 'dynamic' | 'yarn' | 'llama3';
 export const ROPE_TYPES: readonly RopeType[] = ['default', 'linear', 'dynamic', 'yarn', 'llama3'];
@@ -127,14 +127,27 @@ export function ropeTables(p: RopeParams, start: number, t: number, device: stri
 }
 
 /**
- * Rotate the first R dims of x [B, H, T, D] by cos/sin [T, R] in rotate-half form (dim i pairs with i + R/2);
+ * cos and sin for explicit position ids [B, T] (int32, each in 0..maxPos-1; e.g. left-padded batches), as
+ * [B, 1, T, R] rows of a table of positions 0..maxPos-1, so they broadcast over the heads. Dynamic scaling uses maxPos
+ * as the sequence length.
+ *
+ * @example const [cos, sin] = ropeTablesAt(p, positionIds, start + t)
+ */
+export function ropeTablesAt(p: RopeParams, positionIds: Tensor, maxPos: number): [Tensor, Tensor] {
+  const [b, t] = positionIds.shape as [number, number];
+  const [cos, sin] = ropeTables(p, 0, maxPos, positionIds.device);
+  return [embedding(positionIds, cos).reshape([b, 1, t, p.dim]), embedding(positionIds, sin).reshape([b, 1, t, p.dim])];
+}
+
+/**
+ * Rotate the first R dims of x [B, H, T, D] by cos/sin [T, R] (or [B, 1, T, R]) in rotate-half form (dim i pairs with i + R/2);
  * the other D - R dims pass through.
  *
  * @example const q2 = applyRope(q, cos, sin)
  */
 export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const d = x.shape[3]!;
-  const r = cos.shape[1]!;
+  const r = cos.shape[cos.rank - 1]!;
   const c = cos.dtype === x.dtype ? cos : cast(cos, x.dtype);
   const s = sin.dtype === x.dtype ? sin : cast(sin, x.dtype);
   const rot = r === d ? x : x.narrow(3, 0, r);

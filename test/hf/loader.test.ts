@@ -107,6 +107,29 @@ describe('KV cache', () => {
   }
 });
 
+describe('left-padded batches (position_ids, as HF generate passes them)', () => {
+  const ids2 = (rows: number[][]) => fp.tensor(rows, { dtype: 'int32' });
+  for (const name of ['llama-yarn', 'mistral', 'gpt-neox', 'phi3']) {
+    it(`${name}: a left-padded row gives the logits of the same row alone, in the prompt and through the cache`, async () => {
+      const model = (await fp.loadHfModel(local(name))) as fp.LlamaForCausalLM;
+      const a = [17, 42, 99, 5, 63], b = [8, 21, 34, 55, 89, 14, 23, 37];
+      const alone = async (row: number[]) => model.forward(ids2([row])).logits!.select(1, -1).data();
+      // row 0: 3 pads then a (positions 1,1,1 for pads, 0..4 for tokens); row 1: b
+      const cache = model.createCache();
+      const first = model.forward(ids2([[0, 0, 0, ...a], b]), {
+        cache, attentionMask: ids2([[0, 0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1]]), positionIds: ids2([[1, 1, 1, 0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5, 6, 7]]),
+      }).logits!;
+      const next = model.forward(ids2([[7], [7]]), { cache, attentionMask: ids2([[0, 0, 0, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1]]), positionIds: ids2([[5], [8]]) }).logits!;
+      cache.dispose();
+      const close = (x: ArrayLike<number>, y: ArrayLike<number>) => Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i]!)));
+      expect(close(await first.select(0, 0).select(0, -1).data(), await alone(a))).toBeLessThan(1e-4);
+      expect(close(await first.select(0, 1).select(0, -1).data(), await alone(b))).toBeLessThan(1e-4);
+      expect(close(await next.select(0, 0).select(0, 0).data(), await alone([...a, 7]))).toBeLessThan(1e-4);
+      expect(close(await next.select(0, 1).select(0, 0).data(), await alone([...b, 7]))).toBeLessThan(1e-4);
+    });
+  }
+});
+
 describe('memory and generation', () => {
   it('forward passes and generation leave the live buffer count flat', async () => {
     const dir = local('mistral');

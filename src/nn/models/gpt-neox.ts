@@ -10,9 +10,9 @@ import { Embedding } from '../embedding.js';
 import { Linear } from '../linear.js';
 import { Module } from '../module.js';
 import { LayerNorm } from '../norm.js';
-import { applyRope, ropeTables, type RopeParams } from '../rope.js';
+import { applyRope, ropeTables, ropeTablesAt, type RopeParams } from '../rope.js';
 import { encoderAct, type EncoderAct } from './bert-family.js';
-import { checkIds, HfModel, keyMask, stackHidden, type HfLayout, type HfOutputs } from './hf-base.js';
+import { checkIds, checkPositionIds, HfModel, keyMask, stackHidden, type HfLayout, type HfOutputs } from './hf-base.js';
 import type { DecoderForwardOptions } from './llama.js';
 
 export interface GPTNeoXConfig {
@@ -99,7 +99,8 @@ export class GPTNeoXModel extends Module {
     if (cache && cache.layers.length !== this.c.numLayers) throw new RangeError(`forwardpass: GPTNeoXModel: the KV cache has ${cache.layers.length} layers, the model ${this.c.numLayers}; create it with model.createCache()`);
     const start = cache?.length ?? 0;
     const mask = keyMask('GPTNeoXModel', opts.attentionMask, b, start + t);
-    const [cos, sin] = ropeTables(this.c.rope, start, t, ids.device);
+    const pos = checkPositionIds('GPTNeoXModel', opts.positionIds, b, t);
+    const [cos, sin] = pos ? ropeTablesAt(this.c.rope, pos, start + t) : ropeTables(this.c.rope, start, t, ids.device);
     let x = this.embed_in.forward(ids);
     const hidden: Tensor[] = [x];
     [...this.layers].forEach((layer, i) => {
@@ -120,7 +121,7 @@ export class GPTNeoXModel extends Module {
 export class GPTNeoXForCausalLM extends HfModel {
   readonly gpt_neox: GPTNeoXModel;
   readonly lm_head: Linear | null;
-  readonly inputNames = ['input_ids', 'attention_mask'];
+  readonly inputNames = ['input_ids', 'attention_mask', 'position_ids'];
   protected readonly allOutputs = ['logits', 'last_hidden_state', 'hidden_states'];
   protected readonly layout: HfLayout;
   readonly cfg: { vocabSize: number; context: number };
@@ -149,7 +150,7 @@ export class GPTNeoXForCausalLM extends HfModel {
   }
 
   run(inputs: Record<string, Tensor>): HfOutputs {
-    const [ids, mask] = this.pick(inputs);
-    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: this.outputHiddenStates });
+    const [ids, mask, positionIds] = this.pick(inputs);
+    return this.forward(ids!, { attentionMask: mask ?? null, positionIds, outputHiddenStates: this.outputHiddenStates });
   }
 }

@@ -12,7 +12,7 @@ import { Embedding } from '../embedding.js';
 import { Linear } from '../linear.js';
 import { Module } from '../module.js';
 import { LayerNorm } from '../norm.js';
-import { checkIds, HfModel, keyMask, stackHidden, type HfLayout, type HfOutputs } from './hf-base.js';
+import { checkIds, checkPositionIds, HfModel, keyMask, stackHidden, type HfLayout, type HfOutputs } from './hf-base.js';
 import type { DecoderForwardOptions } from './llama.js';
 
 export interface GPT2Config {
@@ -120,7 +120,8 @@ export class GPT2Model extends Module {
     if (start + t > this.c.nPositions) throw new RangeError(`forwardpass: GPT2Model: ${start ? `${start} cached + ${t} new positions` : `${t} positions`} exceed the ${this.c.nPositions} learned positions (n_positions)`);
     if (cache && cache.layers.length !== this.c.nLayer) throw new RangeError(`forwardpass: GPT2Model: the KV cache has ${cache.layers.length} layers, the model ${this.c.nLayer}; create it with model.createCache()`);
     const mask = keyMask('GPT2Model', opts.attentionMask, b, start + t);
-    let x = add(this.wte.forward(ids), this.wpe.forward(arange(start, start + t, 1, { device: ids.device })));
+    const pos = checkPositionIds('GPT2Model', opts.positionIds, b, t) ?? arange(start, start + t, 1, { device: ids.device });
+    let x = add(this.wte.forward(ids), this.wpe.forward(pos));
     const hidden: Tensor[] = [x];
     [...this.h].forEach((block, i) => {
       x = block.forward(x, mask, cache?.layer(i));
@@ -140,7 +141,7 @@ export class GPT2Model extends Module {
 export class GPT2LMHeadModel extends HfModel {
   readonly transformer: GPT2Model;
   readonly lm_head: Linear | null;
-  readonly inputNames = ['input_ids', 'attention_mask'];
+  readonly inputNames = ['input_ids', 'attention_mask', 'position_ids'];
   protected readonly allOutputs = ['logits', 'last_hidden_state', 'hidden_states'];
   protected readonly layout: HfLayout;
   readonly cfg: { vocabSize: number; context: number };
@@ -164,7 +165,7 @@ export class GPT2LMHeadModel extends HfModel {
   }
 
   run(inputs: Record<string, Tensor>): HfOutputs {
-    const [ids, mask] = this.pick(inputs);
-    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: this.outputHiddenStates });
+    const [ids, mask, positionIds] = this.pick(inputs);
+    return this.forward(ids!, { attentionMask: mask ?? null, positionIds, outputHiddenStates: this.outputHiddenStates });
   }
 }

@@ -150,6 +150,18 @@ export function slidingWindowMask(mask: Tensor | null, start: number, t: number,
   return mask ? logicalAnd(mask, w) : w;
 }
 
+/**
+ * Checks optional position_ids [B, T] (int32); null stays null. Each id must lie in 0..start+T-1, as the positions a
+ * left-padded batch gives (HF's generate: cumsum(attention_mask) - 1).
+ */
+export function checkPositionIds(what: string, pos: Tensor | null | undefined, b: number, t: number): Tensor | null {
+  if (!pos) return null;
+  if (pos.rank !== 2 || pos.shape[0] !== b || pos.shape[1] !== t || !isIntDType(pos.dtype)) {
+    throw new RangeError(`forwardpass: ${what}: position_ids must be an int32 tensor [B, T] = [${b}, ${t}] like input_ids, got ${pos.dtype} ${shapeStr(pos.shape)}`);
+  }
+  return pos;
+}
+
 /** HF's output_hidden_states as one tensor [L+1, B, T, C]. */
 export function stackHidden(list: Tensor[]): Tensor {
   return stack(list, 0);

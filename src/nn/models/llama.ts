@@ -10,8 +10,8 @@ import { Embedding } from '../embedding.js';
 import { Linear } from '../linear.js';
 import { Module } from '../module.js';
 import { RMSNorm } from '../norm.js';
-import { applyRope, ropeTables, type RopeParams } from '../rope.js';
-import { checkIds, HfModel, keyMask, slidingWindowMask, stackHidden, type HfLayout, type HfOutputs } from './hf-base.js';
+import { applyRope, ropeTables, ropeTablesAt, type RopeParams } from '../rope.js';
+import { checkIds, checkPositionIds, HfModel, keyMask, slidingWindowMask, stackHidden, type HfLayout, type HfOutputs } from './hf-base.js';
 import { rmsNorm } from '../../ops/norm.js';
 
 export interface LlamaConfig {
@@ -171,6 +171,9 @@ export interface DecoderForwardOptions {
   cache?: KVCache;
   /** [B, S] over all key positions (cached + new): 1 = token, 0 = padding. */
   attentionMask?: Tensor | null;
+  /** [B, T] int32 positions of the new ids (default start..start+T-1 for every row); left-padded batches pass
+   * cumsum(attention_mask) - 1 as HF's generate does. Each must lie in 0..start+T-1. */
+  positionIds?: Tensor | null;
   /** Also return hidden_states [L+1, B, T, C] (default false). */
   outputHiddenStates?: boolean;
 }
@@ -192,7 +195,8 @@ export class LlamaModel extends Module {
     if (cache && cache.layers.length !== this.c.numLayers) throw new RangeError(`forwardpass: LlamaModel: the KV cache has ${cache.layers.length} layers, the model ${this.c.numLayers}; create it with model.createCache()`);
     const start = cache?.length ?? 0;
     const mask = keyMask('LlamaModel', opts.attentionMask, b, start + t);
-    const [cos, sin] = ropeTables(this.c.rope, start, t, ids.device);
+    const pos = checkPositionIds('LlamaModel', opts.positionIds, b, t);
+    const [cos, sin] = pos ? ropeTablesAt(this.c.rope, pos, start + t) : ropeTables(this.c.rope, start, t, ids.device);
     let x = this.embed_tokens.forward(ids);
     if (this.c.embedScale) x = mul(x, Math.fround(Math.sqrt(this.c.hiddenSize)));
     const hidden: Tensor[] = [x];
@@ -216,7 +220,7 @@ export class LlamaModel extends Module {
 export class LlamaForCausalLM extends HfModel {
   readonly model: LlamaModel;
   readonly lm_head: Linear | null;
-  readonly inputNames = ['input_ids', 'attention_mask'];
+  readonly inputNames = ['input_ids', 'attention_mask', 'position_ids'];
   protected readonly allOutputs = ['logits', 'last_hidden_state', 'hidden_states'];
   protected readonly layout: HfLayout;
   /** For generate: vocabulary size and the positions the model was configured for. */
@@ -243,7 +247,7 @@ export class LlamaForCausalLM extends HfModel {
   }
 
   run(inputs: Record<string, Tensor>): HfOutputs {
-    const [ids, mask] = this.pick(inputs);
-    return this.forward(ids!, { attentionMask: mask ?? null, outputHiddenStates: this.outputHiddenStates });
+    const [ids, mask, positionIds] = this.pick(inputs);
+    return this.forward(ids!, { attentionMask: mask ?? null, positionIds, outputHiddenStates: this.outputHiddenStates });
   }
 }
