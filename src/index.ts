@@ -37,7 +37,7 @@ export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
 export { HfModel, LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, BertFamilyModel, DistilBertModel, ViTModel, type CausalLM, type HfOutputs } from './nn/index.js';
 export { hfModelFromConfig, hfModelFromFiles, hfShardFiles, type HfLoadOptions, type HfPrecision, type HfWeights } from './io/hf/index.js';
-export { isHfConfig, parseHfConfig, type HfConfig } from './io/hf/config.js';
+export { hfDtype, isHfConfig, parseHfConfig, type HfConfig } from './io/hf/config.js';
 export { supportedList as hfSupportedModels, HF_FAMILIES, type HfFamily } from './io/hf/families.js';
 export { trace, steps, Trace, compareTraces, traceCompare, formatRecord, formatValues, formatTrace, formatComparison, sparkline, tensorStats, type TraceInputs, type Stepwise, type TraceRecord, type TraceOptions, type TensorStats, type TraceComparison, type CompareRow, type CompareAgainst, type TimingKind } from './trace/index.js';
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';

@@ -1,8 +1,9 @@
 // The HF loader's contract beyond the numbers: HF key names as they come (prefix-less, gamma/beta, tied copies),
 // bytes-level loading (shards, a Map of tensors), precision f16 and int8, trace paths named like HF's modules,
 // traceCompare and loadModel on HF folders, and one clear error for what is not supported.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
 import { HAS_SHARED, LOCAL_MODELS, readReference, referenceInputs, referenceOutput, SHARED_MODELS, validMaxDiff } from './helpers.js';
@@ -251,7 +252,21 @@ describe('one clear error for what is not supported', () => {
     expect(() => fp.hfModelFromConfig({ ...base(), hidden_size: 'x' })).toThrow(/'hidden_size' to be an integer/);
   });
 
+  it('inputs the model cannot take are one clear error', async () => {
+    const vit = await fp.loadHfModel(local('vit-base'));
+    expect(() => vit.run({ pixel_values: fp.zeros([1, 3, 32, 32]) })).toThrow(/pixel_values must be \[B, 3, 16, 16\] \(image_size 16/);
+    const bert = await fp.loadHfModel(local('bert-base'));
+    expect(() => bert.run({ input_ids: fp.zeros([1, 40], { dtype: 'int32' }) })).toThrow(/40 positions need position 39, beyond the 32 learned ones/);
+    expect(() => bert.run({ input_ids: fp.zeros([1, 4], { dtype: 'int32' }), attention_mask: fp.ones([1, 5]) })).toThrow(/attention_mask must be \[B, S\] = \[1, 4\]/);
+    const lm = await fp.loadHfModel(local('mistral'));
+    expect(() => lm.run({ input_ids: fp.zeros([4], { dtype: 'int32' }) })).toThrow(/input_ids must be an int32 tensor \[B, T\]/);
+    expect(() => lm.run({ attention_mask: fp.ones([1, 4]) })).toThrow(/missing input 'input_ids'/);
+  });
+
   it('a folder without weights says what it looked for', async () => {
     await expect(fp.loadHfModel('test/hf')).rejects.toThrow(/cannot read .*config\.json/);
+    const dir = mkdtempSync(join(tmpdir(), 'fp-hf-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config(llamaDir)));
+    await expect(fp.loadHfModel(dir)).rejects.toThrow(/has neither model\.safetensors nor model\.safetensors\.index\.json/);
   });
 });
