@@ -81,6 +81,20 @@ describe('HF state dicts by their own names', () => {
     expect(fp.hfModelFromConfig({ ...config(dir), output_hidden_states: true }).outputHiddenStates).toBe(true);
   });
 
+  it("ignores what HF ignores in real checkpoints: bert's pooler and next-sentence head beside a token or MLM head", async () => {
+    const dir = local('bert-token');
+    const { tensors } = await fp.readSafetensorsFile(resolve(dir, 'model.safetensors'));
+    const more = new Map(tensors);
+    more.set('bert.pooler.dense.weight', fp.zeros([32, 32]));
+    more.set('bert.pooler.dense.bias', fp.zeros([32]));
+    more.set('cls.seq_relationship.weight', fp.zeros([2, 32]));
+    const model = fp.hfModelFromConfig(config(dir));
+    model.loadStateDict(more);
+    expect(await logitsDiff(model, dir)).toBeLessThan(1e-4);
+    more.set('bert.encoder.layer.5.output.dense.weight', fp.zeros([2, 2]));
+    expect(() => model.loadStateDict(more)).toThrow(/unexpected key \(bert\.encoder\.layer\.5\.output\.dense\.weight\)/);
+  });
+
   it('names every missing key in HF terms', () => {
     const model = fp.hfModelFromConfig(config(llamaDir));
     expect(() => model.loadStateDict(new Map())).toThrow(/missing keys \(.*model\.layers\.0\.self_attn\.q_proj\.weight/);

@@ -318,8 +318,12 @@ export class BertFamilyModel extends HfModel {
     if (kind === 'token') this.head = this.registerModule('classifier', new Linear(c.hiddenSize, c.numLabels));
     if (kind === 'masked-lm' && roberta) this.head = this.registerModule('lm_head', new RobertaLMHead(c, emb));
     if (kind === 'masked-lm' && !roberta) this.head = this.registerModule('cls', new BertOnlyMLMHead(c, emb));
-    const tiedKeys = [/^(cls\.predictions|lm_head)\.decoder\.bias$/, ...(c.tieWordEmbeddings ? [/^(cls\.predictions|lm_head)\.decoder\.weight$/] : [])];
-    this.layout = { basePrefix: prefix, isBase: kind === 'base', ignore: tiedKeys };
+    // HF ignores these too: tied copies, the pooler of a checkpoint loaded into a head without one, and bert's
+    // next-sentence head (bert-base-uncased stores it beside the masked-LM head)
+    const ignore = [/^(cls\.predictions|lm_head)\.decoder\.bias$/, ...(c.tieWordEmbeddings ? [/^(cls\.predictions|lm_head)\.decoder\.weight$/] : [])];
+    if (!pooler) ignore.push(new RegExp(`^${prefix}\\.pooler\\.`));
+    ignore.push(/^cls\.seq_relationship\./);
+    this.layout = { basePrefix: prefix, isBase: kind === 'base', ignore };
     this.allOutputs = kind === 'base' ? ['last_hidden_state', 'pooler_output', 'hidden_states'] : ['logits', 'last_hidden_state', ...(pooler ? ['pooler_output'] : []), 'hidden_states'];
   }
 
