@@ -9,8 +9,11 @@ import { loadSafetensors, saveSafetensors, type SafetensorsLoadOptions } from '.
 import type { Tensor } from './tensor/tensor.js';
 import { loadModelAutoFromBytes } from './quant/serialize.js';
 import type { ConfiguredModel } from './nn/models/config.js';
+import { isHfConfig } from './io/hf/config.js';
+import { loadHfModel } from './io/hf/node.js';
 
 export * from './index.js';
+export { isHfFolder, loadHfModel } from './io/hf/node.js';
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let buf: Buffer;
@@ -178,12 +181,16 @@ export async function loadFixtureEval(dir: string, opts: FixtureOptions = {}): P
 
 /**
  * Build the model described by `<dir>/config.json` and load `<dir>/model.safetensors` into it (strict). A
- * quantized folder (written by `forwardpass quantize`) loads with its int8 layers.
+ * quantized folder (written by `forwardpass quantize`) loads with its int8 layers; a Hugging Face folder (config.json
+ * with `model_type`) goes to `loadHfModel`.
  *
  * @example const model = await loadModel('test/fixtures/tiny-gpt'); model.run({ input_ids: ids }).logits
  */
 export async function loadModel(dir: string, opts: FixtureOptions = {}): Promise<ConfiguredModel> {
   const config = new TextDecoder().decode(await readBytes(resolve(dir, 'config.json'), 'loadModel'));
+  let json: unknown;
+  try { json = JSON.parse(config); } catch { json = undefined; }
+  if (isHfConfig(json)) return loadHfModel(dir, opts);
   const weights = resolve(dir, 'model.safetensors');
   return loadModelAutoFromBytes(config, await readBytes(weights, 'loadModel'), { ...opts, name: weights });
 }

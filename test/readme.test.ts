@@ -33,6 +33,7 @@ const expected: RegExp[] = [
   /^0\.262\n$/,
   /^input: float32 \[batch, 1, 28, 28\] opset 17\n\[\s*2,\s*1,\s*6,\s*1,\s*7,\s*6,\s*9,\s*9\s*\]\n$/,
   /^fc1:linear relu1:relu fc2:linear relu2:relu fc3:linear\n-16\.98 11\.96 0\n(0\.99\d\d\d|1\.00000)( (0\.99\d\d\d|1\.00000)){4}\n$/,
+  /^Phi3ForCausalLM \d+ parameters\n62 77 40 117 2 15 91 114 78 81\n\[ 1, 5, 32 \] \[ 1, 32 \] \[ 1, 32 \]\n$/,
 ];
 
 describe('README snippets', () => {

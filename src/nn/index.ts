@@ -1,5 +1,6 @@
 // forwardpass.nn: PyTorch-named modules (layers, containers, attention with a KV cache) and the reference
-// models built from config.json (sequential stacks, GPT-2 style decoder, BERT style encoder) with generation.
+// models built from config.json (sequential stacks, GPT-2 style decoder, BERT style encoder) with generation, and
+// the Hugging Face families (llama.ts, gpt2.ts, ...).
 export { Module, type ForwardHook, type HookHandle } from './module.js';
 export type { LoadStateDictResult, StateDictInput } from './state-dict.js';
 export { Linear, type LinearOptions } from './linear.js';
@@ -17,4 +18,12 @@ export { GPT, GPTBlock, GPTMLP, gptConfigFromJson, gptFromConfig, type GPTConfig
 export { BERT, BERTLayer, bertConfigFromJson, bertFromConfig, type BERTConfig } from './models/bert.js';
 export { loadModelFromBytes, modelFromConfig } from './models/from-config.js';
 export { CharTokenizer } from './models/tokenizer.js';
-export { argmaxFirst, generate, type GenerateOptions, type GenerateStep } from './models/generate.js';
+export { argmaxFirst, generate, isCausalLM, type CausalLM, type GenerateOptions, type GenerateStep } from './models/generate.js';
+export { applyRope, ropeInvFreq, ropeTables, ROPE_TYPES, type RopeParams, type RopeType } from './rope.js';
+export { HfModel, hfModelConfig, type HfLayout, type HfOutputs } from './models/hf-base.js';
+export { LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel, LlamaRMSNorm, repeatKv, type DecoderForwardOptions, type LlamaConfig } from './models/llama.js';
+export { Conv1D, GPT2Attention, GPT2Block, GPT2LMHeadModel, GPT2MLP, GPT2Model, type GPT2Config } from './models/gpt2.js';
+export { GPTNeoXAttention, GPTNeoXForCausalLM, GPTNeoXLayer, GPTNeoXMLP, GPTNeoXModel, type GPTNeoXConfig } from './models/gpt-neox.js';
+export { BertEmbeddings, BertFamilyModel, BertLayer as HfBertLayer, BertModel, BertPooler, BertSelfAttention, robertaPositionIds, TiedDecoder, type BertFamilyConfig, type BertHead, type EncoderAct } from './models/bert-family.js';
+export { DistilBertModel, type DistilBertConfig } from './models/distilbert.js';
+export { ViTModel, ViTEmbeddings, ViTLayer, type ViTConfig } from './models/vit.js';

@@ -5,6 +5,8 @@ import { bertFromConfig } from './bert.js';
 import { checkModelConfig, type ConfiguredModel, type ModelConfig } from './config.js';
 import { gptFromConfig } from './gpt.js';
 import { sequentialFromConfig } from './sequential.js';
+import { isHfConfig } from '../../io/hf/config.js';
+import { buildHfModel } from '../../io/hf/families.js';
 
 interface Architecture {
   /** How the type is described in errors. */
@@ -33,13 +35,23 @@ function parseConfig(config: ModelConfig | string): ModelConfig {
   return c;
 }
 
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // parseConfig reports it
+  }
+}
+
 /**
- * Build the model a config.json describes (weights zero until loaded). An unknown `architecture.type` is
+ * Build the model a config.json describes (a fixture-style config, or a Hugging Face one with `model_type`) (weights zero until loaded). An unknown `architecture.type` is
  * an error listing the known ones.
  *
  * @example const model = modelFromConfig(JSON.parse(text)); model.loadStateDict(tensors);
  */
 export function modelFromConfig(config: ModelConfig | string): ConfiguredModel {
+  const raw: unknown = typeof config === 'string' ? safeParse(config) : config;
+  if (isHfConfig(raw)) return buildHfModel(raw);
   const c = parseConfig(config);
   const type = c.architecture.type.trim().toLowerCase();
   const arch = ARCHITECTURES.find((a) => a.matches(type));
