@@ -11,6 +11,8 @@ import { loadModelAutoFromBytes } from './quant/serialize.js';
 import type { ConfiguredModel } from './nn/models/config.js';
 
 export * from './index.js';
+// loadTokenizer here also takes a folder or a tokenizer.json path
+export { loadTokenizer } from './text/load-file.js';
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let buf: Buffer;

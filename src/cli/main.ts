@@ -7,6 +7,7 @@ import { QUANTIZE_USAGE, quantizeCommand } from './quantize.js';
 import { TRACE_USAGE, traceCommand } from './trace.js';
 import { BENCH_USAGE, benchCommand } from './bench.js';
 import { SERVE_USAGE, serveCommand } from './serve.js';
+import { tokenizeCommand } from './tokenize.js';
 
 const HELP = `forwardpass: run frozen models in pure TypeScript
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   trace: (argv) => traceCommand(argv),
   bench: benchCommand,
   serve: serveCommand,
+  tokenize: tokenizeCommand,
 };
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
