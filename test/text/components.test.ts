@@ -1,0 +1,228 @@
+// The pieces of the tokenizer on their own: regex translation, split behaviours, the BPE merge loop against its
+// naive twin, WordPiece/Unigram corner cases, decoders, added-token flags, pairs, batches and load-time errors.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Tokenizer } from '../../src/index.js';
+import { BpeModel } from '../../src/text/bpe.js';
+import { buildDecoder } from '../../src/text/decoders.js';
+import { NStr, type SplitBehavior } from '../../src/text/normalized.js';
+import { compileRegex, translateRegex } from '../../src/text/regex.js';
+import { UnigramModel } from '../../src/text/unigram.js';
+import { WordPieceModel } from '../../src/text/wordpiece.js';
+import { makeRng } from '../../src/index.js';
+import { readCases, TOKENIZER_FIXTURES } from './helpers.js';
+
+const fixtureJson = (name: string) => JSON.parse(readFileSync(join(TOKENIZER_FIXTURES, name, 'tokenizer.json'), 'utf8'));
+const fixtureConfig = (name: string) => JSON.parse(readFileSync(join(TOKENIZER_FIXTURES, name, 'tokenizer_config.json'), 'utf8'));
+const all = (re: RegExp, s: string) => [...s.matchAll(re)].map((m) => m[0]);
+
+describe('regex translation (Oniguruma -> JavaScript)', () => {
+  it('expands (?i:...) letter by letter and keeps the rest case-sensitive', () => {
+    expect(translateRegex("(?i:'s|'re)|x")).toBe("(?:'[sS]|'[rR][eE])|x");
+    expect(all(compileRegex("(?i:'s|'ll)|x"), "it'S he'LL X x")).toEqual(["'S", "'LL", 'x']);
+  });
+
+  it('\\s is Unicode White_Space: U+0085 is a space, the BOM U+FEFF is not (JavaScript\'s \\s says the opposite)', () => {
+    const re = compileRegex('\\s+');
+    expect(all(re, 'a\u0085b')).toEqual(['\u0085']);
+    expect(all(re, 'a\ufeffb')).toEqual([]);
+    expect(all(compileRegex('[^\\s\\p{L}]+'), 'ab\ufeff!')).toEqual(['\ufeff!']);
+  });
+
+  it('\\w and \\d are Unicode; \\p{..} classes and lookaheads pass through', () => {
+    expect(all(compileRegex('\\w+'), 'héllo wörld_1 ٣')).toEqual(['héllo', 'wörld_1', '٣']);
+    expect(all(compileRegex('\\s+(?!\\S)|\\s+'), 'a   b')).toEqual(['  ', ' ']);
+  });
+
+  it('possessive quantifiers never give back what they matched', () => {
+    expect(all(compileRegex('a?+a'), 'a')).toEqual([]);
+    expect(all(compileRegex('a?a'), 'a')).toEqual(['a']);
+    expect(all(compileRegex("[^\\r\\n\\p{L}\\p{N}]?+\\p{L}+|\\p{N}{1,3}"), ' hello 12345')).toEqual([' hello', '123', '45']);
+  });
+
+  it('an unsupported construct is one clear error naming the pattern', () => {
+    expect(() => compileRegex('(?>ab)')).toThrow(/^forwardpass: tokenizer: cannot translate the regex "\(\?>ab\)": atomic groups$/);
+    expect(() => compileRegex('\\Qab')).toThrow(/escape \\Q is not supported/);
+  });
+});
+
+describe('splitting with offsets (NStr)', () => {
+  // the examples of the tokenizers documentation for SplitDelimiterBehavior
+  const cases: [SplitBehavior, string[]][] = [
+    ['Removed', ['the', 'final', 'countdown']],
+    ['Isolated', ['the', '-', 'final', '-', '-', 'countdown']],
+    ['MergedWithPrevious', ['the-', 'final-', '-', 'countdown']],
+    ['MergedWithNext', ['the', '-final', '-', '-countdown']],
+    ['Contiguous', ['the', '-', 'final', '--', 'countdown']],
+  ];
+  for (const [behavior, want] of cases) {
+    it(`${behavior}`, () => {
+      const parts = NStr.of('the-final--countdown').split('-', behavior);
+      expect(parts.map((p) => p.s)).toEqual(want);
+      for (const p of parts) expect('the-final--countdown'.slice(p.origStart, p.origEnd)).toBe(p.s);
+    });
+  }
+
+  it('invert keeps the matches as delimiters of the gaps', () => {
+    expect(NStr.of('ab12cd3').split(compileRegex('\\p{L}+'), 'Removed', true).map((p) => p.s)).toEqual(['ab', 'cd']);
+  });
+
+  it('spans survive a replace and a prepend', () => {
+    const n = NStr.of('a bc');
+    n.replace(' ', '▁▁');
+    n.prepend('▁');
+    expect(n.s).toBe('▁a▁▁bc');
+    expect(n.toOriginal(0, 2)).toEqual([0, 1]);
+    expect(n.toOriginal(2, 4)).toEqual([1, 2]);
+    expect(n.toOriginal(4, 6)).toEqual([2, 4]);
+  });
+});
+
+describe('BPE merge loop', () => {
+  it('the heap merge gives the naive rescan\'s ids on every case word and 500 random byte strings', () => {
+    const json = fixtureJson('bpe-bytelevel');
+    const model = new BpeModel(json.model);
+    const tok = new Tokenizer(json);
+    const words = new Set<string>();
+    for (const c of readCases(join(TOKENIZER_FIXTURES, 'bpe-bytelevel'))) for (const t of tok.encode(c.text).tokens) words.add(t);
+    const rng = makeRng(7);
+    const alphabet = [...'ĠabcdeĊthinrs'];
+    for (let i = 0; i < 500; i++) words.add(Array.from({ length: 1 + Math.floor(rng() * 40) }, () => alphabet[Math.floor(rng() * alphabet.length)]).join(''));
+    let checked = 0;
+    for (const w of words) {
+      expect(model.tokenizeUncached(w).map((t) => t.id)).toEqual(model.mergeNaive(w));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(600);
+  });
+
+  it('merges as "a b" strings and as ["a", "b"] pairs build the same tokenizer', () => {
+    const json = fixtureJson('bpe-bytelevel');
+    const asStrings = structuredClone(json);
+    asStrings.model.merges = json.model.merges.map((m: [string, string]) => m.join(' '));
+    const a = new Tokenizer(json), b = new Tokenizer(asStrings);
+    for (const c of readCases(join(TOKENIZER_FIXTURES, 'bpe-bytelevel')).slice(0, 80)) expect(b.encode(c.text).ids).toEqual(a.encode(c.text).ids);
+  });
+
+  it('continuing_subword_prefix and end_of_word_suffix take part in lookups and merges', () => {
+    const m = new BpeModel({ vocab: { a: 0, '##b': 1, 'c</w>': 2, '##c</w>': 3, 'ab': 4, 'abc</w>': 5 }, merges: ['a ##b', 'ab ##c</w>'], continuing_subword_prefix: '##', end_of_word_suffix: '</w>' });
+    expect(m.tokenize('abc').map((t) => t.value)).toEqual(['abc</w>']);
+  });
+
+  it('ignore_merges emits a word found whole in the vocabulary, byte_fallback spells unknown characters in bytes', () => {
+    const vocab = { a: 0, b: 1, ab: 2, abb: 3, '<0xC3>': 4, '<0xA9>': 5, '<unk>': 6 };
+    expect(new BpeModel({ vocab, merges: ['a b'], ignore_merges: true }).tokenize('abb').map((t) => t.value)).toEqual(['abb']);
+    expect(new BpeModel({ vocab, merges: ['a b'] }).tokenize('abb').map((t) => t.value)).toEqual(['ab', 'b']);
+    expect(new BpeModel({ vocab, merges: [], byte_fallback: true, unk_token: '<unk>' }).tokenize('aé').map((t) => [t.value, t.start, t.end])).toEqual([['a', 0, 1], ['<0xC3>', 1, 2], ['<0xA9>', 1, 2]]);
+    expect(new BpeModel({ vocab, merges: [], unk_token: '<unk>', fuse_unk: true }).tokenize('xya').map((t) => [t.value, t.start, t.end])).toEqual([['<unk>', 0, 2], ['a', 2, 3]]);
+  });
+});
+
+describe('WordPiece and Unigram models', () => {
+  it('WordPiece: a word with an unknown part, or too long, is one unk spanning the word', () => {
+    const m = new WordPieceModel({ vocab: { '[UNK]': 0, un: 1, '##aff': 2, '##able': 3 }, unk_token: '[UNK]', max_input_chars_per_word: 8 });
+    expect(m.tokenize('unaffable').map((t) => t.value)).toEqual(['[UNK]']);
+    expect(new WordPieceModel({ vocab: { '[UNK]': 0, un: 1, '##aff': 2, '##able': 3 } }).tokenize('unaffable').map((t) => [t.value, t.start, t.end])).toEqual([['un', 0, 2], ['##aff', 2, 5], ['##able', 5, 9]]);
+    expect(m.tokenize('unx').map((t) => [t.value, t.end])).toEqual([['[UNK]', 3]]);
+  });
+
+  it('Unigram: Viterbi picks the best-scoring path; uncovered characters become one fused unk', () => {
+    const m = new UnigramModel({ unk_id: 0, vocab: [['<unk>', 0], ['a', -1], ['b', -1], ['ab', -3], ['abc', -1.5], ['c', -1]] });
+    expect(m.tokenize('abc').map((t) => t.value)).toEqual(['abc']);
+    expect(m.tokenize('ab').map((t) => t.value)).toEqual(['a', 'b']);
+    expect(m.tokenize('axyb').map((t) => [t.id, t.value])).toEqual([[1, 'a'], [0, 'xy'], [2, 'b']]);
+  });
+});
+
+describe('decoders', () => {
+  it('ByteFallback turns byte tokens into text, an invalid sequence into one U+FFFD per byte', () => {
+    const d = buildDecoder({ type: 'ByteFallback' })!;
+    expect(d(['a', '<0xC3>', '<0xA9>', 'b']).join('')).toBe('aéb');
+    expect(d(['<0xC3>', 'b']).join('')).toBe('\ufffdb');
+    expect(d(['<0xE2>', '<0x82>']).join('')).toBe('\ufffd\ufffd');
+  });
+
+  it('Strip, Replace, Fuse, CTC and WordPiece cleanup', () => {
+    expect(buildDecoder({ type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] })!(['▁Hello', '▁world'])).toEqual(['Hello world']);
+    expect(buildDecoder({ type: 'CTC', pad_token: '<pad>', word_delimiter_token: '|', cleanup: true })!(['h', 'h', '<pad>', 'i', '|', 'y', 'o', 'u']).join('')).toBe('hi you');
+    expect(buildDecoder({ type: 'WordPiece', prefix: '##', cleanup: true })!(['hello', ',', 'it', "'s", 'know', '##n', '!']).join('')).toBe("hello, it's known!");
+    expect(buildDecoder({ type: 'WordPiece', prefix: '##', cleanup: false })!(['hello', ',', 'know', '##n']).join('')).toBe('hello , known');
+  });
+});
+
+describe('added tokens, pairs and batches', () => {
+  const withAdded = (extra: object[]) => {
+    const json = fixtureJson('wordpiece');
+    json.added_tokens.push(...extra);
+    return new Tokenizer(json, fixtureConfig('wordpiece'));
+  };
+
+  it('lstrip and rstrip take the surrounding spaces into the token\'s span; single_word needs word boundaries', () => {
+    const tok = withAdded([{ id: 1000, content: '<mask>', lstrip: true, rstrip: true, single_word: false, normalized: false, special: true },
+      { id: 1001, content: 'zz', lstrip: false, rstrip: false, single_word: true, normalized: false, special: false }]);
+    const e = tok.encode('the <mask>  end', { addSpecialTokens: false });
+    expect(e.tokens).toEqual(['the', '<mask>', 'end']);
+    expect(e.offsets).toEqual([[0, 3], [3, 12], [12, 15]]);
+    expect(tok.encode('a zz b', { addSpecialTokens: false }).ids).toContain(1001);
+    expect(tok.encode('azz b', { addSpecialTokens: false }).ids).not.toContain(1001);
+  });
+
+  it('a normalized added token is found after the normalizer (here: lowercased)', () => {
+    const tok = withAdded([{ id: 1000, content: 'new york', lstrip: false, rstrip: false, single_word: false, normalized: true, special: false }]);
+    const e = tok.encode('I love NEW YORK', { addSpecialTokens: false });
+    expect(e.tokens.at(-1)).toBe('new york');
+    expect(e.offsets.at(-1)).toEqual([7, 15]);
+  });
+
+  it('encodePair uses the pair template with type ids 0 then 1', () => {
+    const tok = new Tokenizer(fixtureJson('wordpiece'));
+    const e = tok.encodePair('the cat', 'a dog');
+    expect(e.tokens[0]).toBe('[CLS]');
+    expect(e.tokens.filter((t) => t === '[SEP]')).toHaveLength(2);
+    const sep = e.tokens.indexOf('[SEP]');
+    expect(e.typeIds).toEqual(e.tokens.map((_, i) => (i <= sep ? 0 : 1)));
+    expect(e.specialTokensMask).toEqual(e.tokens.map((t) => (t === '[CLS]' || t === '[SEP]' ? 1 : 0)));
+  });
+
+  it('encodeBatch pads with the config\'s pad token on its side and truncates to maxLength, specials kept', () => {
+    const json = fixtureJson('wordpiece');
+    const right = new Tokenizer(json, fixtureConfig('wordpiece'));
+    const [a, b] = right.encodeBatch(['hello', 'the quick brown fox jumps'], { padding: true });
+    expect(a!.ids.length).toBe(b!.ids.length);
+    expect(a!.ids.slice(-1)).toEqual([right.tokenToId('[PAD]')]);
+    expect(a!.attentionMask.at(-1)).toBe(0);
+    const left = new Tokenizer(json, { ...fixtureConfig('wordpiece'), padding_side: 'left' });
+    expect(left.encodeBatch(['hello', 'the quick brown fox jumps'], { padding: true })[0]!.ids[0]).toBe(right.tokenToId('[PAD]'));
+    const t = right.encodeBatch(['the quick brown fox jumps over the lazy dog'], { truncation: true, maxLength: 5 })[0]!;
+    expect(t.tokens).toEqual(['[CLS]', 'the', 'quick', 'br', '[SEP]']);
+    const fixed = right.encodeBatch(['hi'], { padding: 'max_length', maxLength: 6 })[0]!;
+    const n = right.encode('hi').ids.length;
+    expect(fixed.attentionMask).toEqual([0, 1, 2, 3, 4, 5].map((i) => (i < n ? 1 : 0)));
+    expect(fixed.ids).toHaveLength(6);
+  });
+});
+
+describe('load-time errors', () => {
+  const base = () => fixtureJson('wordpiece');
+  const cases: [string, (j: ReturnType<typeof base>) => void, RegExp][] = [
+    ['model', (j) => { j.model.type = 'WordLevel'; }, /^forwardpass: tokenizer: unsupported model type "WordLevel" \(supported: BPE, WordPiece, Unigram\)$/],
+    ['normalizer', (j) => { j.normalizer = { type: 'Precompiled' }; }, /^forwardpass: tokenizer: unsupported normalizer type "Precompiled" \(supported: NFC, .*Sequence\)$/],
+    ['pre-tokenizer', (j) => { j.pre_tokenizer = { type: 'UnicodeScripts' }; }, /^forwardpass: tokenizer: unsupported pre-tokenizer type "UnicodeScripts" \(supported: ByteLevel, .*\)$/],
+    ['decoder', (j) => { j.decoder = { type: 'Nope' }; }, /^forwardpass: tokenizer: unsupported decoder type "Nope" \(supported: ByteLevel, .*\)$/],
+    ['post-processor', (j) => { j.post_processor = { type: 'Nope' }; }, /^forwardpass: tokenizer: unsupported post-processor type "Nope" \(supported: TemplateProcessing, .*\)$/],
+  ];
+  for (const [what, edit, re] of cases) {
+    it(`an unknown ${what} type names it and the supported ones`, () => {
+      const j = base();
+      edit(j);
+      expect(() => new Tokenizer(j)).toThrow(re);
+    });
+  }
+
+  it('BPE dropout other than null is refused', () => {
+    const j = fixtureJson('bpe-bytelevel');
+    j.model.dropout = 0.1;
+    expect(() => new Tokenizer(j)).toThrow(/^forwardpass: tokenizer: BPE dropout must be null .*got 0.1$/);
+  });
+});
