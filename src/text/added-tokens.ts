@@ -37,6 +37,8 @@ export function parseAddedTokens(list: unknown): AddedToken[] {
 /** Finds one set of added tokens in a string, leftmost-longest. */
 class Matcher {
   private readonly byFirst = new Map<number, { text: string; tok: AddedToken }[]>();
+  /** First UTF-16 units of the tokens, to skip the rest of the text with one regex search. */
+  private readonly firstRe: RegExp;
   constructor(entries: { text: string; tok: AddedToken }[]) {
     for (const e of entries) {
       if (!e.text) continue;
@@ -46,6 +48,8 @@ class Matcher {
       this.byFirst.set(k, list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.text.length - a.text.length);
+    const hex = [...this.byFirst.keys()].map((k) => `\\u${k.toString(16).padStart(4, '0')}`).join('');
+    this.firstRe = new RegExp(hex ? `[${hex}]` : '[^\\s\\S]', 'g');
   }
   get empty(): boolean { return this.byFirst.size === 0; }
 
@@ -54,6 +58,9 @@ class Matcher {
     const out: [number, number, AddedToken][] = [];
     let from = 0; // where the previous match (with its stripped spaces) ended
     for (let i = 0; i < s.length;) {
+      this.firstRe.lastIndex = i;
+      if (!this.firstRe.exec(s)) break;
+      i = this.firstRe.lastIndex - 1;
       const list = this.byFirst.get(s.charCodeAt(i));
       const hit = list?.find((e) => s.startsWith(e.text, i));
       if (!hit) { i++; continue; }

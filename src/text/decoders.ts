@@ -29,7 +29,7 @@ function byteLevelDecode(tokens: string[]): string[] {
       if (b === undefined) { ok = false; break; }
       mapped.push(b);
     }
-    if (ok) bytes.push(...mapped); else bytes.push(...encoder.encode(t));
+    for (const b of ok ? mapped : encoder.encode(t)) bytes.push(b);
   }
   return [utf8Lossy.decode(new Uint8Array(bytes))];
 }

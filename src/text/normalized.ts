@@ -67,8 +67,10 @@ export class NStr {
     this.materialize();
     const old = this.s, os = this.starts!, oe = this.ends!;
     let out = '';
-    const ns: number[] = [], ne: number[] = [];
-    let i = 0; // position in old (UTF-16)
+    let total = 0;
+    for (const c of chars) total += c[0].length;
+    const ns = new Int32Array(total), ne = new Int32Array(total);
+    let i = 0, j = 0; // positions in old and new (UTF-16)
     let lastS = this.origStart, lastE = this.origStart;
     for (const [ch, change] of chars) {
       let s: number, e: number;
@@ -78,24 +80,29 @@ export class NStr {
         for (let k = 0; k < -change; k++) i += charLen(old, i);
       }
       out += ch;
-      for (let k = 0; k < ch.length; k++) { ns.push(s); ne.push(e); }
+      for (let k = 0; k < ch.length; k++, j++) { ns[j] = s; ne[j] = e; }
       lastS = s; lastE = e;
     }
     this.s = out;
-    this.starts = Int32Array.from(ns);
-    this.ends = Int32Array.from(ne);
+    this.starts = ns;
+    this.ends = ne;
   }
 
   /** Map each character through `fn` (it may return several characters, or '' to drop it). */
   mapChars(fn: (ch: string) => string): void {
-    const chars: CharChange[] = [];
-    let changed = false;
+    // fast path: every character keeps its UTF-16 length, so the spans stay as they are
+    let out = '';
+    let sameLength = true, changed = false;
     for (const c of this.s) {
       const r = fn(c);
-      if (r !== c) changed = true;
-      pushReplacement(chars, c, r);
+      if (r !== c) { changed = true; if (r.length !== c.length || (r.length === 2 && [...r].length !== 1)) { sameLength = false; break; } }
+      out += r;
     }
-    if (changed) this.transform(chars);
+    if (!changed) return;
+    if (sameLength) { this.s = out; return; }
+    const chars: CharChange[] = [];
+    for (const c of this.s) pushReplacement(chars, c, fn(c));
+    this.transform(chars);
   }
 
   /** Insert `text` in front (it takes the span of the first character). */
@@ -135,6 +142,7 @@ export class NStr {
 
   /** Split on `pattern` with `behavior`; empty pieces are dropped. `invert` swaps what counts as a match. */
   split(pattern: Pattern, behavior: SplitBehavior, invert = false): NStr[] {
+    if (behavior === 'Isolated' && pattern instanceof RegExp) return this.splitIsolated(pattern);
     let m = findMatches(this.s, pattern);
     if (invert) m = m.map(([a, b, isMatch]) => [a, b, !isMatch]);
     const pieces: [number, number, boolean][] = []; // start, end, removed
@@ -166,6 +174,23 @@ export class NStr {
     }
     const out: NStr[] = [];
     for (const [a, b, removed] of pieces) if (!removed && b > a) out.push(a === 0 && b === this.s.length ? this : this.slice(a, b));
+    return out;
+  }
+
+  /** split(regex, 'Isolated') without intermediate lists: every match and every gap becomes a piece. */
+  private splitIsolated(re: RegExp): NStr[] {
+    const out: NStr[] = [];
+    const s = this.s;
+    let prev = 0;
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m; m = re.exec(s)) {
+      const a = m.index, b = a + m[0].length;
+      if (b === a) { re.lastIndex += charLen(s, re.lastIndex); continue; }
+      if (a > prev) out.push(this.slice(prev, a));
+      out.push(a === 0 && b === s.length ? this : this.slice(a, b));
+      prev = b;
+    }
+    if (prev < s.length) out.push(prev === 0 ? this : this.slice(prev, s.length));
     return out;
   }
 }

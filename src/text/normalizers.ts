@@ -7,6 +7,16 @@ import { compileRegex } from './regex.js';
 
 export type Normalizer = (n: NStr) => NStr;
 
+/** A per-character function with its results remembered (text reuses few distinct characters). */
+export function memo(fn: (c: string) => string): (c: string) => string {
+  const seen = new Map<string, string>();
+  return (c) => {
+    let r = seen.get(c);
+    if (r === undefined) { r = fn(c); if (seen.size < 65536) seen.set(c, r); }
+    return r;
+  };
+}
+
 export const NORMALIZER_TYPES = ['NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'Strip', 'StripAccents', 'Replace', 'Prepend', 'BertNormalizer', 'Nmt', 'ByteLevel', 'Sequence'] as const;
 
 const MARK = /\p{M}/u;
@@ -27,7 +37,10 @@ export function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD')
   for (let i = 0; i < cps.length;) {
     let j = i + 1;
     while (j < cps.length && combines(cps[j]!)) j++;
-    alignSegment(cps.slice(i, j), [...cps.slice(i, j).join('').normalize(form)], decomp, chars);
+    const seg = j === i + 1 ? cps[i]! : cps.slice(i, j).join('');
+    const norm = seg.normalize(form);
+    if (norm === seg) for (let k = i; k < j; k++) chars.push([cps[k]!, 0]);
+    else alignSegment(cps.slice(i, j), [...norm], decomp, chars);
     i = j;
   }
   n.transform(chars);
@@ -58,6 +71,9 @@ function alignSegment(seg: string[], out: string[], decomp: 'NFD' | 'NFKD', char
   for (; consumed < seg.length; consumed++) pushReplacement(chars, seg[consumed]!, '');
 }
 
+const lower = memo((c) => c.toLowerCase());
+const stripMark = memo((c) => (NONSPACING_MARK.test(c) ? '' : c));
+
 function isChinese(cp: number): boolean {
   return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) || (cp >= 0x2a700 && cp <= 0x2b73f)
     || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
@@ -66,15 +82,14 @@ function isChinese(cp: number): boolean {
 function bertNormalizer(cfg: Json): Normalizer {
   const cleanText = cfg.clean_text ?? true, chinese = cfg.handle_chinese_chars ?? true, lowercase = cfg.lowercase ?? true;
   const stripAccents = cfg.strip_accents ?? lowercase;
+  const clean = memo((c) => {
+    if (c === '\t' || c === '\n' || c === '\r') return ' ';
+    const cp = c.codePointAt(0)!;
+    if (cp === 0 || cp === 0xfffd || OTHER.test(c)) return '';
+    return WHITE.test(c) ? ' ' : c;
+  });
   return (n) => {
-    if (cleanText) {
-      n.mapChars((c) => {
-        if (c === '\t' || c === '\n' || c === '\r') return ' ';
-        const cp = c.codePointAt(0)!;
-        if (cp === 0 || cp === 0xfffd || OTHER.test(c)) return '';
-        return WHITE.test(c) ? ' ' : c;
-      });
-    }
+    if (cleanText) n.mapChars(clean);
     if (chinese) {
       let any = false;
       for (const c of n.s) if (isChinese(c.codePointAt(0)!)) { any = true; break; }
@@ -87,8 +102,8 @@ function bertNormalizer(cfg: Json): Normalizer {
         n.transform(chars);
       }
     }
-    if (stripAccents) { n = unicodeNormalize(n, 'NFD'); n.mapChars((c) => (NONSPACING_MARK.test(c) ? '' : c)); }
-    if (lowercase) n.mapChars((c) => c.toLowerCase());
+    if (stripAccents) { n = unicodeNormalize(n, 'NFD'); n.mapChars(stripMark); }
+    if (lowercase) n.mapChars(lower);
     return n;
   };
 }
@@ -112,8 +127,8 @@ export function buildNormalizer(cfg: Json | null | undefined): Normalizer | null
   const type = typeOf('normalizer', cfg);
   switch (type) {
     case 'NFC': case 'NFD': case 'NFKC': case 'NFKD': return (n) => unicodeNormalize(n, type);
-    case 'Lowercase': return (n) => { n.mapChars((c) => c.toLowerCase()); return n; };
-    case 'StripAccents': return (n) => { n.mapChars((c) => (NONSPACING_MARK.test(c) ? '' : c)); return n; };
+    case 'Lowercase': return (n) => { n.mapChars(lower); return n; };
+    case 'StripAccents': return (n) => { n.mapChars(stripMark); return n; };
     case 'Strip': {
       const left = cfg.left ?? true, right = cfg.right ?? true;
       return (n) => {

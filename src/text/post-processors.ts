@@ -22,12 +22,11 @@ export function emptyEncoding(): Encoding {
 
 /** Concatenate encodings. */
 export function mergeEncodings(encs: Encoding[]): Encoding {
-  const out = emptyEncoding();
-  for (const e of encs) {
-    out.ids.push(...e.ids); out.tokens.push(...e.tokens); out.offsets.push(...e.offsets);
-    out.typeIds.push(...e.typeIds); out.attentionMask.push(...e.attentionMask); out.specialTokensMask.push(...e.specialTokensMask);
-  }
-  return out;
+  if (encs.length === 1) return encs[0]!;
+  return {
+    ids: encs.flatMap((e) => e.ids), tokens: encs.flatMap((e) => e.tokens), offsets: encs.flatMap((e) => e.offsets),
+    typeIds: encs.flatMap((e) => e.typeIds), attentionMask: encs.flatMap((e) => e.attentionMask), specialTokensMask: encs.flatMap((e) => e.specialTokensMask),
+  };
 }
 
 function special(ids: number[], tokens: string[], typeId: number): Encoding {

@@ -1,6 +1,6 @@
 // tokenizer.json pre-tokenizers: ByteLevel, Split, Metaspace, Whitespace, WhitespaceSplit, BertPreTokenizer,
 // Punctuation, Digits, CharDelimiterSplit and Sequence. Each turns the list of pieces into a finer list.
-import { BYTE_TO_CHAR, toByteChars } from './byte-level.js';
+import { BYTE_TO_CHAR } from './byte-level.js';
 import { type Json, tokFail, typeOf, unknownType } from './errors.js';
 import type { NStr, SplitBehavior } from './normalized.js';
 import { patternOf } from './normalizers.js';
@@ -17,6 +17,8 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 const WHITE = /^\p{White_Space}$/u;
 const PUNCT = /^\p{P}$/u;
 const ASCII = /^[\x00-\x7f]*$/;
+/** The ASCII bytes the byte-level alphabet spells differently (controls, space, DEL). */
+const UNPRINTABLE_ASCII = /[\x00-\x20\x7f]/g;
 const isWhite = (c: string) => WHITE.test(c);
 const isPunct = (c: string) => {
   const cp = c.codePointAt(0)!;
@@ -26,12 +28,29 @@ const isPunct = (c: string) => {
 /** Rewrite a piece into its byte-level characters; ASCII keeps its length, so its spans are kept as they are. */
 export function byteLevel(n: NStr): NStr {
   if (ASCII.test(n.s)) {
-    let out = '';
-    for (let i = 0; i < n.s.length; i++) out += BYTE_TO_CHAR[n.s.charCodeAt(i)];
-    n.s = out;
+    n.s = n.s.replace(UNPRINTABLE_ASCII, (c) => BYTE_TO_CHAR[c.charCodeAt(0)]!);
     return n;
   }
-  n.mapChars(toByteChars);
+  // UTF-8 by hand: every byte character of a code point takes that code point's span
+  const src = n.s;
+  const starts: number[] = [], ends: number[] = [];
+  let out = '';
+  const [s0, e0] = [n.starts, n.ends];
+  for (let i = 0; i < src.length;) {
+    const cp = src.codePointAt(i)!;
+    const len = cp > 0xffff ? 2 : 1;
+    const a = s0 ? s0[i]! : n.base + i, b = s0 ? e0![i + len - 1]! : n.base + i + len;
+    if (cp < 0x80) { out += BYTE_TO_CHAR[cp]; starts.push(a); ends.push(b); } else {
+      const bytes = cp < 0x800 ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
+        : cp < 0x10000 ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
+          : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+      for (const x of bytes) { out += BYTE_TO_CHAR[x]; starts.push(a); ends.push(b); }
+    }
+    i += len;
+  }
+  n.s = out;
+  n.starts = Int32Array.from(starts);
+  n.ends = Int32Array.from(ends);
   return n;
 }
 
@@ -41,7 +60,11 @@ function behaviorOf(what: string, b: unknown, fallback: SplitBehavior): SplitBeh
   return b as SplitBehavior;
 }
 
-const each = (fn: (n: NStr) => NStr[]): PreTokenizer => (pieces) => pieces.flatMap(fn);
+const each = (fn: (n: NStr) => NStr[]): PreTokenizer => (pieces) => {
+  const out: NStr[] = [];
+  for (const p of pieces) for (const q of fn(p)) out.push(q);
+  return out;
+};
 
 /** Build the pre-tokenizer a tokenizer.json `pre_tokenizer` object describes (null: none). */
 export function buildPreTokenizer(cfg: Json | null | undefined): PreTokenizer | null {
@@ -51,10 +74,15 @@ export function buildPreTokenizer(cfg: Json | null | undefined): PreTokenizer | 
     case 'ByteLevel': {
       const prefix = cfg.add_prefix_space ?? true, useRegex = cfg.use_regex ?? true;
       const re = compileRegex(GPT2_PATTERN);
-      return each((n) => {
-        if (prefix && !n.s.startsWith(' ')) n.prepend(' ');
-        return (useRegex ? n.split(re, 'Isolated') : [n]).map(byteLevel);
-      });
+      return (pieces) => {
+        const out: NStr[] = [];
+        for (const n of pieces) {
+          if (prefix && !n.s.startsWith(' ')) n.prepend(' ');
+          if (useRegex) for (const p of n.split(re, 'Isolated')) out.push(byteLevel(p));
+          else out.push(byteLevel(n));
+        }
+        return out;
+      };
     }
     case 'Split': {
       const pattern = patternOf('Split pre-tokenizer', cfg.pattern);

@@ -11,6 +11,7 @@ export class WordPieceModel implements TokenizerModel {
   private readonly unkId: number;
   private readonly prefix: string;
   private readonly maxChars: number;
+  private readonly cache = new Map<string, ModelToken[]>();
 
   constructor(cfg: Json) {
     if (!cfg.vocab || typeof cfg.vocab !== 'object' || Array.isArray(cfg.vocab)) tokFail('WordPiece model: expected "vocab" to be an object of token -> id');
@@ -29,6 +30,15 @@ export class WordPieceModel implements TokenizerModel {
   idToToken(id: number): string | undefined { return this.ids[id]; }
 
   tokenize(word: string): ModelToken[] {
+    const hit = this.cache.get(word);
+    if (hit) return hit;
+    const out = this.tokenizeUncached(word);
+    if (word.length < 256 && this.cache.size < 10000) this.cache.set(word, out);
+    return out;
+  }
+
+  /** Greedy longest-match-first, no cache. */
+  tokenizeUncached(word: string): ModelToken[] {
     const unk = [{ id: this.unkId, value: this.unk, start: 0, end: word.length }];
     if ([...word].length > this.maxChars) return unk;
     const out: ModelToken[] = [];

@@ -1,0 +1,69 @@
+// Tokenizer throughput: MB/s of UTF-8 input that Tokenizer.encode turns into ids, on about 1 MB made of the 203
+// reference case texts (repeated as they are, and as a seeded shuffle of their words), plus load time per tokenizer.
+// The real tokenizers (llama3, qwen3, llama2) are read from ../shared/hf; the trained ones from test/fixtures.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeRng } from '../src/index.js';
+import { loadTokenizer } from '../src/node.js';
+import { measure, type BenchRow, type BenchSuite } from './run.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = resolve(ROOT, '../shared/hf/tokenizers');
+const FIXTURES = join(ROOT, 'test/fixtures/tokenizers');
+const TARGET_BYTES = 1 << 20;
+
+function folder(name: string): string | null {
+  for (const base of [FIXTURES, SHARED]) if (existsSync(join(base, name, 'tokenizer.json'))) return join(base, name);
+  return null;
+}
+
+/** The case texts joined by newlines and repeated to about 1 MB, and the same words in a seeded random order. */
+function corpora(dir: string): { repeated: string; shuffled: string } {
+  const texts = (JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8')) as { cases: { text: string }[] }).cases.map((c) => c.text);
+  const once = texts.join('\n');
+  const reps = Math.ceil(TARGET_BYTES / Buffer.byteLength(once));
+  const repeated = Array.from({ length: reps }, () => once).join('\n');
+  const words = repeated.split(/(?<=\s)/u);
+  const rng = makeRng(11);
+  for (let i = words.length - 1; i > 0; i--) { const j = Math.floor(rng() * (i + 1)); [words[i], words[j]] = [words[j]!, words[i]!]; }
+  return { repeated, shuffled: words.join('') };
+}
+
+const NAMES = ['llama3', 'qwen3', 'llama2', 'bpe-bytelevel', 'wordpiece', 'unigram'];
+
+const suite: BenchSuite = {
+  name: 'tokenizer',
+  description: 'Tokenizer.encode throughput (MB/s of UTF-8 input, one thread) on ~1 MB of the reference case texts, and tokenizer.json load time.',
+  variants: {
+    'encode repeated': 'encode() of the 203 case texts joined and repeated to ~1 MB (the BPE word cache is warm after the first pass)',
+    'encode shuffled': 'encode() of the same words in a seeded random order (same vocabulary of words, new neighbours)',
+    load: 'read tokenizer.json + tokenizer_config.json, parse and build (merge table, added tokens, regexes)',
+  },
+  notes: [
+    'MB = 2^20 bytes of UTF-8 input. Each encode call handles the whole ~1 MB string (offsets included); llama2 has no pre-tokenizer, so each stretch between added tokens is one BPE word merged with the heap loop.',
+    'The Python/Rust tokenizers package is not installed here, so there is no peer figure; the machine is a 2-core VM shared with other jobs: expect ±20%.',
+  ],
+  async run(log, ctx) {
+    const rows: BenchRow[] = [];
+    for (const name of NAMES) {
+      const dir = folder(name);
+      if (!dir) { log(`${name}: skipped (not in test/fixtures/tokenizers or ../shared/hf/tokenizers)`); continue; }
+      const load = await measure(`${name} load`, () => loadTokenizer(dir), { timeMs: 2000 * ctx.scale, minSamples: 2 });
+      rows.push({ group: name, variant: 'load', medianMs: load.medianMs, minMs: load.minMs, samples: load.samples, value: load.medianMs, best: load.minMs, unit: 'ms' });
+      const tok = await loadTokenizer(dir);
+      const { repeated, shuffled } = corpora(dir);
+      for (const [variant, text] of [['encode repeated', repeated], ['encode shuffled', shuffled]] as const) {
+        const mb = Buffer.byteLength(text) / 2 ** 20;
+        let n = 0;
+        const t = await measure(`${name} ${variant}`, () => { n = tok.encode(text, { addSpecialTokens: false }).ids.length; }, { timeMs: 3000 * ctx.scale, minSamples: 3 });
+        rows.push({ group: name, variant, medianMs: t.medianMs, minMs: t.minMs, samples: t.samples, value: mb / (t.medianMs / 1000), best: mb / (t.minMs / 1000), unit: 'MB/s' });
+        log(`${name} ${variant}: ${(mb / (t.medianMs / 1000)).toFixed(2)} MB/s (${mb.toFixed(2)} MB -> ${n} tokens, median ${t.medianMs.toFixed(0)} ms)`);
+      }
+      log(`${name} load: ${load.medianMs.toFixed(0)} ms`);
+    }
+    return rows;
+  },
+};
+
+export default suite;
