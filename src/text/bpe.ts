@@ -6,7 +6,7 @@ import { byteToken, type ModelToken, reverseVocab, type TokenizerModel } from '.
 
 const CACHE_MAX_ENTRIES = 10000;
 const CACHE_MAX_WORD = 256;
-/** Packs (rank, new id) into one number; ids and ranks stay below 2^21. */
+/** Ids and ranks stay below 2^21 (heap keys pack rank and position). */
 const ID_SPAN = 2 ** 21;
 /** Packs (rank, position) into one heap key; positions stay below 2^26. */
 const POS_SPAN = 2 ** 26;
@@ -17,9 +17,8 @@ export class BpeModel implements TokenizerModel {
   readonly type = 'BPE';
   readonly vocab: Map<string, number>;
   private readonly ids: string[];
-  /** (left id * stride + right id) -> rank * ID_SPAN + merged id */
-  private readonly merges = new Map<number, number>();
-  private readonly stride: number;
+  /** (left id, right id) -> merge rank and merged id */
+  private readonly merges: PairMap;
   private readonly unk: string | null;
   private readonly fuseUnk: boolean;
   private readonly byteFallback: boolean;
@@ -33,7 +32,6 @@ export class BpeModel implements TokenizerModel {
     if (!cfg.vocab || typeof cfg.vocab !== 'object' || Array.isArray(cfg.vocab)) tokFail('BPE model: expected "vocab" to be an object of token -> id');
     this.vocab = new Map(Object.entries(cfg.vocab as Record<string, number>));
     this.ids = reverseVocab(this.vocab);
-    this.stride = this.ids.length + 1;
     if (this.ids.length >= ID_SPAN) tokFail(`BPE model: vocabularies of more than ${ID_SPAN} tokens are not supported, got ${this.ids.length}`);
     this.unk = cfg.unk_token ?? null;
     this.fuseUnk = Boolean(cfg.fuse_unk);
@@ -43,20 +41,20 @@ export class BpeModel implements TokenizerModel {
     this.suffix = cfg.end_of_word_suffix ?? '';
     const merges = cfg.merges ?? [];
     if (!Array.isArray(merges)) tokFail('BPE model: expected "merges" to be an array');
+    this.merges = new PairMap(merges.length);
     merges.forEach((m: unknown, rank: number) => {
       let a: string, b: string;
       if (typeof m === 'string') {
-        const parts = m.split(' ');
-        if (parts.length !== 2) tokFail(`BPE merge ${rank} ${JSON.stringify(m)} is not two tokens separated by one space`);
-        [a, b] = parts as [string, string];
+        const sp = m.indexOf(' ');
+        if (sp < 0 || m.indexOf(' ', sp + 1) >= 0) tokFail(`BPE merge ${rank} ${JSON.stringify(m)} is not two tokens separated by one space`);
+        a = m.slice(0, sp); b = m.slice(sp + 1);
       } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') [a, b] = m as [string, string];
       else return tokFail(`BPE merge ${rank} must be "a b" or ["a", "b"], got ${JSON.stringify(m)}`);
       const ia = this.vocab.get(a), ib = this.vocab.get(b);
       const merged = a + (this.prefix && b.startsWith(this.prefix) ? b.slice(this.prefix.length) : b);
       const im = this.vocab.get(merged);
       if (ia === undefined || ib === undefined || im === undefined) tokFail(`BPE merge ${rank} ${JSON.stringify(m)} uses a token missing from the vocabulary`);
-      const key = ia * this.stride + ib;
-      if (!this.merges.has(key)) this.merges.set(key, rank * ID_SPAN + im);
+      this.merges.add(ia, ib, rank, im);
     });
     if (this.unk !== null && !this.vocab.has(this.unk)) tokFail(`BPE unk_token ${JSON.stringify(this.unk)} is not in the vocabulary`);
   }
@@ -85,9 +83,10 @@ export class BpeModel implements TokenizerModel {
     const prev = new Int32Array(n), next = new Int32Array(n), alive = new Uint8Array(n).fill(1);
     for (let i = 0; i < n; i++) { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
     const heap = new Heap();
+    const M = this.merges;
     for (let i = 0; i + 1 < n; i++) {
-      const m = this.merges.get(sid[i]! * this.stride + sid[i + 1]!);
-      if (m !== undefined) heap.push(Math.floor(m / ID_SPAN) * POS_SPAN + i, m % ID_SPAN);
+      const m = M.find(sid[i]!, sid[i + 1]!);
+      if (m >= 0) heap.push(M.rank[m]! * POS_SPAN + i, M.merged[m]!);
     }
     while (heap.size) {
       const [key, newId] = heap.pop();
@@ -95,8 +94,8 @@ export class BpeModel implements TokenizerModel {
       if (!alive[pos]) continue;
       const r = next[pos]!;
       if (r < 0) continue;
-      const m = this.merges.get(sid[pos]! * this.stride + sid[r]!);
-      if (m === undefined || m % ID_SPAN !== newId) continue;
+      const m = M.find(sid[pos]!, sid[r]!);
+      if (m < 0 || M.merged[m] !== newId) continue;
       sid[pos] = newId;
       send[pos] = send[r]!;
       alive[r] = 0;
@@ -104,13 +103,13 @@ export class BpeModel implements TokenizerModel {
       if (next[r]! >= 0) prev[next[r]!] = pos;
       const p = prev[pos]!;
       if (p >= 0) {
-        const mp = this.merges.get(sid[p]! * this.stride + newId);
-        if (mp !== undefined) heap.push(Math.floor(mp / ID_SPAN) * POS_SPAN + p, mp % ID_SPAN);
+        const mp = M.find(sid[p]!, newId);
+        if (mp >= 0) heap.push(M.rank[mp]! * POS_SPAN + p, M.merged[mp]!);
       }
       const nx = next[pos]!;
       if (nx >= 0) {
-        const mn = this.merges.get(newId * this.stride + sid[nx]!);
-        if (mn !== undefined) heap.push(Math.floor(mn / ID_SPAN) * POS_SPAN + pos, mn % ID_SPAN);
+        const mn = M.find(newId, sid[nx]!);
+        if (mn >= 0) heap.push(M.rank[mn]! * POS_SPAN + pos, M.merged[mn]!);
       }
     }
     const out: ModelToken[] = [];
@@ -169,12 +168,45 @@ export class BpeModel implements TokenizerModel {
     for (;;) {
       let best = -1, bestRank = Infinity, bestId = -1;
       for (let i = 0; i + 1 < ids.length; i++) {
-        const m = this.merges.get(ids[i]! * this.stride + ids[i + 1]!);
-        if (m !== undefined && Math.floor(m / ID_SPAN) < bestRank) { bestRank = Math.floor(m / ID_SPAN); best = i; bestId = m % ID_SPAN; }
+        const m = this.merges.find(ids[i]!, ids[i + 1]!);
+        if (m >= 0 && this.merges.rank[m]! < bestRank) { bestRank = this.merges.rank[m]!; best = i; bestId = this.merges.merged[m]!; }
       }
       if (best < 0) return ids;
       ids.splice(best, 2, bestId);
     }
+  }
+}
+
+/** An open-addressing hash table from a pair of ids to a slot holding the merge's rank and merged id. */
+class PairMap {
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  readonly rank: Int32Array;
+  readonly merged: Int32Array;
+  private readonly mask: number;
+  constructor(capacity: number) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.mask = size - 1;
+    this.left = new Int32Array(size).fill(-1);
+    this.right = new Int32Array(size);
+    this.rank = new Int32Array(size);
+    this.merged = new Int32Array(size);
+  }
+  private slot(a: number, b: number): number {
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b)) & this.mask;
+    while (this.left[h] !== -1 && (this.left[h] !== a || this.right[h] !== b)) h = (h + 1) & this.mask;
+    return h;
+  }
+  /** A pair listed twice keeps its last rank, as the Rust library's map (collected in order) does. */
+  add(a: number, b: number, rank: number, merged: number): void {
+    const h = this.slot(a, b);
+    this.left[h] = a; this.right[h] = b; this.rank[h] = rank; this.merged[h] = merged;
+  }
+  /** The slot of (a, b), or -1. */
+  find(a: number, b: number): number {
+    const h = this.slot(a, b);
+    return this.left[h] === -1 ? -1 : h;
   }
 }
 
