@@ -17,6 +17,7 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 const WHITE = /^\p{White_Space}$/u;
 const PUNCT = /^\p{P}$/u;
 const ASCII = /^[\x00-\x7f]*$/;
+const BYTE_CODE = Uint16Array.from(BYTE_TO_CHAR, (c) => c.charCodeAt(0));
 /** The ASCII bytes the byte-level alphabet spells differently (controls, space, DEL). */
 const UNPRINTABLE_ASCII = /[\x00-\x20\x7f]/g;
 const isWhite = (c: string) => WHITE.test(c);
@@ -32,25 +33,26 @@ export function byteLevel(n: NStr): NStr {
     return n;
   }
   // UTF-8 by hand: every byte character of a code point takes that code point's span
-  const src = n.s;
-  const starts: number[] = [], ends: number[] = [];
-  let out = '';
-  const [s0, e0] = [n.starts, n.ends];
-  for (let i = 0; i < src.length;) {
+  const src = n.s, len = src.length;
+  const codes = new Uint16Array(len * 3), starts = new Int32Array(len * 3), ends = new Int32Array(len * 3);
+  const s0 = n.starts, e0 = n.ends;
+  let j = 0;
+  const put = (byte: number, a: number, b: number) => { codes[j] = BYTE_CODE[byte]!; starts[j] = a; ends[j] = b; j++; };
+  for (let i = 0; i < len;) {
     const cp = src.codePointAt(i)!;
-    const len = cp > 0xffff ? 2 : 1;
-    const a = s0 ? s0[i]! : n.base + i, b = s0 ? e0![i + len - 1]! : n.base + i + len;
-    if (cp < 0x80) { out += BYTE_TO_CHAR[cp]; starts.push(a); ends.push(b); } else {
-      const bytes = cp < 0x800 ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
-        : cp < 0x10000 ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
-          : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
-      for (const x of bytes) { out += BYTE_TO_CHAR[x]; starts.push(a); ends.push(b); }
-    }
-    i += len;
+    const w = cp > 0xffff ? 2 : 1;
+    const a = s0 ? s0[i]! : n.base + i, b = s0 ? e0![i + w - 1]! : n.base + i + w;
+    if (cp < 0x80) put(cp, a, b);
+    else if (cp < 0x800) { put(0xc0 | (cp >> 6), a, b); put(0x80 | (cp & 63), a, b); }
+    else if (cp < 0x10000) { put(0xe0 | (cp >> 12), a, b); put(0x80 | ((cp >> 6) & 63), a, b); put(0x80 | (cp & 63), a, b); }
+    else { put(0xf0 | (cp >> 18), a, b); put(0x80 | ((cp >> 12) & 63), a, b); put(0x80 | ((cp >> 6) & 63), a, b); put(0x80 | (cp & 63), a, b); }
+    i += w;
   }
+  let out = '';
+  for (let k = 0; k < j; k += 8192) out += String.fromCharCode.apply(null, codes.subarray(k, Math.min(j, k + 8192)) as unknown as number[]);
   n.s = out;
-  n.starts = Int32Array.from(starts);
-  n.ends = Int32Array.from(ends);
+  n.starts = starts.slice(0, j);
+  n.ends = ends.slice(0, j);
   return n;
 }
 
