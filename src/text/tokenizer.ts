@@ -138,7 +138,8 @@ export class Tokenizer {
     const add = opts.addSpecialTokens ?? true;
     const limit = opts.maxLength ?? this.truncation?.maxLength ?? this.config.modelMaxLength;
     const out = texts.map((t) => this.finish([this.encodeSequence(t, 0)], add, opts.truncation ? limit : this.truncation?.maxLength ?? null, this.config.truncationSide));
-    const mode = opts.padding === true ? 'longest' : opts.padding || (this.padding ? (this.padding.fixed !== null ? 'max_length' : 'longest') : false);
+    const fromJson = this.padding ? (this.padding.fixed !== null ? 'max_length' : 'longest') : false;
+    const mode = opts.padding === undefined ? fromJson : opts.padding === true ? 'longest' : opts.padding;
     if (!mode) return out;
     const target = mode === 'longest' ? Math.max(0, ...out.map((e) => e.ids.length)) : opts.maxLength ?? this.padding?.fixed ?? this.config.modelMaxLength;
     if (!Number.isFinite(target)) tokFail("padding 'max_length' needs maxLength: tokenizer_config.json gives no model_max_length");

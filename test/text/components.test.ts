@@ -203,6 +203,31 @@ describe('added tokens, pairs and batches', () => {
   });
 });
 
+describe('post-processors', () => {
+  it('BertProcessing gives what the [CLS] $A [SEP] template gives, single and pair', () => {
+    const json = fixtureJson('wordpiece');
+    const template = new Tokenizer(json);
+    const bert = new Tokenizer({ ...json, post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] } });
+    for (const e of [(t: Tokenizer) => t.encode('the cat sat.'), (t: Tokenizer) => t.encodePair('the cat', 'a dog')]) expect(e(bert)).toEqual(e(template));
+  });
+
+  it('RobertaProcessing: <s> A </s></s> B </s>; ByteLevel trim_offsets takes the leading space out of a span', () => {
+    const json = fixtureJson('bpe-bytelevel');
+    const rob = new Tokenizer({ ...json, post_processor: { type: 'RobertaProcessing', sep: ['<|endoftext|>', 0], cls: ['<|endoftext|>', 0], trim_offsets: true, add_prefix_space: false } });
+    const p = rob.encodePair('hi there', 'yo');
+    expect(p.specialTokensMask.join('')).toMatch(/^1(0+)11(0+)1$/);
+    const trimmed = new Tokenizer({ ...json, post_processor: { type: 'ByteLevel', trim_offsets: true, add_prefix_space: false } });
+    const plain = new Tokenizer(json);
+    const text = 'hello   world';
+    const a = plain.encode(text), b = trimmed.encode(text);
+    expect(b.ids).toEqual(a.ids);
+    const k = a.tokens.findIndex((t) => t.startsWith('Ġ') && t.length > 1 && /[a-z]/.test(t));
+    expect(text.slice(...a.offsets[k]!)).toMatch(/^ \w/);
+    expect(text.slice(...b.offsets[k]!)).toMatch(/^\w/);
+    expect(b.offsets[k]![1]).toBe(a.offsets[k]![1]);
+  });
+});
+
 describe('load-time errors', () => {
   const base = () => fixtureJson('wordpiece');
   const cases: [string, (j: ReturnType<typeof base>) => void, RegExp][] = [
