@@ -16,6 +16,7 @@ export class UnigramModel implements TokenizerModel {
   private readonly maxLen: number;
   private readonly byteFallback: boolean;
   private readonly fuseUnk: boolean;
+  private readonly cache = new Map<string, ModelToken[]>();
 
   constructor(cfg: Json) {
     if (!Array.isArray(cfg.vocab)) tokFail('Unigram model: expected "vocab" to be an array of [piece, score]');
@@ -80,6 +81,15 @@ export class UnigramModel implements TokenizerModel {
   }
 
   tokenize(word: string): ModelToken[] {
+    const hit = this.cache.get(word);
+    if (hit) return hit;
+    const out = this.tokenizeUncached(word);
+    if (word.length < 256 && this.cache.size < 10000) this.cache.set(word, out);
+    return out;
+  }
+
+  /** Viterbi segmentation of one word, no cache. */
+  tokenizeUncached(word: string): ModelToken[] {
     const out: ModelToken[] = [];
     for (const [s, e] of this.segment(word)) {
       const value = word.slice(s, e);
