@@ -20,7 +20,7 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
  * tokenizer.json file, its bytes, or its parsed JSON.
  * @example const tok = await loadTokenizer('models/llama3'); tok.encode('Hello').ids
  */
-export async function loadTokenizer(source: string | Uint8Array | Json, opts: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+export async function loadTokenizer(source: string | Uint8Array | ArrayBuffer | Json, opts: LoadTokenizerOptions = {}): Promise<Tokenizer> {
   if (typeof source !== 'string') return loadFromJson(source, opts);
   let info;
   try {

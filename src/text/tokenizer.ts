@@ -221,8 +221,9 @@ export interface LoadTokenizerOptions {
 
 /**
  * A tokenizer from tokenizer.json bytes or its parsed JSON (see 'forwardpass/node' for folders and files).
- * @example const tok = await loadTokenizer(await (await fetch('tokenizer.json')).arrayBuffer().then((b) => new Uint8Array(b)));
+ * @example const tok = await loadTokenizer(await (await fetch('tokenizer.json')).arrayBuffer());
  */
-export async function loadTokenizer(source: Uint8Array | Json, opts: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+export async function loadTokenizer(source: Uint8Array | ArrayBuffer | Json, opts: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+  if (source instanceof ArrayBuffer) source = new Uint8Array(source);
   return new Tokenizer(parseTokenizerJson(source), opts.config === undefined ? {} : parseTokenizerJson(opts.config, 'tokenizer_config.json'));
 }

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '../../src/index.js';
 import { BpeModel } from '../../src/text/bpe.js';
 import { buildDecoder } from '../../src/text/decoders.js';
+import { buildNormalizer } from '../../src/text/normalizers.js';
+import { buildPreTokenizer } from '../../src/text/pre-tokenizers.js';
 import { NStr, type SplitBehavior } from '../../src/text/normalized.js';
 import { compileRegex, translateRegex } from '../../src/text/regex.js';
 import { UnigramModel } from '../../src/text/unigram.js';
@@ -76,6 +78,31 @@ describe('splitting with offsets (NStr)', () => {
     expect(n.toOriginal(0, 2)).toEqual([0, 1]);
     expect(n.toOriginal(2, 4)).toEqual([1, 2]);
     expect(n.toOriginal(4, 6)).toEqual([2, 4]);
+  });
+});
+
+describe('pre-tokenizers and normalizers on the examples of the tokenizers documentation', () => {
+  const pre = (cfg: object, text: string) => buildPreTokenizer(cfg)!([NStr.of(text)]).map((p) => [p.s, [p.origStart, p.origEnd]]);
+  it('Whitespace, BertPreTokenizer, Punctuation, Digits', () => {
+    expect(pre({ type: 'Whitespace' }, "Hello! How are you? I'm fine, thank you.")).toEqual([['Hello', [0, 5]], ['!', [5, 6]], ['How', [7, 10]], ['are', [11, 14]], ['you', [15, 18]], ['?', [18, 19]], ['I', [20, 21]], ["'", [21, 22]], ['m', [22, 23]], ['fine', [24, 28]], [',', [28, 29]], ['thank', [30, 35]], ['you', [36, 39]], ['.', [39, 40]]]);
+    expect(pre({ type: 'BertPreTokenizer' }, 'Hey friend!     How are you?!?')).toEqual([['Hey', [0, 3]], ['friend', [4, 10]], ['!', [10, 11]], ['How', [16, 19]], ['are', [20, 23]], ['you', [24, 27]], ['?', [27, 28]], ['!', [28, 29]], ['?', [29, 30]]]);
+    expect(pre({ type: 'Punctuation', behavior: 'Isolated' }, 'Hi, you!').map((p) => p[0])).toEqual(['Hi', ',', ' you', '!']);
+    expect(pre({ type: 'Digits', individual_digits: true }, 'Call 123 please').map((p) => p[0])).toEqual(['Call ', '1', '2', '3', ' please']);
+    expect(pre({ type: 'Digits', individual_digits: false }, 'Call 123 please').map((p) => p[0])).toEqual(['Call ', '123', ' please']);
+  });
+
+  it('ByteLevel (no prefix space) and Metaspace', () => {
+    expect(pre({ type: 'ByteLevel', add_prefix_space: false }, 'Hello my friend, how are you?')).toEqual([['Hello', [0, 5]], ['Ġmy', [5, 8]], ['Ġfriend', [8, 15]], [',', [15, 16]], ['Ġhow', [16, 20]], ['Ġare', [20, 24]], ['Ġyou', [24, 28]], ['?', [28, 29]]]);
+    expect(pre({ type: 'Metaspace', replacement: '▁', prepend_scheme: 'always' }, 'Hey friend!')).toEqual([['▁Hey', [0, 3]], ['▁friend!', [3, 11]]]);
+    expect(pre({ type: 'Split', pattern: { String: ' ' }, behavior: 'Removed', invert: false }, 'a  b').map((p) => p[0])).toEqual(['a', 'b']);
+  });
+
+  it('NFD + StripAccents, Lowercase, Strip, Replace with spans', () => {
+    const norm = (cfg: object, text: string) => buildNormalizer(cfg)!(NStr.of(text));
+    expect(norm({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }] }, 'Héllò hôw are ü?').s).toBe('Hello how are u?');
+    const n = norm({ type: 'Sequence', normalizers: [{ type: 'Strip', left: true, right: true }, { type: 'Lowercase' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: '_' }] }, '  Ab  CD ');
+    expect(n.s).toBe('ab_cd');
+    expect([n.toOriginal(0, 2), n.toOriginal(2, 3), n.toOriginal(3, 5)]).toEqual([[2, 4], [4, 6], [6, 8]]);
   });
 });
 
