@@ -57,8 +57,8 @@ export class NStr {
 
   /** Sub-piece of the units [a, b). */
   slice(a: number, b: number): NStr {
+    if (this.starts === null) return new NStr(this.s.slice(a, b), null, null, this.base + a, this.base + a, this.base + b);
     const [os, oe] = this.toOriginal(a, b);
-    if (this.starts === null) return new NStr(this.s.slice(a, b), null, null, this.base + a, os, oe);
     return new NStr(this.s.slice(a, b), this.starts.slice(a, b), this.ends!.slice(a, b), 0, os, oe);
   }
 

@@ -17,6 +17,8 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 const WHITE = /^\p{White_Space}$/u;
 const PUNCT = /^\p{P}$/u;
 const ASCII = /^[\x00-\x7f]*$/;
+/** Reused buffers of the byte-level rewrite (grown on demand). */
+let scratch = { codes: new Uint16Array(1024), starts: new Int32Array(1024), ends: new Int32Array(1024) };
 const BYTE_CODE = Uint16Array.from(BYTE_TO_CHAR, (c) => c.charCodeAt(0));
 /** The ASCII bytes the byte-level alphabet spells differently (controls, space, DEL). */
 const UNPRINTABLE_ASCII = /[\x00-\x20\x7f]/g;
@@ -34,7 +36,8 @@ export function byteLevel(n: NStr): NStr {
   }
   // UTF-8 by hand: every byte character of a code point takes that code point's span
   const src = n.s, len = src.length;
-  const codes = new Uint16Array(len * 3), starts = new Int32Array(len * 3), ends = new Int32Array(len * 3);
+  if (scratch.codes.length < len * 3) scratch = { codes: new Uint16Array(len * 6), starts: new Int32Array(len * 6), ends: new Int32Array(len * 6) };
+  const { codes, starts, ends } = scratch;
   const s0 = n.starts, e0 = n.ends;
   let j = 0;
   const put = (byte: number, a: number, b: number) => { codes[j] = BYTE_CODE[byte]!; starts[j] = a; ends[j] = b; j++; };
