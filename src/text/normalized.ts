@@ -143,6 +143,11 @@ export class NStr {
   /** Split on `pattern` with `behavior`; empty pieces are dropped. `invert` swaps what counts as a match. */
   split(pattern: Pattern, behavior: SplitBehavior, invert = false): NStr[] {
     if (behavior === 'Isolated' && pattern instanceof RegExp) return this.splitIsolated(pattern);
+    return this.splitReference(pattern, behavior, invert);
+  }
+
+  /** split() through the full match list, for every behaviour (the reference twin of splitIsolated). */
+  splitReference(pattern: Pattern, behavior: SplitBehavior, invert = false): NStr[] {
     let m = findMatches(this.s, pattern);
     if (invert) m = m.map(([a, b, isMatch]) => [a, b, !isMatch]);
     const pieces: [number, number, boolean][] = []; // start, end, removed

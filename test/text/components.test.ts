@@ -7,7 +7,8 @@ import { Tokenizer } from '../../src/index.js';
 import { BpeModel } from '../../src/text/bpe.js';
 import { buildDecoder } from '../../src/text/decoders.js';
 import { buildNormalizer } from '../../src/text/normalizers.js';
-import { buildPreTokenizer } from '../../src/text/pre-tokenizers.js';
+import { buildPreTokenizer, byteLevel } from '../../src/text/pre-tokenizers.js';
+import { toByteChars } from '../../src/text/byte-level.js';
 import { NStr, type SplitBehavior } from '../../src/text/normalized.js';
 import { compileRegex, translateRegex } from '../../src/text/regex.js';
 import { UnigramModel } from '../../src/text/unigram.js';
@@ -103,6 +104,41 @@ describe('pre-tokenizers and normalizers on the examples of the tokenizers docum
     const n = norm({ type: 'Sequence', normalizers: [{ type: 'Strip', left: true, right: true }, { type: 'Lowercase' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: '_' }] }, '  Ab  CD ');
     expect(n.s).toBe('ab_cd');
     expect([n.toOriginal(0, 2), n.toOriginal(2, 3), n.toOriginal(3, 5)]).toEqual([[2, 4], [4, 6], [6, 8]]);
+  });
+});
+
+describe('fast paths against their reference twins, on every case text', () => {
+  const texts = readCases(join(TOKENIZER_FIXTURES, 'bpe-bytelevel')).map((c) => c.text);
+  const view = (ps: NStr[]) => ps.map((p) => [p.s, p.origStart, p.origEnd, Array.from({ length: p.s.length }, (_, i) => p.toOriginal(i, i + 1).join('-')).join(' ')]);
+
+  it('split Isolated on a regex (no match list) equals the generic split', () => {
+    const re = compileRegex("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+    for (const t of texts) {
+      expect(view(NStr.of(t, 3).split(re, 'Isolated'))).toEqual(view(NStr.of(t, 3).splitReference(re, 'Isolated')));
+      const n = NStr.of(t);
+      n.replace(' ', '  '); // spans no longer the identity
+      n.prepend('x');
+      expect(n.starts).not.toBeNull();
+      expect(view(n.split(re, 'Isolated'))).toEqual(view(n.splitReference(re, 'Isolated')));
+    }
+  });
+
+  it('the byte-level rewrite (ASCII replace, UTF-8 by hand) equals mapping every character through TextEncoder', () => {
+    for (const t of texts) {
+      for (const prefix of ['', 'É']) {
+        const fast = NStr.of(prefix + t), ref = NStr.of(prefix + t);
+        if (prefix) { fast.replace('É', 'E'); ref.replace('É', 'E'); }
+        byteLevel(fast);
+        ref.mapChars(toByteChars);
+        expect(view([fast])).toEqual(view([ref]));
+      }
+    }
+  });
+
+  it('cached model results equal uncached ones after repeated use', () => {
+    const tok = new Tokenizer(fixtureJson('bpe-bytelevel'));
+    const model = tok.model as BpeModel;
+    for (let r = 0; r < 2; r++) for (const t of texts.slice(0, 60)) for (const w of tok.encode(t).tokens) expect(model.tokenize(w)).toEqual(model.tokenizeUncached(w));
   });
 });
 
