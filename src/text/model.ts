@@ -1,4 +1,4 @@
-// What every tokenizer.json model (BPE, WordPiece, Unigram) provides: tokens of one pre-tokenized word with their
+// What every tokenizer.json model (BPE, WordPiece, Unigram, WordLevel) provides: tokens of one pre-tokenized word with their
 // spans in that word (UTF-16 units), and the vocabulary both ways.
 
 /** One token of a word: id, its spelling, and [start, end) in the word's UTF-16 units. */
@@ -10,7 +10,7 @@ export interface ModelToken {
 }
 
 export interface TokenizerModel {
-  readonly type: 'BPE' | 'WordPiece' | 'Unigram';
+  readonly type: 'BPE' | 'WordPiece' | 'Unigram' | 'WordLevel';
   tokenize(word: string): ModelToken[];
   tokenToId(token: string): number | undefined;
   idToToken(id: number): string | undefined;

@@ -11,10 +11,11 @@ import { buildNormalizer, type Normalizer } from './normalizers.js';
 import { buildPostProcessor, type Encoding, emptyEncoding, mergeEncodings, type PostProcessor } from './post-processors.js';
 import { buildPreTokenizer, type PreTokenizer } from './pre-tokenizers.js';
 import { UnigramModel } from './unigram.js';
+import { WordLevelModel } from './wordlevel.js';
 import { WordPieceModel } from './wordpiece.js';
 
 export type { Encoding };
-export const MODEL_TYPES = ['BPE', 'WordPiece', 'Unigram'] as const;
+export const MODEL_TYPES = ['BPE', 'WordPiece', 'Unigram', 'WordLevel'] as const;
 
 export interface EncodeOptions {
   /** Run the post-processor's template (e.g. [CLS] ... [SEP]); default true, as in `tokenizers`. */
@@ -40,6 +41,7 @@ function buildModel(cfg: Json): TokenizerModel {
     case 'BPE': return new BpeModel(cfg);
     case 'WordPiece': return new WordPieceModel(cfg);
     case 'Unigram': return new UnigramModel(cfg);
+    case 'WordLevel': return new WordLevelModel(cfg);
     default: return unknownType('model', type, MODEL_TYPES);
   }
 }
@@ -58,7 +60,7 @@ export class Tokenizer {
   /** Build from a parsed tokenizer.json and, optionally, a parsed tokenizer_config.json. */
   constructor(json: Json, config: Json = {}) {
     if (!json || typeof json !== 'object' || Array.isArray(json)) tokFail(`tokenizer.json must hold a JSON object, got ${JSON.stringify(json)?.slice(0, 60)}`);
-    if (json.model === undefined) tokFail('tokenizer.json has no "model" (expected a tokenizers tokenizer.json with a BPE, WordPiece or Unigram model)');
+    if (json.model === undefined) tokFail('tokenizer.json has no "model" (expected a tokenizers tokenizer.json with a BPE, WordPiece, Unigram or WordLevel model)');
     this.model = buildModel(json.model);
     this.normalizer = buildNormalizer(json.normalizer);
     this.preTokenizer = buildPreTokenizer(json.pre_tokenizer);

@@ -190,6 +190,14 @@ describe('WordPiece and Unigram models', () => {
     expect(m.tokenize('unx').map((t) => [t.value, t.end])).toEqual([['[UNK]', 3]]);
   });
 
+  it('WordLevel: whole words, unk_token otherwise (an error without one)', () => {
+    const tok = new Tokenizer({ model: { type: 'WordLevel', vocab: { '[UNK]': 0, hello: 1, world: 2 }, unk_token: '[UNK]' }, pre_tokenizer: { type: 'WhitespaceSplit' } });
+    const e = tok.encode('hello  there world');
+    expect([e.ids, e.tokens, e.offsets]).toEqual([[1, 0, 2], ['hello', '[UNK]', 'world'], [[0, 5], [7, 12], [13, 18]]]);
+    const strict = new Tokenizer({ model: { type: 'WordLevel', vocab: { hello: 0 }, unk_token: '<unk>' } });
+    expect(() => strict.encode('bye')).toThrow(/^forwardpass: tokenizer: WordLevel: "bye" is not in the vocabulary and unk_token "<unk>" is not either$/);
+  });
+
   it('Unigram: Viterbi picks the best-scoring path; uncovered characters become one fused unk', () => {
     const m = new UnigramModel({ unk_id: 0, vocab: [['<unk>', 0], ['a', -1], ['b', -1], ['ab', -3], ['abc', -1.5], ['c', -1]] });
     expect(m.tokenize('abc').map((t) => t.value)).toEqual(['abc']);
@@ -294,7 +302,7 @@ describe('post-processors', () => {
 describe('load-time errors', () => {
   const base = () => fixtureJson('wordpiece');
   const cases: [string, (j: ReturnType<typeof base>) => void, RegExp][] = [
-    ['model', (j) => { j.model.type = 'WordLevel'; }, /^forwardpass: tokenizer: unsupported model type "WordLevel" \(supported: BPE, WordPiece, Unigram\)$/],
+    ['model', (j) => { j.model.type = 'CharLevel'; }, /^forwardpass: tokenizer: unsupported model type "CharLevel" \(supported: BPE, WordPiece, Unigram, WordLevel\)$/],
     ['normalizer', (j) => { j.normalizer = { type: 'Precompiled' }; }, /^forwardpass: tokenizer: unsupported normalizer type "Precompiled" \(supported: NFC, .*Sequence\)$/],
     ['pre-tokenizer', (j) => { j.pre_tokenizer = { type: 'UnicodeScripts' }; }, /^forwardpass: tokenizer: unsupported pre-tokenizer type "UnicodeScripts" \(supported: ByteLevel, .*\)$/],
     ['decoder', (j) => { j.decoder = { type: 'Nope' }; }, /^forwardpass: tokenizer: unsupported decoder type "Nope" \(supported: ByteLevel, .*\)$/],
