@@ -42,3 +42,5 @@ export { hfDtype, isHfConfig, parseHfConfig, type HfConfig } from './io/hf/confi
 export { supportedList as hfSupportedModels, HF_FAMILIES, type HfFamily } from './io/hf/families.js';
 export { trace, steps, Trace, compareTraces, traceCompare, compareRuns, referenceOf, divergenceThreshold, DIVERGENCE_RULE, DIVERGENCE_THRESHOLDS, type RunComparison, type RunSetting, formatRecord, formatValues, formatTrace, formatComparison, sparkline, tensorStats, type TraceInputs, type Stepwise, type TraceRecord, type TraceOptions, type TensorStats, type TraceComparison, type CompareRow, type CompareAgainst, type TimingKind } from './trace/index.js';
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';
+export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type EncodeOptions, type DecodeOptions, type BatchOptions, type LoadTokenizerOptions } from './text/tokenizer.js';
+export type { TokenizerConfig } from './text/config.js';

@@ -14,6 +14,8 @@ import { loadHfModel } from './io/hf/node.js';
 
 export * from './index.js';
 export { isHfFolder, loadHfModel } from './io/hf/node.js';
+// loadTokenizer here also takes a folder or a tokenizer.json path
+export { loadTokenizer } from './text/load-file.js';
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let buf: Buffer;

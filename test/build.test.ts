@@ -27,4 +27,15 @@ describe('built package', () => {
       console.log(fp.matmul(fp.tensor([[1, 2]]), n.tensor([[3], [4]])).toString());`;
     expect(node(['-e', cjs])).toBe('tensor([[11.]])\n');
   });
+
+  it('loadTokenizer reads a tokenizer folder from the node entry (ESM and CJS), and the CLI bundle tokenizes', () => {
+    const dir = JSON.stringify(fixturePath('tokenizers', 'wordpiece'));
+    const esm = `import * as n from ${JSON.stringify(join(OUT, 'node.js'))}; const t = await n.loadTokenizer(${dir}); console.log(t.encode('hello world').ids.join(','));`;
+    const cjs = `const n = require(${JSON.stringify(join(OUT, 'node.cjs'))}); n.loadTokenizer(${dir}).then((t) => console.log(t.encode('hello world').ids.join(',')));`;
+    const ids = node(['--input-type=module', '-e', esm]);
+    expect(ids).toMatch(/^2,(\d+,)+3\n$/);
+    expect(node(['-e', cjs])).toBe(ids);
+    const out = execFileSync(process.execPath, [join(OUT, 'cli.js'), 'tokenize', fixturePath('tokenizers', 'wordpiece'), '--add-special-tokens'], { cwd: ROOT, encoding: 'utf8', input: '"hello world"\n' });
+    expect(JSON.parse(out).ids.join(',') + '\n').toBe(ids);
+  });
 });

@@ -1,4 +1,4 @@
-// The `forwardpass` command: dispatches to run, inspect, generate, quantize, trace, bench and serve; `--help` on
+// The `forwardpass` command: dispatches to run, inspect, generate, quantize, trace, bench, serve and tokenize; `--help` on
 // its own or after a command prints help (stdout, exit 0); errors are one line and a non-zero exit.
 import { HelpRequest, UsageError, formatHelp } from './args.js';
 import { runCommand } from './run.js';
@@ -8,6 +8,7 @@ import { quantizeCommand } from './quantize.js';
 import { traceCommand } from './trace.js';
 import { benchCommand } from './bench.js';
 import { serveCommand } from './serve.js';
+import { tokenizeCommand } from './tokenize.js';
 import { BENCH_COMPARE_SPEC, COMMAND_SPECS } from './specs.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   trace: (argv) => traceCommand(argv),
   bench: benchCommand,
   serve: serveCommand,
+  tokenize: tokenizeCommand,
 };
 
 const width = Math.max(...COMMAND_SPECS.map((s) => s.name.length));

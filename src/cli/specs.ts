@@ -147,7 +147,31 @@ export const SERVE_SPEC: CommandSpec = {
 };
 
 /** Every top-level command's spec, in the order `forwardpass --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec[] = [RUN_SPEC, INSPECT_SPEC, GENERATE_SPEC, QUANTIZE_SPEC, TRACE_SPEC, BENCH_SPEC, SERVE_SPEC];
+export const TOKENIZE_SPEC: CommandSpec = {
+  name: 'tokenize',
+  summary: 'encode JSON strings or decode JSON id arrays, one per stdin line, with a Hugging Face tokenizer.json',
+  usage: ['forwardpass tokenize <folder | tokenizer.json> [--add-special-tokens] [--decode [--skip-special-tokens]]'],
+  about: [
+    'Reads one JSON value per line on stdin and writes one JSON object per line on stdout.',
+    'Encoding (default): each line is a JSON string, e.g. "Hello world"; the answer is {"ids": [...], "tokens": [...], "offsets": [[start, end], ...]}.',
+    'Offsets are [start, end) UTF-16 indices into the string (JavaScript string positions; the Python tokenizers library counts',
+    'code points instead, which differs only around characters outside the BMP).',
+    'With --decode each line is a JSON array of token ids, e.g. [9906, 1917]; the answer is {"text": "..."}.',
+    'The tokenizer is a tokenizer.json (BPE, WordPiece or Unigram), given as the file or as a folder holding it;',
+    'tokenizer_config.json beside it is read when present. Blank lines are skipped.',
+  ],
+  options: {
+    'add-special-tokens': { value: false, help: 'apply the post-processor\'s template (e.g. [CLS] ... [SEP], <s> ...)' },
+    decode: { value: false, help: 'decode id arrays instead of encoding strings' },
+    'skip-special-tokens': { value: false, help: 'with --decode, leave out special tokens' },
+  },
+  examples: [
+    `echo '"Hello world"' | forwardpass tokenize test/fixtures/tokenizers/bpe-bytelevel`,
+    `echo '[9906, 1917]' | forwardpass tokenize path/to/llama3 --decode`,
+  ],
+};
+
+export const COMMAND_SPECS: readonly CommandSpec[] = [RUN_SPEC, INSPECT_SPEC, GENERATE_SPEC, QUANTIZE_SPEC, TRACE_SPEC, BENCH_SPEC, SERVE_SPEC, TOKENIZE_SPEC];
 
 export const RUN_USAGE = RUN_SPEC.usage[0]!;
 export const INSPECT_USAGE = INSPECT_SPEC.usage[0]!;
