@@ -8,6 +8,7 @@ import { conv2dLowering } from './kernels/conv.js';
 import type { CpuKernel, CpuTensor, NumArray } from './types.js';
 import { packedInt8CacheBytes } from './kernels/int8-packed.js';
 import { kernels } from './kernels/index.js';
+import { runWasm, wasmMemory, wasmRelease, wasmVariant } from './wasm/index.js';
 
 class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -35,14 +36,18 @@ class CpuBackend implements Backend {
   release(handle: unknown, dtype: DType): void {
     this.liveBytes -= (handle as StorageArray).length * dtypeBytes(dtype);
     this.liveBuffers--;
+    wasmRelease(handle);
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes() };
+    const wasm = wasmMemory(); // the fast path's Wasm memory: packed weight panels (cache) and scratch (pooled)
+    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: wasm.pooledBytes, pooledBuffers: wasm.pooledBytes > 0 ? 1 : 0, cacheBytes: packedInt8CacheBytes() + wasm.cacheBytes };
   }
 
-  /** The lowering conv2d takes (direct, Winograd or im2col); '' for the other ops (one CPU kernel each). */
+  /** The Wasm SIMD kernel when the fast path takes the op, else conv2d's lowering (direct, Winograd or im2col) or ''. */
   variant(op: OpName, inputs: readonly Tensor[], attrs: unknown): string {
+    const wasm = wasmVariant(op, inputs);
+    if (wasm) return wasm;
     return op === 'conv2d' ? `conv2d-${conv2dLowering(inputs[1]!.shape, attrs as Conv2dAttrs)}` : '';
   }
 
@@ -59,7 +64,7 @@ class CpuBackend implements Backend {
     };
     const ins = inputs.map(view);
     const outs = outputs.map((t) => (t.dtype === 'float16' ? { ...view(t), data: new Float32Array(t.size) } : view(t)));
-    (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
+    if (!runWasm(op, inputs, outs, ins, attrs)) (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
     outputs.forEach((t, i) => {
       if (t.dtype === 'float16') f32ArrayToF16(outs[i]!.data as Float32Array, t.storage.handle as Uint16Array);
     });

@@ -1,0 +1,149 @@
+// The f32 linear and matmul fast path: packs operands into Wasm memory, runs the micro-kernels of gemm-module.ts,
+// copies C out with the epilogue. Reference twins: linear (kernels/linear.ts) and matmul (kernels/matmul.ts).
+// Legend: C [M, N] = A [M, K] · B; linear's B is W [N, K] (packed once per weight and cached), matmul's B [K, N]
+// or [N, K] (transB) is packed per call. Np = N rounded up to NR.
+import type { ActivationName } from '../../../ops/attrs.js';
+import { UNARY } from '../../../ops/elementwise.js';
+import type { NumArray } from '../types.js';
+import { gemmModuleBytes, MR, NR, type RowsFn } from './gemm-module.js';
+import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+
+/** K steps per block at most: a B micro-panel (KC x 8 floats, 8 KB) stays in L1 while MC rows of A pass it. */
+const KC = 256;
+
+let rows: RowsFn[] | null = null;
+
+function kernels(): RowsFn[] {
+  if (!rows) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(gemmModuleBytes()), { env: { memory: wasmMemory() } });
+    rows = [];
+    for (let mr = 1; mr <= MR; mr++) rows.push(inst.exports[`rows${mr}`] as RowsFn);
+  }
+  return rows;
+}
+
+/** Copy B[k, j] (b[bOff + k·rs + j·cs], k < K, j < N) into NR-column panels at byte address `dst`, zero-padded. */
+function packB(b: NumArray, bOff: number, rs: number, cs: number, K: number, N: number, dst: number): void {
+  const h = heapF32();
+  const base = dst >>> 2, Np = Math.ceil(N / NR) * NR;
+  for (let j0 = 0; j0 < Np; j0 += NR) {
+    const pb = base + j0 * K;
+    for (let c = 0; c < NR; c++) {
+      const j = j0 + c;
+      if (j >= N) { for (let k = 0, q = pb + c; k < K; k++, q += NR) h[q] = 0; continue; }
+      for (let k = 0, p = bOff + j * cs, q = pb + c; k < K; k++, p += rs, q += NR) h[q] = b[p]!;
+    }
+  }
+}
+
+/** Copy A [M, K] (row-major at aOff) to byte address `dst` (the kernels read A as it is). */
+function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): void {
+  heapF32().set(a.subarray(aOff, aOff + M * K), dst >>> 2);
+}
+
+/** Rows per block of A that the panel loop walks: MC rows x KC floats (64 KB) stay in L2. */
+const MC = 64;
+
+/**
+ * C = A · Bpanels with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (bias rows
+ * or zeros); relu (NaN kept) is fused into the last K block.
+ */
+function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean): void {
+  const fns = kernels();
+  const panels = Np / NR, ldc = Np * 4, lda = K * 4, bStride = K * NR * 4;
+  const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
+  for (let k0 = 0; k0 < K; k0 += kb) {
+    const kc = Math.min(kb, K - k0), last = k0 + kc >= K ? (relu ? 1 : 0) : 0;
+    for (let i0 = 0; i0 < M; i0 += MC) {
+      const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
+      const ai = a + i0 * lda + k0 * 4, bk = b + k0 * NR * 4, ci = c + i0 * ldc;
+      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldc, last);
+      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldc, last);
+    }
+  }
+}
+
+/** Fill C [M, Np] at byte `c` with the bias row (padded with zeros) or zeros. */
+function initC(M: number, N: number, Np: number, c: number, bias: NumArray | null, bOff: number): void {
+  const h = heapF32(), base = c >>> 2;
+  if (!bias) { h.fill(0, base, base + M * Np); return; }
+  for (let j = 0; j < Np; j++) h[base + j] = j < N ? bias[bOff + j]! : 0;
+  for (let i = 1; i < M; i++) h.copyWithin(base + i * Np, base, base + Np);
+}
+
+/** Copy C [M, Np] at byte `c` into out [M, N] at oOff, applying an activation other than relu / none. */
+function copyOut(M: number, N: number, Np: number, c: number, out: NumArray, oOff: number, activation: ActivationName): void {
+  const h = heapF32(), base = c >>> 2;
+  if (N === Np) out.set(h.subarray(base, base + M * N), oOff);
+  else for (let i = 0; i < M; i++) out.set(h.subarray(base + i * Np, base + i * Np + N), oOff + i * N);
+  if (activation === 'none' || activation === 'relu') return;
+  const f = UNARY[activation].ref;
+  for (let p = oOff, e = oOff + M * N; p < e; p++) out[p] = f(out[p]!, 0, 0);
+}
+
+// ---- packed weight panels, cached per weight storage ----
+
+interface Panels { offset: number; N: number; K: number; ptr: number; bytes: number }
+const panelCache = new WeakMap<object, Panels[]>();
+const collected = typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<Panels[]>((list) => freeList(list)) : null;
+
+function freeList(list: Panels[]): void {
+  for (const p of list) { wasmFree(p.ptr, p.bytes); trackCached(-p.bytes); }
+  list.length = 0;
+}
+
+/** Packed panels of W [N, K] (nn.Linear layout, at `offset` in `data`), built on first use for storage `key`. */
+function weightPanels(key: object, data: NumArray, offset: number, N: number, K: number): number {
+  let list = panelCache.get(key);
+  const hit = list?.find((p) => p.offset === offset && p.N === N && p.K === K);
+  if (hit) return hit.ptr;
+  const bytes = Math.ceil(N / NR) * NR * K * 4;
+  const ptr = wasmAlloc(bytes);
+  packB(data, offset, 1, K, K, N, ptr);
+  if (!list) { panelCache.set(key, (list = [])); collected?.register(key, list, key); }
+  list.push({ offset, N, K, ptr, bytes });
+  trackCached(bytes);
+  return ptr;
+}
+
+/** Free the panels packed from storage `key` (the backend calls this when it releases the storage). */
+export function releasePanels(key: object): void {
+  const list = panelCache.get(key);
+  if (!list) return;
+  freeList(list);
+  panelCache.delete(key);
+  collected?.unregister(key);
+}
+
+// ---- the kernels ----
+
+/** linear: out [M, N] = act(x [M, K] · w [N, K]ᵀ + bias [N]); `wKey` is w's storage (the panel cache key). */
+export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray, wOff: number, wKey: object,
+  bias: NumArray | null, bOff: number, M: number, N: number, K: number, activation: ActivationName): void {
+  const Np = Math.ceil(N / NR) * NR;
+  const wp = weightPanels(wKey, w, wOff, N, K);
+  const aBytes = M * K * 4, s = wasmScratch(aBytes + M * Np * 4);
+  copyA(x, xOff, M, K, s);
+  initC(M, N, Np, s + aBytes, bias, bOff);
+  runPacked(M, Np, K, s, wp, s + aBytes, activation === 'relu');
+  copyOut(M, N, Np, s + aBytes, out, 0, activation);
+}
+
+/** matmul: out [Bt, M, N] = a [Ba, M, K] · b [Bb, K, N] (or [Bb, N, K] with transB); Ba, Bb are 1 (broadcast) or Bt. */
+export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number, b: NumArray, bOff: number, Bb: number, transB: boolean,
+  Bt: number, M: number, N: number, K: number): void {
+  const Np = Math.ceil(N / NR) * NR;
+  const aBytes = M * K * 4, bBytes = Np * K * 4, s = wasmScratch(aBytes + bBytes + M * Np * 4);
+  const pa = s, pb = s + aBytes, pc = pb + bBytes;
+  const [rs, cs] = transB ? [1, K] : [N, 1];
+  for (let t = 0; t < Bt; t++) {
+    if (t === 0 || Ba > 1) copyA(a, aOff + (Ba > 1 ? t * M * K : 0), M, K, pa);
+    if (t === 0 || Bb > 1) packB(b, bOff + (Bb > 1 ? t * K * N : 0), rs, cs, K, N, pb);
+    initC(M, N, Np, pc, null, 0);
+    runPacked(M, Np, K, pa, pb, pc, false);
+    copyOut(M, N, Np, pc, out, t * M * N, 'none');
+  }
+}
+
+/** The steps of linearWasm on their own, for the benchmark that measures copying against computing. */
+export const gemmSteps = { copyA, packB, initC, runPacked, copyOut };

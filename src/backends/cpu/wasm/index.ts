@@ -1,0 +1,71 @@
+// The CPU backend's hook into the Wasm SIMD fast path: which ops it takes (and the variant name traces show),
+// running them, the packed caches it frees with their storage, and the bytes it holds for memory().
+import type { OpAttrs, OpName } from '../../../ops/attrs.js';
+import type { Tensor } from '../../../tensor/tensor.js';
+import type { CpuTensor } from '../types.js';
+import { cpuFastPathEnabled } from './features.js';
+import { MR, NR } from './gemm-module.js';
+import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
+import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
+
+export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
+
+const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
+
+const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
+
+/** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
+export function wasmVariant(op: OpName, inputs: readonly Tensor[]): string {
+  if (!cpuFastPathEnabled()) return '';
+  if (op === 'linear' || op === 'matmul') {
+    const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
+    if (K === 0 || !inputs.every(isFloat)) return '';
+    return `${op}-${GEMM_VARIANT}`;
+  }
+  return '';
+}
+
+/**
+ * Run `op` on the fast path when it has one for these inputs; returns false (nothing written) otherwise, and
+ * the caller runs the typed-array kernel. `inputs` are the op's tensors (their storage keys the weight caches),
+ * `ins` / `outs` the same as CPU kernel views (float16 already widened).
+ */
+export function runWasm<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuTensor[], ins: CpuTensor[], attrs: OpAttrs[K]): boolean {
+  if (!wasmVariant(op, inputs)) return false;
+  try {
+    return dispatch(op, inputs, outs, ins, attrs);
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return false; // too big for Wasm memory (4 GiB at most): the typed-array kernel runs
+    throw e;
+  }
+}
+
+function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuTensor[], ins: CpuTensor[], attrs: OpAttrs[K]): boolean {
+  if (op === 'linear') {
+    const [x, w, bias] = ins as [CpuTensor, CpuTensor, CpuTensor | undefined];
+    const [M, K] = x.shape as [number, number];
+    const N = w.shape[0]!;
+    if (M === 0 || N === 0) return true;
+    linearWasm(outs[0]!.data, x.data, x.offset, w.data, w.offset, inputs[1]!.storage.handle as object, bias ? bias.data : null, bias ? bias.offset : 0,
+      M, N, K, (attrs as OpAttrs['linear']).activation);
+    return true;
+  }
+  if (op === 'matmul') {
+    const [a, b] = ins as [CpuTensor, CpuTensor];
+    const [Bt, M, N] = outs[0]!.shape as [number, number, number];
+    if (Bt === 0 || M === 0 || N === 0) return true;
+    matmulWasm(outs[0]!.data, a.data, a.offset, a.shape[0]!, b.data, b.offset, b.shape[0]!, (attrs as OpAttrs['matmul']).transB, Bt, M, N, a.shape[2]!);
+    return true;
+  }
+  return false;
+}
+
+/** Drop fast-path caches derived from a storage handle that the backend is releasing. */
+export function wasmRelease(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null) releasePanels(handle);
+}
+
+/** Bytes the fast path holds: packed weight panels (cacheBytes) and the rest of its Wasm memory (pooledBytes). */
+export function wasmMemory(): { cacheBytes: number; pooledBytes: number } {
+  return wasmMemoryInfo();
+}
