@@ -44,7 +44,7 @@ function expectWithin(fast: Float32Array, ref: Float32Array, scale: Float64Array
   }
 }
 
-const SHAPES: [number, number, number][] = [[1, 1, 1], [1, 3, 17], [3, 17, 1], [3, 1, 9], [5, 17, 255], [17, 255, 3], [4, 8, 8], [9, 300, 23], [70, 520, 33], [1, 784, 512]];
+const SHAPES: [number, number, number][] = [[1, 1, 1], [1, 3, 17], [3, 17, 1], [3, 1, 9], [5, 17, 255], [17, 255, 3], [4, 8, 8], [9, 300, 23], [70, 520, 33], [1, 784, 512], [6, 255, 17], [2, 17, 9]];
 
 describe('linear on the Wasm fast path against the typed-array twin', () => {
   test.each(SHAPES)('M=%i K=%i N=%i, with and without bias, every activation', (M, K, N) => {

@@ -23,8 +23,12 @@ function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): voi
   for (let r = 1; r < mr; r++) { const l = f.local(I32); f.get(lda).i32(r).op('i32.mul').set(l); rowOff.push(l); }
   f.get(lda).i32(mr).op('i32.mul').set(aStep);
   f.get(ldc).i32(mr).op('i32.mul').set(cStep);
-  const acc: Local[][] = [];
-  for (let r = 0; r < mr; r++) acc.push([f.local(V128), f.local(V128)]);
+  const split = mr === 1 ? 4 : mr === 2 ? 2 : 1;
+  const acc: Local[][][] = [];
+  for (let t = 0; t < split; t++) {
+    acc.push([]);
+    for (let r = 0; r < mr; r++) acc[t]!.push([f.local(V128), f.local(V128)]);
+  }
   const b0 = f.local(V128), b1 = f.local(V128), av = f.local(V128);
   f.forRange(j, () => f.i32(0), () => f.get(panels), 1, () => {
     f.get(b).get(j).get(bStride).op('i32.mul').op('i32.add').set(bj);
@@ -34,35 +38,58 @@ function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): voi
       f.get(bj).set(bp);
       f.get(a).get(ib).get(aStep).op('i32.mul').op('i32.add').set(ap);
       for (let r = 0; r < mr; r++) {
-        f.get(cr).vmem('v128.load', 0).set(acc[r]![0]!);
-        f.get(cr).vmem('v128.load', 16).set(acc[r]![1]!);
+        f.get(cr).vmem('v128.load', 0).set(acc[0]![r]![0]!);
+        f.get(cr).vmem('v128.load', 16).set(acc[0]![r]![1]!);
         if (r + 1 < mr) f.get(cr).get(ldc).op('i32.add').set(cr);
       }
-      f.get(kc).set(k);
-      f.loop(() => {
-        f.get(bp).vmem('v128.load', 0).set(b0);
-        f.get(bp).vmem('v128.load', 16).set(b1);
+      // k steps: `split` independent accumulator sets take k, k+1, ... in turn, so that thin tiles (1 or 2 rows:
+      // 2 or 4 accumulator chains) still keep 8 multiply-add chains in flight; the sets are added at the end.
+      const step = (s: number) => {
+        f.get(bp).vmem('v128.load', 32 * s).set(b0);
+        f.get(bp).vmem('v128.load', 32 * s + 16).set(b1);
         for (let r = 0; r < mr; r++) {
           f.get(ap);
           if (r > 0) f.get(rowOff[r - 1]!).op('i32.add');
-          f.vmem('v128.load32_splat', 0).set(av);
+          f.vmem('v128.load32_splat', 4 * s).set(av);
           for (let h = 0; h < 2; h++) {
-            const x = acc[r]![h]!;
+            const x = acc[s]![r]![h]!;
             if (fma) f.get(av).get(h === 0 ? b0 : b1).get(x).simd('f32x4.relaxed_madd').set(x);
             else f.get(x).get(av).get(h === 0 ? b0 : b1).simd('f32x4.mul').simd('f32x4.add').set(x);
           }
         }
-        f.get(ap).i32(4).op('i32.add').set(ap);
-        f.get(bp).i32(4 * NR).op('i32.add').set(bp);
-        f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
-      });
+      };
+      const advance = (n: number) => {
+        f.get(ap).i32(4 * n).op('i32.add').set(ap);
+        f.get(bp).i32(4 * NR * n).op('i32.add').set(bp);
+      };
+      if (split > 1) {
+        for (let t = 1; t < split; t++) for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.v128f32(0).set(acc[t]![r]![h]!);
+        f.get(kc).i32(Math.log2(split)).op('i32.shr_u').tee(k).if(() => f.loop(() => {
+          for (let t = 0; t < split; t++) step(t);
+          advance(split);
+          f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
+        }));
+        f.get(kc).i32(split - 1).op('i32.and').tee(k).if(() => f.loop(() => {
+          step(0);
+          advance(1);
+          f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
+        }));
+        for (let t = 1; t < split; t++) for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.get(acc[0]![r]![h]!).get(acc[t]![r]![h]!).simd('f32x4.add').set(acc[0]![r]![h]!);
+      } else {
+        f.get(kc).set(k);
+        f.loop(() => {
+          step(0);
+          advance(1);
+          f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
+        });
+      }
       f.get(relu).if(() => {
-        for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.get(acc[r]![h]!).v128f32(0).simd('f32x4.max').set(acc[r]![h]!);
+        for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.get(acc[0]![r]![h]!).v128f32(0).simd('f32x4.max').set(acc[0]![r]![h]!);
       });
       f.get(cp).set(cr);
       for (let r = 0; r < mr; r++) {
-        f.get(cr).get(acc[r]![0]!).vmem('v128.store', 0);
-        f.get(cr).get(acc[r]![1]!).vmem('v128.store', 16);
+        f.get(cr).get(acc[0]![r]![0]!).vmem('v128.store', 0);
+        f.get(cr).get(acc[0]![r]![1]!).vmem('v128.store', 16);
         if (r + 1 < mr) f.get(cr).get(ldc).op('i32.add').set(cr);
       }
     });
