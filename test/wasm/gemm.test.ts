@@ -59,6 +59,15 @@ describe('linear on the Wasm fast path against the typed-array twin', () => {
     expectWithin(f2, r2, scale, K);
   });
 
+  test('batch invariance: each row of a 37-row product has the bits of the same row computed alone', () => {
+    const K = 600, N = 21, x = rand([37, K], 40), w = rand([N, K], 41), b = rand([N], 42);
+    const all = fp.linear(x, w, b, { activation: 'gelu' }).dataSync();
+    for (const i of [0, 3, 4, 35, 36]) {
+      const row = fp.linear(x.slice(0, i, i + 1), w, b, { activation: 'gelu' }).dataSync();
+      expect(Array.from(row)).toEqual(Array.from(all.slice(i * N, (i + 1) * N)));
+    }
+  });
+
   test('the tracer-facing variant names the Wasm kernel, and the off switch names none', () => {
     const x = rand([2, 3], 1), w = rand([4, 3], 2);
     expect(fp.cpuBackend.variant!('linear', [x, w], { activation: 'none' })).toBe('linear-wasm-simd-4x8');

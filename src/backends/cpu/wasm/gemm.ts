@@ -45,22 +45,31 @@ function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): vo
 const MC = 64;
 
 /**
- * C = A · Bpanels with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (bias rows
- * or zeros); relu (NaN kept) is fused into the last K block.
+ * C = A · B with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (bias rows or
+ * zeros); relu (NaN kept) is fused into the last K block. B at byte `b` is packed panels (ldb = 0) or, with
+ * ldb > 0, row-major [K, >= Np] with rows ldb floats apart, read in place (32 bytes past its last row must be
+ * readable: the padding columns read neighbours and only feed C's padding columns).
  */
-function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean): void {
+export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0): void {
   const fns = kernels();
-  const panels = Np / NR, ldc = Np * 4, lda = K * 4, bStride = K * NR * 4;
+  const panels = Np / NR, ldc = Np * 4, lda = K * 4;
+  const [bStride, ldbk] = ldb ? [NR * 4, ldb * 4] : [K * NR * 4, NR * 4];
   const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
   for (let k0 = 0; k0 < K; k0 += kb) {
     const kc = Math.min(kb, K - k0), last = k0 + kc >= K ? (relu ? 1 : 0) : 0;
     for (let i0 = 0; i0 < M; i0 += MC) {
       const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
-      const ai = a + i0 * lda + k0 * 4, bk = b + k0 * NR * 4, ci = c + i0 * ldc;
-      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldc, last);
-      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldc, last);
+      const ai = a + i0 * lda + k0 * 4, bk = b + k0 * ldbk, ci = c + i0 * ldc;
+      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldbk, ldc, last);
+      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldbk, ldc, last);
     }
   }
+}
+
+/** Fill C [M, Np] at byte `c` row by row: row i with bias[bOff + i] (a per-row bias: conv2d's output channels). */
+export function initRows(M: number, Np: number, c: number, bias: NumArray | null, bOff: number): void {
+  const h = heapF32(), base = c >>> 2;
+  for (let i = 0; i < M; i++) h.fill(bias ? bias[bOff + i]! : 0, base + i * Np, base + (i + 1) * Np);
 }
 
 /** Fill C [M, Np] at byte `c` with the bias row (padded with zeros) or zeros. */
@@ -72,7 +81,7 @@ function initC(M: number, N: number, Np: number, c: number, bias: NumArray | nul
 }
 
 /** Copy C [M, Np] at byte `c` into out [M, N] at oOff, applying an activation other than relu / none. */
-function copyOut(M: number, N: number, Np: number, c: number, out: NumArray, oOff: number, activation: ActivationName): void {
+export function copyOut(M: number, N: number, Np: number, c: number, out: NumArray, oOff: number, activation: ActivationName): void {
   const h = heapF32(), base = c >>> 2;
   if (N === Np) out.set(h.subarray(base, base + M * N), oOff);
   else for (let i = 0; i < M; i++) out.set(h.subarray(base + i * Np, base + i * Np + N), oOff + i * N);
@@ -81,9 +90,11 @@ function copyOut(M: number, N: number, Np: number, c: number, out: NumArray, oOf
   for (let p = oOff, e = oOff + M * N; p < e; p++) out[p] = f(out[p]!, 0, 0);
 }
 
-// ---- packed weight panels, cached per weight storage ----
+// ---- packed weights, cached per weight storage ----
 
-interface Panels { offset: number; N: number; K: number; ptr: number; bytes: number }
+/** 'panels': W [N, K] packed as B panels (linear); 'rows': W [N, K] copied row-major, read as A (conv2d). */
+type Layout = 'panels' | 'rows';
+interface Panels { layout: Layout; offset: number; N: number; K: number; ptr: number; bytes: number }
 const panelCache = new WeakMap<object, Panels[]>();
 const collected = typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<Panels[]>((list) => freeList(list)) : null;
 
@@ -92,16 +103,17 @@ function freeList(list: Panels[]): void {
   list.length = 0;
 }
 
-/** Packed panels of W [N, K] (nn.Linear layout, at `offset` in `data`), built on first use for storage `key`. */
-function weightPanels(key: object, data: NumArray, offset: number, N: number, K: number): number {
+/** W [N, K] at `offset` in `data` in Wasm memory in `layout`, built on first use for storage `key`; its byte address. */
+export function cachedWeight(key: object, layout: Layout, data: NumArray, offset: number, N: number, K: number): number {
   let list = panelCache.get(key);
-  const hit = list?.find((p) => p.offset === offset && p.N === N && p.K === K);
+  const hit = list?.find((p) => p.layout === layout && p.offset === offset && p.N === N && p.K === K);
   if (hit) return hit.ptr;
-  const bytes = Math.ceil(N / NR) * NR * K * 4;
+  const bytes = (layout === 'panels' ? Math.ceil(N / NR) * NR : N) * K * 4;
   const ptr = wasmAlloc(bytes);
-  packB(data, offset, 1, K, K, N, ptr);
+  if (layout === 'panels') packB(data, offset, 1, K, K, N, ptr);
+  else heapF32().set(data.subarray(offset, offset + N * K), ptr >>> 2);
   if (!list) { panelCache.set(key, (list = [])); collected?.register(key, list, key); }
-  list.push({ offset, N, K, ptr, bytes });
+  list.push({ layout, offset, N, K, ptr, bytes });
   trackCached(bytes);
   return ptr;
 }
@@ -121,7 +133,7 @@ export function releasePanels(key: object): void {
 export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray, wOff: number, wKey: object,
   bias: NumArray | null, bOff: number, M: number, N: number, K: number, activation: ActivationName): void {
   const Np = Math.ceil(N / NR) * NR;
-  const wp = weightPanels(wKey, w, wOff, N, K);
+  const wp = cachedWeight(wKey, 'panels', w, wOff, N, K);
   const aBytes = M * K * 4, s = wasmScratch(aBytes + M * Np * 4);
   copyA(x, xOff, M, K, s);
   initC(M, N, Np, s + aBytes, bias, bOff);
@@ -129,18 +141,24 @@ export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray
   copyOut(M, N, Np, s + aBytes, out, 0, activation);
 }
 
-/** matmul: out [Bt, M, N] = a [Ba, M, K] · b [Bb, K, N] (or [Bb, N, K] with transB); Ba, Bb are 1 (broadcast) or Bt. */
+/**
+ * matmul: out [Bt, M, N] = a [Ba, M, K] · b [Bb, K, N] (or [Bb, N, K] with transB); Ba, Bb are 1 (broadcast) or Bt.
+ * b [K, N] is copied as it is and read in place; b [N, K] (transB) is packed into panels per call.
+ */
 export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number, b: NumArray, bOff: number, Bb: number, transB: boolean,
   Bt: number, M: number, N: number, K: number): void {
   const Np = Math.ceil(N / NR) * NR;
-  const aBytes = M * K * 4, bBytes = Np * K * 4, s = wasmScratch(aBytes + bBytes + M * Np * 4);
+  const aBytes = M * K * 4, bBytes = (transB ? Np * K * 4 : K * N * 4) + 64, s = wasmScratch(aBytes + bBytes + M * Np * 4);
   const pa = s, pb = s + aBytes, pc = pb + bBytes;
-  const [rs, cs] = transB ? [1, K] : [N, 1];
   for (let t = 0; t < Bt; t++) {
     if (t === 0 || Ba > 1) copyA(a, aOff + (Ba > 1 ? t * M * K : 0), M, K, pa);
-    if (t === 0 || Bb > 1) packB(b, bOff + (Bb > 1 ? t * K * N : 0), rs, cs, K, N, pb);
+    const bo = bOff + (Bb > 1 ? t * K * N : 0);
+    if (t === 0 || Bb > 1) {
+      if (transB) packB(b, bo, 1, K, K, N, pb);
+      else heapF32().set(b.subarray(bo, bo + K * N), pb >>> 2);
+    }
     initC(M, N, Np, pc, null, 0);
-    runPacked(M, Np, K, pa, pb, pc, false);
+    runPacked(M, Np, K, pa, pb, pc, false, transB ? 0 : N);
     copyOut(M, N, Np, pc, out, t * M * N, 'none');
   }
 }

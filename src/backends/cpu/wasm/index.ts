@@ -1,11 +1,12 @@
 // The CPU backend's hook into the Wasm SIMD fast path: which ops it takes (and the variant name traces show),
 // running them, the packed caches it frees with their storage, and the bytes it holds for memory().
-import type { OpAttrs, OpName } from '../../../ops/attrs.js';
+import type { Conv2dAttrs, OpAttrs, OpName } from '../../../ops/attrs.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor } from '../types.js';
 import { cpuFastPathEnabled } from './features.js';
 import { MR, NR } from './gemm-module.js';
 import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
+import { conv2dWasm, convFits } from './conv.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
@@ -15,8 +16,12 @@ const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
 const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
 
 /** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
-export function wasmVariant(op: OpName, inputs: readonly Tensor[]): string {
+export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
   if (!cpuFastPathEnabled()) return '';
+  if (op === 'conv2d') {
+    if (!inputs.every(isFloat) || !convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return '';
+    return `conv2d-${GEMM_VARIANT}`;
+  }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
     if (K === 0 || !inputs.every(isFloat)) return '';
@@ -31,7 +36,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[]): string {
  * `ins` / `outs` the same as CPU kernel views (float16 already widened).
  */
 export function runWasm<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuTensor[], ins: CpuTensor[], attrs: OpAttrs[K]): boolean {
-  if (!wasmVariant(op, inputs)) return false;
+  if (!wasmVariant(op, inputs, attrs)) return false;
   try {
     return dispatch(op, inputs, outs, ins, attrs);
   } catch (e) {
@@ -48,6 +53,11 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     if (M === 0 || N === 0) return true;
     linearWasm(outs[0]!.data, x.data, x.offset, w.data, w.offset, inputs[1]!.storage.handle as object, bias ? bias.data : null, bias ? bias.offset : 0,
       M, N, K, (attrs as OpAttrs['linear']).activation);
+    return true;
+  }
+  if (op === 'conv2d') {
+    const [x, w, b] = ins as [CpuTensor, CpuTensor, CpuTensor | undefined];
+    conv2dWasm(outs[0]!, x, w, inputs[1]!.storage.handle as object, b, attrs as Conv2dAttrs);
     return true;
   }
   if (op === 'matmul') {
