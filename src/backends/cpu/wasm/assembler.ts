@@ -35,7 +35,7 @@ const str = (s: string): number[] => { const b = utf8(s); const o: number[] = []
 
 /** SIMD opcodes (all prefixed by 0xfd, the opcode itself LEB128-encoded). */
 const SIMD = {
-  'v128.load': 0, 'v128.load32_splat': 9, 'v128.store': 11, 'v128.const': 12,
+  'v128.load': 0, 'v128.load8x8_s': 1, 'v128.load16_splat': 8, 'v128.load32_splat': 9, 'v128.store': 11, 'v128.const': 12,
   'i32x4.splat': 17, 'f32x4.splat': 19, 'f32x4.extract_lane': 31, 'i32x4.extract_lane': 27,
   'v128.and': 78, 'v128.or': 80, 'v128.bitselect': 82,
   'f32x4.ne': 66, 'f32x4.gt': 68,
@@ -93,9 +93,10 @@ export class FunctionBuilder {
     this.code.push(code, align); uleb(this.code, offset);
     return this;
   }
-  /** v128.load / v128.store / v128.load32_splat with a constant byte offset (alignment hint: 16 or 4 bytes). */
-  vmem(name: 'v128.load' | 'v128.store' | 'v128.load32_splat', offset = 0): this {
-    this.simd(name); this.code.push(name === 'v128.load32_splat' ? 2 : 4); uleb(this.code, offset);
+  /** v128 loads and stores with a constant byte offset (alignment hint: the access size). */
+  vmem(name: 'v128.load' | 'v128.store' | 'v128.load32_splat' | 'v128.load16_splat' | 'v128.load8x8_s', offset = 0): this {
+    const align = { 'v128.load': 4, 'v128.store': 4, 'v128.load32_splat': 2, 'v128.load16_splat': 1, 'v128.load8x8_s': 3 }[name];
+    this.simd(name); this.code.push(align); uleb(this.code, offset);
     return this;
   }
 

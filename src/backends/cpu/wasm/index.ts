@@ -7,6 +7,7 @@ import { cpuFastPathEnabled } from './features.js';
 import { MR, NR } from './gemm-module.js';
 import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
 import { conv2dWasm, convFits } from './conv.js';
+import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
@@ -21,6 +22,10 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'conv2d') {
     if (!inputs.every(isFloat) || !convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return '';
     return `conv2d-${GEMM_VARIANT}`;
+  }
+  if (op === 'linearInt8') {
+    const a = attrs as OpAttrs['linearInt8'];
+    return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
   }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
@@ -55,6 +60,15 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
       M, N, K, (attrs as OpAttrs['linear']).activation);
     return true;
   }
+  if (op === 'linearInt8') {
+    const [xq, xs, wq, ws, bias] = ins as [CpuTensor, CpuTensor, CpuTensor, CpuTensor, CpuTensor | undefined];
+    const [M, Kp] = xq.shape as [number, number];
+    const N = wq.shape[0]!;
+    if (M === 0 || N === 0) return true;
+    linearInt8Wasm(outs[0]!.data, xq.data as Int8Array, xq.offset, xs.data, xs.offset, wq.data as Int8Array, wq.offset, inputs[2]!.storage.handle as object,
+      ws.data, ws.offset, bias ? bias.data : null, bias ? bias.offset : 0, M, N, (attrs as OpAttrs['linearInt8']).k, Kp, (attrs as OpAttrs['linearInt8']).activation);
+    return true;
+  }
   if (op === 'conv2d') {
     const [x, w, b] = ins as [CpuTensor, CpuTensor, CpuTensor | undefined];
     conv2dWasm(outs[0]!, x, w, inputs[1]!.storage.handle as object, b, attrs as Conv2dAttrs);
@@ -72,7 +86,7 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
 
 /** Drop fast-path caches derived from a storage handle that the backend is releasing. */
 export function wasmRelease(handle: unknown): void {
-  if (typeof handle === 'object' && handle !== null) releasePanels(handle);
+  if (typeof handle === 'object' && handle !== null) { releasePanels(handle); releaseInt8(handle); }
 }
 
 /** Bytes the fast path holds: packed weight panels (cacheBytes) and the rest of its Wasm memory (pooledBytes). */
