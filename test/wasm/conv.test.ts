@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
+import { setWasmIm2col } from '../../src/backends/cpu/wasm/conv.js';
+import { im2colModuleBytes } from '../../src/backends/cpu/wasm/im2col.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -57,6 +59,20 @@ describe('conv2d on the Wasm fast path against the typed-array twin', () => {
     const xv = randomArray(1 * 2 * 5 * 5, 7); xv[12] = NaN; // channel 0, pixel (2, 2)
     const y = fp.conv2d(fp.tensor(xv, { shape: [1, 2, 5, 5] }), rand([4, 2, 3, 3], 8)).dataSync() as Float32Array; // out [1, 4, 3, 3]
     for (let o = 0; o < 4; o++) for (let p = 0; p < 9; p++) expect(Number.isNaN(y[o * 9 + p]!)).toBe(true); // every window covers (2, 2)
+  });
+
+  test('the Wasm im2col (memory.copy / memory.fill runs) gives the JavaScript packCols result bit for bit', () => {
+    expect(WebAssembly.validate(im2colModuleBytes())).toBe(true);
+    for (const [, xs, ws, opts] of CASES) {
+      const x = rand(xs, 30), w = rand(ws, 31);
+      const wasm = fp.conv2d(x, w, null, opts).dataSync();
+      setWasmIm2col(false);
+      try {
+        expect(Array.from(fp.conv2d(x, w, null, opts).dataSync())).toEqual(Array.from(wasm));
+      } finally {
+        setWasmIm2col(true);
+      }
+    }
   });
 
   test('depthwise convs stay on the typed-array direct kernel', () => {

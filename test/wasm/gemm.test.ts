@@ -68,6 +68,16 @@ describe('linear on the Wasm fast path against the typed-array twin', () => {
     }
   });
 
+  test('fusing changes no bits: linear(x, w, b, relu) equals relu(matmul(x, wᵀ) + b) (ONNX Gemm fusion relies on it)', () => {
+    for (const [M, K, N] of [[1, 600, 21], [7, 33, 9], [64, 300, 40]] as const) {
+      const x = rand([M, K], 50 + M), w = rand([N, K], 51), b = rand([N], 52);
+      const wt = w.transpose(0, 1);
+      const plain = fp.relu(fp.add(fp.matmul(x, wt), b)).dataSync();
+      expect(Array.from(fp.linear(x, w, b, { activation: 'relu' }).dataSync())).toEqual(Array.from(plain));
+      expect(Array.from(fp.linear(x, w, b).dataSync())).toEqual(Array.from(fp.add(fp.matmul(x, wt), b).dataSync()));
+    }
+  });
+
   test('the tracer-facing variant names the Wasm kernel, and the off switch names none', () => {
     const x = rand([2, 3], 1), w = rand([4, 3], 2);
     expect(fp.cpuBackend.variant!('linear', [x, w], { activation: 'none' })).toBe('linear-wasm-simd-4x8');

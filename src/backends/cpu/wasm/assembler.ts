@@ -120,6 +120,9 @@ export class FunctionBuilder {
     this.depth--; this.code.push(0x0b);
     return this;
   }
+  /** Bulk memory: `memory.copy` (dst, src, n on the stack) and `memory.fill` (dst, byte value, n). */
+  memoryCopy(): this { this.code.push(0xfc); uleb(this.code, 10); this.code.push(0x00, 0x00); return this; }
+  memoryFill(): this { this.code.push(0xfc); uleb(this.code, 11); this.code.push(0x00); return this; }
   /** `call` function index `fn` (the index `ModuleBuilder.func` returned). */
   call(fn: number): this { this.code.push(0x10); uleb(this.code, fn); return this; }
   br(labelDepth: number): this { this.code.push(0x0c); uleb(this.code, labelDepth); return this; }

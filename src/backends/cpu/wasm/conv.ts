@@ -7,6 +7,7 @@ import type { CpuTensor, NumArray } from '../types.js';
 import { NR } from './gemm-module.js';
 import { cachedWeight, copyOut, initRows, runPacked } from './gemm.js';
 import { heapF32, wasmScratch } from './memory.js';
+import { im2colWasm } from './im2col.js';
 
 /** Whether conv2d takes the Wasm GEMM: every lowering but the direct one (depthwise-like: one row per product). */
 export function convFits(wShape: readonly number[], groups: number): boolean {
@@ -44,6 +45,12 @@ export function packCols(x: NumArray, xOff: number, g: Geo, dst: number): void {
   }
 }
 
+let useWasmIm2col = true;
+/** Tests: route column-stride-1 convs through the JavaScript packCols (false) to compare the two im2cols. */
+export function setWasmIm2col(on: boolean): void {
+  useWasmIm2col = on;
+}
+
 /** x [N, C, H, W], w [O, Cg, kH, kW] (storage `wKey`), optional bias [O] -> out [N, O, Ho, Wo], all contiguous. */
 export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: object, b: CpuTensor | undefined, attrs: Conv2dAttrs): void {
   const [N, C, H, W] = x.shape as [number, number, number, number];
@@ -54,13 +61,18 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
   const K = Cg * kH * kW, P = Ho * Wo, Pp = Math.ceil(P / NR) * NR;
   if (N === 0 || O === 0 || P === 0) return;
   const wp = cachedWeight(wKey, 'rows', w.data, w.offset, O, K);
-  const s = wasmScratch(K * P * 4 + 64 + Og * Pp * 4), cols = s, c = s + K * P * 4 + 64;
   const pointwise = kH === 1 && kW === 1 && sH === 1 && sW === 1 && pT === 0 && pL === 0 && Ho === H && Wo === W;
+  const inWasm = !pointwise && sW === 1 && useWasmIm2col; // column stride 1: runs are contiguous, im2col in Wasm
+  const img = inWasm ? Math.ceil((Cg * H * W * 4) / 64) * 64 : 0;
+  const s = wasmScratch(img + K * P * 4 + 64 + Og * Pp * 4), cols = s + img, c = cols + K * P * 4 + 64;
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < G; gi++) {
       const xo = x.offset + (n * C + gi * Cg) * H * W;
       if (pointwise) heapF32().set(x.data.subarray(xo, xo + K * P), cols >>> 2); // 1x1: the image is cols already
-      else packCols(x.data, xo, geo, cols);
+      else if (inWasm) {
+        heapF32().set(x.data.subarray(xo, xo + Cg * H * W), s >>> 2);
+        im2colWasm()(s, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
+      } else packCols(x.data, xo, geo, cols);
       initRows(Og, Pp, c, b ? b.data : null, (b ? b.offset : 0) + gi * Og);
       runPacked(Og, Pp, K, wp + gi * Og * K * 4, cols, c, false, P);
       copyOut(Og, P, Pp, c, out.data, (n * O + gi * Og) * P, 'none');

@@ -8,16 +8,17 @@ import { FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembl
 export const MR = 4, NR = 8;
 
 /**
- * One function per row count mr (1..MR): `rows{mr}(a, b, c, blocks, panels, kc, lda, bStride, ldbk, ldc, relu)`. For each
+ * One function per row count mr (1..MR): `rows{mr}(a, b, c, blocks, panels, kc, lda, bStride, ldbk, ldc, bias, relu)`. For each
  * of `panels` column panels and, inside, each of `blocks` blocks of mr rows: loads the mr x 8 C tile, adds
- * Σ_k A[r, k]·B[k, c] over kc steps, applies relu (max with 0: NaN kept) when `relu` is 1, stores the tile.
+ * Σ_k A[r, k]·B[k, c] over kc steps, adds the bias row at byte `bias` (when not 0) and applies relu (max with 0:
+ * NaN kept) when `relu` is 1 (both only on the last K block), stores the tile.
  * Byte addresses: a = A row 0 at its first k (rows lda bytes apart), b = panel 0 at its first k (panels bStride
  * apart, successive k ldbk apart: 32 for packed panels, the row stride for a row-major B read in place),
  * apart), c = C row 0 col 0 (rows ldc apart). The panel loop is outside, so one B micro-panel (kc x 8) stays in L1
  * while the row blocks pass it.
  */
 function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): void {
-  const [a, b, c, blocks, panels, kc, lda, bStride, ldbk, ldc, relu] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  const [a, b, c, blocks, panels, kc, lda, bStride, ldbk, ldc, bias, relu] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
   const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cp = f.local(I32), cr = f.local(I32);
   const bj = f.local(I32), aStep = f.local(I32), cStep = f.local(I32);
   const rowOff: Local[] = [];
@@ -59,6 +60,12 @@ function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): voi
         f.get(ap).i32(4).op('i32.add').set(ap);
         f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
       });
+      // last K block: + bias (a row vector, after the whole sum, as matmul then add rounds it), then relu
+      f.get(bias).if(() => {
+        for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) {
+          f.get(acc[r]![h]!).get(bias).get(j).i32(5).op('i32.shl').op('i32.add').vmem('v128.load', 16 * h).simd('f32x4.add').set(acc[r]![h]!);
+        }
+      });
       f.get(relu).if(() => {
         for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.get(acc[r]![h]!).v128f32(0).simd('f32x4.max').set(acc[r]![h]!);
       });
@@ -75,8 +82,8 @@ function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): voi
 /** The GEMM module's bytes: exports rows1..rows{MR}; `fma` uses f32x4.relaxed_madd (relaxed SIMD) instead of mul+add. */
 export function gemmModuleBytes(fma = false): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
-  for (let mr = 1; mr <= MR; mr++) m.func(`rows${mr}`, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, ...p) => emitRows(f, mr, fma, p));
+  for (let mr = 1; mr <= MR; mr++) m.func(`rows${mr}`, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, ...p) => emitRows(f, mr, fma, p));
   return m.emit();
 }
 
-export type RowsFn = (a: number, b: number, c: number, blocks: number, panels: number, kc: number, lda: number, bStride: number, ldbk: number, ldc: number, relu: number) => void;
+export type RowsFn = (a: number, b: number, c: number, blocks: number, panels: number, kc: number, lda: number, bStride: number, ldbk: number, ldc: number, bias: number, relu: number) => void;

@@ -45,23 +45,24 @@ function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): vo
 const MC = 64;
 
 /**
- * C = A · B with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (bias rows or
- * zeros); relu (NaN kept) is fused into the last K block. B at byte `b` is packed panels (ldb = 0) or, with
+ * C = A · B with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (zeros, or
+ * conv2d's per-row bias); a bias row [Np] at byte `bias` (0: none) is added after the sum and relu (NaN kept)
+ * applied, both fused into the last K block. B at byte `b` is packed panels (ldb = 0) or, with
  * ldb > 0, row-major [K, >= Np] with rows ldb floats apart, read in place (32 bytes past its last row must be
  * readable: the padding columns read neighbours and only feed C's padding columns).
  */
-export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0): void {
+export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0): void {
   const fns = kernels();
   const panels = Np / NR, ldc = Np * 4, lda = K * 4;
   const [bStride, ldbk] = ldb ? [NR * 4, ldb * 4] : [K * NR * 4, NR * 4];
   const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
   for (let k0 = 0; k0 < K; k0 += kb) {
-    const kc = Math.min(kb, K - k0), last = k0 + kc >= K ? (relu ? 1 : 0) : 0;
+    const kc = Math.min(kb, K - k0), final = k0 + kc >= K, last = final && relu ? 1 : 0, bv = final ? bias : 0;
     for (let i0 = 0; i0 < M; i0 += MC) {
       const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
       const ai = a + i0 * lda + k0 * 4, bk = b + k0 * ldbk, ci = c + i0 * ldc;
-      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldbk, ldc, last);
-      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldbk, ldc, last);
+      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldbk, ldc, bv, last);
+      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldbk, ldc, bv, last);
     }
   }
 }
@@ -72,12 +73,16 @@ export function initRows(M: number, Np: number, c: number, bias: NumArray | null
   for (let i = 0; i < M; i++) h.fill(bias ? bias[bOff + i]! : 0, base + i * Np, base + (i + 1) * Np);
 }
 
-/** Fill C [M, Np] at byte `c` with the bias row (padded with zeros) or zeros. */
-function initC(M: number, N: number, Np: number, c: number, bias: NumArray | null, bOff: number): void {
-  const h = heapF32(), base = c >>> 2;
-  if (!bias) { h.fill(0, base, base + M * Np); return; }
+/** Zero C [M, Np] at byte `c`. */
+function initC(M: number, Np: number, c: number): void {
+  const base = c >>> 2;
+  heapF32().fill(0, base, base + M * Np);
+}
+
+/** Copy bias [N] (at bOff) to byte `dst` as a row of Np floats, zero-padded. */
+function biasRow(bias: NumArray, bOff: number, N: number, Np: number, dst: number): void {
+  const h = heapF32(), base = dst >>> 2;
   for (let j = 0; j < Np; j++) h[base + j] = j < N ? bias[bOff + j]! : 0;
-  for (let i = 1; i < M; i++) h.copyWithin(base + i * Np, base, base + Np);
 }
 
 /** Copy C [M, Np] at byte `c` into out [M, N] at oOff, applying an activation other than relu / none. */
@@ -134,11 +139,12 @@ export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray
   bias: NumArray | null, bOff: number, M: number, N: number, K: number, activation: ActivationName): void {
   const Np = Math.ceil(N / NR) * NR;
   const wp = cachedWeight(wKey, 'panels', w, wOff, N, K);
-  const aBytes = M * K * 4, s = wasmScratch(aBytes + M * Np * 4);
+  const aBytes = M * K * 4, cBytes = M * Np * 4, s = wasmScratch(aBytes + cBytes + Np * 4), pc = s + aBytes, pb = pc + cBytes;
   copyA(x, xOff, M, K, s);
-  initC(M, N, Np, s + aBytes, bias, bOff);
-  runPacked(M, Np, K, s, wp, s + aBytes, activation === 'relu');
-  copyOut(M, N, Np, s + aBytes, out, 0, activation);
+  initC(M, Np, pc);
+  if (bias) biasRow(bias, bOff, N, Np, pb);
+  runPacked(M, Np, K, s, wp, pc, activation === 'relu', 0, bias ? pb : 0);
+  copyOut(M, N, Np, pc, out, 0, activation);
 }
 
 /**
@@ -157,11 +163,11 @@ export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number,
       if (transB) packB(b, bo, 1, K, K, N, pb);
       else heapF32().set(b.subarray(bo, bo + K * N), pb >>> 2);
     }
-    initC(M, N, Np, pc, null, 0);
+    initC(M, Np, pc);
     runPacked(M, Np, K, pa, pb, pc, false, transB ? 0 : N);
     copyOut(M, N, Np, pc, out, t * M * N, 'none');
   }
 }
 
 /** The steps of linearWasm on their own, for the benchmark that measures copying against computing. */
-export const gemmSteps = { copyA, packB, initC, runPacked, copyOut };
+export const gemmSteps = { copyA, packB, initC, biasRow, runPacked, copyOut };
