@@ -46,7 +46,7 @@ class CpuBackend implements Backend {
 
   /** The Wasm SIMD kernel when the fast path takes the op, else conv2d's lowering (direct, Winograd or im2col) or ''. */
   variant(op: OpName, inputs: readonly Tensor[], attrs: unknown): string {
-    const wasm = wasmVariant(op, inputs);
+    const wasm = wasmVariant(op, inputs, attrs);
     if (wasm) return wasm;
     return op === 'conv2d' ? `conv2d-${conv2dLowering(inputs[1]!.shape, attrs as Conv2dAttrs)}` : '';
   }
