@@ -10,6 +10,7 @@ import { packedInt8CacheBytes } from './kernels/int8-packed.js';
 import { kernels } from './kernels/index.js';
 import { processWide } from '../../tensor/device.js';
 import { leakedOn } from '../../tensor/lifetime.js';
+import { runWasm, wasmMemory, wasmRelease, wasmVariant } from './wasm/index.js';
 
 class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -36,17 +37,21 @@ class CpuBackend implements Backend {
   }
 
   /** Takes `size` elements off the counts; `handle` may be undefined (collected storage, see collectsHandles). */
-  release(_handle: unknown, dtype: DType, size: number): void {
+  release(handle: unknown, dtype: DType, size: number): void {
     this.liveBytes -= size * dtypeBytes(dtype);
     this.liveBuffers--;
+    wasmRelease(handle);
   }
 
   memory(): MemoryInfo {
-    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: 0, pooledBuffers: 0, cacheBytes: packedInt8CacheBytes(), ...leakedOn(this.name) };
+    const wasm = wasmMemory(); // the fast path's Wasm memory: packed weight panels (cache) and scratch (pooled)
+    return { liveBytes: this.liveBytes, liveBuffers: this.liveBuffers, pooledBytes: wasm.pooledBytes, pooledBuffers: wasm.pooledBytes > 0 ? 1 : 0, cacheBytes: packedInt8CacheBytes() + wasm.cacheBytes, ...leakedOn(this.name) };
   }
 
-  /** The lowering conv2d takes (direct, Winograd or im2col); '' for the other ops (one CPU kernel each). */
+  /** The Wasm SIMD kernel when the fast path takes the op, else conv2d's lowering (direct, Winograd or im2col) or ''. */
   variant(op: OpName, inputs: readonly Tensor[], attrs: unknown): string {
+    const wasm = wasmVariant(op, inputs, attrs);
+    if (wasm) return wasm;
     return op === 'conv2d' ? `conv2d-${conv2dLowering(inputs[1]!.shape, attrs as Conv2dAttrs)}` : '';
   }
 
@@ -63,7 +68,7 @@ class CpuBackend implements Backend {
     };
     const ins = inputs.map(view);
     const outs = outputs.map((t) => (t.dtype === 'float16' ? { ...view(t), data: new Float32Array(t.size) } : view(t)));
-    (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
+    if (!runWasm(op, inputs, outs, ins, attrs)) (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
     outputs.forEach((t, i) => {
       if (t.dtype === 'float16') f32ArrayToF16(outs[i]!.data as Float32Array, t.storage.handle as Uint16Array);
     });

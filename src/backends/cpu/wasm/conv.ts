@@ -1,0 +1,81 @@
+// conv2d on the Wasm GEMM: per image and group, out [Og, P] = W [Og, K] · cols [K, P], with the im2col columns
+// written straight into the micro-kernel's 8-position panels. Reference twin: conv2d in kernels/conv.ts.
+// Legend: N = batch, C = input channels, H, W = input size, O = output channels, G = groups, Cg = C/G, Og = O/G,
+// kH, kW = kernel size, Ho, Wo = output size, K = Cg·kH·kW taps, P = Ho·Wo output positions, Pp = P rounded up to 8.
+import type { Conv2dAttrs } from '../../../ops/attrs.js';
+import type { CpuTensor, NumArray } from '../types.js';
+import { NR } from './gemm-module.js';
+import { cachedWeight, copyOut, initRows, runPacked } from './gemm.js';
+import { heapF32, wasmScratch } from './memory.js';
+import { im2colWasm } from './im2col.js';
+
+/** Whether conv2d takes the Wasm GEMM: every lowering but the direct one (depthwise-like: one row per product). */
+export function convFits(wShape: readonly number[], groups: number): boolean {
+  const [O, Cg] = wShape as [number, number];
+  return !(Cg === 1 && O / groups < 4);
+}
+
+interface Geo { H: number; W: number; Cg: number; kH: number; kW: number; Ho: number; Wo: number; sH: number; sW: number; pT: number; pL: number; dH: number; dW: number }
+
+/**
+ * im2col of one image's group (channels at xOff) as row-major cols [K, P] at byte `dst` (tap k = (c, kh, kw), row
+ * k holds every output position's input); padding reads as 0. Each output row's valid run is a contiguous copy when
+ * the stride is 1. The micro-kernel reads it in place (no panel packing: panel-order writes measured 13-70 ns an
+ * element, scattered over the whole buffer).
+ */
+export function packCols(x: NumArray, xOff: number, g: Geo, dst: number): void {
+  const h = heapF32(), { H, W, Cg, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW } = g, P = Ho * Wo;
+  let q = dst >>> 2;
+  for (let c = 0; c < Cg; c++) {
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++, q += P) {
+        const shift = kw * dW - pL;
+        const lo = Math.min(Wo, Math.max(0, Math.ceil(-shift / sW))), hi = Math.max(lo, Math.min(Wo, Math.floor((W - 1 - shift) / sW) + 1));
+        for (let ho = 0; ho < Ho; ho++) {
+          const ih = ho * sH + kh * dH - pT, r = q + ho * Wo;
+          if (ih < 0 || ih >= H) { h.fill(0, r, r + Wo); continue; }
+          if (lo > 0) h.fill(0, r, r + lo);
+          if (hi < Wo) h.fill(0, r + hi, r + Wo);
+          const src = xOff + (c * H + ih) * W + shift;
+          if (sW === 1) for (let wo = lo; wo < hi; wo++) h[r + wo] = x[src + wo]!;
+          else for (let wo = lo; wo < hi; wo++) h[r + wo] = x[src + wo * sW]!;
+        }
+      }
+    }
+  }
+}
+
+let useWasmIm2col = true;
+/** Tests: route column-stride-1 convs through the JavaScript packCols (false) to compare the two im2cols. */
+export function setWasmIm2col(on: boolean): void {
+  useWasmIm2col = on;
+}
+
+/** x [N, C, H, W], w [O, Cg, kH, kW] (storage `wKey`), optional bias [O] -> out [N, O, Ho, Wo], all contiguous. */
+export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: object, b: CpuTensor | undefined, attrs: Conv2dAttrs): void {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [O, Cg, kH, kW] = w.shape as [number, number, number, number];
+  const Ho = out.shape[2]!, Wo = out.shape[3]!, G = attrs.groups, Og = O / G;
+  const [sH, sW] = attrs.stride, [pT, pL] = attrs.padding, [dH, dW] = attrs.dilation;
+  const geo: Geo = { H, W, Cg, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW };
+  const K = Cg * kH * kW, P = Ho * Wo, Pp = Math.ceil(P / NR) * NR;
+  if (N === 0 || O === 0 || P === 0) return;
+  const wp = cachedWeight(wKey, 'rows', w.data, w.offset, O, K);
+  const pointwise = kH === 1 && kW === 1 && sH === 1 && sW === 1 && pT === 0 && pL === 0 && Ho === H && Wo === W;
+  const inWasm = !pointwise && sW === 1 && useWasmIm2col; // column stride 1: runs are contiguous, im2col in Wasm
+  const img = inWasm ? Math.ceil((Cg * H * W * 4) / 64) * 64 : 0;
+  const s = wasmScratch(img + K * P * 4 + 64 + Og * Pp * 4), cols = s + img, c = cols + K * P * 4 + 64;
+  for (let n = 0; n < N; n++) {
+    for (let gi = 0; gi < G; gi++) {
+      const xo = x.offset + (n * C + gi * Cg) * H * W;
+      if (pointwise) heapF32().set(x.data.subarray(xo, xo + K * P), cols >>> 2); // 1x1: the image is cols already
+      else if (inWasm) {
+        heapF32().set(x.data.subarray(xo, xo + Cg * H * W), s >>> 2);
+        im2colWasm()(s, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
+      } else packCols(x.data, xo, geo, cols);
+      initRows(Og, Pp, c, b ? b.data : null, (b ? b.offset : 0) + gi * Og);
+      runPacked(Og, Pp, K, wp + gi * Og * K * 4, cols, c, false, P);
+      copyOut(Og, P, Pp, c, out.data, (n * O + gi * Og) * P, 'none');
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// The f32 linear and matmul fast path: packs operands into Wasm memory, runs the micro-kernels of gemm-module.ts,
+// copies C out with the epilogue. Reference twins: linear (kernels/linear.ts) and matmul (kernels/matmul.ts).
+// Legend: C [M, N] = A [M, K] · B; linear's B is W [N, K] (packed once per weight and cached), matmul's B [K, N]
+// or [N, K] (transB) is packed per call. Np = N rounded up to NR.
+import type { ActivationName } from '../../../ops/attrs.js';
+import { UNARY } from '../../../ops/elementwise.js';
+import type { NumArray } from '../types.js';
+import { gemmModuleBytes, MR, NR, type RowsFn } from './gemm-module.js';
+import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+
+/** K steps per block at most: a B micro-panel (KC x 8 floats, 8 KB) stays in L1 while MC rows of A pass it. */
+const KC = 256;
+
+let rows: RowsFn[] | null = null;
+
+function kernels(): RowsFn[] {
+  if (!rows) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(gemmModuleBytes()), { env: { memory: wasmMemory() } });
+    rows = [];
+    for (let mr = 1; mr <= MR; mr++) rows.push(inst.exports[`rows${mr}`] as RowsFn);
+  }
+  return rows;
+}
+
+/** Copy B[k, j] (b[bOff + k·rs + j·cs], k < K, j < N) into NR-column panels at byte address `dst`, zero-padded. */
+function packB(b: NumArray, bOff: number, rs: number, cs: number, K: number, N: number, dst: number): void {
+  const h = heapF32();
+  const base = dst >>> 2, Np = Math.ceil(N / NR) * NR;
+  for (let j0 = 0; j0 < Np; j0 += NR) {
+    const pb = base + j0 * K;
+    for (let c = 0; c < NR; c++) {
+      const j = j0 + c;
+      if (j >= N) { for (let k = 0, q = pb + c; k < K; k++, q += NR) h[q] = 0; continue; }
+      for (let k = 0, p = bOff + j * cs, q = pb + c; k < K; k++, p += rs, q += NR) h[q] = b[p]!;
+    }
+  }
+}
+
+/** Copy A [M, K] (row-major at aOff) to byte address `dst` (the kernels read A as it is). */
+function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): void {
+  heapF32().set(a.subarray(aOff, aOff + M * K), dst >>> 2);
+}
+
+/** Rows per block of A that the panel loop walks: MC rows x KC floats (64 KB) stay in L2. */
+const MC = 64;
+
+/**
+ * C = A · B with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (zeros, or
+ * conv2d's per-row bias); a bias row [Np] at byte `bias` (0: none) is added after the sum and relu (NaN kept)
+ * applied, both fused into the last K block. B at byte `b` is packed panels (ldb = 0) or, with
+ * ldb > 0, row-major [K, >= Np] with rows ldb floats apart, read in place (32 bytes past its last row must be
+ * readable: the padding columns read neighbours and only feed C's padding columns).
+ */
+export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0): void {
+  const fns = kernels();
+  const panels = Np / NR, ldc = Np * 4, lda = K * 4;
+  const [bStride, ldbk] = ldb ? [NR * 4, ldb * 4] : [K * NR * 4, NR * 4];
+  const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
+  for (let k0 = 0; k0 < K; k0 += kb) {
+    const kc = Math.min(kb, K - k0), final = k0 + kc >= K, last = final && relu ? 1 : 0, bv = final ? bias : 0;
+    for (let i0 = 0; i0 < M; i0 += MC) {
+      const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
+      const ai = a + i0 * lda + k0 * 4, bk = b + k0 * ldbk, ci = c + i0 * ldc;
+      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldbk, ldc, bv, last);
+      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldbk, ldc, bv, last);
+    }
+  }
+}
+
+/** Fill C [M, Np] at byte `c` row by row: row i with bias[bOff + i] (a per-row bias: conv2d's output channels). */
+export function initRows(M: number, Np: number, c: number, bias: NumArray | null, bOff: number): void {
+  const h = heapF32(), base = c >>> 2;
+  for (let i = 0; i < M; i++) h.fill(bias ? bias[bOff + i]! : 0, base + i * Np, base + (i + 1) * Np);
+}
+
+/** Zero C [M, Np] at byte `c`. */
+function initC(M: number, Np: number, c: number): void {
+  const base = c >>> 2;
+  heapF32().fill(0, base, base + M * Np);
+}
+
+/** Copy bias [N] (at bOff) to byte `dst` as a row of Np floats, zero-padded. */
+function biasRow(bias: NumArray, bOff: number, N: number, Np: number, dst: number): void {
+  const h = heapF32(), base = dst >>> 2;
+  for (let j = 0; j < Np; j++) h[base + j] = j < N ? bias[bOff + j]! : 0;
+}
+
+/** Copy C [M, Np] at byte `c` into out [M, N] at oOff, applying an activation other than relu / none. */
+export function copyOut(M: number, N: number, Np: number, c: number, out: NumArray, oOff: number, activation: ActivationName): void {
+  const h = heapF32(), base = c >>> 2;
+  if (N === Np) out.set(h.subarray(base, base + M * N), oOff);
+  else for (let i = 0; i < M; i++) out.set(h.subarray(base + i * Np, base + i * Np + N), oOff + i * N);
+  if (activation === 'none' || activation === 'relu') return;
+  const f = UNARY[activation].ref;
+  for (let p = oOff, e = oOff + M * N; p < e; p++) out[p] = f(out[p]!, 0, 0);
+}
+
+// ---- packed weights, cached per weight storage ----
+
+/** 'panels': W [N, K] packed as B panels (linear); 'rows': W [N, K] copied row-major, read as A (conv2d). */
+type Layout = 'panels' | 'rows';
+interface Panels { layout: Layout; offset: number; N: number; K: number; ptr: number; bytes: number }
+const panelCache = new WeakMap<object, Panels[]>();
+const collected = typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<Panels[]>((list) => freeList(list)) : null;
+
+function freeList(list: Panels[]): void {
+  for (const p of list) { wasmFree(p.ptr, p.bytes); trackCached(-p.bytes); }
+  list.length = 0;
+}
+
+/** W [N, K] at `offset` in `data` in Wasm memory in `layout`, built on first use for storage `key`; its byte address. */
+export function cachedWeight(key: object, layout: Layout, data: NumArray, offset: number, N: number, K: number): number {
+  let list = panelCache.get(key);
+  const hit = list?.find((p) => p.layout === layout && p.offset === offset && p.N === N && p.K === K);
+  if (hit) return hit.ptr;
+  const bytes = (layout === 'panels' ? Math.ceil(N / NR) * NR : N) * K * 4;
+  const ptr = wasmAlloc(bytes);
+  if (layout === 'panels') packB(data, offset, 1, K, K, N, ptr);
+  else heapF32().set(data.subarray(offset, offset + N * K), ptr >>> 2);
+  if (!list) { panelCache.set(key, (list = [])); collected?.register(key, list, key); }
+  list.push({ layout, offset, N, K, ptr, bytes });
+  trackCached(bytes);
+  return ptr;
+}
+
+/** Free the panels packed from storage `key` (the backend calls this when it releases the storage). */
+export function releasePanels(key: object): void {
+  const list = panelCache.get(key);
+  if (!list) return;
+  freeList(list);
+  panelCache.delete(key);
+  collected?.unregister(key);
+}
+
+// ---- the kernels ----
+
+/** linear: out [M, N] = act(x [M, K] · w [N, K]ᵀ + bias [N]); `wKey` is w's storage (the panel cache key). */
+export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray, wOff: number, wKey: object,
+  bias: NumArray | null, bOff: number, M: number, N: number, K: number, activation: ActivationName): void {
+  const Np = Math.ceil(N / NR) * NR;
+  const wp = cachedWeight(wKey, 'panels', w, wOff, N, K);
+  const aBytes = M * K * 4, cBytes = M * Np * 4, s = wasmScratch(aBytes + cBytes + Np * 4), pc = s + aBytes, pb = pc + cBytes;
+  copyA(x, xOff, M, K, s);
+  initC(M, Np, pc);
+  if (bias) biasRow(bias, bOff, N, Np, pb);
+  runPacked(M, Np, K, s, wp, pc, activation === 'relu', 0, bias ? pb : 0);
+  copyOut(M, N, Np, pc, out, 0, activation);
+}
+
+/**
+ * matmul: out [Bt, M, N] = a [Ba, M, K] · b [Bb, K, N] (or [Bb, N, K] with transB); Ba, Bb are 1 (broadcast) or Bt.
+ * b [K, N] is copied as it is and read in place; b [N, K] (transB) is packed into panels per call.
+ */
+export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number, b: NumArray, bOff: number, Bb: number, transB: boolean,
+  Bt: number, M: number, N: number, K: number): void {
+  const Np = Math.ceil(N / NR) * NR;
+  const aBytes = M * K * 4, bBytes = (transB ? Np * K * 4 : K * N * 4) + 64, s = wasmScratch(aBytes + bBytes + M * Np * 4);
+  const pa = s, pb = s + aBytes, pc = pb + bBytes;
+  for (let t = 0; t < Bt; t++) {
+    if (t === 0 || Ba > 1) copyA(a, aOff + (Ba > 1 ? t * M * K : 0), M, K, pa);
+    const bo = bOff + (Bb > 1 ? t * K * N : 0);
+    if (t === 0 || Bb > 1) {
+      if (transB) packB(b, bo, 1, K, K, N, pb);
+      else heapF32().set(b.subarray(bo, bo + K * N), pb >>> 2);
+    }
+    initC(M, Np, pc);
+    runPacked(M, Np, K, pa, pb, pc, false, transB ? 0 : N);
+    copyOut(M, N, Np, pc, out, t * M * N, 'none');
+  }
+}
+
+/** The steps of linearWasm on their own, for the benchmark that measures copying against computing. */
+export const gemmSteps = { copyA, packB, initC, biasRow, runPacked, copyOut };

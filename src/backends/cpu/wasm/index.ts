@@ -1,0 +1,95 @@
+// The CPU backend's hook into the Wasm SIMD fast path: which ops it takes (and the variant name traces show),
+// running them, the packed caches it frees with their storage, and the bytes it holds for memory().
+import type { Conv2dAttrs, OpAttrs, OpName } from '../../../ops/attrs.js';
+import type { Tensor } from '../../../tensor/tensor.js';
+import type { CpuTensor } from '../types.js';
+import { cpuFastPathEnabled } from './features.js';
+import { MR, NR } from './gemm-module.js';
+import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
+import { conv2dWasm, convFits } from './conv.js';
+import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
+import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
+
+export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
+
+const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
+
+const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
+
+/** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
+export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
+  if (!cpuFastPathEnabled()) return '';
+  if (op === 'conv2d') {
+    if (!inputs.every(isFloat) || !convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return '';
+    return `conv2d-${GEMM_VARIANT}`;
+  }
+  if (op === 'linearInt8') {
+    const a = attrs as OpAttrs['linearInt8'];
+    return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
+  }
+  if (op === 'linear' || op === 'matmul') {
+    const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
+    if (K === 0 || !inputs.every(isFloat)) return '';
+    return `${op}-${GEMM_VARIANT}`;
+  }
+  return '';
+}
+
+/**
+ * Run `op` on the fast path when it has one for these inputs; returns false (nothing written) otherwise, and
+ * the caller runs the typed-array kernel. `inputs` are the op's tensors (their storage keys the weight caches),
+ * `ins` / `outs` the same as CPU kernel views (float16 already widened).
+ */
+export function runWasm<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuTensor[], ins: CpuTensor[], attrs: OpAttrs[K]): boolean {
+  if (!wasmVariant(op, inputs, attrs)) return false;
+  try {
+    return dispatch(op, inputs, outs, ins, attrs);
+  } catch (e) {
+    if (e instanceof WasmOutOfMemory) return false; // too big for Wasm memory (4 GiB at most): the typed-array kernel runs
+    throw e;
+  }
+}
+
+function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuTensor[], ins: CpuTensor[], attrs: OpAttrs[K]): boolean {
+  if (op === 'linear') {
+    const [x, w, bias] = ins as [CpuTensor, CpuTensor, CpuTensor | undefined];
+    const [M, K] = x.shape as [number, number];
+    const N = w.shape[0]!;
+    if (M === 0 || N === 0) return true;
+    linearWasm(outs[0]!.data, x.data, x.offset, w.data, w.offset, inputs[1]!.storage.handle as object, bias ? bias.data : null, bias ? bias.offset : 0,
+      M, N, K, (attrs as OpAttrs['linear']).activation);
+    return true;
+  }
+  if (op === 'linearInt8') {
+    const [xq, xs, wq, ws, bias] = ins as [CpuTensor, CpuTensor, CpuTensor, CpuTensor, CpuTensor | undefined];
+    const [M, Kp] = xq.shape as [number, number];
+    const N = wq.shape[0]!;
+    if (M === 0 || N === 0) return true;
+    linearInt8Wasm(outs[0]!.data, xq.data as Int8Array, xq.offset, xs.data, xs.offset, wq.data as Int8Array, wq.offset, inputs[2]!.storage.handle as object,
+      ws.data, ws.offset, bias ? bias.data : null, bias ? bias.offset : 0, M, N, (attrs as OpAttrs['linearInt8']).k, Kp, (attrs as OpAttrs['linearInt8']).activation);
+    return true;
+  }
+  if (op === 'conv2d') {
+    const [x, w, b] = ins as [CpuTensor, CpuTensor, CpuTensor | undefined];
+    conv2dWasm(outs[0]!, x, w, inputs[1]!.storage.handle as object, b, attrs as Conv2dAttrs);
+    return true;
+  }
+  if (op === 'matmul') {
+    const [a, b] = ins as [CpuTensor, CpuTensor];
+    const [Bt, M, N] = outs[0]!.shape as [number, number, number];
+    if (Bt === 0 || M === 0 || N === 0) return true;
+    matmulWasm(outs[0]!.data, a.data, a.offset, a.shape[0]!, b.data, b.offset, b.shape[0]!, (attrs as OpAttrs['matmul']).transB, Bt, M, N, a.shape[2]!);
+    return true;
+  }
+  return false;
+}
+
+/** Drop fast-path caches derived from a storage handle that the backend is releasing. */
+export function wasmRelease(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null) { releasePanels(handle); releaseInt8(handle); }
+}
+
+/** Bytes the fast path holds: packed weight panels (cacheBytes) and the rest of its Wasm memory (pooledBytes). */
+export function wasmMemory(): { cacheBytes: number; pooledBytes: number } {
+  return wasmMemoryInfo();
+}

@@ -1,0 +1,135 @@
+// W8A8 linear on Wasm SIMD: exact int32 sums with i32x4.dot_i16x8_s (two int8 products per lane and instruction),
+// then the twin's own float epilogue, so outputs equal the typed-array kernel's bit for bit. Reference twin:
+// linearInt8 (block = 0: one scale per row) in kernels/int8.ts. Legend: M = rows, K = true inner size (attrs.k),
+// Kp = padded row length of xq and wq, K2 = K rounded up to even, N = out features, Np = N rounded up to 8.
+// Weights are packed per 8-column panel and k pair: [w(n0,k) w(n0,k+1) w(n1,k) w(n1,k+1) .. w(n3,k+1)] then n4..n7
+// (16 int8 per k pair), read with v128.load8x8_s; x pairs are splat with v128.load16_splat + extend_low.
+import { linearEpilogue } from '../kernels/linear.js';
+import type { ActivationName } from '../../../ops/attrs.js';
+import type { NumArray } from '../types.js';
+import { I32, type Local, ModuleBuilder, V128 } from './assembler.js';
+import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+
+const MR = 4, NR = 8, MC = 64;
+/** Longest K whose int32 sums cannot overflow even for -128·-128 products (2^31 / 2^14). */
+export const INT8_MAX_K = 131071;
+
+/** `i8rows{mr}(a, b, c, blocks, panels, pairs, lda, bStride, ldc)`: C int32 tiles = Σ over `pairs` k pairs. */
+function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
+  for (let mr = 1; mr <= MR; mr++) {
+    m.func(`i8rows${mr}`, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, ...p) => {
+      const [a, b, c, blocks, panels, pairs, lda, bStride, ldc] = p as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+      const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cr = f.local(I32), bj = f.local(I32);
+      const rowOff: Local[] = [];
+      for (let r = 1; r < mr; r++) { const l = f.local(I32); f.get(lda).i32(r).op('i32.mul').set(l); rowOff.push(l); }
+      const acc: Local[][] = [];
+      for (let r = 0; r < mr; r++) acc.push([f.local(V128), f.local(V128)]);
+      const w0 = f.local(V128), w1 = f.local(V128), xv = f.local(V128);
+      f.forRange(j, () => f.i32(0), () => f.get(panels), 1, () => {
+        f.get(b).get(j).get(bStride).op('i32.mul').op('i32.add').set(bj);
+        f.forRange(ib, () => f.i32(0), () => f.get(blocks), 1, () => {
+          f.get(bj).set(bp);
+          f.get(a).get(ib).get(lda).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(ap);
+          for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.i32(0).simd('i32x4.splat').set(acc[r]![h]!);
+          f.get(pairs).set(k);
+          f.loop(() => {
+            f.get(bp).vmem('v128.load8x8_s', 0).set(w0);
+            f.get(bp).vmem('v128.load8x8_s', 8).set(w1);
+            for (let r = 0; r < mr; r++) {
+              f.get(ap);
+              if (r > 0) f.get(rowOff[r - 1]!).op('i32.add');
+              f.vmem('v128.load16_splat', 0).simd('i16x8.extend_low_i8x16_s').set(xv);
+              for (let h = 0; h < 2; h++) f.get(acc[r]![h]!).get(h === 0 ? w0 : w1).get(xv).simd('i32x4.dot_i16x8_s').simd('i32x4.add').set(acc[r]![h]!);
+            }
+            f.get(ap).i32(2).op('i32.add').set(ap);
+            f.get(bp).i32(16).op('i32.add').set(bp);
+            f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
+          });
+          // C tile row r at c + (ib·mr + r)·ldc + j·32
+          f.get(c).get(ib).i32(mr).op('i32.mul').get(ldc).op('i32.mul').op('i32.add').get(j).i32(5).op('i32.shl').op('i32.add').set(cr);
+          for (let r = 0; r < mr; r++) {
+            f.get(cr).get(acc[r]![0]!).vmem('v128.store', 0);
+            f.get(cr).get(acc[r]![1]!).vmem('v128.store', 16);
+            if (r + 1 < mr) f.get(cr).get(ldc).op('i32.add').set(cr);
+          }
+        });
+      });
+    });
+  }
+  return m.emit();
+}
+
+type I8Rows = (a: number, b: number, c: number, blocks: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number) => void;
+let fns: I8Rows[] | null = null;
+const kernels = (): I8Rows[] => {
+  if (!fns) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(int8ModuleBytes()), { env: { memory: wasmMemory() } });
+    fns = Array.from({ length: MR }, (_, i) => inst.exports[`i8rows${i + 1}`] as I8Rows);
+  }
+  return fns;
+};
+
+/** The int8 module's bytes (for validation tests). */
+export { int8ModuleBytes };
+
+interface Packed { offset: number; N: number; K: number; Kp: number; ptr: number; bytes: number }
+const cache = new WeakMap<object, Packed[]>();
+const collected = typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<Packed[]>((l) => freeAll(l)) : null;
+function freeAll(list: Packed[]): void {
+  for (const p of list) { wasmFree(p.ptr, p.bytes); trackCached(-p.bytes); }
+  list.length = 0;
+}
+
+/** Packed panels of wq [N, Kp] (first K columns, zero beyond) at `offset`, built once per storage `key`. */
+function packedInt8(key: object, wq: Int8Array, offset: number, N: number, K: number, Kp: number): number {
+  let list = cache.get(key);
+  const hit = list?.find((p) => p.offset === offset && p.N === N && p.K === K && p.Kp === Kp);
+  if (hit) return hit.ptr;
+  const K2 = K + (K & 1), Np = Math.ceil(N / NR) * NR, bytes = Np * K2;
+  const ptr = wasmAlloc(bytes);
+  const h = new Int8Array(wasmMemory().buffer, ptr, bytes);
+  for (let j0 = 0, q = 0; j0 < Np; j0 += NR) {
+    for (let k = 0; k < K2; k += 2) {
+      for (let c = 0; c < NR; c++, q += 2) {
+        const n = j0 + c, row = offset + n * Kp;
+        h[q] = n < N ? wq[row + k]! : 0;
+        h[q + 1] = n < N && k + 1 < K ? wq[row + k + 1]! : 0;
+      }
+    }
+  }
+  if (!list) { cache.set(key, (list = [])); collected?.register(key, list, key); }
+  list.push({ offset, N, K, Kp, ptr, bytes });
+  trackCached(bytes);
+  return ptr;
+}
+
+/** Free the int8 panels packed from storage `key`. */
+export function releaseInt8(key: object): void {
+  const list = cache.get(key);
+  if (!list) return;
+  freeAll(list);
+  cache.delete(key);
+  collected?.unregister(key);
+}
+
+/** y [M, N] = act(Σ int32(xq·wq) · xs[m] · ws[n] + bias[n]) for one scale per row (block = 0), as the twin. */
+export function linearInt8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumArray, xso: number, wq: Int8Array, wo: number, wKey: object,
+  ws: NumArray, wso: number, bias: NumArray | null, bo: number, M: number, N: number, K: number, Kp: number, activation: ActivationName): void {
+  const K2 = K + (K & 1), Np = Math.ceil(N / NR) * NR;
+  const wp = packedInt8(wKey, wq, wo, N, K, Kp);
+  const aBytes = Math.ceil((M * Kp + 2) / 16) * 16, s = wasmScratch(aBytes + M * Np * 4), c = s + aBytes;
+  new Int8Array(wasmMemory().buffer, s, M * Kp).set(xq.subarray(xo, xo + M * Kp));
+  const run = kernels(), pairs = K2 >> 1, lda = Kp, bStride = K2 * NR, ldc = Np * 4, panels = Np / NR;
+  for (let i0 = 0; i0 < M; i0 += MC) {
+    const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
+    if (blocks) run[MR - 1]!(s + i0 * lda, wp, c + i0 * ldc, blocks, panels, pairs, lda, bStride, ldc);
+    if (rest) run[rest - 1]!(s + (i0 + blocks * MR) * lda, wp, c + (i0 + blocks * MR) * ldc, 1, panels, pairs, lda, bStride, ldc);
+  }
+  const acc = new Int32Array(heapF32().buffer, c, M * Np);
+  for (let m = 0, p = 0; m < M; m++) {
+    const sx = xs[xso + m]!;
+    for (let n = 0; n < N; n++, p++) y[p] = acc[m * Np + n]! * sx * ws[wso + n]! + (bias ? bias[bo + n]! : 0);
+  }
+  linearEpilogue(y, M, N, null, 0, activation);
+}

@@ -1,0 +1,109 @@
+// How tensors meet Wasm memory: CPU storage stays in ordinary typed arrays; heavy ops copy activations into one
+// WebAssembly.Memory (a reused scratch block) and read cached packed weights from blocks allocated in it.
+// A first-fit free list with coalescing manages the blocks; memory only grows, so its size is reported as pooled.
+
+const PAGE = 65536;
+const ALIGN = 64;
+
+/** Thrown when the Wasm memory cannot grow to fit a block; the caller falls back to the typed-array kernel. */
+export class WasmOutOfMemory extends Error {
+  constructor(bytes: number) {
+    super(`forwardpass: the CPU fast path's WebAssembly memory cannot grow by ${bytes} bytes`);
+  }
+}
+
+let memory: WebAssembly.Memory | null = null;
+let top = ALIGN; // address 0..ALIGN stays unused so that 0 can mean "none"
+const free: { off: number; size: number }[] = []; // sorted by offset, never adjacent (coalesced)
+let f32: Float32Array | null = null;
+let cachedBytes = 0;
+
+/** The fast path's memory (created on first use). */
+export function wasmMemory(): WebAssembly.Memory {
+  if (!memory) memory = new WebAssembly.Memory({ initial: 16 });
+  return memory;
+}
+
+/** A Float32Array over the whole memory (recreated after growth, which detaches the old buffer). */
+export function heapF32(): Float32Array {
+  const buf = wasmMemory().buffer;
+  if (!f32 || f32.buffer !== buf) f32 = new Float32Array(buf);
+  return f32;
+}
+
+/** Allocate `bytes` (rounded up to 64) and return the byte address; grows the memory when no free block fits. */
+export function wasmAlloc(bytes: number): number {
+  const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+  for (let i = 0; i < free.length; i++) {
+    const b = free[i]!;
+    if (b.size < size) continue;
+    const off = b.off;
+    if (b.size === size) free.splice(i, 1);
+    else { b.off += size; b.size -= size; }
+    return off;
+  }
+  const off = top;
+  top += size;
+  const mem = wasmMemory();
+  if (top > mem.buffer.byteLength) {
+    const pages = Math.ceil((top - mem.buffer.byteLength) / PAGE);
+    try {
+      mem.grow(Math.max(pages, mem.buffer.byteLength / PAGE / 4) | 0);
+    } catch {
+      try {
+        mem.grow(pages);
+      } catch {
+        top -= size;
+        throw new WasmOutOfMemory(bytes);
+      }
+    }
+  }
+  return off;
+}
+
+/** Give back a block from wasmAlloc (same `bytes`). */
+export function wasmFree(off: number, bytes: number): void {
+  const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+  let i = 0;
+  while (i < free.length && free[i]!.off < off) i++;
+  free.splice(i, 0, { off, size });
+  if (i + 1 < free.length && free[i]!.off + free[i]!.size === free[i + 1]!.off) { free[i]!.size += free[i + 1]!.size; free.splice(i + 1, 1); }
+  if (i > 0 && free[i - 1]!.off + free[i - 1]!.size === free[i]!.off) { free[i - 1]!.size += free[i]!.size; free.splice(i, 1); i--; }
+  const last = free[free.length - 1];
+  if (last && last.off + last.size === top) { top = last.off; free.pop(); }
+}
+
+let scratchOff = 0, scratchSize = 0;
+
+/** A scratch block of at least `bytes` for one op's activations (reused by the next op; grows by doubling). */
+export function wasmScratch(bytes: number): number {
+  if (bytes <= scratchSize) return scratchOff;
+  const size = Math.max(bytes, scratchSize * 2);
+  if (scratchSize) wasmFree(scratchOff, scratchSize);
+  scratchSize = 0;
+  try {
+    scratchOff = wasmAlloc(size);
+  } catch {
+    scratchOff = wasmAlloc(bytes); // doubling did not fit: exactly what this op needs (throws WasmOutOfMemory if not)
+    scratchSize = bytes;
+    return scratchOff;
+  }
+  scratchSize = size;
+  return scratchOff;
+}
+
+/** Count bytes of long-lived cached blocks (packed weights), for memory(). */
+export function trackCached(delta: number): void {
+  cachedBytes += delta;
+}
+
+/** Memory the fast path holds: packed weight caches, and the rest of the Wasm memory (scratch and free space). */
+export function wasmMemoryInfo(): { cacheBytes: number; pooledBytes: number } {
+  const total = memory ? memory.buffer.byteLength : 0;
+  return { cacheBytes: cachedBytes, pooledBytes: total - cachedBytes };
+}
+
+/** Bytes in use at the top of the heap (allocated and free-but-not-trailing), for leak tests. */
+export function wasmHeapTop(): number {
+  return top;
+}
