@@ -166,8 +166,8 @@ export const TOKENIZE_SPEC: CommandSpec = {
     'skip-special-tokens': { value: false, help: 'with --decode, leave out special tokens' },
   },
   examples: [
-    `echo '"Hello world"' | forwardpass tokenize test/fixtures/tokenizers/bpe-bytelevel`,
-    `echo '[9906, 1917]' | forwardpass tokenize path/to/llama3 --decode`,
+    'forwardpass tokenize test/fixtures/tokenizers/bpe-bytelevel < texts.jsonl      (one JSON string per line)',
+    'forwardpass tokenize path/to/llama3 --decode --skip-special-tokens < ids.jsonl  (one JSON id array per line)',
   ],
 };
 
