@@ -3,6 +3,7 @@
 // requests to mlp-digits, cnn-mnist, tiny-bert-cls and a trivial echo model under each batching setting. Every answer
 // is checked against a lone forward pass of its input. Writes bench/results/serve.{json,md} and a chart.
 // Run: node --import tsx --import ./test/wgsl-hook.mjs bench/serve-load.ts [--seconds 1.5] [--rounds 1] [--memory 20000]
+//      [--models mlp-digits,echo] [--clients 32] [--out NAME] (writes bench/results/NAME.json; settings interleave per round)
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -18,8 +19,10 @@ const arg = (k: string, d: number) => { const i = process.argv.indexOf(`--${k}`)
 const SECONDS = arg('seconds', 1.5);
 const ROUNDS = arg('rounds', 1);
 const MEMORY_REQUESTS = arg('memory', 20_000);
-const CLIENTS = [1, 8, 32, 128];
-const MODELS = ['mlp-digits', 'cnn-mnist', 'tiny-bert-cls', 'echo'];
+const list = (k: string, d: string[]) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? process.argv[i + 1]!.split(',') : d; };
+const CLIENTS = list('clients', ['1', '8', '32', '128']).map(Number);
+const MODELS = list('models', ['mlp-digits', 'cnn-mnist', 'tiny-bert-cls', 'echo']);
+const OUT = list('out', ['serve'])[0]!;
 const MAX_PER_CELL = 50_000;
 const POOL = 64;
 
@@ -140,10 +143,10 @@ async function main(): Promise<void> {
     }
   }
   // memory over many requests: the child's heap after a full GC, every quarter of the run
-  const memory: Record<string, number>[] = [{ requests: 0, ...(await mem()) }];
+  const memory: Record<string, number>[] = MEMORY_REQUESTS > 0 ? [{ requests: 0, ...(await mem()) }] : [];
   const quarter = Math.round(MEMORY_REQUESTS / 4);
   let memErrors = 0;
-  for (let q = 1; q <= 4; q++) {
+  for (let q = 1; q <= 4 && MEMORY_REQUESTS > 0; q++) {
     const r = await drive(urls['batch 64, delay 2 ms']!, 'mlp-digits', 32, 600, items['mlp-digits']!, quarter);
     memErrors += r.errors + r.mixed;
     memory.push({ requests: q * quarter, ...(await mem()) });
@@ -151,11 +154,12 @@ async function main(): Promise<void> {
   child.stdin!.write('exit\n');
   const conditions = { cpus: cpus().length, cpuModel: cpus()[0]?.model, loadavg1: load, node: process.version, secondsPerCell: SECONDS, rounds: ROUNDS, date: new Date().toISOString() };
   mkdirSync(new URL('./results/charts/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/serve.json', import.meta.url), JSON.stringify({ conditions, rows, memory, memErrors }, null, 1) + '\n');
+  writeFileSync(new URL(`./results/${OUT}.json`, import.meta.url), JSON.stringify({ conditions, rows, memory, memErrors }, null, 1) + '\n');
+  process.stdout.write(`memory (child heapUsed after GC, MiB): ${memory.map((m) => `${m.requests}: ${(m.heapUsed! / 2 ** 20).toFixed(1)}`).join(', ')}; errors ${memErrors}\n`);
   const settings = Object.keys(SETTINGS);
+  if (!MODELS.includes('mlp-digits') || CLIENTS.length < 2) return;
   const svg = lineChart({ title: 'mlp-digits over HTTP: throughput by concurrent clients', xLabel: 'concurrent clients', yLabel: 'requests/s', xLog: true, series: settings.map((s) => ({ name: s, points: rows.filter((r) => r.model === 'mlp-digits' && r.setting === s).map((r) => [r.clients as number, r.rps as number] as [number, number]) })) });
   writeFileSync(new URL('./results/charts/serve-mlp-digits.svg', import.meta.url), svg);
-  process.stdout.write(`memory (child heapUsed after GC, MiB): ${memory.map((m) => `${m.requests}: ${(m.heapUsed! / 2 ** 20).toFixed(1)}`).join(', ')}; errors ${memErrors}\n`);
 }
 
 await main();

@@ -38,3 +38,5 @@ export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
 export { trace, steps, Trace, compareTraces, traceCompare, compareRuns, referenceOf, divergenceThreshold, DIVERGENCE_RULE, DIVERGENCE_THRESHOLDS, type RunComparison, type RunSetting, formatRecord, formatValues, formatTrace, formatComparison, sparkline, tensorStats, type TraceInputs, type Stepwise, type TraceRecord, type TraceOptions, type TensorStats, type TraceComparison, type CompareRow, type CompareAgainst, type TimingKind } from './trace/index.js';
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';
+export { createBatcher, ServeError, type Batcher, type BatcherOptions, type InferOptions } from './serve/batcher.js';
+export { servableFromModel, servableFromOnnx, RequestError, type ServableModel, type HostTensor, type TensorSpec, type Padding } from './serve/servable.js';

@@ -11,6 +11,7 @@ import { loadModelAutoFromBytes } from './quant/serialize.js';
 import type { ConfiguredModel } from './nn/models/config.js';
 
 export * from './index.js';
+export { startModelServer, type ModelServer, type ModelEntry, type ServerOptions } from './serve/server.js';
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let buf: Buffer;

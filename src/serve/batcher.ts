@@ -42,6 +42,9 @@ export interface Batcher {
   readonly closed: boolean;
 }
 
+/** Run `f` after the I/O callbacks already due (Node's setImmediate; a 0 ms timer where there is none, as in browsers). */
+const soon: (f: () => void) => unknown = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
+
 interface Pending {
   req: CheckedRequest;
   resolve: (v: Record<string, HostTensor>) => void;
@@ -71,7 +74,7 @@ export function createBatcher(model: ServableModel | ConfiguredModel | OnnxSessi
   const queue: Pending[] = [];
   let running = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let immediate: ReturnType<typeof setImmediate> | null = null;
+  let immediate = false;
   let closing = false;
   let drained: (() => void) | null = null;
   const drainedP = new Promise<void>((r) => (drained = r));
@@ -98,9 +101,12 @@ export function createBatcher(model: ServableModel | ConfiguredModel | OnnxSessi
     let rows = 0;
     for (const p of queue) { rows += p.req.rows; if (rows >= maxBatch) break; }
     const wait = closing || !batchable || maxBatch === 1 ? 0 : maxDelay - (performance.now() - queue[0]!.enqueued);
-    if (rows >= maxBatch || wait <= 0) {
-      // setImmediate: requests that arrived in the same turn of the event loop still join this batch
-      if (!immediate) immediate = setImmediate(() => { immediate = null; void runBatch(); });
+    if (rows >= maxBatch) {
+      // a full batch (always, with maxBatchSize 1) has nothing to wait for: run it now, back to back with the last
+      queueMicrotask(() => void runBatch());
+    } else if (wait <= 0) {
+      // one turn of the event loop first: requests whose bytes arrived during the last pass still join this batch
+      if (!immediate) { immediate = true; soon(() => { immediate = false; void runBatch(); }); }
     } else timer = setTimeout(() => { timer = null; void runBatch(); }, wait);
   }
 
