@@ -37,7 +37,7 @@ export async function startFromArgs(args: ParsedArgs): Promise<ModelServer> {
   const p = flag(args, 'port', '8080')!;
   const port = Number(p);
   if (!/^\d+$/.test(p) || port > 65535) throw new UsageError(`serve: --port must be an integer from 0 to 65535, got '${p}'`);
-  const delayText = flag(args, 'max-delay-ms', '2')!;
+  const delayText = flag(args, 'max-delay-ms', '0')!;
   const maxDelayMs = Number(delayText);
   if (!/^\d+(\.\d+)?$/.test(delayText)) throw new UsageError(`serve: --max-delay-ms must be a number >= 0, got '${delayText}'`);
   const maxBodyMb = Number(flag(args, 'max-body-mb', '16'));

@@ -154,7 +154,7 @@ export const SERVE_SPEC: CommandSpec = {
     host: { value: true, arg: 'H', default: '127.0.0.1', help: 'address the model server listens on (0.0.0.0 opens it to the network)' },
     port: { value: true, arg: 'N', default: '8080', help: 'TCP port (0 picks a free one)' },
     'max-batch': { value: true, arg: 'B', default: '32', help: 'most rows in one forward pass; 1 turns dynamic batching off' },
-    'max-delay-ms': { value: true, arg: 'D', default: '2', help: 'how long the first queued request may wait for others to join its batch (0: only those already waiting)' },
+    'max-delay-ms': { value: true, arg: 'D', default: '0', help: 'how long the first queued request may wait for others to join its batch (0: a batch holds what queued while the last pass ran)' },
     'max-queue': { value: true, arg: 'Q', default: '256', help: 'most requests waiting per model; one more is answered 503 at once' },
     'timeout-ms': { value: true, arg: 'T', default: '30000', help: 'a request still unanswered after T ms gets 504' },
     'max-body-mb': { value: true, arg: 'M', default: '16', help: 'larger request bodies get 413' },
@@ -162,7 +162,7 @@ export const SERVE_SPEC: CommandSpec = {
     models: { value: true, arg: 'DIR', default: "the package's test/fixtures in a source checkout", help: 'page only: a folder of model folders (or one model folder) the page lists' },
   },
   examples: [
-    'forwardpass serve --model test/fixtures/mlp-digits --model test/fixtures/tiny-gpt --port 8000 --max-batch 32 --max-delay-ms 2',
+    'forwardpass serve --model test/fixtures/mlp-digits --model test/fixtures/tiny-gpt --port 8000 --max-batch 32 --max-delay-ms 1',
     'forwardpass serve --model test/fixtures/tiny-bert-cls/model.onnx --name bert --max-batch 1',
     'forwardpass serve',
     'forwardpass serve --port 0 --models ~/models',

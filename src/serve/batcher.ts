@@ -10,7 +10,7 @@ import { checkRequest, servableFromModel, servableFromOnnx, toHost, type Checked
 export interface BatcherOptions {
   /** Most rows (sum of the requests' batch dims) in one forward pass; 1 turns batching off (default 32). */
   maxBatchSize?: number;
-  /** How long the oldest queued request may wait for others to join it, in ms (default 2; 0: only those already queued). */
+  /** How long the oldest queued request may wait for others to join it, in ms (default 0: no waiting; a batch holds what queued while the last pass ran). */
   maxDelayMs?: number;
   /** Most requests waiting (not counting the batch that runs); one more is refused at once (default 256). */
   maxQueue?: number;
@@ -62,7 +62,7 @@ interface Pending {
 export function createBatcher(model: ServableModel | ConfiguredModel | OnnxSession, opts: BatcherOptions = {}): Batcher {
   const m: ServableModel = model instanceof OnnxSession ? servableFromOnnx(model) : 'padding' in model && typeof (model as ServableModel).run === 'function' && Array.isArray((model as ServableModel).inputs[0]?.shape) ? (model as ServableModel) : servableFromModel(model as ConfiguredModel);
   const maxBatch = opts.maxBatchSize ?? 32;
-  const maxDelay = opts.maxDelayMs ?? 2;
+  const maxDelay = opts.maxDelayMs ?? 0;
   const maxQueue = opts.maxQueue ?? 256;
   for (const [k, v, min] of [['maxBatchSize', maxBatch, 1], ['maxDelayMs', maxDelay, 0], ['maxQueue', maxQueue, 1]] as const) {
     if (!Number.isFinite(v) || v < min || (k !== 'maxDelayMs' && !Number.isInteger(v))) throw new RangeError(`forwardpass: createBatcher: ${k} must be ${k === 'maxDelayMs' ? 'a number' : 'an integer'} >= ${min}, got ${String(v)}`);
