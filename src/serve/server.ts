@@ -107,13 +107,21 @@ export async function startModelServer(opts: ServerOptions): Promise<ModelServer
     metrics.watchQueue(e.name, () => batcher.queueDepth + (embedBatcher?.queueDepth ?? 0));
     models.set(e.name, { name: e.name, model: e.model, batcher, embedBatcher, tokenizer: e.tokenizer, platform: e.platform ?? 'forwardpass' });
   }
+  const host = opts.host ?? '127.0.0.1';
+  let loopbackHosts: Set<string> | undefined;
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | null = null;
 
-  const model = (name: string) => {
-    const m = models.get(decodeURIComponent(name));
-    if (!m) throw new HttpError(404, `forwardpass: serve: no model named '${decodeURIComponent(name)}' (served: ${[...models.keys()].join(', ')})`);
+  const model = (raw: string) => {
+    let name: string;
+    try {
+      name = decodeURIComponent(raw);
+    } catch {
+      throw new HttpError(400, `forwardpass: serve: the model name '${raw}' in the path is not valid percent-encoding`);
+    }
+    const m = models.get(name);
+    if (!m) throw new HttpError(404, `forwardpass: serve: no model named '${name}' (served: ${[...models.keys()].join(', ')})`);
     return m;
   };
   const pickLm = (body: Record<string, unknown>, want: 'decoder' | 'encoder') => {
@@ -129,6 +137,9 @@ export async function startModelServer(opts: ServerOptions): Promise<ModelServer
     const method = req.method ?? 'GET';
     const want = (m: string) => { if (method !== m) throw new HttpError(405, `forwardpass: serve: ${path} takes ${m}, not ${method}`); };
     const io = { signal, timeoutMs };
+    // on a loopback address, answer only to loopback Host names: a web page that rebinds its own name to 127.0.0.1
+    // sends that name as Host and is refused (as the step-through page's server does)
+    if (loopbackHosts && !loopbackHosts.has((req.headers.host ?? '').toLowerCase())) throw new HttpError(403, `forwardpass: serve: this server on ${host} answers only to Host 127.0.0.1, localhost or [::1] with its port, got '${req.headers.host ?? ''}'`);
     if (path === '/v2/health/live') { want('GET'); empty(200); return { status: 200, model: '', endpoint: 'live' }; }
     if (path === '/v2/health/ready') { want('GET'); const s = closing ? 503 : 200; empty(s); return { status: s, model: '', endpoint: 'ready' }; }
     if (path === '/v2' || path === '/v2/') { want('GET'); json(200, { name: 'forwardpass', version: VERSION, extensions: [] }); return { status: 200, model: '', endpoint: 'server_metadata' }; }
@@ -188,10 +199,10 @@ export async function startModelServer(opts: ServerOptions): Promise<ModelServer
   server.on('clientError', (_e, socket) => { if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'); });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
-  const host = opts.host ?? '127.0.0.1';
+  if (['127.0.0.1', 'localhost', '::1'].includes(host)) loopbackHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
   let closed: Promise<void> | null = null;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

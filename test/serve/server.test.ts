@@ -63,6 +63,14 @@ describe('v2 health and metadata', () => {
       expect(problems(errorResponse, r.json)).toEqual([]);
     }
     expect((await call('/v2/models/nope')).json.error).toMatch(/no model named 'nope' \(served: mlp, bert, gpt\)/);
+    expect((await call('/v2/models/%E0%A4%A/ready')).status).toBe(400);
+  });
+
+  it('answers only to loopback Host names (a DNS-rebinding page sends its own): 403 otherwise', async () => {
+    const { request: raw } = await import('node:http');
+    const status = (host: string) => new Promise<number>((ok, fail) => raw({ host: '127.0.0.1', port: s.port, path: '/v2', headers: { host } }, (r) => { r.resume(); ok(r.statusCode!); }).on('error', fail).end());
+    expect(await status('evil.example:80')).toBe(403);
+    expect(await status(`localhost:${s.port}`)).toBe(200);
   });
 });
 
