@@ -158,7 +158,7 @@ export const SERVE_SPEC: CommandSpec = {
     'max-queue': { value: true, arg: 'Q', default: '256', help: 'most requests waiting per model; one more is answered 503 at once' },
     'timeout-ms': { value: true, arg: 'T', default: '30000', help: 'a request still unanswered after T ms gets 504' },
     'max-body-mb': { value: true, arg: 'M', default: '16', help: 'larger request bodies get 413' },
-    backend: backend('the served models'),
+    backend: backend('each served model'),
     models: { value: true, arg: 'DIR', default: "the package's test/fixtures in a source checkout", help: 'page only: a folder of model folders (or one model folder) the page lists' },
   },
   examples: [

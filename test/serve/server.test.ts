@@ -194,6 +194,34 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('back-pressure and timeouts over HTTP', () => {
+  it('a full queue answers 503 at once, a request past --timeout-ms 504; the others finish with 200', async () => {
+    const g = gated(models['mlp-digits']!);
+    const srv = await startModelServer({ models: [{ name: 'm', model: g.model }], batch: { maxBatchSize: 1, maxQueue: 1 }, timeoutMs: 60_000 });
+    const g2 = gated(models['mlp-digits']!);
+    const slow = await startModelServer({ models: [{ name: 'm', model: g2.model }], timeoutMs: 20 });
+    try {
+      const send = (url: string) => fetch(`${url}/v2/models/m/infer`, { method: 'POST', body: JSON.stringify({ inputs: [v2('input', request('mlp-digits', 1, 3).input!)] }) });
+      const running = send(srv.url);
+      while (g.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
+      const queued = send(srv.url);
+      while (!srv.metrics.text().includes('forwardpass_queue_depth{model="m"} 1')) await new Promise((r) => setTimeout(r, 5));
+      const refused = await send(srv.url);
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: string }).error).toMatch(/queue is full \(1 requests waiting\)/);
+      const late = await send(slow.url);
+      expect(late.status).toBe(504);
+      expect(((await late.json()) as { error: string }).error).toMatch(/timed out after 20 ms/);
+      g.open();
+      expect([(await running).status, (await queued).status]).toEqual([200, 200]);
+    } finally {
+      g.open();
+      g2.open(); // close() waits for the pass that the timed-out request started
+      await Promise.all([srv.close(), slow.close()]);
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('close(): not ready and no new connections; requests already queued finish with 200', async () => {
     const g = gated(models['mlp-digits']!);
