@@ -45,3 +45,5 @@ export { trace, steps, Trace, compareTraces, traceCompare, compareRuns, referenc
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';
 export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type EncodeOptions, type DecodeOptions, type BatchOptions, type LoadTokenizerOptions } from './text/tokenizer.js';
 export type { TokenizerConfig } from './text/config.js';
+export { createBatcher, ServeError, type Batcher, type BatcherOptions, type InferOptions } from './serve/batcher.js';
+export { servableFromModel, servableFromOnnx, RequestError, type ServableModel, type HostTensor, type TensorSpec, type Padding } from './serve/servable.js';

@@ -1,4 +1,4 @@
-// `forwardpass serve`: the step-through web page on 127.0.0.1 only (node:http, no dependencies). Serves the built page
+// `forwardpass serve` without --model: the step-through web page on 127.0.0.1 only (node:http, no dependencies). Serves the built page
 // (dist/web), the library bundle it imports (dist, under /lib/), and model folders under /models/ (a JSON list at
 // /models/index.json): the package's own test/fixtures when it ships them, or --models DIR.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, parseArgs, UsageError } from './args.js';
 import { SERVE_SPEC, SERVE_USAGE } from './specs.js';
+import { serveModelsCommand } from './serve-models.js';
 
 
 /** Where the page, the library bundle and the models come from. */
@@ -210,9 +211,15 @@ export async function startServer(opts: ServeOptions = {}, home: string = here):
   };
 }
 
-/** The CLI command: serve until interrupted (Ctrl-C). */
+/** The CLI command: with --model the model server (serve-models.ts), else the page until interrupted (Ctrl-C). */
 export async function serveCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, SERVE_SPEC);
+  if (args.flags.has('model')) {
+    if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; give models with --model PATH; usage: ${SERVE_USAGE}`);
+    return serveModelsCommand(args);
+  }
+  const modelOnly = ['name', 'host', 'max-batch', 'max-delay-ms', 'max-queue', 'timeout-ms', 'max-body-mb', 'backend'].find((k) => args.flags.has(k));
+  if (modelOnly) throw new UsageError(`serve: --${modelOnly} applies to the model server; give --model PATH too (without --model, serve shows the step-through page)`);
   if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; usage: ${SERVE_USAGE}`);
   const p = flag(args, 'port', '8080')!;
   const port = Number(p);

@@ -136,14 +136,37 @@ export const BENCH_COMPARE_SPEC: CommandSpec = {
 
 export const SERVE_SPEC: CommandSpec = {
   name: 'serve',
-  summary: 'serve the step-through web page on 127.0.0.1 (after npm run build)',
-  usage: ['forwardpass serve [--port N] [--models DIR]'],
-  about: ['Answers only to 127.0.0.1, localhost and [::1]; Ctrl-C stops.'],
+  summary: 'serve models over HTTP with dynamic batching (--model), or the step-through web page (no --model)',
+  usage: [
+    'forwardpass serve --model <folder | model.onnx> [--model ...] [--name N ...] [--host H] [--port P] [--max-batch B] [--max-delay-ms D] [--max-queue Q] [--timeout-ms T] [--max-body-mb M] [--backend cpu|webgpu|auto]',
+    'forwardpass serve [--port N] [--models DIR]   (the step-through page, after npm run build)',
+  ],
+  about: [
+    'With --model: a model server speaking the KServe / Triton v2 inference protocol (GET /v2, /v2/health/live, /v2/health/ready,',
+    '/v2/models/{name}, /v2/models/{name}/ready; POST /v2/models/{name}/infer), POST /v1/completions (decoders, greedy, "stream"',
+    'for server-sent events) and POST /v1/embeddings (encoders), GET /metrics (Prometheus). Concurrent requests are joined into',
+    'one forward pass of up to --max-batch rows, waiting at most --max-delay-ms; a full queue answers 503. SIGTERM or Ctrl-C',
+    'stops accepting, finishes what was received, then exits. Without --model: the step-through page on 127.0.0.1 only.',
+  ],
   options: {
-    port: { value: true, arg: 'N', default: '8080', help: 'TCP port on 127.0.0.1 (0 picks a free one)' },
-    models: { value: true, arg: 'DIR', default: "the package's test/fixtures in a source checkout", help: 'a folder of model folders (or one model folder) the page lists' },
+    model: { value: true, repeat: true, arg: 'PATH', help: 'a model folder (config.json + model.safetensors) or an .onnx file to serve; repeat for several models' },
+    name: { value: true, repeat: true, arg: 'N', default: "the folder's name (the .onnx file's without .onnx)", help: 'the name a --model is served under, in the order of the --model options' },
+    host: { value: true, arg: 'H', default: '127.0.0.1', help: 'address the model server listens on (0.0.0.0 opens it to the network)' },
+    port: { value: true, arg: 'N', default: '8080', help: 'TCP port (0 picks a free one)' },
+    'max-batch': { value: true, arg: 'B', default: '32', help: 'most rows in one forward pass; 1 turns dynamic batching off' },
+    'max-delay-ms': { value: true, arg: 'D', default: '0', help: 'how long the first queued request may wait for others to join its batch (0: a batch holds what queued while the last pass ran)' },
+    'max-queue': { value: true, arg: 'Q', default: '256', help: 'most requests waiting per model; one more is answered 503 at once' },
+    'timeout-ms': { value: true, arg: 'T', default: '30000', help: 'a request still unanswered after T ms gets 504' },
+    'max-body-mb': { value: true, arg: 'M', default: '16', help: 'larger request bodies get 413' },
+    backend: backend('each served model'),
+    models: { value: true, arg: 'DIR', default: "the package's test/fixtures in a source checkout", help: 'page only: a folder of model folders (or one model folder) the page lists' },
   },
-  examples: ['forwardpass serve', 'forwardpass serve --port 0 --models ~/models'],
+  examples: [
+    'forwardpass serve --model test/fixtures/mlp-digits --model test/fixtures/tiny-gpt --port 8000 --max-batch 32 --max-delay-ms 1',
+    'forwardpass serve --model test/fixtures/tiny-bert-cls/model.onnx --name bert --max-batch 1',
+    'forwardpass serve',
+    'forwardpass serve --port 0 --models ~/models',
+  ],
 };
 
 /** Every top-level command's spec, in the order `forwardpass --help` lists them. */

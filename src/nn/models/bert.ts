@@ -106,6 +106,13 @@ export class BERT extends Module implements ConfiguredModel {
   }
 
   override forward(ids: Tensor, attentionMask: Tensor | null = null): Tensor {
+    const logits = this.classifier.forward(this.pooled(ids, attentionMask));
+    this.checkpoint('logits', logits);
+    return logits;
+  }
+
+  /** The pooled sentence vector [B, C] (tanh(pooler(h_CLS))) that the classifier reads; the serve embeddings. */
+  pooled(ids: Tensor, attentionMask: Tensor | null = null): Tensor {
     requireTensor(ids, `BERT: input '${this.inputNames[0]}'`, "an int32 Tensor [B, T], e.g. tensor([[5, 9]], { dtype: 'int32' })");
     if (attentionMask !== null && attentionMask !== undefined) requireTensor(attentionMask, `BERT: input '${this.inputNames[1] ?? 'attention_mask'}'`, 'a Tensor [B, T] of 1 (token) and 0 (padding)');
     if (ids.rank !== 2 || !isIntDType(ids.dtype)) {
@@ -127,10 +134,7 @@ export class BERT extends Module implements ConfiguredModel {
     this.checkpoint('embed', x);
     x = this.emb_ln.forward(x);
     for (const layer of this.layers) x = layer.forward(x, mask);
-    const pooled = this.pooler.forward(x.select(1, 0));
-    const logits = this.classifier.forward(pooled);
-    this.checkpoint('logits', logits);
-    return logits;
+    return this.pooler.forward(x.select(1, 0));
   }
 
   run(inputs: Record<string, Tensor>): Record<string, Tensor> {

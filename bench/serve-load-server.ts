@@ -1,0 +1,43 @@
+// The server side of bench/serve-load.ts, in its own process (its own core): one model server per batching setting,
+// each serving mlp-digits, cnn-mnist, tiny-bert-cls and a trivial echo model (the HTTP ceiling). Prints one JSON line
+// {setting: url}; answers 'mem' on stdin with its memory use, and exits on 'exit' or stdin's end.
+import { createInterface } from 'node:readline';
+import '../src/index.js'; // registers the CPU backend
+import { loadModelFolder } from '../src/cli/model-folder.js';
+import { servableFromModel, type ServableModel } from '../src/serve/servable.js';
+import { startModelServer } from '../src/serve/server.js';
+
+export const SETTINGS: Record<string, { maxBatchSize: number; maxDelayMs: number }> = {
+  'max-batch 1': { maxBatchSize: 1, maxDelayMs: 0 },
+  'batch 64, delay 0': { maxBatchSize: 64, maxDelayMs: 0 },
+  'batch 64, delay 2 ms': { maxBatchSize: 64, maxDelayMs: 2 },
+  'batch 64, delay 8 ms': { maxBatchSize: 64, maxDelayMs: 8 },
+};
+
+/** y = x, no arithmetic: what is left is HTTP, JSON and the queue. */
+export const echo: ServableModel = {
+  inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 4] }],
+  padding: { kind: 'none' },
+  kind: 'other',
+  run: async (x) => ({ y: x.x! }),
+};
+
+if (process.argv[1]?.endsWith('serve-load-server.ts')) {
+  const fixtures = new URL('../test/fixtures/', import.meta.url).pathname;
+  const servables = Object.fromEntries(['mlp-digits', 'cnn-mnist', 'tiny-bert-cls'].map((n) => [n, servableFromModel(loadModelFolder(fixtures + n).model)]));
+  const urls: Record<string, string> = {};
+  const servers: Awaited<ReturnType<typeof startModelServer>>[] = [];
+  for (const [name, batch] of Object.entries(SETTINGS)) {
+    const s = await startModelServer({ models: [...Object.entries(servables).map(([n, model]) => ({ name: n, model })), { name: 'echo', model: echo }], batch: { ...batch, maxQueue: 1024 }, port: 0 });
+    servers.push(s);
+    urls[name] = s.url;
+  }
+  process.stdout.write(JSON.stringify(urls) + '\n');
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (l) => {
+    if (l === 'mem') { global.gc?.(); const m = process.memoryUsage(); process.stdout.write(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\n'); }
+    if (l === 'exit') void Promise.all(servers.map((s) => s.close())).then(() => process.exit(0));
+  });
+  rl.on('close', () => process.exit(0));
+}

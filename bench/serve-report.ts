@@ -1,0 +1,49 @@
+// Markdown tables of the serving benchmark (bench/serve-load.ts): bench/results/serve.json (every model, client
+// count and batching setting) and serve-goal.json (the 32-client mlp-digits comparison, more rounds) into serve.md.
+// Run: node --import tsx bench/serve-report.ts
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { textTable } from '../src/cli/bench-report.js';
+
+interface Row { model: string; clients: number; setting: string; rps: number; p50: number; p95: number; p99: number; requests: number; errors: number; mismatched: number; maxDiff: number; meanBatch: number; batchDist: string }
+interface Result { conditions: Record<string, unknown>; rows: Row[]; memory: { requests: number; heapUsed: number; rss: number }[]; memErrors: number }
+
+const read = (name: string): Result | undefined => {
+  const u = new URL(`./results/${name}.json`, import.meta.url);
+  return existsSync(u) ? (JSON.parse(readFileSync(u, 'utf8')) as Result) : undefined;
+};
+const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+
+/** One table; `vs` is each row's throughput over the max-batch 1 row of the same model and client count. */
+export function serveTable(rows: Row[]): string {
+  const base = (r: Row) => rows.find((b) => b.model === r.model && b.clients === r.clients && b.setting === 'max-batch 1');
+  return textTable(
+    ['model', 'clients', 'batching', 'req/s', 'vs max-batch 1', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', 'batch sizes (share of passes)', 'errors', 'wrong answers', 'max |diff|'],
+    rows.map((r) => [r.model, String(r.clients), r.setting, f(r.rps, 0), base(r) ? `${f(r.rps / base(r)!.rps, 2)}x` : '', f(r.p50, 2), f(r.p95, 2), f(r.p99, 2), f(r.meanBatch), r.batchDist, String(r.errors), String(r.mismatched), r.maxDiff.toExponential(1)]),
+    { left: 3, md: true },
+  );
+}
+
+const cond = (c: Record<string, unknown>) => `${c.cpus} × ${c.cpuModel}, Node ${c.node}, load average ${Number(c.loadavg1).toFixed(1)} at the start, ${c.secondsPerCell} s per cell × ${c.rounds} round(s) with the settings interleaved, ${c.date}`;
+
+const all = read('serve');
+const goal = read('serve-goal');
+const at32 = read('serve-32');
+const out: string[] = ['# Serving under load', '', 'Measured with `node --import tsx --import ./test/wgsl-hook.mjs bench/serve-load.ts` (tables: `node --import tsx bench/serve-report.ts`).', 'The server runs in its own process, the clients (keep-alive HTTP/1.1 on loopback, each sending its next request when the last is answered) in another, on a machine shared with other sessions: expect large run-to-run swings; compare rows of the same run. Every answer was compared with a lone forward pass of the same input ("wrong answers": more than 1e-5 apart). Batch sizes come from the server\'s /metrics histogram (bucket upper bounds).', ''];
+if (goal) out.push('## The goal: 32 clients on mlp-digits', '', cond(goal.conditions), '', serveTable(goal.rows), '');
+if (at32) out.push('## 32 clients on each model, more rounds', '', cond(at32.conditions), '', serveTable(at32.rows), '');
+if (all) {
+  out.push('## Every model, client count and setting', '', cond(all.conditions), '', serveTable(all.rows), '');
+  if (all.memory.length) out.push('## Memory over many requests', '', `The server process's heap after a full GC while ${all.memory.at(-1)!.requests} requests (32 clients, mlp-digits, batch 64 / delay 2 ms) went through; ${all.memErrors} errors or wrong answers.`, '', textTable(['requests', 'heap used MiB', 'rss MiB'], all.memory.map((m) => [String(m.requests), f(m.heapUsed / 2 ** 20), f(m.rss / 2 ** 20)]), { md: true }), '');
+}
+writeFileSync(new URL('./results/serve.md', import.meta.url), out.join('\n'));
+
+/** The README's compact table: per model and client count, req/s and p99 under each setting. */
+export function compactTable(rows: Row[]): string {
+  const settings = [...new Set(rows.map((r) => r.setting))];
+  const keys = [...new Set(rows.map((r) => `${r.model}|${r.clients}`))];
+  return textTable(['model', 'clients', ...settings.map((st) => `${st}: req/s (p99 ms)`)], keys.map((k) => {
+    const [model, clients] = k.split('|');
+    return [model!, clients!, ...settings.map((st) => { const r = rows.find((x) => x.model === model && String(x.clients) === clients && x.setting === st); return r ? `${f(r.rps, 0)} (${f(r.p99, 0)})` : ''; })];
+  }), { left: 2, md: true });
+}
+if (all) process.stdout.write(compactTable(all.rows) + '\n');
