@@ -1,7 +1,7 @@
 // The model server on Node's built-in http: KServe / Triton v2 REST (health, metadata, infer), OpenAI-style
 // completions and embeddings, Prometheus /metrics; several models, one batcher each; body size limit; a close()
 // that stops accepting and finishes what is queued. Every error is one JSON object {"error": "..."}.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CharTokenizer } from '../nn/models/tokenizer.js';
 import { createBatcher, ServeError, type BatcherOptions } from './batcher.js';
@@ -35,7 +35,8 @@ export interface ServerOptions {
 export interface ModelServer {
   url: string;
   port: number;
-  server: Server;
+  /** The underlying node:http Server, typed structurally so the published .d.ts need no @types/node. */
+  server: { readonly listening: boolean; address(): unknown };
   metrics: Metrics;
   /** Stop accepting connections, answer 503 to new requests on open ones, finish queued work, then resolve. */
   close(): Promise<void>;
