@@ -19,8 +19,8 @@ async function acceptedOptions(words: string[]): Promise<string[]> {
 }
 
 describe('forwardpass <command> --help', () => {
-  it('lists the seven commands', () => {
-    expect(COMMAND_SPECS.map((s) => s.name)).toEqual(['run', 'inspect', 'generate', 'quantize', 'trace', 'bench', 'serve']);
+  it('lists the eight commands', () => {
+    expect(COMMAND_SPECS.map((s) => s.name)).toEqual(['run', 'inspect', 'generate', 'quantize', 'trace', 'bench', 'serve', 'tokenize']);
   });
 
   for (const spec of specs) {
