@@ -9,7 +9,7 @@ import { captureCli } from './capture.js';
 
 const ROOT = resolve(__dirname, '../..');
 const cli = (args: string[], input: string) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/wgsl-hook.mjs'), join(ROOT, 'src/cli/main.ts'), 'tokenize', ...args], { cwd: ROOT, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(ROOT, 'test/wgsl-hook.mjs'), join(ROOT, 'src/cli/bin.ts'), 'tokenize', ...args], { cwd: ROOT, input, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const lines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
@@ -63,7 +63,7 @@ describe('forwardpass tokenize usage (in process)', () => {
   const io = captureCli();
   it('--help prints the full help; bad invocations are one line, exit 2 (usage) or 1 (missing file)', async () => {
     expect(await main(['tokenize', '--help'])).toBe(0);
-    expect(io.out).toMatch(/^usage: forwardpass tokenize <folder \| tokenizer.json>.*\n[\s\S]*--skip-special-tokens/);
+    expect(io.out).toMatch(/^forwardpass tokenize: [^\n]*\n\nusage:\n  forwardpass tokenize <folder \| tokenizer.json>[\s\S]*--skip-special-tokens/);
     io.out = '';
     expect(await main(['tokenize'])).toBe(2);
     expect(io.err).toMatch(/^forwardpass: tokenize: expected one folder or tokenizer.json, got 0; usage: forwardpass tokenize/);
