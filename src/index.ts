@@ -36,7 +36,7 @@ export * from './ops/attention.js';
 export { quantizeRows, linearInt8, linearW8, conv2dInt8, MAX_INT32_K, type QuantizeRowsOptions, type Int8LinearOptions, type Conv2dInt8Options } from './ops/quant.js';
 export * from './quant/index.js';
 export * as nn from './nn/index.js';
-export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
+export { modelFromConfig, loadModelFromBytes, generate, generateBatch, generateSteps, makeSampler, type SamplingOptions, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
 export { HfModel, LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, BertFamilyModel, DistilBertModel, ViTModel, type CausalLM, type HfOutputs } from './nn/index.js';
 export { hfModelFromConfig, hfModelFromFiles, hfShardFiles, type HfLoadOptions, type HfPrecision, type HfWeights } from './io/hf/index.js';
 export { hfDtype, isHfConfig, parseHfConfig, type HfConfig } from './io/hf/config.js';
@@ -45,3 +45,4 @@ export { trace, steps, Trace, compareTraces, traceCompare, compareRuns, referenc
 export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type AdapterDescription, type OptionalFeature } from './backends/webgpu/index.js';
 export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type EncodeOptions, type DecodeOptions, type BatchOptions, type LoadTokenizerOptions } from './text/tokenizer.js';
 export type { TokenizerConfig } from './text/config.js';
+export { streamText, generateText, generationDefaults, type TextPiece, type TextCodec, type TextGenerateOptions, type GenerationDefaults } from './text/generate.js';
