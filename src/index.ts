@@ -46,3 +46,4 @@ export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type Adap
 export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type EncodeOptions, type DecodeOptions, type BatchOptions, type LoadTokenizerOptions } from './text/tokenizer.js';
 export type { TokenizerConfig } from './text/config.js';
 export { streamText, generateText, generationDefaults, type TextPiece, type TextCodec, type TextGenerateOptions, type GenerationDefaults } from './text/generate.js';
+export { classifyText, classifyTokens, embedText, fillMask, generateFromText, labelsOf, type Scored, type TokenEntity, type MaskFill } from './pipeline/text.js';
