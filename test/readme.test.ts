@@ -34,6 +34,7 @@ const expected: RegExp[] = [
   /^input: float32 \[batch, 1, 28, 28\] opset 17\n\[\s*2,\s*1,\s*6,\s*1,\s*7,\s*6,\s*9,\s*9\s*\]\n$/,
   /^fc1:linear relu1:relu fc2:linear relu2:relu fc3:linear\n-16\.98 11\.96 0\n(0\.99\d\d\d|1\.00000)( (0\.99\d\d\d|1\.00000)){4}\n$/,
   /^Phi3ForCausalLM \d+ parameters\n62 77 40 117 2 15 91 114 78 81\n\[ 1, 5, 32 \] \[ 1, 32 \] \[ 1, 32 \]\n$/,
+  /^true true\n(\[\d+\]){4}\n64 -?[01]\.\d{3}\n\[ \{ label: 'LABEL_0', score: 0\.68\d+ \} \]\n$/,
   /^\[CLS\] he ##ll ##o , to ##ke ##n ##i ##z ##ers ! \[SEP\]\n\[\[0,0\],\[0,2\],\[2,4\],\[4,5\],\[5,6\],\[7,9\],\[9,11\],\[11,12\],\[12,13\],\[13,14\],\[14,17\],\[17,18\],\[0,0\]\]\nhello, tokenizers!\n1111000000 1111111111\n$/,
 ];
 
