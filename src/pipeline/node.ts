@@ -8,17 +8,21 @@ import type { HfModel } from '../nn/models/hf-base.js';
 import { loadTokenizer } from '../text/load-file.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import { generationDefaults, streamText, type TextGenerateOptions, type TextPiece } from '../text/generate.js';
+import { classifyImage, parsePreprocessor, type Pixels } from './image.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { classifyText, classifyTokens, embedText, fillMask, generateFromText } from './text.js';
 
-export const PIPELINE_TASKS = ['text-generation', 'feature-extraction', 'text-classification', 'token-classification', 'fill-mask'] as const;
+export const PIPELINE_TASKS = ['text-generation', 'feature-extraction', 'text-classification', 'token-classification', 'fill-mask', 'image-classification'] as const;
 export type PipelineTask = (typeof PIPELINE_TASKS)[number];
 
-/** A loaded pipeline: call it on a string (one result) or an array of strings (one result each). */
+/** A loaded pipeline: call it on a string (one result) or an array of strings (one result each); image-classification
+ * takes pixels ({ data, width, height } RGBA, or a uint8 tensor [H, W, 3|4]) or an array of them. */
 export interface Pipeline {
-  (input: string | string[], opts?: Record<string, unknown>): Promise<unknown>;
+  (input: string | string[] | Pixels | Tensor | (Pixels | Tensor)[], opts?: Record<string, unknown>): Promise<unknown>;
   readonly task: PipelineTask;
   readonly model: HfModel;
-  readonly tokenizer: Tokenizer;
+  /** null for image-classification */
+  readonly tokenizer: Tokenizer | null;
   /** text-generation only: the continuation as an async iterator of { id, text } (see streamText). */
   stream(prompt: string, opts?: TextGenerateOptions): AsyncGenerator<TextPiece>;
   dispose(): void;
@@ -30,6 +34,7 @@ const HEADS: Partial<Record<PipelineTask, [RegExp, string]>> = {
   'text-classification': [/ForSequenceClassification$/, 'a ...ForSequenceClassification model'],
   'token-classification': [/ForTokenClassification$/, 'a ...ForTokenClassification model'],
   'fill-mask': [/ForMaskedLM$/, 'a ...ForMaskedLM model'],
+  'image-classification': [/ForImageClassification$/, 'a ...ForImageClassification model'],
 };
 
 const readJson = (path: string): Record<string, unknown> | null => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null);
@@ -42,6 +47,7 @@ const readJson = (path: string): Record<string, unknown> | null => (existsSync(p
  */
 export async function pipeline(task: PipelineTask, dir: string, opts: HfLoadOptions = {}): Promise<Pipeline> {
   if (!(PIPELINE_TASKS as readonly string[]).includes(task)) throw new RangeError(`forwardpass: pipeline: unknown task '${String(task)}'; expected one of ${PIPELINE_TASKS.join(', ')}`);
+  if (task === 'image-classification') return imagePipeline(dir, opts);
   if (!existsSync(join(dir, 'tokenizer.json'))) throw new Error(`forwardpass: pipeline('${task}'): '${dir}' has no tokenizer.json`);
   const tokenizer = await loadTokenizer(dir);
   const model = await loadHfModel(dir, opts);
@@ -69,17 +75,39 @@ export async function pipeline(task: PipelineTask, dir: string, opts: HfLoadOpti
       case 'fill-mask': return fillMask(model, tokenizer, text, { maskToken, ...o });
     }
   };
-  const run = async (input: string | string[], o: Record<string, unknown> = {}) => {
+  const run = async (input: unknown, o: Record<string, unknown> = {}) => {
     if (Array.isArray(input)) {
       const all: unknown[] = [];
-      for (const t of input) all.push(await one(t, o));
+      for (const t of input) all.push(await one(t as string, o));
       return all;
     }
-    return one(input, o);
+    return one(input as string, o);
   };
   const stream = (prompt: string, o: TextGenerateOptions = {}) => {
     if (task !== 'text-generation') throw new TypeError(`forwardpass: pipeline('${task}'): stream() is for text-generation`);
     return streamText(model, tokenizer, prompt, genOpts(o));
   };
   return Object.assign(run, { task, model, tokenizer, stream, dispose: () => model.dispose() });
+}
+
+async function imagePipeline(dir: string, opts: HfLoadOptions): Promise<Pipeline> {
+  const cfgPath = join(dir, 'preprocessor_config.json');
+  if (!existsSync(cfgPath)) throw new Error(`forwardpass: pipeline('image-classification'): '${dir}' has no preprocessor_config.json`);
+  const pre = parsePreprocessor(readJson(cfgPath)!);
+  const model = await loadHfModel(dir, opts);
+  const need = HEADS['image-classification']!;
+  if (!need[0].test(model.architecture)) {
+    model.dispose();
+    throw new TypeError(`forwardpass: pipeline('image-classification'): '${dir}' holds a ${model.architecture}; this task needs ${need[1]}`);
+  }
+  const run = async (input: unknown, o: Record<string, unknown> = {}) => {
+    if (Array.isArray(input)) {
+      const all: unknown[] = [];
+      for (const im of input) all.push(await classifyImage(model, pre, im as Pixels, o));
+      return all;
+    }
+    return classifyImage(model, pre, input as Pixels | Tensor, o);
+  };
+  const stream = () => { throw new TypeError("forwardpass: pipeline('image-classification'): stream() is for text-generation"); };
+  return Object.assign(run, { task: 'image-classification' as const, model, tokenizer: null, stream, dispose: () => model.dispose() });
 }
