@@ -1,6 +1,7 @@
 // The CLI on Hugging Face folders (../shared/hf/models and test/fixtures/hf): inspect names the architecture,
 // parameters, dtypes and tokenizer; run writes HF's output names matching the references; generate reproduces the
 // reference greedy ids, streams text equal to the --json text, and samples reproducibly with a seed.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +94,15 @@ withShared('forwardpass generate <hf-folder>', () => {
       expect(io.out.split('\n').length).toBe(2);
     });
   }
+
+  it('spawned as a user runs it: --json prints one line with the reference ids, exit 0', () => {
+    const g = readReference(shared('llama')).generation!;
+    const root = resolve(__dirname, '../..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'test/wgsl-hook.mjs'), join(root, 'src/cli/bin.ts'), 'generate', shared('llama'), '--prompt-ids', g.prompt_ids.join(','), '--max-new-tokens', String(g.max_new_tokens), '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { ids: number[] }).ids).toEqual(g.new_ids);
+  });
 
   it('gpt2: the streamed text equals the prompt plus the --json text; --no-cache gives the same', async () => {
     const g = readReference(shared('gpt2')).generation as unknown as { prompt_text: string; decoded_new_text: string };
