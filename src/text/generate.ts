@@ -25,9 +25,11 @@ export interface TextGenerateOptions extends Omit<GenerateOptions, 'maxNewTokens
 }
 
 /**
- * Stream the continuation of `prompt` (text, or ids) token by token. The texts of the pieces concatenate to
- * `tokenizer.decode(newIds, { skipSpecialTokens })`: the whole continuation is decoded at each step and only what
- * follows the text already given is emitted, held back while it ends in U+FFFD (a character cut between tokens).
+ * Stream the continuation of `prompt` (text, or ids) token by token. As transformers' text-generation pipeline, the
+ * new text is decode(prompt + new ids) without the decoded prompt (so a SentencePiece space before the first new
+ * word is kept); when the full decode does not start with the decoded prompt, decode(new ids) alone. At each step
+ * only what follows the text already given is emitted, held back while it ends in U+FFFD (a character cut between
+ * tokens); the pieces concatenate to the final new text.
  *
  * @example for await (const { text } of streamText(model, tok, 'Once upon a time', { maxNewTokens: 40 })) process.stdout.write(text);
  */
@@ -40,6 +42,11 @@ export async function* streamText(lm: CausalLM | Module, tokenizer: TextCodec, p
   } else ids = [...prompt];
   if (ids.length === 0) throw new RangeError('forwardpass: generate: the prompt encodes to no tokens');
   const skip = opts.skipSpecialTokens ?? true;
+  const head = tokenizer.decode(ids, { skipSpecialTokens: skip });
+  const newText = (out: number[]) => {
+    const all = tokenizer.decode([...ids, ...out], { skipSpecialTokens: skip });
+    return all.startsWith(head) ? all.slice(head.length) : tokenizer.decode(out, { skipSpecialTokens: skip });
+  };
   const steps = generateSteps(lm, [ids], { ...opts, maxNewTokens: opts.maxNewTokens ?? 50 });
   const out: number[] = [];
   let given = '';
@@ -48,7 +55,7 @@ export async function* streamText(lm: CausalLM | Module, tokenizer: TextCodec, p
     const id = next.value[0]!;
     out.push(id);
     next = await steps.next();
-    const text = tokenizer.decode(out, { skipSpecialTokens: skip });
+    const text = newText(out);
     // the last piece flushes whatever is left, a lone U+FFFD included
     const hold = !next.done && text.endsWith('\ufffd');
     const piece = hold || !text.startsWith(given) ? '' : text.slice(given.length);

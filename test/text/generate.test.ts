@@ -125,6 +125,21 @@ describe('streaming text', () => {
   });
 });
 
+describe('streaming text with a Metaspace (SentencePiece-style) tokenizer', () => {
+  it('keeps the space before the first new word, as transformers\' pipeline (decode(all) minus decode(prompt))', async () => {
+    const tok = await fp.loadTokenizer(join('test/fixtures/tokenizers', 'unigram'));
+    const prompt = tok.encode('Hello', { addSpecialTokens: false }).ids;
+    const all = tok.encode('Hello world again', { addSpecialTokens: false }).ids;
+    expect(all.slice(0, prompt.length)).toEqual(prompt);
+    const rest = all.slice(prompt.length);
+    const lm = new Scripted(prompt.length, rest);
+    const r = await generateText(lm, tok, prompt, { maxNewTokens: rest.length, useCache: false });
+    expect(r.ids).toEqual(rest);
+    expect(tok.decode(rest)).toBe('world again');
+    expect(r.text).toBe(' world again');
+  });
+});
+
 const describeShared = HAS_SHARED ? describe : describe.skip;
 if (!HAS_SHARED) console.warn(`test/text/generate.test.ts: shared-model tests skip: ${SHARED_REASON}`);
 
