@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { loadHfModel, readNpyFile } from '../../src/node.js';
+import { generate, loadHfModel, readNpyFile } from '../../src/node.js';
 import { HAS_SHARED, LOCAL_MODELS, SHARED_MODELS, SHARED_REASON, readReference, validMaxDiff } from '../hf/helpers.js';
 import { captureCli, scratchDir } from './capture.js';
 
@@ -128,6 +128,22 @@ withShared('forwardpass generate <hf-folder>', () => {
     expect(await run('--temperature', '1.5', '--seed', '1')).toEqual(a);
     expect(await run('--temperature', '1.5', '--seed', '2')).not.toEqual(a);
     expect(await run('--top-k', '1', '--seed', '9')).toEqual(await run());
+  });
+
+  it('--repetition-penalty applies to greedy decoding as generate({ repetitionPenalty }) does; --min-p 1 is greedy', async () => {
+    const g = readReference(shared('gpt2')).generation!;
+    const run = async (...extra: string[]) => {
+      io.out = '';
+      expect(await main(['generate', shared('gpt2'), '--prompt-ids', g.prompt_ids.join(','), '--max-new-tokens', '12', '--json', ...extra])).toBe(0);
+      return (JSON.parse(io.out) as { ids: number[] }).ids;
+    };
+    const penalized = await run('--repetition-penalty', '1.5');
+    // the reference repeats 472 three times; the penalty must change that
+    expect(penalized).not.toEqual(g.new_ids.slice(0, 12));
+    const model = await loadHfModel(shared('gpt2'));
+    expect(penalized).toEqual(await generate(model, g.prompt_ids, { maxNewTokens: 12, repetitionPenalty: 1.5 }));
+    model.dispose();
+    expect(await run('--min-p', '1', '--seed', '3')).toEqual(g.new_ids.slice(0, 12));
   });
 
   it('bad flags and models are one line', async () => {
