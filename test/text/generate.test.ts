@@ -2,6 +2,7 @@
 // follows the distribution and repeats with its seed, EOS stops, batched (left-padded) greedy == one prompt at a
 // time == the references, and streamed text that never cuts a UTF-8 character and concatenates to decode(ids).
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as fp from '../../src/node.js';
 import { Module } from '../../src/nn/module.js';
@@ -54,6 +55,19 @@ describe('logits processors (hand-computed)', () => {
     // probs of [0.5, 0.5, 0] = 0.3837, 0.3837, 0.2327: cumulative ascending 0.2327 > 0.1, so top-p keeps all three
     expect(Array.from(processLogits(L, [0], s))).toEqual([0.5, 0.5, 0, -Infinity]);
     expect(Array.from(processLogits(L, [0], samplingSettings({ repetitionPenalty: 2 })))).toEqual([1, 1, 0, -1]);
+  });
+
+  it('equal transformers\' own processors on 30 seeded cases (same masked ids, values within 1e-5)', () => {
+    const ref = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/hf-pipelines/sampler.json'), 'utf8')) as { cases: { logits: number[]; seen: number[]; settings: Record<string, number>; out: (number | null)[] }[] };
+    expect(ref.cases.length).toBe(30);
+    let masked = 0;
+    for (const c of ref.cases) {
+      const got = processLogits(c.logits, c.seen, samplingSettings({ doSample: true, ...c.settings }));
+      c.out.forEach((w, i) => {
+        if (w === null) { masked++; expect(got[i], JSON.stringify(c.settings)).toBe(-Infinity); } else expect(Math.abs(got[i]! - w), JSON.stringify(c.settings)).toBeLessThan(1e-5);
+      });
+    }
+    expect(masked).toBeGreaterThan(50);
   });
 
   it('options out of range are one error each', () => {
