@@ -47,7 +47,7 @@ withShared('forwardpass inspect <hf-folder>', () => {
 });
 
 withShared('forwardpass run <hf-folder>', () => {
-  for (const [name, outs] of [['gpt2', ['logits']], ['bert', ['logits']], ['llama', ['logits']]] as const) {
+  for (const [name, outs] of [['gpt2', ['logits', 'last_hidden_state']], ['bert', ['logits', 'last_hidden_state', 'pooler_output']], ['llama', ['logits']], ['vit', ['logits', 'last_hidden_state']]] as const) {
     it(`${name}: writes ${outs.join(', ')}.npy by HF's names, matching the reference (1e-4)`, async () => {
       const dir = scratchDir('fp-hf-run-');
       const ref = readReference(shared(name));
