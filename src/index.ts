@@ -36,7 +36,7 @@ export * from './ops/attention.js';
 export { quantizeRows, linearInt8, linearW8, conv2dInt8, MAX_INT32_K, type QuantizeRowsOptions, type Int8LinearOptions, type Conv2dInt8Options } from './ops/quant.js';
 export * from './quant/index.js';
 export * as nn from './nn/index.js';
-export { modelFromConfig, loadModelFromBytes, generate, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
+export { modelFromConfig, loadModelFromBytes, generate, generateBatch, generateSteps, makeSampler, type SamplingOptions, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
 export { HfModel, LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, BertFamilyModel, DistilBertModel, ViTModel, type CausalLM, type HfOutputs } from './nn/index.js';
 export { hfModelFromConfig, hfModelFromFiles, hfShardFiles, type HfLoadOptions, type HfPrecision, type HfWeights } from './io/hf/index.js';
 export { hfDtype, isHfConfig, parseHfConfig, type HfConfig } from './io/hf/config.js';
@@ -47,3 +47,6 @@ export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type Encod
 export type { TokenizerConfig } from './text/config.js';
 export { createBatcher, ServeError, type Batcher, type BatcherOptions, type InferOptions } from './serve/batcher.js';
 export { servableFromModel, servableFromOnnx, RequestError, type ServableModel, type HostTensor, type TensorSpec, type Padding } from './serve/servable.js';
+export { streamText, generateText, generationDefaults, type TextPiece, type TextCodec, type TextGenerateOptions, type GenerationDefaults } from './text/generate.js';
+export { classifyText, classifyTokens, embedText, fillMask, generateFromText, labelsOf, type Scored, type TokenEntity, type MaskFill } from './pipeline/text.js';
+export { classifyImage, preprocessImage, parsePreprocessor, resizeBilinear8, type Pixels, type ImagePreprocessor } from './pipeline/image.js';

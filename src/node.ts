@@ -17,6 +17,7 @@ export { isHfFolder, loadHfModel } from './io/hf/node.js';
 // loadTokenizer here also takes a folder or a tokenizer.json path
 export { loadTokenizer } from './text/load-file.js';
 export { startModelServer, type ModelServer, type ModelEntry, type ServerOptions } from './serve/server.js';
+export { pipeline, PIPELINE_TASKS, type Pipeline, type PipelineTask } from './pipeline/node.js';
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let buf: Buffer;

@@ -11,6 +11,9 @@ import { human, table } from './text.js';
 import { printable } from './printable.js';
 import { numel } from '../tensor/shape.js';
 import { INSPECT_SPEC, INSPECT_USAGE } from './specs.js';
+import { isHfFolder } from '../io/hf/node.js';
+import { describeHfConfig, inspectHfFolder } from './hf-run.js';
+import { isHfConfig } from '../io/hf/config.js';
 
 
 function shorten(v: string, n = 100): string {
@@ -47,6 +50,9 @@ function inspectNpy(path: string): { summary: Record<string, unknown>; text: str
 
 /** A config.json alone (no weights): the model it describes. */
 function inspectConfig(path: string): { summary: Record<string, unknown>; text: string } {
+  let raw: unknown;
+  try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch { raw = undefined; }
+  if (isHfConfig(raw)) return describeHfConfig(path, raw);
   const r = describeConfig(path, readConfigFile(path));
   return { summary: { path, format: 'config', config: r.summary }, text: r.lines.join('\n') };
 }
@@ -75,7 +81,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   let stat;
   try { stat = statSync(path); } catch { throw new Error(`forwardpass: inspect: '${path}' does not exist`); }
   const lower = path.toLowerCase();
-  const r = stat.isDirectory() ? inspectFolder(path)
+  const r = stat.isDirectory() ? (await isHfFolder(path) ? await inspectHfFolder(path) : inspectFolder(path))
     : lower.endsWith('.safetensors') ? inspectSafetensors(path)
     : lower.endsWith('.npy') ? inspectNpy(path)
     : lower.endsWith('.onnx') ? inspectOnnx(path)

@@ -34,7 +34,8 @@ ${COMMAND_SPECS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`).join('\n')
   forwardpass --version          the version
 
 A model folder holds config.json and model.safetensors (see test/fixtures/README.md for the layout);
-run, inspect and trace also take a .onnx file.`;
+run, inspect and trace also take a .onnx file; run, inspect and generate also take a Hugging Face folder
+(config.json with model_type, model.safetensors, tokenizer.json).`;
 
 /** Run the CLI on \`argv\` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,8 @@ import { quantizationReport } from '../quant/report.js';
 import { runOnnxFile } from './onnx-run.js';
 import { RUN_SPEC, RUN_USAGE } from './specs.js';
 import { warnNonFinite } from './non-finite.js';
+import { isHfFolder } from '../io/hf/node.js';
+import { runHfFolder } from './hf-run.js';
 
 
 /** Parse `--input NAME=FILE` flags into a name -> path map; repeated names are an error. */
@@ -119,6 +121,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   checkOutDir(outDir, 'run');
   const backend = await selectBackend(flag(args, 'backend', 'cpu')!, 'run');
   if (dir.toLowerCase().endsWith('.onnx')) return runOnnxFile(dir, { inputs: inputPaths, outDir, backend, precision });
+  if (await isHfFolder(dir)) return runHfFolder(dir, { inputs: inputPaths, outDir, backend, precision });
   const { config, model } = loadModelFolder(dir, backend);
   const scheme = await applyPrecision(model, precision, dir);
   const inputs = new Map<string, Tensor>();

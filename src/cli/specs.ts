@@ -14,6 +14,9 @@ export const RUN_SPEC: CommandSpec = {
   about: [
     'A model folder holds config.json and model.safetensors (a quantized folder from `forwardpass quantize` too);',
     'the inputs are checked against the inputs config.json declares. Prints each output\'s shape and the time taken.',
+    'A Hugging Face folder (config.json with model_type; model.safetensors or shards) takes HF\'s input names (input_ids,',
+    'attention_mask, token_type_ids, position_ids, pixel_values) and writes HF\'s output names (logits.npy,',
+    'last_hidden_state.npy, pooler_output.npy).',
   ],
   options: {
     input,
@@ -31,26 +34,49 @@ export const INSPECT_SPEC: CommandSpec = {
   name: 'inspect',
   summary: 'describe a .safetensors, .npy, .onnx or config.json file or a model folder (tensors, dtypes, shapes, bytes, metadata)',
   usage: ['forwardpass inspect <file.safetensors | file.npy | model.onnx | config.json | model-folder> [--json]'],
-  about: ['An .onnx file shows its opset, inputs and outputs, an op histogram and which ops each backend supports;', 'a config.json the model it describes (a Hugging Face one is named as such: forwardpass does not load those yet).'],
+  about: [
+    'An .onnx file shows its opset, inputs and outputs, an op histogram and which ops each backend supports;',
+    'a config.json the model it describes. A Hugging Face folder (config.json with model_type) shows the architecture, the',
+    'parameter count, the weight dtypes, the inputs and outputs, and the tokenizer (type, vocabulary size) when it has one.',
+  ],
   options: {
     json: { value: false, help: 'print the description as JSON instead of text' },
   },
-  examples: ['forwardpass inspect test/fixtures/tiny-gpt', 'forwardpass inspect test/fixtures/tiny-bert-cls/model.onnx --json'],
+  examples: ['forwardpass inspect test/fixtures/tiny-gpt', 'forwardpass inspect test/fixtures/tiny-bert-cls/model.onnx --json', 'forwardpass inspect path/to/hf-folder'],
 };
 
 export const GENERATE_SPEC: CommandSpec = {
   name: 'generate',
-  summary: 'greedy text generation with a decoder-only (GPT-style) model folder and its KV cache',
-  usage: ['forwardpass generate <model-folder> --prompt "text" [--max-new-tokens N] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16]'],
-  about: ['Prints the prompt followed by the generated text (the folder\'s character tokenizer encodes and decodes).'],
+  summary: 'generate text with a decoder model folder (forwardpass or Hugging Face) and its KV cache: greedy or seeded sampling, streamed',
+  usage: ['forwardpass generate <model-folder> (--prompt "text" | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T --top-k K --top-p P --min-p M --seed S] [--repetition-penalty R] [--json] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16|int8]'],
+  about: [
+    'Streams the prompt, then the generated text as it comes, to stdout. A Hugging Face folder uses its tokenizer.json (no special',
+    'tokens added to the prompt, none printed) and stops at the eos_token_id(s) of generation_config.json (else config.json);',
+    'a forwardpass folder uses its character tokenizer. --prompt-ids gives the prompt as token ids (a folder without a tokenizer).',
+    'Greedy (argmax) unless --temperature, --top-k, --top-p or --min-p is given (or generation_config.json sets do_sample).',
+    'Sampling applies, as Hugging Face does: repetition penalty, temperature, top-k, top-p, min-p; then draws with the',
+    'mulberry32 PRNG seeded by --seed, so the same seed and settings give the same tokens.',
+  ],
   options: {
-    prompt: { value: true, arg: 'TEXT', help: 'the text to continue (required)' },
-    'max-new-tokens': { value: true, arg: 'N', default: '50', help: 'how many tokens to generate' },
+    prompt: { value: true, arg: 'TEXT', help: 'the text to continue (this or --prompt-ids is required)' },
+    'prompt-ids': { value: true, arg: 'ID,ID,...', help: 'the prompt as comma-separated token ids instead of text' },
+    'max-new-tokens': { value: true, arg: 'N', default: '50', help: 'the most tokens to generate (fewer when an EOS id comes)' },
+    temperature: { value: true, arg: 'T', default: '1 (greedy without sampling options)', help: 'divide the logits by T > 0 and sample; 0 means greedy' },
+    'top-k': { value: true, arg: 'K', help: 'sample among the K most likely tokens only (ties with the K-th kept)' },
+    'top-p': { value: true, arg: 'P', help: 'sample among the most likely tokens whose probabilities sum to at least P, 0 < P <= 1' },
+    'min-p': { value: true, arg: 'M', help: 'drop tokens less likely than M times the most likely one, 0 <= M <= 1' },
+    'repetition-penalty': { value: true, arg: 'R', default: '1 (off)', help: 'divide positive logits and multiply negative ones of every token already in the text by R (greedy too)' },
+    seed: { value: true, arg: 'S', default: '0', help: 'integer seed of the sampling PRNG (mulberry32)' },
+    json: { value: false, help: 'print one line {"ids": [new ids], "text": "new text"} instead of streaming' },
     'no-cache': { value: false, help: 'recompute the whole sequence at every step instead of using the KV cache (slower; same tokens)' },
     backend: backend('the model'),
-    precision: { value: true, arg: 'f32|f16', default: 'f32', help: 'f16 stores the weights as halves' },
+    precision: { value: true, arg: 'f32|f16|int8', default: 'f32', help: 'f16 stores the weights as halves; int8 quantizes a Hugging Face model\'s Linear layers on load' },
   },
-  examples: ['forwardpass generate test/fixtures/tiny-gpt --prompt "This License " --max-new-tokens 50'],
+  examples: [
+    'forwardpass generate test/fixtures/tiny-gpt --prompt "This License " --max-new-tokens 50',
+    'forwardpass generate path/to/hf-llama --prompt "Once upon a time" --temperature 0.8 --top-p 0.95 --seed 7',
+    'forwardpass generate path/to/hf-gpt2 --prompt-ids 312,413,376 --max-new-tokens 20 --json',
+  ],
 };
 
 export const QUANTIZE_SPEC: CommandSpec = {

@@ -18,7 +18,8 @@ export { GPT, GPTBlock, GPTMLP, gptConfigFromJson, gptFromConfig, type GPTConfig
 export { BERT, BERTLayer, bertConfigFromJson, bertFromConfig, type BERTConfig } from './models/bert.js';
 export { loadModelFromBytes, modelFromConfig } from './models/from-config.js';
 export { CharTokenizer } from './models/tokenizer.js';
-export { argmaxFirst, generate, isCausalLM, type CausalLM, type GenerateOptions, type GenerateStep } from './models/generate.js';
+export { argmaxFirst, generate, generateBatch, generateSteps, isCausalLM, type CausalLM, type GenerateOptions, type GenerateStep } from './models/generate.js';
+export { makeSampler, samplingSettings, processLogits, applyRepetitionPenalty, topKMask, topPMask, minPMask, softmax as softmaxProbs, drawIndex, type SamplingOptions } from './models/sampling.js';
 export { applyRope, ropeInvFreq, ropeTables, ROPE_TYPES, type RopeParams, type RopeType } from './rope.js';
 export { HfModel, hfModelConfig, type HfLayout, type HfOutputs } from './models/hf-base.js';
 export { LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel, LlamaRMSNorm, repeatKv, type DecoderForwardOptions, type LlamaConfig } from './models/llama.js';

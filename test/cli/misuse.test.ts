@@ -20,24 +20,30 @@ function hfFolder(): string {
 
 describe('a Hugging Face config.json', () => {
   for (const cmd of ['inspect', 'run'] as const) {
-    it(`${cmd} says it is a Hugging Face config that forwardpass does not load yet, in one line`, async () => {
+    it(`${cmd} on a broken Hugging Face folder names what is wrong (weights, or config.json for run), in one line`, async () => {
       const dir = hfFolder();
       const argv = cmd === 'inspect' ? ['inspect', dir] : ['run', dir, '--out', join(dir, 'out')];
       expect(await main(argv)).toBe(1);
-      expect(io.err).toMatch(/^forwardpass: .*config\.json: this is a Hugging Face config \(model_type 'gpt2'\), which forwardpass does not load yet; expected forwardpass's config with architecture\.type/);
+      expect(io.err).toMatch(cmd === 'inspect' ? /^forwardpass: .*model\.safetensors/ : /^forwardpass: config config\.json \(gpt2\): expected 'n_head' to be an integer >= 1, it is missing\n$/);
       expect(io.err).not.toMatch(/undefined/);
       expect(io.err.split('\n')).toHaveLength(2);
       expect(io.out).toBe('');
+      expect(existsSync(join(dir, 'out'))).toBe(false);
     });
   }
 
-  it('inspect on the config.json file itself: the same sentence for a Hugging Face one, the model for ours', async () => {
-    expect(await main(['inspect', join(hfFolder(), 'config.json')])).toBe(1);
-    expect(io.err).toMatch(/^forwardpass: .*config\.json: this is a Hugging Face config \(model_type 'gpt2'\), which forwardpass does not load yet/);
-    io.err = '';
+  it('inspect on the config.json file itself: the Hugging Face architecture, or the model for ours', async () => {
+    expect(await main(['inspect', join(hfFolder(), 'config.json')])).toBe(0);
+    expect(io.out).toMatch(/config\.json: Hugging Face config, GPT2LMHeadModel \(model_type gpt2\)\n/);
+    io.out = '';
     expect(await main(['inspect', fixturePath('tiny-gpt', 'config.json')])).toBe(0);
     expect(io.err).toBe('');
     expect(io.out).toMatch(/config\.json: model 'tiny-gpt' \(gpt2-style decoder-only transformer\) - character-level language model\ninputs: {2}input_ids \[batch, seq\]/);
+  });
+
+  it('trace on a Hugging Face folder says which commands take one, in one line', async () => {
+    expect(await main(['trace', hfFolder()])).toBe(1);
+    expect(io.err).toMatch(/^forwardpass: .*config\.json: this is a Hugging Face config \(model_type 'gpt2'\); expected here forwardpass's config with architecture\.type .*run, inspect and generate\n$/);
   });
 
   it('a config.json that is neither says what was expected and what it found', async () => {

@@ -101,7 +101,7 @@ describe('forwardpass quantize: bad invocations', () => {
       [['quantize', m, '-o', dir, '--skip', 'fc1,fc7'], /^forwardpass: quantize: skip names 'fc7', which is not a Linear or Conv2d layer of the model \(have: fc1, fc2, fc3\)\n$/, 1],
       [['quantize', join(dir, 'q'), '-o', join(dir, 'q2')], /^forwardpass: quantize: '.*q' already holds a quantized model; quantize the float model folder\n$/, 1],
       [['run', join(dir, 'q'), '--input', `input=${join(dir, 'x.npy')}`, '--out', dir, '--precision', 'f16'], /^forwardpass: run: '.*q' holds an int8 model; --precision f16 applies to float models only\n$/, 1],
-      [['generate', fixturePath('tiny-gpt'), '--prompt', 'a', '--precision', 'int8'], /^forwardpass: generate: --precision must be one of f32, f16, got 'int8'\n$/, 2],
+      [['generate', fixturePath('tiny-gpt'), '--prompt', 'a', '--precision', 'int8'], /^forwardpass: generate: --precision int8 applies to Hugging Face folders; quantize a forwardpass folder with forwardpass quantize\n$/, 2],
     ];
     for (const [argv, re, code] of cases) {
       io.err = '';

@@ -63,7 +63,7 @@ describe('forwardpass tokenize usage (in process)', () => {
   const io = captureCli();
   it('--help prints the full help; bad invocations are one line, exit 2 (usage) or 1 (missing file)', async () => {
     expect(await main(['tokenize', '--help'])).toBe(0);
-    expect(io.out).toMatch(/^forwardpass tokenize: [^]*\nusage:\n  forwardpass tokenize <folder \| tokenizer.json>.*\n[\s\S]*--skip-special-tokens/);
+    expect(io.out).toMatch(/^forwardpass tokenize: [^\n]*\n\nusage:\n  forwardpass tokenize <folder \| tokenizer.json>[\s\S]*--skip-special-tokens/);
     io.out = '';
     expect(await main(['tokenize'])).toBe(2);
     expect(io.err).toMatch(/^forwardpass: tokenize: expected one folder or tokenizer.json, got 0; usage: forwardpass tokenize/);

@@ -42,7 +42,7 @@ export function checkModelConfig(c: unknown, where: string): asserts c is ModelC
   const arch = obj?.architecture as { type?: unknown } | null | undefined;
   if (arch !== null && typeof arch === 'object' && typeof arch.type === 'string') return;
   if (obj && typeof obj.model_type === 'string' && arch === undefined) {
-    throw new Error(`forwardpass: ${where}: this is a Hugging Face config (model_type '${obj.model_type}'), which forwardpass does not load yet; expected forwardpass's config with architecture.type (see test/fixtures/README.md), or export the model to ONNX`);
+    throw new Error(`forwardpass: ${where}: this is a Hugging Face config (model_type '${obj.model_type}'); expected here forwardpass's config with architecture.type (see test/fixtures/README.md); Hugging Face folders load with loadModel / loadHfModel and the CLI's run, inspect and generate`);
   }
   const found = obj ? (arch === undefined ? `keys ${Object.keys(obj).join(', ') || 'none'}` : `architecture ${JSON.stringify(arch)?.slice(0, 80)}`) : Array.isArray(c) ? 'an array' : c === null ? 'null' : typeof c;
   throw new Error(`forwardpass: ${where}: expected forwardpass's config with architecture.type (a string), found ${found}`);
