@@ -8,5 +8,7 @@ import './norm.js';
 import './generate.js';
 import './resize.js';
 import './quantized.js';
+import './activations.js';
+import './indexing.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

@@ -2,6 +2,7 @@
 // LogSoftmax (the 2-D coercion before opset 13), reductions (axes as attribute or input by opset) and ArgMax/ArgMin.
 import { numel, shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
+import * as E from '../../../ops/elementwise.js';
 import { add, mul } from '../../../ops/elementwise.js';
 import { batchNorm, groupNorm, layerNorm } from '../../../ops/norm.js';
 import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum } from '../../../ops/reduce.js';
@@ -73,8 +74,33 @@ registerOnnxOp('Softmax', softmaxOp(softmax));
 registerOnnxOp('LogSoftmax', softmaxOp(logSoftmax));
 
 type ReduceFn = (x: Tensor, o: { axis?: number[]; keepdim?: boolean }) => Tensor;
+/** `f` applied to `x` with temporaries disposed (the result kept). */
+function composed(f: (t: (y: Tensor) => Tensor) => Tensor): Tensor {
+  const tmp: Tensor[] = [];
+  try {
+    return f((y) => (tmp.push(y), y));
+  } finally {
+    for (const y of tmp) y.dispose();
+  }
+}
+
+/** log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (finite) max, so large values do not overflow. */
+const logSumExp: ReduceFn = (x, o) => composed((t) => {
+  const axes = o.axis ?? [];
+  if (axes.some((a) => x.shape[a] === 0)) return E.log(t(sum(t(E.exp(x)), o)));
+  const m = t(max(x, { axis: axes, keepdim: true }));
+  const safe = t(E.where(t(E.eq(t(E.abs(m)), Infinity)), 0, m));
+  const s = t(E.log(t(sum(t(E.exp(t(E.sub(x, safe)))), o))));
+  return E.add(s, o.keepdim ? safe : t(safe.reshape(s.shape)));
+});
+
 const REDUCE: [string, ReduceFn, number][] = [
   ['ReduceSum', sum, 13], ['ReduceMean', mean, 18], ['ReduceMax', max, 18], ['ReduceMin', min, 18], ['ReduceProd', prod, 18],
+  ['ReduceL1', (x, o) => composed((t) => sum(t(E.abs(x)), o)), 18],
+  ['ReduceL2', (x, o) => composed((t) => E.sqrt(t(sum(t(E.square(x)), o)))), 18],
+  ['ReduceSumSquare', (x, o) => composed((t) => sum(t(E.square(x)), o)), 18],
+  ['ReduceLogSum', (x, o) => composed((t) => E.log(t(sum(x, o)))), 18],
+  ['ReduceLogSumExp', logSumExp, 18],
 ];
 
 function reduceAxes(c: InferContext | RunContext, rank: number, inputSince: number, axesInput: number[] | undefined): number[] | 'none' {
