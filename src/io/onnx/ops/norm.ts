@@ -1,11 +1,12 @@
-// ONNX normalizations (BatchNormalization in inference mode, LayerNormalization, InstanceNormalization), Softmax and
+// ONNX normalizations (BatchNormalization in inference mode, LayerNormalization with its Mean/InvStdDev outputs,
+// RMSNormalization, InstanceNormalization), Softmax and
 // LogSoftmax (the 2-D coercion before opset 13), reductions (axes as attribute or input by opset) and ArgMax/ArgMin.
 import { numel, shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import * as E from '../../../ops/elementwise.js';
 import { add, mul } from '../../../ops/elementwise.js';
 import { batchNorm, groupNorm, layerNorm } from '../../../ops/norm.js';
-import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum } from '../../../ops/reduce.js';
+import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum, variance } from '../../../ops/reduce.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { axesOf, axisOf, sameShape } from './util.js';
 import { numbers } from './shape.js';
@@ -22,8 +23,26 @@ registerOnnxOp('BatchNormalization', {
   },
 });
 
+/** LayerNormalization's optional Mean and InvStdDev outputs (over dims axis.., kept as 1): composed reductions. */
+function layerNormStats(x: Tensor, axis: number, eps: number, want: [boolean, boolean]): [Tensor | undefined, Tensor | undefined] {
+  const axes = Array.from({ length: x.rank - axis }, (_, i) => axis + i);
+  const m = mean(x, { axis: axes, keepdim: true });
+  if (!want[1]) return [m, undefined];
+  const inv = composed((t) => E.rsqrt(t(E.add(t(variance(x, { axis: axes, keepdim: true, correction: 0 })), eps))));
+  if (want[0]) return [m, inv];
+  m.dispose();
+  return [undefined, inv];
+}
+
 registerOnnxOp('LayerNormalization', {
-  infer: (c) => sameShape(c),
+  infer: (c) => {
+    const x = c.inputs[0];
+    const y = sameShape(c)[0]!;
+    if (!x?.shape) return [y, { dtype: 'float32' }, { dtype: 'float32' }];
+    const a = axisOf(c, c.attrs.int('axis', -1), x.shape.length);
+    const stat: ValueType = { dtype: x.dtype, shape: x.shape.map((d, i) => (i < a ? d : 1)) };
+    return [y, stat, { ...stat }];
+  },
   run: (c) => {
     const x = c.input(0);
     const a = axisOf(c, c.attrs.int('axis', -1), x.rank);
@@ -31,16 +50,32 @@ registerOnnxOp('LayerNormalization', {
     const eps = c.attrs.float('epsilon', 1e-5);
     const scale = c.input(1);
     const bias = c.inputs[2];
+    const stats = layerNormStats(x, a, eps, [!!c.node.outputs[1], !!c.node.outputs[2]]);
     const fits = (t: Tensor | undefined) => !t || (t.rank === ns.length && t.shape.every((d, i) => d === ns[i]));
-    if (fits(scale) && fits(bias)) return [layerNorm(x, ns, scale, bias ?? null, eps), undefined, undefined];
+    if (fits(scale) && fits(bias)) return [layerNorm(x, ns, scale, bias ?? null, eps), ...stats];
     // scale/bias that broadcast onto the normalized dims: normalize, then apply them elementwise
     const n = layerNorm(x, ns, null, null, eps);
     const s = mul(n, scale);
     n.dispose();
-    if (!bias) return [s, undefined, undefined];
+    if (!bias) return [s, ...stats];
     const y = add(s, bias);
     s.dispose();
-    return [y, undefined, undefined];
+    return [y, ...stats];
+  },
+});
+
+registerOnnxOp('RMSNormalization', {
+  // x / sqrt(mean(x^2 over dims axis..) + epsilon) * scale (opset 23), composed so that scale may broadcast
+  infer: (c) => sameShape(c),
+  run: (c) => {
+    const x = c.input(0);
+    const a = axisOf(c, c.attrs.int('axis', -1), x.rank);
+    const axes = Array.from({ length: x.rank - a }, (_, i) => a + i);
+    const eps = c.attrs.float('epsilon', 1e-5);
+    return [composed((t) => {
+      const inv = t(E.rsqrt(t(E.add(t(mean(t(E.square(x)), { axis: axes, keepdim: true })), eps))));
+      return E.mul(t(E.mul(x, inv)), c.input(1));
+    })];
   },
 });
 
