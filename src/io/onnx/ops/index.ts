@@ -10,5 +10,6 @@ import './resize.js';
 import './quantized.js';
 import './activations.js';
 import './indexing.js';
+import './loss.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
