@@ -25,6 +25,7 @@ registerOnnxOp('BatchNormalization', {
 
 /** LayerNormalization's optional Mean and InvStdDev outputs (over dims axis.., kept as 1): composed reductions. */
 function layerNormStats(x: Tensor, axis: number, eps: number, want: [boolean, boolean]): [Tensor | undefined, Tensor | undefined] {
+  if (!want[0] && !want[1]) return [undefined, undefined];
   const axes = Array.from({ length: x.rank - axis }, (_, i) => axis + i);
   const m = mean(x, { axis: axes, keepdim: true });
   if (!want[1]) return [m, undefined];
