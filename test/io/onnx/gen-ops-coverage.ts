@@ -1,6 +1,7 @@
 // Random generators for the ops added for issue 13 (conformance coverage): IsNaN/IsInf (inputs seeded with NaN and
 // ±Inf), PRelu, Selu, Celu, ThresholdedRelu, Shrink, Softsign, Mish, Sinh, Cosh, Tan, Mean, GatherElements, GatherND,
-// ReduceL1/L2/SumSquare/LogSum/LogSumExp, LayerNormalization's Mean/InvStdDev, RMSNormalization and the two losses.
+// ReduceL1/L2/SumSquare/LogSum/LogSumExp, LayerNormalization's Mean/InvStdDev, RMSNormalization, ArgMax/ArgMin
+// select_last_index, Hardmax and the two losses.
 import { broadcast, numel, type GraphBuilder, type OpGen, type Val } from './gen.js';
 import { floatOr } from './gen-ops-elementwise.js';
 import type { AttrValue } from './writer.js';
@@ -172,6 +173,30 @@ function loss(op: 'NegativeLogLikelihoodLoss' | 'SoftmaxCrossEntropyLoss'): OpGe
   };
 }
 
+/** ArgMax/ArgMin with select_last_index on whole-number data (ties are frequent), and Hardmax. */
+function argLast(op: 'ArgMax' | 'ArgMin'): OpGen {
+  return {
+    op,
+    make(g) {
+      const v = g.input('float', g.rng.shape(1, 3, 5), { ints: true, lo: 0, hi: 2 });
+      const rank = v.shape.length;
+      const axis = g.rng.int(-rank, rank - 1), keep = g.rng.int(0, 1);
+      const a = axis < 0 ? axis + rank : axis;
+      const shape = v.shape.flatMap((d, i) => (i === a ? (keep ? [1] : []) : [d]));
+      return g.node(op, [v.name], [{ type: 'int64', shape }], { axis, keepdims: keep, select_last_index: g.rng.int(0, 1) })[0]!;
+    },
+  };
+}
+
+const hardmax: OpGen = {
+  op: 'Hardmax',
+  accepts: isFloat,
+  make(g, x) {
+    const v = x ?? g.input('float', g.rng.shape(1, 3, 5), { ints: g.rng.chance(0.5), lo: 0, hi: 2 });
+    return g.node('Hardmax', [v.name], [{ type: 'float', shape: v.shape }], { axis: g.rng.int(g.opset >= 13 ? -v.shape.length : 0, v.shape.length - 1) })[0]!;
+  },
+};
+
 /** Generators for the issue-13 ops (followers may consume their float outputs). */
 export const COVERAGE_GENS: OpGen[] = [
   unary('IsNaN', { bool: true, special: true }),
@@ -192,6 +217,9 @@ export const COVERAGE_GENS: OpGen[] = [
   ...['ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp'].map(reduce),
   layerNormStats,
   rmsNorm,
+  argLast('ArgMax'),
+  argLast('ArgMin'),
+  hardmax,
   loss('NegativeLogLikelihoodLoss'),
   loss('SoftmaxCrossEntropyLoss'),
 ];

@@ -8,7 +8,8 @@ import { add, mul } from '../../../ops/elementwise.js';
 import { batchNorm, groupNorm, layerNorm } from '../../../ops/norm.js';
 import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum, variance } from '../../../ops/reduce.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
-import { axesOf, axisOf, sameShape } from './util.js';
+import { axesOf, axisOf, sameShape, small } from './util.js';
+import { gather } from '../../../ops/transform.js';
 import { numbers } from './shape.js';
 
 registerOnnxOp('BatchNormalization', {
@@ -171,11 +172,24 @@ for (const [opType, fn, since] of REDUCE) {
   });
 }
 
+/**
+ * Arg-reduction along `axis`; `last` picks the last index among ties: (n - 1) - arg(x reversed along axis), the
+ * reversal being a gather of indices n-1..0.
+ */
+function argReduce(fn: typeof argmax, x: Tensor, axis: number, keepdim: boolean, last: boolean, device: string): Tensor {
+  if (!last) return fn(x, { axis, keepdim });
+  const n = x.shape[axis]!;
+  return composed((t) => {
+    const rev = t(gather(x, t(small(Array.from({ length: n }, (_, i) => n - 1 - i), [n], 'int32', device)), axis));
+    return E.sub(n - 1, t(fn(rev, { axis, keepdim })));
+  });
+}
+
 for (const [opType, fn] of [['ArgMax', argmax], ['ArgMin', argmin]] as const) {
   registerOnnxOp(opType, {
     validate: (c) => {
       c.attrs.intOf('keepdims', [0, 1], 1);
-      if (c.attrs.intOf('select_last_index', [0, 1], 0) === 1) c.fail('select_last_index = 1 is not supported');
+      c.attrs.intOf('select_last_index', [0, 1], 0);
     },
     infer: (c) => {
       const x = c.inputs[0];
@@ -186,7 +200,29 @@ for (const [opType, fn] of [['ArgMax', argmax], ['ArgMin', argmin]] as const) {
     },
     run: (c) => {
       const x = c.input(0);
-      return [fn(x, { axis: axisOf(c, c.attrs.int('axis', 0), x.rank), keepdim: c.attrs.intOf('keepdims', [0, 1], 1) === 1 })];
+      const last = c.attrs.int('select_last_index', 0) === 1;
+      return [argReduce(fn, x, axisOf(c, c.attrs.int('axis', 0), x.rank), c.attrs.intOf('keepdims', [0, 1], 1) === 1, last, c.device)];
     },
   });
 }
+
+registerOnnxOp('Hardmax', {
+  // 1 at the first maximum along axis (opset 13; before: the 2-D coercion around axis), 0 elsewhere
+  infer: (c) => sameShape(c),
+  run: (c) => {
+    const x0 = c.input(0);
+    const a0 = axisOf(c, c.attrs.int('axis', c.opset >= 13 ? -1 : 1), x0.rank);
+    const x = c.opset >= 13 ? x0 : x0.reshape([numel(x0.shape.slice(0, a0)), numel(x0.shape.slice(a0))]);
+    const a = c.opset >= 13 ? a0 : 1;
+    const n = x.shape[a]!;
+    const y = composed((t) => {
+      if (x !== x0) t(x);
+      const iota = t(small(Array.from({ length: n }, (_, i) => i), x.shape.map((d, i) => (i === a ? n : 1)), 'int32', c.device));
+      return E.cast(t(E.eq(iota, t(argmax(x, { axis: a, keepdim: true })))), x.dtype);
+    });
+    if (x === x0) return [y];
+    const out = y.reshape(x0.shape);
+    y.dispose();
+    return [out];
+  },
+});
