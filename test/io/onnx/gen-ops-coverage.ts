@@ -1,7 +1,7 @@
 // Random generators for the ops added for issue 13 (conformance coverage): IsNaN/IsInf (inputs seeded with NaN and
 // ±Inf), PRelu, Selu, Celu, ThresholdedRelu, Shrink, Softsign, Mish, Sinh, Cosh, Tan, Mean, GatherElements, GatherND,
 // ReduceL1/L2/SumSquare/LogSum/LogSumExp, LayerNormalization's Mean/InvStdDev, RMSNormalization, ArgMax/ArgMin
-// select_last_index, Hardmax and the two losses.
+// select_last_index, Hardmax, Attention and the two losses.
 import { broadcast, numel, type GraphBuilder, type OpGen, type Val } from './gen.js';
 import { floatOr } from './gen-ops-elementwise.js';
 import type { AttrValue } from './writer.js';
@@ -197,6 +197,53 @@ const hardmax: OpGen = {
   },
 };
 
+/** Attention (opset 23): 3-D or 4-D, grouped heads, a past cache, bool or float masks, causal, scale, softcap, qk output. */
+const attention: OpGen = {
+  op: 'Attention',
+  minOpset: 23,
+  atol: 1e-4,
+  make(g) {
+    const r = g.rng;
+    const b = r.int(1, 2), kvh = r.int(1, 2), qh = kvh * r.int(1, 2), d = r.pick([2, 4]), dv = r.pick([2, 3]);
+    const sq = r.int(1, 3), skv = r.int(1, 3), past = r.chance(0.5) ? r.int(1, 2) : 0;
+    const four = r.chance(0.5);
+    const shapeOf = (h: number, s: number, hd: number) => (four ? [b, h, s, hd] : [b, s, h * hd]);
+    const q = g.input('float', shapeOf(qh, sq, d)), k = g.input('float', shapeOf(kvh, skv, d)), v = g.input('float', shapeOf(kvh, skv, dv));
+    const total = skv + past;
+    const ins = [q.name, k.name, v.name];
+    const maskKind = r.pick(['none', 'bool', 'float']);
+    if (maskKind === 'bool') {
+      const m = g.input('bool', [sq, total]);
+      // keep key 0 visible so no row is fully masked
+      const data = g.feeds[m.name]!.data as Uint8Array;
+      for (let i = 0; i < sq; i++) data[i * total] = 1;
+      ins.push(m.name);
+    } else if (maskKind === 'float') ins.push(g.input('float', [1, 1, sq, total]).name);
+    else if (past) ins.push('');
+    const outs: { type: 'float'; shape: number[] }[] = [{ type: 'float', shape: four ? [b, qh, sq, dv] : [b, sq, qh * dv] }];
+    if (past) {
+      ins.push(g.input('float', [b, kvh, past, d]).name, g.input('float', [b, kvh, past, dv]).name);
+      outs.push({ type: 'float', shape: [b, kvh, total, d] }, { type: 'float', shape: [b, kvh, total, dv] });
+    }
+    const causal = r.chance(0.4) && maskKind !== 'bool', softcap = r.chance(0.3);
+    // the qk_matmul output only without causal and softcap: there onnxruntime 1.30 and the ONNX reference (which
+    // the conformance suite checks, and forwardpass follows) disagree
+    const mode = causal || softcap ? -1 : r.pick([-1, 0, 1, 2, 3]);
+    if (mode >= 0) {
+      if (!past) outs.push({ type: 'float', shape: [b, kvh, total, d] }, { type: 'float', shape: [b, kvh, total, dv] });
+      outs.push({ type: 'float', shape: [b, qh, sq, total] });
+    }
+    const attrs: Record<string, AttrValue | undefined> = {
+      ...(four ? {} : { q_num_heads: qh, kv_num_heads: kvh }),
+      ...(causal ? { is_causal: 1 } : {}),
+      ...(r.chance(0.3) ? { scale: f(r.float(0.1, 1)) } : {}),
+      ...(softcap ? { softcap: f(r.float(1, 4)) } : {}),
+      ...(mode > 0 ? { qk_matmul_output_mode: mode } : {}),
+    };
+    return g.node('Attention', ins, outs, attrs)[0]!;
+  },
+};
+
 /** Generators for the issue-13 ops (followers may consume their float outputs). */
 export const COVERAGE_GENS: OpGen[] = [
   unary('IsNaN', { bool: true, special: true }),
@@ -220,6 +267,7 @@ export const COVERAGE_GENS: OpGen[] = [
   argLast('ArgMax'),
   argLast('ArgMin'),
   hardmax,
+  attention,
   loss('NegativeLogLikelihoodLoss'),
   loss('SoftmaxCrossEntropyLoss'),
 ];

@@ -11,5 +11,6 @@ import './quantized.js';
 import './activations.js';
 import './indexing.js';
 import './loss.js';
+import './attention.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
