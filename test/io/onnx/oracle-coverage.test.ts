@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as fp from '../../../src/index.js';
 import { fuzzOp, type Tolerance } from './compare.js';
 import { COVERAGE_GENS } from './gen-ops-coverage.js';
+import { onnxModel } from './writer.js';
 import { webgpu } from '../../webgpu.js';
 
 const SEEDS = 6;
@@ -20,6 +21,13 @@ describe('issue-13 ops: forwardpass (cpu) vs onnxruntime-node, op by op', () => 
   it('every generated op is registered', () => {
     const registered = new Set(fp.registeredOnnxOps());
     expect(COVERAGE_GENS.map((g) => g.op).filter((op) => !registered.has(op))).toEqual([]);
+  });
+  it('onnxOpSupport lists each of them as running on the CPU and on WebGPU', () => {
+    const ops = [...new Set(COVERAGE_GENS.map((g) => g.op))];
+    const model = fp.parseOnnx(onnxModel({ opset: 23, nodes: ops.map((op, i) => ({ op, inputs: ['x'], outputs: [`y${i}`] })), inputs: [{ name: 'x', type: 'float', shape: [1] }], outputs: ops.map((_, i) => ({ name: `y${i}`, type: 'float' as const })) }));
+    const support = fp.onnxOpSupport(model);
+    expect(support.map((e) => e.opType)).toEqual([...ops].sort((a, b) => a.localeCompare(b)));
+    expect(support.filter((e) => !e.cpu || !e.webgpu)).toEqual([]);
   });
   for (const gen of COVERAGE_GENS) {
     const opsets = OPSETS.filter((o) => (gen.minOpset ?? 13) <= o);
