@@ -1,7 +1,8 @@
 // Random generators for the ops added for issue 13 (conformance coverage): IsNaN/IsInf (inputs seeded with NaN and
 // ±Inf), PRelu, Selu, Celu, ThresholdedRelu, Shrink, Softsign, Mish, Sinh, Cosh, Tan, Mean, GatherElements, GatherND,
 // ReduceL1/L2/SumSquare/LogSum/LogSumExp, LayerNormalization's Mean/InvStdDev, RMSNormalization, ArgMax/ArgMin
-// select_last_index, Hardmax, Attention and the two losses.
+// select_last_index, Hardmax, Attention, LpNormalization, MeanVarianceNormalization, GroupNormalization, EyeLike
+// and the two losses.
 import { broadcast, numel, type GraphBuilder, type OpGen, type Val } from './gen.js';
 import { floatOr } from './gen-ops-elementwise.js';
 import type { AttrValue } from './writer.js';
@@ -244,6 +245,45 @@ const attention: OpGen = {
   },
 };
 
+const lpNorm: OpGen = {
+  op: 'LpNormalization',
+  atol: 1e-4,
+  accepts: isFloat,
+  make(g, x) {
+    const v = floatOr(g, x);
+    return g.node('LpNormalization', [v.name], [{ type: 'float', shape: v.shape }], { axis: g.rng.int(-v.shape.length, v.shape.length - 1), p: g.rng.int(1, 2) })[0]!;
+  },
+};
+
+const mvn: OpGen = {
+  op: 'MeanVarianceNormalization',
+  atol: 1e-4,
+  make(g) {
+    const v = g.input('float', [g.rng.int(1, 2), g.rng.int(1, 3), g.rng.int(2, 4), g.rng.int(2, 4)]);
+    return g.node('MeanVarianceNormalization', [v.name], [{ type: 'float', shape: v.shape }], g.rng.chance(0.5) ? { axes: [2, 3] } : {})[0]!;
+  },
+};
+
+const groupNorm: OpGen = {
+  op: 'GroupNormalization',
+  minOpset: 18,
+  atol: 1e-4,
+  make(g) {
+    const groups = g.rng.int(1, 3), per = g.rng.int(1, 2);
+    const v = g.input('float', [g.rng.int(1, 2), groups * per, ...g.rng.shape(1, 2, 4)]);
+    const n = g.opset >= 21 ? groups * per : groups;
+    return g.node('GroupNormalization', [v.name, g.randInit([n], 0.5, 1.5), g.randInit([n])], [{ type: 'float', shape: v.shape }], { num_groups: groups, epsilon: f(1e-3) })[0]!;
+  },
+};
+
+const eyeLike: OpGen = {
+  op: 'EyeLike',
+  make(g) {
+    const v = g.input('float', [g.rng.int(1, 4), g.rng.int(1, 4)]);
+    return g.node('EyeLike', [v.name], [{ type: 'float', shape: v.shape }], { k: g.rng.int(-2, 2) })[0]!;
+  },
+};
+
 /** Generators for the issue-13 ops (followers may consume their float outputs). */
 export const COVERAGE_GENS: OpGen[] = [
   unary('IsNaN', { bool: true, special: true }),
@@ -268,6 +308,10 @@ export const COVERAGE_GENS: OpGen[] = [
   argLast('ArgMin'),
   hardmax,
   attention,
+  lpNorm,
+  mvn,
+  groupNorm,
+  eyeLike,
   loss('NegativeLogLikelihoodLoss'),
   loss('SoftmaxCrossEntropyLoss'),
 ];
