@@ -10,6 +10,7 @@ import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum, varianc
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { axesOf, axisOf, sameShape, small } from './util.js';
 import { gather } from '../../../ops/transform.js';
+import { full } from '../../../tensor/creation.js';
 import { numbers } from './shape.js';
 
 registerOnnxOp('BatchNormalization', {
@@ -167,7 +168,16 @@ for (const [opType, fn, since] of REDUCE) {
       const x = c.input(0);
       const axes = reduceAxes(c, x.rank, since, c.ints(1));
       if (axes === 'none') return [x];
-      return [fn(x, { axis: axes, keepdim: c.attrs.intOf('keepdims', [0, 1], 1) === 1 })];
+      const keepdim = c.attrs.intOf('keepdims', [0, 1], 1) === 1;
+      if ((opType === 'ReduceMax' || opType === 'ReduceMin') && axes.some((a) => x.shape[a] === 0)) {
+        // over an empty set: the identity of the reduction (-inf for max, +inf for min; false / true for bool)
+        const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keepdim ? [1] : []) : [d]));
+        const max = opType === 'ReduceMax';
+        const value = x.dtype === 'bool' ? (max ? 0 : 1) : max ? -Infinity : Infinity;
+        if (x.dtype !== 'bool' && x.dtype !== 'float32' && x.dtype !== 'float16') c.fail(`reducing an empty set of ${x.dtype} has no identity forwardpass can hold`);
+        return [full(shape, value, { dtype: x.dtype, device: c.device })];
+      }
+      return [fn(x, { axis: axes, keepdim })];
     },
   });
 }
