@@ -116,6 +116,16 @@ export function parseOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxParseOpt
   return model;
 }
 
+/**
+ * Parses one serialized TensorProto (a `.pb` file of the ONNX test data, or an initializer's bytes) into a decoded
+ * tensor, with the same rules as initializers (float, float16, double, int8, uint8, int32, int64, bool).
+ * @example parseOnnxTensor(readFileSync('test_data_set_0/input_0.pb'), { name: 'input_0.pb' }).dims
+ */
+export function parseOnnxTensor(bytes: Uint8Array | ArrayBuffer, options: OnnxParseOptions = {}): OnnxTensor {
+  const where = `onnx: ${options.name ?? '<bytes>'}`;
+  return readTensor(new PbReader(asBytes(bytes, where), where, 'TensorProto'));
+}
+
 function emptyGraph(): OnnxGraph {
   return { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] };
 }

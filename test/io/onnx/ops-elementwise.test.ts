@@ -141,3 +141,10 @@ describe('ONNX elementwise ops', () => {
     expect(Array.from(await zf!.data())).toEqual([0, 0]);
   });
 });
+
+describe('ONNX Clip with min > max', () => {
+  it('gives max everywhere and keeps NaN (min(max(x, min), max), as ONNX and NumPy define it)', async () => {
+    const [y] = await runNode(13, 'Clip', [fp.tensor([-5, 0, 5, Number.NaN]), f32c([2], []), f32c([1], [])]);
+    expect(Array.from(await y!.data())).toEqual([1, 1, 1, Number.NaN]);
+  });
+});

@@ -186,6 +186,13 @@ registerOnnxOp('Clip', {
       lo = one(1, -big);
       hi = one(2, big);
     }
+    if (lo > hi) {
+      // min > max: min(max(x, min), max) is max everywhere (NaN stays NaN), as ONNX and NumPy define it
+      const m = E.maximum(x, lo);
+      const y = E.minimum(m, hi);
+      m.dispose();
+      return [y];
+    }
     return [E.clamp(x, lo, hi)];
   },
 });

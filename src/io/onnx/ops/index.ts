@@ -8,5 +8,10 @@ import './norm.js';
 import './generate.js';
 import './resize.js';
 import './quantized.js';
+import './activations.js';
+import './indexing.js';
+import './loss.js';
+import './attention.js';
+import './normalize-more.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

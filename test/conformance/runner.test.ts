@@ -1,0 +1,99 @@
+// The conformance runner on a handful of test folders written here (model.onnx + .pb data with the suite's layout):
+// each classification (pass, wrong, unsupported, error, timeout), the tallies, the passing list and the exit code.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeTensor, onnxModel, type ElemName } from '../io/onnx/writer.js';
+import { mismatch } from './check.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function writeTest(dir: string, name: string, op: string, x: { type: ElemName; dims: number[]; data: number[] }, y: { type: ElemName; dims: number[]; data: number[] }, extra: Partial<{ outShape: number[]; attrs: Record<string, number[]> }> = {}) {
+  const d = join(dir, 'node', name);
+  mkdirSync(join(d, 'test_data_set_0'), { recursive: true });
+  writeFileSync(join(d, 'model.onnx'), onnxModel({
+    opset: 17,
+    nodes: [{ op, inputs: op === 'Reshape' ? ['x', 's'] : ['x'], outputs: ['y'], attrs: extra.attrs }],
+    inputs: [{ name: 'x', type: x.type, shape: x.dims }, ...(op === 'Reshape' ? [{ name: 's', type: 'int64' as const, shape: [extra.outShape!.length] }] : [])],
+    outputs: [{ name: 'y', type: y.type }],
+  }));
+  writeFileSync(join(d, 'test_data_set_0', 'input_0.pb'), encodeTensor({ name: 'x', ...x }));
+  if (op === 'Reshape') writeFileSync(join(d, 'test_data_set_0', 'input_1.pb'), encodeTensor({ name: 's', type: 'int64', dims: [extra.outShape!.length], data: extra.outShape!.map(BigInt) }));
+  writeFileSync(join(d, 'test_data_set_0', 'output_0.pb'), encodeTensor({ name: 'y', ...y }));
+}
+
+function runRunner(args: string[]): { code: number; out: string; report: { summary: { total: Record<string, number> }; tests: { id: string; status: string; reason?: string }[]; newPasses: string[]; regressions: string[] } } {
+  const json = join(mkdtempSync(join(tmpdir(), 'fp-conf-')), 'report.json');
+  const r = spawnSync('node', ['--import', 'tsx', '--import', './test/wgsl-hook.mjs', 'test/conformance/run.ts', ...args, '--json', json, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout + r.stderr, report: JSON.parse(readFileSync(json, 'utf8')) };
+}
+
+describe('conformance runner', () => {
+  const suite = mkdtempSync(join(tmpdir(), 'fp-suite-'));
+  const f = (data: number[], dims = [data.length]) => ({ type: 'float' as const, dims, data });
+  writeTest(suite, 'test_relu_ok', 'Relu', f([-1, 2, Number.NaN]), f([0, 2, Number.NaN]));
+  writeTest(suite, 'test_relu_wrong', 'Relu', f([-1, 2]), f([0, 2.01]));
+  writeTest(suite, 'test_relu_shape', 'Relu', f([-1, 2]), f([0, 2], [1, 2]));
+  writeTest(suite, 'test_no_such_op', 'NoSuchOp', f([1]), f([1]));
+  writeTest(suite, 'test_reshape_bad', 'Reshape', f([1, 2, 3]), f([1, 2, 3]), { outShape: [4] });
+  writeTest(suite, 'test_uint16_input', 'Relu', { type: 'uint16', dims: [1], data: [1] }, { type: 'uint16', dims: [1], data: [1] });
+  // a 1M-element Softmax (4 MB of data to read) cannot finish within a 5 ms limit
+  const slow = mkdtempSync(join(tmpdir(), 'fp-suite-slow-'));
+  writeTest(slow, 'test_slow', 'Softmax', f(Array.from({ length: 1_000_000 }, (_, i) => i % 7), [1_000_000]), f([0]));
+  writeTest(slow, 'test_zz_after', 'Relu', f([1]), f([1]));
+  writeFileSync(join(suite, 'passing.txt'), '# list\nnode/test_relu_ok\nnode/test_relu_wrong\n');
+
+  it('classifies pass, wrong, unsupported and error, and fails on a regression of the passing list', () => {
+    const { code, out, report } = runRunner([join(suite, 'node'), '--passing', join(suite, 'passing.txt'), ]);
+    const status = Object.fromEntries(report.tests.map((t) => [t.id, t.status]));
+    expect(status).toEqual({
+      'node/test_relu_ok': 'pass', 'node/test_relu_wrong': 'wrong', 'node/test_relu_shape': 'wrong', 'node/test_no_such_op': 'unsupported',
+      'node/test_reshape_bad': 'error', 'node/test_uint16_input': 'unsupported',
+    });
+    const reason = Object.fromEntries(report.tests.map((t) => [t.id, t.reason]));
+    expect(reason['node/test_relu_shape']).toMatch(/shape \[2\], expected \[1, 2\]/);
+    expect(reason['node/test_no_such_op']).toMatch(/unsupported ops .*NoSuchOp/);
+    expect(report.summary.total).toMatchObject({ tests: 6, pass: 1, wrong: 2, unsupported: 2, error: 1 });
+    expect(report.regressions).toEqual(['node/test_relu_wrong']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/REGRESSIONS \(1\)/);
+  }, 120_000);
+
+  it('a test over the time limit is killed and counted as an error; the run goes on with a fresh worker', () => {
+    const { code, report } = runRunner([join(slow, 'node'), '--timeout-ms', '5']);
+    expect(code).toBe(0);
+    expect(report.tests.map((t) => t.id)).toEqual(['node/test_slow', 'node/test_zz_after']);
+    expect(report.tests[0]).toMatchObject({ status: 'error', reason: 'timeout: no result within 5 ms' });
+  }, 120_000);
+
+  it('--update rewrites the passing list; a run without regressions exits 0 and reports new passes', () => {
+    const list = join(suite, 'passing-2.txt');
+    writeFileSync(list, 'node/test_other_folder\n');
+    const a = runRunner([join(suite, 'node', 'test_relu_ok'), join(suite, 'node', 'test_relu_wrong'), '--passing', list, '--update']);
+    expect(a.code).toBe(0);
+    expect(a.report.newPasses).toEqual(['node/test_relu_ok']);
+    const lines = readFileSync(list, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines).toEqual(['node/test_other_folder', 'node/test_relu_ok']); // tests outside the run are kept
+    const b = runRunner([join(suite, 'node', 'test_relu_ok'), '--passing', list]);
+    expect(b.code).toBe(0);
+    expect(b.report.newPasses).toEqual([]);
+  }, 120_000);
+
+  it('compares with atol + rtol·|expected|, NaN with NaN, ±Inf exactly, integers exactly', () => {
+    expect(mismatch([1.001], [1], false)).toBeUndefined(); // 1e-3 <= 1e-4 + 1e-3
+    expect(mismatch([1.0012], [1], false)).toMatch(/element 0/);
+    expect(mismatch([Number.NaN], [Number.NaN], false)).toBeUndefined();
+    expect(mismatch([0], [Number.NaN], false)).toMatch(/element 0/);
+    expect(mismatch([Number.NaN], [0], false)).toMatch(/element 0/);
+    expect(mismatch([Infinity], [Infinity], false)).toBeUndefined();
+    expect(mismatch([3.4e38], [Infinity], false)).toMatch(/element 0/);
+    expect(mismatch([2], [3], true)).toMatch(/element 0: 2, expected 3/);
+    expect(mismatch([1, 2], [1], true)).toMatch(/2 values, expected 1/);
+  });
+
+  it('names an unknown option', () => {
+    expect(() => execFileSync('node', ['--import', 'tsx', 'test/conformance/run.ts', suite, '--frobnicate'], { cwd: ROOT, stdio: 'pipe' })).toThrow(/unknown option '--frobnicate'/);
+  });
+});
