@@ -43,7 +43,7 @@ describe.skipIf(!HAS)('the shared llama GGUF files', () => {
 const ALL: Record<string, fp.GgufKv> = {
   u8: { type: 'UINT8', value: 255 }, i8: { type: 'INT8', value: -128 }, u16: { type: 'UINT16', value: 65535 }, i16: { type: 'INT16', value: -32768 },
   u32: { type: 'UINT32', value: 4294967295 }, i32: { type: 'INT32', value: -2147483648 }, f32: { type: 'FLOAT32', value: 0.5 }, b: { type: 'BOOL', value: true },
-  s: { type: 'STRING', value: 'héllo\n"x"' }, u64: { type: 'UINT64', value: 2n ** 64n - 1n }, i64: { type: 'INT64', value: -5 }, f64: { type: 'FLOAT64', value: 0.1 },
+  s: { type: 'STRING', value: 'héllo\n"x"' }, bom: { type: 'STRING', value: '\uFEFFx' }, u64: { type: 'UINT64', value: 2n ** 64n - 1n }, i64: { type: 'INT64', value: -5 }, f64: { type: 'FLOAT64', value: 0.1 },
   arr_s: { type: 'ARRAY', itemType: 'STRING', value: ['a', '', 'ü b'] }, arr_i: { type: 'ARRAY', itemType: 'INT32', value: [1, -2, 3] },
   arr_e: { type: 'ARRAY', itemType: 'FLOAT32', value: [] }, arr_b: { type: 'ARRAY', itemType: 'BOOL', value: [false, true] },
 };

@@ -5,3 +5,4 @@ export { GGML_TYPES, ggmlBytes, type GgmlType, type GgmlTypeName } from './types
 export * from './blocks.js';
 export { writeGguf, type GgufWriteTensor } from './writer.js';
 export { ggufModelFromFile, ggufHfConfig, hfTensorName, unpermuteRows, q8_0ToRows, type GgufLoadOptions, type GgufPrecision } from './model.js';
+export { ggufTokenizer, ggufTokenizerJson } from './tokenizer.js';

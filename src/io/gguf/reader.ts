@@ -45,6 +45,8 @@ export interface GgufFile {
 /** Caps that keep a lying file from asking for absurd work: names and dimensions of real files are far below. */
 const MAX_DIMS = 4;
 const MAX_STRING = 1 << 26;
+/** ignoreBOM: a string that starts with U+FEFF keeps it (a vocabulary may have that token). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Cursor {
   pos = 0;
@@ -70,7 +72,7 @@ class Cursor {
     const s = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(s);
+      return UTF8.decode(s);
     } catch {
       return ioFail(this.where, `${w} is not valid UTF-8`);
     }
