@@ -6,6 +6,7 @@ import { flag, intFlag, parseArgs, UsageError } from './args.js';
 import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
 import { GENERATE_SPEC, GENERATE_USAGE } from './specs.js';
+import { generateGguf } from './gguf.js';
 
 
 export async function generateCommand(argv: string[]): Promise<void> {
@@ -15,6 +16,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const prompt = flag(args, 'prompt');
   if (prompt === undefined || prompt === '') throw new UsageError(`generate: --prompt "text" is required; usage: ${GENERATE_USAGE}`);
   const maxNewTokens = intFlag(args, 'max-new-tokens', 50, 'generate');
+  const useCache = !flag(args, 'no-cache');
+  if (/\.gguf$/i.test(dir)) return generateGguf(dir, prompt, { maxNewTokens, useCache, precision: flag(args, 'precision'), device: await selectBackend(flag(args, 'backend', 'cpu')!, 'generate') });
   const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'generate');
   const { model, config } = loadModelFolder(dir, await selectBackend(flag(args, 'backend', 'cpu')!, 'generate'));
   try {

@@ -11,6 +11,7 @@ import { human, table } from './text.js';
 import { printable } from './printable.js';
 import { numel } from '../tensor/shape.js';
 import { INSPECT_SPEC, INSPECT_USAGE } from './specs.js';
+import { inspectGguf } from './gguf.js';
 
 
 function shorten(v: string, n = 100): string {
@@ -78,6 +79,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   const r = stat.isDirectory() ? inspectFolder(path)
     : lower.endsWith('.safetensors') ? inspectSafetensors(path)
     : lower.endsWith('.npy') ? inspectNpy(path)
+    : lower.endsWith('.gguf') ? inspectGguf(path)
     : lower.endsWith('.onnx') ? inspectOnnx(path)
     : lower.endsWith('.json') ? inspectConfig(path)
     : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors, .npy, .onnx or config.json file or a model folder`); })();
