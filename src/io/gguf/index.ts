@@ -6,3 +6,4 @@ export * from './blocks.js';
 export { writeGguf, type GgufWriteTensor } from './writer.js';
 export { ggufModelFromFile, ggufHfConfig, hfTensorName, unpermuteRows, q8_0ToRows, type GgufLoadOptions, type GgufPrecision } from './model.js';
 export { ggufTokenizer, ggufTokenizerJson } from './tokenizer.js';
+export { ggufFromLlama } from './save.js';
