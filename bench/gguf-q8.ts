@@ -14,7 +14,7 @@ const f32File = await fp.ggufFromLlama(lm);
 await fp.quantize(lm, { weights: 'q8_0' });
 const q8File = await fp.ggufFromLlama(lm);
 lm.dispose();
-const bytesHeld = (m: fp.Module) => m.namedParameters().reduce((a, [, t]) => a + t.size * (t.dtype === 'int8' ? 1 : t.dtype === 'float16' ? 2 : 4), 0);
+const bytesHeld = (m: fp.LlamaForCausalLM) => m.namedParameters().reduce((a, [, t]) => a + t.size * (t.dtype === 'int8' ? 1 : t.dtype === 'float16' ? 2 : 4), 0);
 const prompt = [1, 2, 3, 4, 5, 6, 7, 8];
 for (const [label, file, opts] of [['F32 file, f32', f32File, { precision: 'f32' }], ['Q8_0 file, int8 W8A8', q8File, {}], ['Q8_0 file, int8 W8', q8File, { activations: 'none' }]] as const) {
   const model = await fp.ggufModelFromFile(fp.readGguf(file), opts as fp.GgufLoadOptions);
