@@ -1,9 +1,10 @@
 // The CLI on .gguf files: `inspect model.gguf` (metadata, escaped, and tensors) and `generate model.gguf --prompt`
 // (the file's own model and tokenizer, nothing else needed). generate.ts and inspect.ts branch here on the extension.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readGguf, type GgufKv } from '../io/gguf/reader.js';
 import { ggufModelFromFile, type GgufPrecision } from '../io/gguf/model.js';
 import { ggufTokenizer } from '../io/gguf/tokenizer.js';
+import { ggufFromLlama } from '../io/gguf/save.js';
 import { generate } from '../nn/models/generate.js';
 import { UsageError } from './args.js';
 import { printable } from './printable.js';
@@ -62,6 +63,22 @@ export async function generateGguf(path: string, prompt: string, opts: GgufGener
     if (ids.length === 0) throw new Error(`forwardpass: generate: the prompt encodes to no tokens`);
     const out = await generate(model, ids, { maxNewTokens: opts.maxNewTokens, useCache: opts.useCache });
     process.stdout.write(`${prompt}${tok.decode(out)}\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** `forwardpass quantize model.gguf -o out.gguf`: every matrix to Q8_0 (Q8_0 ones as they are), tokenizer and names kept. */
+export async function quantizeGguf(path: string, out: string): Promise<void> {
+  if (!/\.gguf$/i.test(out)) throw new UsageError(`quantize: a .gguf model is written to a .gguf file; -o '${out}' does not end in .gguf`);
+  const file = readGguf(readFile(path), { name: path });
+  const model = await ggufModelFromFile(file, { precision: 'int8' });
+  try {
+    const keep = Object.fromEntries([...file.metadata].filter(([k]) => k.startsWith('tokenizer.') || k === 'general.name'));
+    const name = typeof keep['general.name']?.value === 'string' ? (keep['general.name'].value as string) : undefined;
+    const bytes = await ggufFromLlama(model, { name, metadata: keep });
+    writeFileSync(out, bytes);
+    process.stdout.write(`quantized ${printable(path)} to Q8_0: wrote ${printable(out)} (${human(bytes.length)}; the input was ${human(file.bytes.length)})\n`);
   } finally {
     model.dispose();
   }

@@ -54,3 +54,22 @@ describe.skipIf(!HAS)('forwardpass on .gguf files', () => {
     expect(j.tensors.find((t: { name: string }) => t.name === 'output.weight').type).toBe('Q8_0');
   });
 });
+
+describe.skipIf(!HAS)('forwardpass quantize model.gguf -o out.gguf', () => {
+  const io = captureCli();
+  it('Q4_0 -> Q8_0 GGUF with the tokenizer kept; the result generates like the int8-loaded Q4_0 model', async () => {
+    const out = resolve(scratchDir('fp-gguf-q-'), 'out.gguf');
+    expect(await main(['quantize', resolve(LLAMA, 'model-q4_0.gguf'), '-o', out])).toBe(0);
+    expect(io.out).toMatch(/quantized .*model-q4_0\.gguf to Q8_0: wrote/);
+    const f = await fp.readGgufFile(out);
+    expect([...f.tensors.values()].filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight').every((t) => t.type === 'Q8_0')).toBe(true);
+    expect(f.metadata.get('tokenizer.ggml.model')!.value).toBe('gpt2');
+    const a = await fp.loadGguf(out), b = await fp.loadGguf(resolve(LLAMA, 'model-q4_0.gguf'));
+    const ids = [312, 413, 376, 275, 82];
+    expect(await fp.generate(a, ids, { maxNewTokens: 10 })).toEqual(await fp.generate(b, ids, { maxNewTokens: 10 }));
+    a.dispose(); b.dispose();
+    io.err = '';
+    expect(await main(['quantize', resolve(LLAMA, 'model-q4_0.gguf'), '-o', resolve(scratchDir('fp-gguf-q-'), 'folder')])).not.toBe(0);
+    expect(io.err).toMatch(/does not end in \.gguf/);
+  });
+});
