@@ -62,3 +62,10 @@ describe('K-quant files', () => {
     await expect(fp.ggufModelFromFile(fp.readGguf(file({}, [{ name: 'blk.0.mystery.weight', type: 'F32', ne: [4], data: new Uint8Array(16) }])))).rejects.toThrow(/tensor 'blk.0.mystery.weight' has no place/);
   });
 });
+
+describe('tensor shapes against the metadata', () => {
+  it('a tensor whose shape disagrees with the metadata is one error naming both', async () => {
+    const bytes = file({ 'llama.feed_forward_length': 512 });
+    await expect(fp.ggufModelFromFile(fp.readGguf(bytes))).rejects.toThrow(/tensor 'blk\.0\.ffn_(gate|up|down)\.weight' has shape \[\d+, \d+\] \(ne \[\d+, \d+\]\); the metadata's model needs \[\d+, \d+\]/);
+  });
+});

@@ -162,10 +162,14 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
   const H = cfg.num_attention_heads as number, G = cfg.num_key_value_heads as number;
   const state = new Map<string, Tensor>();
   try {
+    const params = new Map(model.namedParameters());
     const linears = new Map(model.namedModules().filter(([, m]) => m instanceof Linear) as [string, Linear][]);
     for (const e of file.tensors.values()) {
       const key = hfTensorName(e.name);
       if (!key) throw new Error(`forwardpass: ${W}: tensor '${e.name}' has no place in a ${String(cfg.architectures)} (unknown llama.cpp name)`);
+      const want = params.get(key);
+      if (!want) throw new Error(`forwardpass: ${W}: tensor '${e.name}' (${key}) has no place in this ${String(cfg.architectures)} (its metadata describes no such parameter)`);
+      if (want.shape.join() !== e.shape.join()) throw new Error(`forwardpass: ${W}: tensor '${e.name}' has shape [${e.shape.join(', ')}] (ne [${e.ne.join(', ')}]); the metadata's model needs [${want.shape.join(', ')}] for ${key}`);
       const isQ = /\.q_proj\.weight$/.test(key), isK = /\.k_proj\.weight$/.test(key);
       const order = arch.permuted && (isQ || isK) ? unpermuteRows(e.shape[0]!, isQ ? H : G) : null;
       const layer = key.endsWith('.weight') ? linears.get(key.slice(0, -7)) : undefined;
