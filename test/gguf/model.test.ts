@@ -74,6 +74,10 @@ describe.skipIf(!HAS)('llama GGUF models', () => {
     const linBytes = w8a8.namedParameters().filter(([k]) => /proj|lm_head/.test(k)).reduce((a, [, t]) => a + t.size * (t.dtype === 'int8' ? 1 : t.dtype === 'float16' ? 2 : 4), 0);
     const fileLin = [...f.tensors.values()].filter((t) => /attn_[qkvo]|output\.|ffn_(gate|up|down)/.test(t.name) && t.type === 'Q8_0').reduce((a, t) => a + t.byteLength, 0);
     expect(linBytes).toBe(fileLin);
+    // the whole model: int8 embeddings and matrices, f16 scales, f32 norms = the file's tensor data, byte for byte
+    const held = w8a8.namedParameters().reduce((a, [, t]) => a + t.size * (t.dtype === 'int8' ? 1 : t.dtype === 'float16' ? 2 : 4), 0);
+    expect(held).toBe([...f.tensors.values()].reduce((a, t) => a + t.byteLength, 0));
+    expect(w8a8.getSubmodule('model.embed_tokens')).toBeInstanceOf(fp.Q8Embedding);
     const a = await compare(w8a8, 'q8_0');
     const w8 = await load('q8_0', { activations: 'none' });
     const b = await compare(w8, 'q8_0');

@@ -7,3 +7,4 @@ export { writeGguf, type GgufWriteTensor } from './writer.js';
 export { ggufModelFromFile, ggufHfConfig, hfTensorName, unpermuteRows, q8_0ToRows, type GgufLoadOptions, type GgufPrecision } from './model.js';
 export { ggufTokenizer, ggufTokenizerJson } from './tokenizer.js';
 export { ggufFromLlama } from './save.js';
+export { Q8Embedding } from './embedding.js';

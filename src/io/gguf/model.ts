@@ -11,6 +11,7 @@ import { QuantizedLinear, type ActivationMode } from '../../quant/modules.js';
 import { quantizeRowsRef, roundScalesToF16 } from '../../quant/formats.js';
 import { f16ToF32 } from '../../tensor/dtype.js';
 import { dequantizeGgml } from './blocks.js';
+import { Q8Embedding } from './embedding.js';
 import type { GgufFile, GgufTensorInfo, GgufValue } from './reader.js';
 import { ggufTensorBytes } from './reader.js';
 
@@ -172,6 +173,15 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
       if (want.shape.join() !== e.shape.join()) throw new Error(`forwardpass: ${W}: tensor '${e.name}' has shape [${e.shape.join(', ')}] (ne [${e.ne.join(', ')}]); the metadata's model needs [${want.shape.join(', ')}] for ${key}`);
       const isQ = /\.q_proj\.weight$/.test(key), isK = /\.k_proj\.weight$/.test(key);
       const order = arch.permuted && (isQ || isK) ? unpermuteRows(e.shape[0]!, isQ ? H : G) : null;
+      if (key === 'model.embed_tokens.weight' && e.type === 'Q8_0' && precision === 'int8' && !cfg.tie_word_embeddings) {
+        // untied Q8_0 embeddings stay int8 (a tied table also serves as the float lm_head, so it is dequantized)
+        const [rows, cols] = e.shape as [number, number];
+        model.replaceSubmodule('model.embed_tokens', new Q8Embedding(rows, cols, device)).dispose();
+        const { qs, d } = q8_0ToRows(ggufTensorBytes(file, e.name), rows, cols, null);
+        state.set('model.embed_tokens.qs', fromStorage(qs, [rows, cols], 'int8', device));
+        state.set('model.embed_tokens.d', fromStorage(d, [rows, cols / 32], 'float16', device));
+        continue;
+      }
       const layer = key.endsWith('.weight') ? linears.get(key.slice(0, -7)) : undefined;
       if (layer && precision === 'int8') {
         const [rows, cols] = e.shape as [number, number];

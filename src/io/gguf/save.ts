@@ -5,13 +5,14 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { LlamaForCausalLM } from '../../nn/models/llama.js';
 import { QuantizedLinear } from '../../quant/modules.js';
 import { unpermuteRows } from './model.js';
+import type { Q8Embedding } from './embedding.js';
 import type { GgufKv, GgufValue } from './reader.js';
 import { writeGguf, type GgufWriteTensor } from './writer.js';
 
 const W = 'ggufFromLlama';
 
 function ggufName(key: string): string {
-  const hf = key.replace(/\.weight\.qs$/, '.weight');
+  const hf = key === 'model.embed_tokens.qs' ? 'model.embed_tokens.weight' : key.replace(/\.weight\.qs$/, '.weight');
   const fixed: Record<string, string> = { 'model.embed_tokens.weight': 'token_embd.weight', 'model.norm.weight': 'output_norm.weight', 'lm_head.weight': 'output.weight' };
   if (fixed[hf]) return fixed[hf];
   const m = /^model\.layers\.(\d+)\.(.+)\.weight(\.qs|\.d)?$/.exec(hf);
@@ -51,20 +52,21 @@ export async function ggufFromLlama(model: LlamaForCausalLM, opts: { name?: stri
   let anyQ8 = false;
   const quantized = new Map(model.namedModules().filter(([, m]) => m instanceof QuantizedLinear) as [string, QuantizedLinear][]);
   for (const [key, t] of model.namedParameters()) {
-    if (key.endsWith('.weight.d')) continue;
+    if (key.endsWith('.weight.d') || key === 'model.embed_tokens.d') continue;
     const isQ = key.includes('.q_proj.'), isK = key.includes('.k_proj.');
     const name = ggufName(key);
+    const emb = key === 'model.embed_tokens.qs' ? (model.getSubmodule('model.embed_tokens') as Q8Embedding) : undefined;
     const q = key.endsWith('.weight.qs') ? quantized.get(key.slice(0, -10)) : undefined;
     const rows = t.shape[0]!, cols = t.shape.length > 1 ? t.shape[1]! : 1;
     const order = isQ || isK ? permute(rows, isQ ? c.numHeads : c.numKvHeads) : null;
     // gguf row g holds HF row src where order[src] = g
     const srcOf = new Int32Array(rows);
     for (let r = 0; r < rows; r++) srcOf[order ? order[r]! : r] = r;
-    if (q) {
-      if (q.weight.scheme !== 'q8_0' || q.weight.kp !== q.weight.k) throw new Error(`forwardpass: ${W}: layer '${key.slice(0, -10)}' is quantized per channel; GGUF needs Q8_0 (quantize with weights 'q8_0')`);
+    if (q || emb) {
+      if (q && (q.weight.scheme !== 'q8_0' || q.weight.kp !== q.weight.k)) throw new Error(`forwardpass: ${W}: layer '${key.slice(0, -10)}' is quantized per channel; GGUF needs Q8_0 (quantize with weights 'q8_0')`);
       anyQ8 = true;
-      const qs = (await q.weight.qs.data()) as Int8Array;
-      const dt: Tensor = q.weight.d;
+      const qs = (await (q ? q.weight.qs : emb!.getParameter('qs')).data()) as Int8Array;
+      const dt: Tensor = q ? q.weight.d : emb!.getParameter('d');
       const draw = await dt.data();
       const nb = cols / 32;
       const out = new Uint8Array(rows * nb * 34);
