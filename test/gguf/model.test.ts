@@ -11,11 +11,11 @@ const DIR = resolve(SHARED_MODELS, 'llama');
 const HAS = existsSync(resolve(DIR, 'model-q8_0.gguf'));
 const gguf = HAS ? JSON.parse(readFileSync(resolve(DIR, 'reference.json'), 'utf8')).gguf.files : {};
 
-async function compare(model: fp.LlamaForCausalLM, type: string): Promise<{ maxAbs: number; cosine: number; top1: number }> {
+async function compare(model: fp.LlamaForCausalLM, type: string, file?: string): Promise<{ maxAbs: number; cosine: number; top1: number }> {
   const ref = readReference(DIR);
   const inputs = await referenceInputs(DIR, ref);
   const got = model.run(inputs).logits!;
-  const want = await fp.readNpyFile(resolve(DIR, gguf[type].logits.file));
+  const want = await fp.readNpyFile(resolve(DIR, file ?? gguf[type].logits.file));
   const maxAbs = await validMaxDiff(got, want, ref);
   // cosine and argmax agreement over valid positions
   const g = (await got.data()) as Float32Array, w = (await want.data()) as Float32Array;
@@ -99,5 +99,20 @@ describe.skipIf(!HAS)('llama GGUF models', () => {
     expect(a.cosine).toBeGreaterThan(0.999); // measured 0.99969, max |d| 0.225, top-1 21/21
     expect(b.cosine).toBeGreaterThan(0.999); // measured 0.99932, max |d| 0.321, top-1 20/21
     w8.dispose(); w8a8.dispose();
+  });
+
+  it('against the float32 model (logits.npy): Q8_0 and Q4_0 on the int8 kernels lose little beyond their files\' own weights', async () => {
+    for (const type of ['q8_0', 'q4_0']) {
+      for (const activations of ['dynamic', 'none'] as const) {
+        const m = await load(type, { activations });
+        const r = await compare(m, type, 'logits.npy');
+        // the files' own weights (transformers on them vs logits.npy): q8_0 cosine 0.99931, q4_0 0.89792 (top-1 14/21),
+        // so Q4_0 cannot reach the issue's 0.99 on this tiny model; measured here: q8_0 W8A8 0.99877, W8 0.99931,
+        // q4_0 W8A8 0.89450, W8 0.89678
+        const floor = { q8_0: { dynamic: 0.998, none: 0.9993 }, q4_0: { dynamic: 0.89, none: 0.89 } }[type as 'q8_0' | 'q4_0'][activations];
+        expect(r.cosine, `${type} ${activations}`).toBeGreaterThan(floor);
+        m.dispose();
+      }
+    }
   });
 });
