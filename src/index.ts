@@ -39,6 +39,7 @@ export * as nn from './nn/index.js';
 export { modelFromConfig, loadModelFromBytes, generate, generateBatch, generateSteps, makeSampler, type SamplingOptions, CharTokenizer, KVCache, GPT, BERT, SequentialModel, type ConfiguredModel, type ModelConfig, type GenerateOptions, type GenerateStep } from './nn/index.js';
 export { HfModel, LlamaForCausalLM, GPT2LMHeadModel, GPTNeoXForCausalLM, BertFamilyModel, DistilBertModel, ViTModel, type CausalLM, type HfOutputs } from './nn/index.js';
 export { hfModelFromConfig, hfModelFromFiles, hfShardFiles, type HfLoadOptions, type HfPrecision, type HfWeights } from './io/hf/index.js';
+export * from './io/gguf/index.js';
 export { hfDtype, isHfConfig, parseHfConfig, type HfConfig } from './io/hf/config.js';
 export { supportedList as hfSupportedModels, HF_FAMILIES, type HfFamily } from './io/hf/families.js';
 export { trace, steps, Trace, compareTraces, traceCompare, compareRuns, referenceOf, divergenceThreshold, DIVERGENCE_RULE, DIVERGENCE_THRESHOLDS, type RunComparison, type RunSetting, formatRecord, formatValues, formatTrace, formatComparison, sparkline, tensorStats, type TraceInputs, type Stepwise, type TraceRecord, type TraceOptions, type TensorStats, type TraceComparison, type CompareRow, type CompareAgainst, type TimingKind } from './trace/index.js';

@@ -11,9 +11,12 @@ import { loadModelAutoFromBytes } from './quant/serialize.js';
 import type { ConfiguredModel } from './nn/models/config.js';
 import { isHfConfig } from './io/hf/config.js';
 import { loadHfModel } from './io/hf/node.js';
+import { loadGguf } from './io/gguf/node.js';
+import type { GgufLoadOptions } from './io/gguf/model.js';
 
 export * from './index.js';
 export { isHfFolder, loadHfModel } from './io/hf/node.js';
+export { readGgufFile, loadGguf } from './io/gguf/node.js';
 // loadTokenizer here also takes a folder or a tokenizer.json path
 export { loadTokenizer } from './text/load-file.js';
 export { startModelServer, type ModelServer, type ModelEntry, type ServerOptions } from './serve/server.js';
@@ -186,11 +189,12 @@ export async function loadFixtureEval(dir: string, opts: FixtureOptions = {}): P
 /**
  * Build the model described by `<dir>/config.json` and load `<dir>/model.safetensors` into it (strict). A
  * quantized folder (written by `forwardpass quantize`) loads with its int8 layers; a Hugging Face folder (config.json
- * with `model_type`) goes to `loadHfModel`.
+ * with `model_type`) goes to `loadHfModel`; a path ending in .gguf goes to `loadGguf`.
  *
  * @example const model = await loadModel('test/fixtures/tiny-gpt'); model.run({ input_ids: ids }).logits
  */
-export async function loadModel(dir: string, opts: FixtureOptions = {}): Promise<ConfiguredModel> {
+export async function loadModel(dir: string, opts: FixtureOptions & GgufLoadOptions = {}): Promise<ConfiguredModel> {
+  if (/\.gguf$/i.test(dir)) return loadGguf(dir, opts);
   const config = new TextDecoder().decode(await readBytes(resolve(dir, 'config.json'), 'loadModel'));
   let json: unknown;
   try { json = JSON.parse(config); } catch { json = undefined; }

@@ -13,6 +13,7 @@ import { flag, intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js
 import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
 import { GENERATE_SPEC, GENERATE_USAGE } from './specs.js';
+import { generateGguf } from './gguf.js';
 
 function numFlag(args: ParsedArgs, name: string, ok: (n: number) => boolean, expected: string): number | undefined {
   const v = flag(args, name);
@@ -66,6 +67,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
   if (prompt !== undefined && promptIds) throw new UsageError('generate: give --prompt or --prompt-ids, not both');
   if ((prompt === undefined || prompt === '') && !promptIds) throw new UsageError(`generate: --prompt "text" (or --prompt-ids 1,2,3) is required; usage: ${GENERATE_USAGE}`);
   const maxNewTokens = intFlag(args, 'max-new-tokens', 50, 'generate');
+  if (/\.gguf$/i.test(dir)) {
+    if (prompt === undefined) throw new UsageError('generate: a .gguf file takes --prompt (the file\'s own tokenizer encodes it), not --prompt-ids');
+    return generateGguf(dir, prompt, { maxNewTokens, useCache: !flag(args, 'no-cache'), precision: flag(args, 'precision'), device: await selectBackend(flag(args, 'backend', 'cpu')!, 'generate') });
+  }
   const sampling = samplingFlags(args);
   const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'generate', ['f32', 'f16', 'int8']);
   const device = await selectBackend(flag(args, 'backend', 'cpu')!, 'generate');

@@ -14,6 +14,7 @@ import { INSPECT_SPEC, INSPECT_USAGE } from './specs.js';
 import { isHfFolder } from '../io/hf/node.js';
 import { describeHfConfig, inspectHfFolder } from './hf-run.js';
 import { isHfConfig } from '../io/hf/config.js';
+import { inspectGguf } from './gguf.js';
 
 
 function shorten(v: string, n = 100): string {
@@ -84,6 +85,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   const r = stat.isDirectory() ? (await isHfFolder(path) ? await inspectHfFolder(path) : inspectFolder(path))
     : lower.endsWith('.safetensors') ? inspectSafetensors(path)
     : lower.endsWith('.npy') ? inspectNpy(path)
+    : lower.endsWith('.gguf') ? inspectGguf(path)
     : lower.endsWith('.onnx') ? inspectOnnx(path)
     : lower.endsWith('.json') ? inspectConfig(path)
     : (() => { throw new Error(`forwardpass: inspect: cannot tell the format of '${path}'; expected a .safetensors, .npy, .onnx or config.json file or a model folder`); })();

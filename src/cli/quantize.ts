@@ -14,6 +14,7 @@ import type { WeightScheme } from '../quant/formats.js';
 import { flag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { loadModelFolder } from './model-folder.js';
 import { QUANTIZE_SPEC, QUANTIZE_USAGE } from './specs.js';
+import { quantizeGguf } from './gguf.js';
 
 
 /** `--calibration FILE.npy` (the model's first input) or `NAME=FILE.npy`, repeatable. */
@@ -43,6 +44,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
   const out = flag(args, 'out');
   if (!out) throw new UsageError(`quantize: -o <out-folder> is required; usage: ${QUANTIZE_USAGE}`);
   if (resolve(out) === resolve(dir)) throw new UsageError(`quantize: the output folder must differ from the model folder '${dir}'`);
+  if (/\.gguf$/i.test(dir)) return quantizeGguf(dir, out);
   const weights = flag(args, 'weights', 'per-channel') as WeightScheme;
   if (!WEIGHT_SCHEMES.includes(weights)) throw new UsageError(`quantize: --weights must be one of ${WEIGHT_SCHEMES.join(', ')}, got '${weights}'`);
   const activations = flag(args, 'activations', 'dynamic') as ActivationMode;
