@@ -36,14 +36,16 @@ const str = (s: string): number[] => { const b = utf8(s); const o: number[] = []
 /** SIMD opcodes (all prefixed by 0xfd, the opcode itself LEB128-encoded). */
 const SIMD = {
   'v128.load': 0, 'v128.load8x8_s': 1, 'v128.load16_splat': 8, 'v128.load32_splat': 9, 'v128.store': 11, 'v128.const': 12,
-  'i32x4.splat': 17, 'f32x4.splat': 19, 'f32x4.extract_lane': 31, 'i32x4.extract_lane': 27,
-  'v128.and': 78, 'v128.or': 80, 'v128.bitselect': 82,
-  'f32x4.ne': 66, 'f32x4.gt': 68,
-  'i16x8.extend_low_i8x16_s': 135, 'i16x8.extend_high_i8x16_s': 136,
-  'i32x4.add': 174, 'i32x4.mul': 181, 'i32x4.dot_i16x8_s': 186,
+  'i32x4.splat': 17, 'f32x4.splat': 19, 'f64x2.splat': 20, 'f32x4.extract_lane': 31, 'i32x4.extract_lane': 27,
+  'v128.not': 77, 'v128.and': 78, 'v128.andnot': 79, 'v128.or': 80, 'v128.xor': 81, 'v128.bitselect': 82,
+  'f32x4.eq': 65, 'f32x4.ne': 66, 'f32x4.lt': 67, 'f32x4.gt': 68, 'f32x4.le': 69, 'f32x4.ge': 70, 'f64x2.ge': 76,
+  'f64x2.promote_low_f32x4': 95, 'i8x16.narrow_i16x8_s': 101, 'f32x4.floor': 104, 'f32x4.nearest': 106, 'f64x2.floor': 117,
+  'i16x8.narrow_i32x4_s': 133, 'i16x8.extend_low_i8x16_s': 135, 'i16x8.extend_high_i8x16_s': 136,
+  'i32x4.shl': 171, 'i32x4.shr_s': 172, 'i32x4.add': 174, 'i32x4.sub': 177, 'i32x4.mul': 181, 'i32x4.dot_i16x8_s': 186,
   'f32x4.abs': 224, 'f32x4.neg': 225, 'f32x4.sqrt': 227,
   'f32x4.add': 228, 'f32x4.sub': 229, 'f32x4.mul': 230, 'f32x4.div': 231, 'f32x4.min': 232, 'f32x4.max': 233,
-  'f32x4.convert_i32x4_s': 250,
+  'f64x2.abs': 236, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.div': 243, 'f64x2.min': 244,
+  'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
   'f32x4.relaxed_madd': 0x105,
 } as const;
 export type SimdOp = keyof typeof SIMD;
@@ -86,6 +88,12 @@ export class FunctionBuilder {
   simd(name: SimdOp): this { this.code.push(0xfd); uleb(this.code, SIMD[name]); return this; }
   /** f32x4/i32x4 lane ops with a lane immediate. */
   lane(name: 'f32x4.extract_lane' | 'i32x4.extract_lane', laneIdx: number): this { this.simd(name); this.code.push(laneIdx); return this; }
+  /** i8x16.shuffle of the two v128 on the stack: byte i of the result is byte lanes[i] of their 32-byte concatenation. */
+  shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new RangeError('forwardpass: wasm assembler: i8x16.shuffle needs 16 lane indices in 0..31');
+    this.code.push(0xfd); uleb(this.code, 13); this.code.push(...lanes);
+    return this;
+  }
 
   /** Scalar load/store; `offset` is a constant byte offset added to the address on the stack. */
   mem(name: MemOp, offset = 0): this {

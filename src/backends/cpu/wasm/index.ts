@@ -9,6 +9,7 @@ import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
 import { conv2dWasm, convFits } from './conv.js';
 import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
+import { quantizeRowsWasm } from './quant.js';
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
 
@@ -27,6 +28,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     const a = attrs as OpAttrs['linearInt8'];
     return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
   }
+  if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
     if (K === 0 || !inputs.every(isFloat)) return '';
@@ -67,6 +69,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     if (M === 0 || N === 0) return true;
     linearInt8Wasm(outs[0]!.data, xq.data as Int8Array, xq.offset, xs.data, xs.offset, wq.data as Int8Array, wq.offset, inputs[2]!.storage.handle as object,
       ws.data, ws.offset, bias ? bias.data : null, bias ? bias.offset : 0, M, N, (attrs as OpAttrs['linearInt8']).k, Kp, (attrs as OpAttrs['linearInt8']).activation);
+    return true;
+  }
+  if (op === 'quantizeRows') {
+    quantizeRowsWasm(outs[0]!, outs[1]!, ins[0]!, attrs as OpAttrs['quantizeRows']);
     return true;
   }
   if (op === 'conv2d') {
