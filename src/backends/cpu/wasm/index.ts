@@ -10,6 +10,12 @@ import { conv2dWasm, convFits } from './conv.js';
 import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
+import { unaryWasm, WASM_UNARY } from './unary.js';
+import { isContiguous } from '../../../tensor/shape.js';
+import type { UnaryOp } from '../../../ops/attrs.js';
+
+/** Elementwise ops below this many elements stay on the typed-array loop (a Wasm call and two copies cost more). */
+const ELEMENTWISE_MIN = 64;
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
 
@@ -29,6 +35,10 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
   }
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
+  if (WASM_UNARY.has(op as UnaryOp)) {
+    const x = inputs[0]!;
+    return isFloat(x) && x.size >= ELEMENTWISE_MIN && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
+  }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
     if (K === 0 || !inputs.every(isFloat)) return '';
@@ -69,6 +79,11 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     if (M === 0 || N === 0) return true;
     linearInt8Wasm(outs[0]!.data, xq.data as Int8Array, xq.offset, xs.data, xs.offset, wq.data as Int8Array, wq.offset, inputs[2]!.storage.handle as object,
       ws.data, ws.offset, bias ? bias.data : null, bias ? bias.offset : 0, M, N, (attrs as OpAttrs['linearInt8']).k, Kp, (attrs as OpAttrs['linearInt8']).activation);
+    return true;
+  }
+  if (WASM_UNARY.has(op as UnaryOp)) {
+    const x = ins[0]!;
+    unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
     return true;
   }
   if (op === 'quantizeRows') {
