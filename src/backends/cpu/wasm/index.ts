@@ -12,7 +12,8 @@ import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
 import { unaryWasm, WASM_UNARY } from './unary.js';
 import { isContiguous } from '../../../tensor/shape.js';
-import type { UnaryOp } from '../../../ops/attrs.js';
+import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
+import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
 
 /** Elementwise ops below this many elements stay on the typed-array loop (a Wasm call and two copies cost more). */
 const ELEMENTWISE_MIN = 64;
@@ -22,6 +23,18 @@ export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmS
 const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
 
 const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
+
+/** The broadcast shape of two inputs (numpy rules), or null when they do not broadcast. */
+function broadcastOut(inputs: readonly Tensor[]): number[] | null {
+  const [a, b] = [inputs[0]!.shape, inputs[1]!.shape];
+  const r = Math.max(a.length, b.length), out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return null;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
 
 /** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
 export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
@@ -38,6 +51,11 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
     return isFloat(x) && x.size >= ELEMENTWISE_MIN && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
+  }
+  if (WASM_BINARY.has(op as BinaryOp)) {
+    if (!inputs.every(isFloat)) return '';
+    const out = broadcastOut(inputs);
+    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && binaryPlan(inputs, out) ? `${op}-wasm-simd-broadcast` : '';
   }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
@@ -84,6 +102,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = ins[0]!;
     unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
+    return true;
+  }
+  if (WASM_BINARY.has(op as BinaryOp)) {
+    binaryWasm(op as BinaryOp, outs[0]!, ins[0]!, ins[1]!, binaryPlan(inputs, outs[0]!.shape)!);
     return true;
   }
   if (op === 'quantizeRows') {
