@@ -14,6 +14,7 @@ import { unaryWasm, WASM_UNARY } from './unary.js';
 import { isContiguous } from '../../../tensor/shape.js';
 import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
+import { softmaxFits, softmaxWasm } from './softmax.js';
 
 /** Elementwise ops below this many elements stay on the typed-array loop (a Wasm call and two copies cost more). */
 const ELEMENTWISE_MIN = 64;
@@ -51,6 +52,10 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
     return isFloat(x) && x.size >= ELEMENTWISE_MIN && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
+  }
+  if (op === 'softmax') {
+    const x = inputs[0]!;
+    return isFloat(x) && x.size >= ELEMENTWISE_MIN && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
   }
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
@@ -102,6 +107,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = ins[0]!;
     unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
+    return true;
+  }
+  if (op === 'softmax') {
+    softmaxWasm(outs[0]!, ins[0]!);
     return true;
   }
   if (WASM_BINARY.has(op as BinaryOp)) {

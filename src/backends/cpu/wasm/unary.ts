@@ -25,7 +25,7 @@ function horner(f: FunctionBuilder, x: Local, c: readonly number[]): void {
  * exp of the f32x4 in `x` into `out` (x is clobbered): inputs clamped to [-104, 89] (NaN kept), so +Inf -> Inf,
  * -Inf -> 0, and the 2^n scale is applied as two normal factors so that results underflow gradually.
  */
-function emitExp(f: FunctionBuilder, x: Local, out: Local, t: { n: Local; r: Local; i: Local }): void {
+export function emitExp(f: FunctionBuilder, x: Local, out: Local, t: { n: Local; r: Local; i: Local }): void {
   f.get(x).v128f32(-104).simd('f32x4.max').v128f32(89).simd('f32x4.min').set(x);
   f.get(x).v128f32(LOG2E).simd('f32x4.mul').simd('f32x4.nearest').set(t.n);
   f.get(x).get(t.n).v128f32(LN2_HI).simd('f32x4.mul').simd('f32x4.sub').get(t.n).v128f32(LN2_LO).simd('f32x4.mul').simd('f32x4.sub').set(t.r);
