@@ -79,8 +79,13 @@ describe('activations on the Wasm fast path', () => {
     expect(off16).toEqual([]);
   });
 
-  test('small tensors stay on the typed-array loop', () => {
-    const [, , variant] = both('gelu', fp.tensor(new Float32Array(10), { shape: [10] }));
-    expect(variant).toBe('');
+  test('every size takes the kernel, so a value gives the same bits alone or in a big tensor (batch invariance)', () => {
+    const d = wide(300, 9);
+    for (const op of Object.keys(OPS) as (keyof typeof OPS)[]) {
+      const all = both(op, fp.tensor(d, { shape: [300] }))[0];
+      const [few, , variant] = both(op, fp.tensor(d.slice(0, 3), { shape: [3] }));
+      expect(variant).toBe(`${op}-wasm-simd`);
+      expect(Array.from(few)).toEqual(Array.from(all.slice(0, 3)));
+    }
   });
 });

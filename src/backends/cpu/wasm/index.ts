@@ -16,7 +16,7 @@ import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
 
-/** Elementwise ops below this many elements stay on the typed-array loop (a Wasm call and two copies cost more). */
+/** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
@@ -51,11 +51,11 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
-    return isFloat(x) && x.size >= ELEMENTWISE_MIN && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
+    return isFloat(x) && x.size > 0 && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : ''; // every size: a value's result must not depend on its tensor's size
   }
   if (op === 'softmax') {
     const x = inputs[0]!;
-    return isFloat(x) && x.size >= ELEMENTWISE_MIN && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
+    return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
   }
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
