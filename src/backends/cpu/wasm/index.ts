@@ -15,6 +15,7 @@ import { isContiguous } from '../../../tensor/shape.js';
 import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
+import { wherePlan, whereWasm } from './where.js';
 
 /** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
@@ -37,6 +38,12 @@ function broadcastOut(inputs: readonly Tensor[]): number[] | null {
   return out;
 }
 
+/** The broadcast shape of where's three inputs, or null. */
+function outShape3(inputs: readonly Tensor[]): number[] | null {
+  const ab = broadcastOut([inputs[1]!, inputs[2]!]);
+  return ab ? broadcastOut([inputs[0]!, { shape: ab } as unknown as Tensor]) : null;
+}
+
 /** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
 export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
   if (!cpuFastPathEnabled()) return '';
@@ -52,6 +59,10 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
     return isFloat(x) && x.size > 0 && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : ''; // every size: a value's result must not depend on its tensor's size
+  }
+  if (op === 'where') {
+    const out = outShape3(inputs);
+    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && wherePlan(inputs, out) ? 'where-wasm-simd' : '';
   }
   if (op === 'softmax') {
     const x = inputs[0]!;
@@ -107,6 +118,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = ins[0]!;
     unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
+    return true;
+  }
+  if (op === 'where') {
+    whereWasm(outs[0]!, ins, wherePlan(inputs, outs[0]!.shape));
     return true;
   }
   if (op === 'softmax') {
