@@ -46,5 +46,10 @@ describe('where on the Wasm fast path', () => {
     expect(same(fast, ref)).toEqual([]);
     expect(both(cond([64, 1], 7), f([1, 64], 8), f([64, 64], 9))[2]).toBe('');
     expect(both(cond([4, 4], 7), f([4, 4], 8), f([4, 4], 9))[2]).toBe('');
+    // an expanded (stride 0) cond view, as attention passes its padding mask: the twin reads it
+    const m = cond([3, 1, 1, 7], 10).expand([3, 2, 5, 7]), sc = f([3, 2, 5, 7], 11);
+    const [fe, re, ve] = both(m, sc, fp.tensor(new Float32Array([-Infinity]), { shape: [] }));
+    expect(ve).toBe('');
+    expect(same(fe, re)).toEqual([]);
   });
 });

@@ -2,12 +2,14 @@
 // the output repeated over rows (the causal mask: cond [T, T], a scalar, b [B, H, T, T]). A pure selection, so the
 // output equals the twin's (kernels/elementwise.ts where) bit for bit.
 import type { Tensor } from '../../../tensor/tensor.js';
+import { isContiguous } from '../../../tensor/shape.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { I32, ModuleBuilder } from './assembler.js';
 import { wasmMemory, wasmScratch } from './memory.js';
 
 /** Elements of the output block an operand repeats (n when full, 1 for one value), or 0 when it broadcasts otherwise. */
-function period(t: { shape: readonly number[] }, out: readonly number[]): number {
+function period(t: Tensor, out: readonly number[]): number {
+  if (!isContiguous(t.shape, t.strides)) return 0; // where reads strided (expanded) views: only plain blocks here
   let lead = 0;
   while (lead < t.shape.length && t.shape[lead] === 1) lead++;
   const tail = t.shape.slice(lead);
