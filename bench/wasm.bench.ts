@@ -13,6 +13,8 @@ import { measure, type BenchRow, type BenchSuite } from './run.js';
 
 type OrtWeb = typeof import('onnxruntime-web');
 const ROUNDS = 3;
+/** FORWARDPASS_BENCH_ONLY=regex: time only the problems whose group name matches (e.g. 'int8|mlp'). */
+const only = process.env.FORWARDPASS_BENCH_ONLY ? new RegExp(process.env.FORWARDPASS_BENCH_ONLY) : null;
 
 async function ortWeb(): Promise<OrtWeb | null> {
   try {
@@ -47,7 +49,7 @@ const suite: BenchSuite = {
     'wasm-simd': 'forwardpass CPU with the Wasm SIMD fast path (the default)',
     'typed-array': 'forwardpass CPU with setCpuFastPath(false): the typed-array reference kernels',
     'ort-web': 'onnxruntime-web, Wasm backend, numThreads 1, graph optimizations on',
-    'wasm-simd int8': 'quantizeRows (typed-array) + linearInt8 on the fast path (i32x4.dot_i16x8_s)',
+    'wasm-simd int8': 'quantizeRows (Wasm, f64 division and Math.round rounding) + linearInt8 on the fast path (i32x4.dot_i16x8_s)',
     'typed-array int8': 'quantizeRows + linearInt8 on the typed-array kernels',
   },
   notes: ['Variants of one problem are timed round-robin in 3 passes; the lowest per-pass median is kept. 2 shared cores: compare ratios, not absolute times.'],
@@ -56,6 +58,7 @@ const suite: BenchSuite = {
     const ort = await ortWeb();
     const timeMs = 200 * ctx.scale;
     const race = async (group: string, flops: number | null, fns: Record<string, () => unknown>) => {
+      if (only && !only.test(group)) return;
       const best: Record<string, { medianMs: number; minMs: number; samples: number }> = {};
       for (let r = 0; r < ROUNDS; r++) {
         for (const [name, fn] of Object.entries(fns)) {
@@ -138,6 +141,7 @@ const suite: BenchSuite = {
     // fixture models through loadOnnx
     const root = 'test/fixtures';
     for (const name of readdirSync(root).filter((d) => existsSync(join(root, d, 'model.onnx'))).sort()) {
+      if (only && ![1, 8, 64].some((B) => only.test(`${name} B=${B}`))) continue;
       const dir = join(root, name), config = readModelConfig(dir);
       const runner = await onnxRunner(dir, 'cpu', 'f32');
       const os = ort ? await ort.InferenceSession.create(join(dir, 'model.onnx'), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) : null;

@@ -36,14 +36,16 @@ const str = (s: string): number[] => { const b = utf8(s); const o: number[] = []
 /** SIMD opcodes (all prefixed by 0xfd, the opcode itself LEB128-encoded). */
 const SIMD = {
   'v128.load': 0, 'v128.load8x8_s': 1, 'v128.load16_splat': 8, 'v128.load32_splat': 9, 'v128.store': 11, 'v128.const': 12,
-  'i32x4.splat': 17, 'f32x4.splat': 19, 'f32x4.extract_lane': 31, 'i32x4.extract_lane': 27,
-  'v128.and': 78, 'v128.or': 80, 'v128.bitselect': 82,
-  'f32x4.ne': 66, 'f32x4.gt': 68,
-  'i16x8.extend_low_i8x16_s': 135, 'i16x8.extend_high_i8x16_s': 136,
-  'i32x4.add': 174, 'i32x4.mul': 181, 'i32x4.dot_i16x8_s': 186,
+  'i32x4.splat': 17, 'f64x2.extract_lane': 33, 'f32x4.splat': 19, 'f64x2.splat': 20, 'f32x4.extract_lane': 31, 'i32x4.extract_lane': 27,
+  'v128.not': 77, 'v128.and': 78, 'v128.andnot': 79, 'v128.or': 80, 'v128.xor': 81, 'v128.bitselect': 82,
+  'f32x4.eq': 65, 'f32x4.ne': 66, 'f32x4.lt': 67, 'f32x4.gt': 68, 'f32x4.le': 69, 'f32x4.ge': 70, 'f64x2.ge': 76,
+  'f64x2.promote_low_f32x4': 95, 'i8x16.narrow_i16x8_s': 101, 'f32x4.floor': 104, 'f32x4.nearest': 106, 'f64x2.floor': 117,
+  'i16x8.narrow_i32x4_s': 133, 'i16x8.extend_low_i8x16_s': 135, 'i16x8.extend_high_i8x16_s': 136,
+  'i32x4.shl': 171, 'i32x4.shr_s': 172, 'i32x4.add': 174, 'i32x4.sub': 177, 'i32x4.mul': 181, 'i32x4.dot_i16x8_s': 186,
   'f32x4.abs': 224, 'f32x4.neg': 225, 'f32x4.sqrt': 227,
   'f32x4.add': 228, 'f32x4.sub': 229, 'f32x4.mul': 230, 'f32x4.div': 231, 'f32x4.min': 232, 'f32x4.max': 233,
-  'f32x4.convert_i32x4_s': 250,
+  'f64x2.abs': 236, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.div': 243, 'f64x2.min': 244,
+  'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
   'f32x4.relaxed_madd': 0x105,
 } as const;
 export type SimdOp = keyof typeof SIMD;
@@ -53,7 +55,7 @@ const OP = {
   unreachable: 0x00, nop: 0x01, end: 0x0b, return: 0x0f, drop: 0x1a, select: 0x1b,
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.le_s': 0x4c, 'i32.ge_s': 0x4e,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
-  'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97,
+  'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, 'f64.add': 0xa0, 'f64.div': 0xa3, 'f32.demote_f64': 0xb6,
 } as const;
 export type PlainOp = keyof typeof OP;
 
@@ -85,7 +87,13 @@ export class FunctionBuilder {
   op(name: PlainOp): this { this.code.push(OP[name]); return this; }
   simd(name: SimdOp): this { this.code.push(0xfd); uleb(this.code, SIMD[name]); return this; }
   /** f32x4/i32x4 lane ops with a lane immediate. */
-  lane(name: 'f32x4.extract_lane' | 'i32x4.extract_lane', laneIdx: number): this { this.simd(name); this.code.push(laneIdx); return this; }
+  lane(name: 'f32x4.extract_lane' | 'i32x4.extract_lane' | 'f64x2.extract_lane', laneIdx: number): this { this.simd(name); this.code.push(laneIdx); return this; }
+  /** i8x16.shuffle of the two v128 on the stack: byte i of the result is byte lanes[i] of their 32-byte concatenation. */
+  shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new RangeError('forwardpass: wasm assembler: i8x16.shuffle needs 16 lane indices in 0..31');
+    this.code.push(0xfd); uleb(this.code, 13); this.code.push(...lanes);
+    return this;
+  }
 
   /** Scalar load/store; `offset` is a constant byte offset added to the address on the stack. */
   mem(name: MemOp, offset = 0): this {
@@ -102,6 +110,7 @@ export class FunctionBuilder {
 
   i32(v: number): this { this.code.push(0x41); sleb(this.code, v); return this; }
   f32(v: number): this { this.code.push(0x43); const b = new Uint8Array(new Float32Array([v]).buffer); this.code.push(...b); return this; }
+  f64(v: number): this { this.code.push(0x44); this.code.push(...new Uint8Array(new Float64Array([v]).buffer)); return this; }
   /** v128.const from four f32 lanes. */
   v128f32(a: number, b = a, c = a, d = a): this { this.simd('v128.const'); this.code.push(...new Uint8Array(new Float32Array([a, b, c, d]).buffer)); return this; }
 

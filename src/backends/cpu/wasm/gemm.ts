@@ -2,6 +2,7 @@
 // copies C out with the epilogue. Reference twins: linear (kernels/linear.ts) and matmul (kernels/matmul.ts).
 // Legend: C [M, N] = A [M, K] · B; linear's B is W [N, K] (packed once per weight and cached), matmul's B [K, N]
 // or [N, K] (transB) is packed per call. Np = N rounded up to NR.
+import { unaryWasm, WASM_UNARY } from './unary.js';
 import type { ActivationName } from '../../../ops/attrs.js';
 import { UNARY } from '../../../ops/elementwise.js';
 import type { NumArray } from '../types.js';
@@ -91,6 +92,7 @@ export function copyOut(M: number, N: number, Np: number, c: number, out: NumArr
   if (N === Np) out.set(h.subarray(base, base + M * N), oOff);
   else for (let i = 0; i < M; i++) out.set(h.subarray(base + i * Np, base + i * Np + N), oOff + i * N);
   if (activation === 'none' || activation === 'relu') return;
+  if (WASM_UNARY.has(activation)) { unaryWasm(activation, out.subarray(oOff, oOff + M * N) as NumArray, out, oOff, M * N); return; } // as the separate op on the fast path
   const f = UNARY[activation].ref;
   for (let p = oOff, e = oOff + M * N; p < e; p++) out[p] = f(out[p]!, 0, 0);
 }

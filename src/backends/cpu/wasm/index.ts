@@ -9,12 +9,40 @@ import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
 import { conv2dWasm, convFits } from './conv.js';
 import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
+import { quantizeRowsWasm } from './quant.js';
+import { unaryWasm, WASM_UNARY } from './unary.js';
+import { isContiguous } from '../../../tensor/shape.js';
+import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
+import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
+import { softmaxFits, softmaxWasm } from './softmax.js';
+import { wherePlan, whereWasm } from './where.js';
+
+/** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
+const ELEMENTWISE_MIN = 64;
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
 
 const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
 
 const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
+
+/** The broadcast shape of two inputs (numpy rules), or null when they do not broadcast. */
+function broadcastOut(inputs: readonly Tensor[]): number[] | null {
+  const [a, b] = [inputs[0]!.shape, inputs[1]!.shape];
+  const r = Math.max(a.length, b.length), out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return null;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** The broadcast shape of where's three inputs, or null. */
+function outShape3(inputs: readonly Tensor[]): number[] | null {
+  const ab = broadcastOut([inputs[1]!, inputs[2]!]);
+  return ab ? broadcastOut([inputs[0]!, { shape: ab } as unknown as Tensor]) : null;
+}
 
 /** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
 export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
@@ -26,6 +54,24 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'linearInt8') {
     const a = attrs as OpAttrs['linearInt8'];
     return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
+  }
+  if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
+  if (WASM_UNARY.has(op as UnaryOp)) {
+    const x = inputs[0]!;
+    return isFloat(x) && x.size > 0 && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : ''; // every size: a value's result must not depend on its tensor's size
+  }
+  if (op === 'where') {
+    const out = outShape3(inputs);
+    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && wherePlan(inputs, out) ? 'where-wasm-simd' : '';
+  }
+  if (op === 'softmax') {
+    const x = inputs[0]!;
+    return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
+  }
+  if (WASM_BINARY.has(op as BinaryOp)) {
+    if (!inputs.every(isFloat)) return '';
+    const out = broadcastOut(inputs);
+    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && binaryPlan(inputs, out) ? `${op}-wasm-simd-broadcast` : '';
   }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
@@ -67,6 +113,27 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     if (M === 0 || N === 0) return true;
     linearInt8Wasm(outs[0]!.data, xq.data as Int8Array, xq.offset, xs.data, xs.offset, wq.data as Int8Array, wq.offset, inputs[2]!.storage.handle as object,
       ws.data, ws.offset, bias ? bias.data : null, bias ? bias.offset : 0, M, N, (attrs as OpAttrs['linearInt8']).k, Kp, (attrs as OpAttrs['linearInt8']).activation);
+    return true;
+  }
+  if (WASM_UNARY.has(op as UnaryOp)) {
+    const x = ins[0]!;
+    unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
+    return true;
+  }
+  if (op === 'where') {
+    whereWasm(outs[0]!, ins, wherePlan(inputs, outs[0]!.shape));
+    return true;
+  }
+  if (op === 'softmax') {
+    softmaxWasm(outs[0]!, ins[0]!);
+    return true;
+  }
+  if (WASM_BINARY.has(op as BinaryOp)) {
+    binaryWasm(op as BinaryOp, outs[0]!, ins[0]!, ins[1]!, binaryPlan(inputs, outs[0]!.shape)!);
+    return true;
+  }
+  if (op === 'quantizeRows') {
+    quantizeRowsWasm(outs[0]!, outs[1]!, ins[0]!, attrs as OpAttrs['quantizeRows']);
     return true;
   }
   if (op === 'conv2d') {

@@ -1,0 +1,93 @@
+// quantizeRows on Wasm SIMD: per row (or block) max |x| in f32x4, then q = round(x / s) with the division in f64
+// (as JavaScript divides) and Math.round's rounding (half up on |r|, not nearest-even), so q and the scales equal
+// the typed-array twin's (quantizeRows in kernels/int8.ts over quant/formats.ts quantizeBlock) bit for bit.
+import type { Int8OpAttrs } from '../../../ops/attrs.js';
+import { MIN_SCALE } from '../../../quant/formats.js';
+import type { CpuTensor } from '../types.js';
+import { F32, F64, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
+import { wasmMemory, wasmScratch } from './memory.js';
+
+/**
+ * `absmax(src, n4) -> f32`: max |x| over n4 groups of 4 floats, NaN when any is NaN (f32x4.max keeps NaN; ±Inf
+ * gives Inf), so "not finite" is exactly the twin's "a value is NaN or ±Inf".
+ * `quant(src, dst, n4, s: f64)`: dst int8 [4·n4] = sign(r) · min(127, floor(|r|) + (frac(|r|) >= 0.5)), r = x / s.
+ */
+export function quantModuleBytes(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
+  m.func('absmax', [I32, I32], [F32], (f, src, n4) => {
+    const i = f.local(I32), mx = f.local(V128);
+    f.v128f32(0).set(mx);
+    f.forRange(i, () => f.i32(0), () => f.get(n4!), 1, () => {
+      f.get(mx).get(src!).vmem('v128.load').simd('f32x4.abs').simd('f32x4.max').set(mx);
+      f.get(src!).i32(16).op('i32.add').set(src!);
+    });
+    f.get(mx).lane('f32x4.extract_lane', 0).get(mx).lane('f32x4.extract_lane', 1).op('f32.max');
+    f.get(mx).lane('f32x4.extract_lane', 2).op('f32.max').get(mx).lane('f32x4.extract_lane', 3).op('f32.max');
+  });
+  m.func('quant', [I32, I32, I32, F64], [], (f, src, dst, n4, s) => {
+    const i = f.local(I32), v = f.local(V128), sv = f.local(V128), half = f.local(V128), one = f.local(V128), lim = f.local(V128), sign = f.local(V128);
+    const r = f.local(V128), a = f.local(V128), t = f.local(V128), k: Local[] = [f.local(V128), f.local(V128)];
+    f.get(s!).simd('f64x2.splat').set(sv);
+    const splat = (x: number, l: Local) => { f.v128f32(x).simd('f64x2.promote_low_f32x4').set(l); };
+    splat(0.5, half); splat(1, one); splat(127, lim); splat(-0, sign);
+    f.forRange(i, () => f.i32(0), () => f.get(n4!), 1, () => {
+      f.get(src!).vmem('v128.load').set(v);
+      for (let h = 0; h < 2; h++) {
+        f.get(v);
+        if (h === 1) f.get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+        f.simd('f64x2.promote_low_f32x4').get(sv).simd('f64x2.div').tee(r).simd('f64x2.abs').tee(a).simd('f64x2.floor').set(t);
+        f.get(t).get(a).get(t).simd('f64x2.sub').get(half).simd('f64x2.ge').get(one).simd('v128.and').simd('f64x2.add');
+        f.get(lim).simd('f64x2.min').set(k[h]!);
+        // sign bit from r, the rest from k; -0 truncates to 0
+        f.get(r).get(k[h]!).get(sign).simd('v128.bitselect').simd('i32x4.trunc_sat_f64x2_s_zero').set(k[h]!);
+      }
+      f.get(dst!);
+      f.get(k[0]!).get(k[1]!).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).tee(t).get(t).simd('i16x8.narrow_i32x4_s');
+      f.get(t).simd('i8x16.narrow_i16x8_s').lane('i32x4.extract_lane', 0).mem('i32.store');
+      f.get(src!).i32(16).op('i32.add').set(src!);
+      f.get(dst!).i32(4).op('i32.add').set(dst!);
+    });
+  });
+  return m.emit();
+}
+
+interface QuantFns { absmax: (src: number, n4: number) => number; quant: (src: number, dst: number, n4: number, s: number) => void }
+let fns: QuantFns | null = null;
+const kernels = (): QuantFns => {
+  if (!fns) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(quantModuleBytes()), { env: { memory: wasmMemory() } });
+    fns = inst.exports as unknown as QuantFns;
+  }
+  return fns;
+};
+
+/** quantizeRows: x [M, K] float -> q int8 [M, Kp], scales [M, nb], as the twin (dynamic or static scale, any block). */
+export function quantizeRowsWasm(q: CpuTensor, s: CpuTensor, x: CpuTensor, { block, staticScale }: Int8OpAttrs['quantizeRows']): void {
+  const [M, K] = x.shape as [number, number];
+  const Kp = q.shape[1]!, nb = s.shape[1]!, bl = block > 0 ? block : Kp;
+  if (M === 0) return;
+  const K4 = Math.ceil(K / 4) * 4, xBytes = M * K4 * 4;
+  const base = wasmScratch(xBytes + M * Kp);
+  const qBase = base + xBytes;
+  const mem = wasmMemory().buffer;
+  const hx = new Float32Array(mem, base, M * K4);
+  if (K4 === K) hx.set(x.data.subarray(x.offset, x.offset + M * K));
+  else for (let m = 0; m < M; m++) { hx.set(x.data.subarray(x.offset + m * K, x.offset + (m + 1) * K), m * K4); hx.fill(0, m * K4 + K, (m + 1) * K4); }
+  const hq = new Int8Array(mem, qBase, M * Kp);
+  hq.fill(0); // past each segment's last group of 4, and NaN segments
+  const { absmax, quant } = kernels();
+  const sd = s.data;
+  const fixed = staticScale > 0 ? Math.fround(staticScale) : 0;
+  for (let m = 0; m < M; m++) {
+    for (let b = 0; b < nb; b++) {
+      const k0 = b * bl, n = Math.max(0, Math.min(K, k0 + bl) - k0), n4 = Math.ceil(n / 4); // k0 and bl are multiples of 4
+      const src = base + (m * K4 + k0) * 4, amax = absmax(src, n4);
+      if (!Number.isFinite(amax)) { sd[s.offset + m * nb + b] = NaN; continue; }
+      let sc = fixed > 0 ? fixed : Math.fround(amax / 127);
+      if (sc < MIN_SCALE) sc = 1;
+      quant(src, qBase + m * Kp + k0, n4, sc);
+      sd[s.offset + m * nb + b] = sc;
+    }
+  }
+  (q.data as Int8Array).set(hq, q.offset);
+}

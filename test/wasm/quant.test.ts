@@ -1,0 +1,98 @@
+// quantizeRows on the Wasm fast path against its typed-array twin (kernels/int8.ts over quantizeBlock): q and the
+// scales bit for bit on awkward shapes, blocks, static scales, exact .5 ties (half up on |r|, not nearest-even),
+// values that round differently in f32 and f64 division, zero rows, and NaN / ±Inf rows (scale NaN, q zero).
+import { afterEach, describe, expect, test } from 'vitest';
+import * as fp from '../../src/index.js';
+import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
+import { quantModuleBytes } from '../../src/backends/cpu/wasm/quant.js';
+import { randomArray } from '../helpers.js';
+
+afterEach(() => setCpuFastPath(true));
+
+type Out = { q: number[]; s: number[]; variant: string };
+function run(x: fp.Tensor, opts: fp.QuantizeRowsOptions, fast: boolean): Out {
+  let variant = '';
+  const off = fp.addOpHook((e) => { if (e.op === 'quantizeRows') variant = e.variant ?? ''; });
+  try {
+    setCpuFastPath(fast);
+    const [q, s] = fp.quantizeRows(x, opts);
+    return { q: Array.from(q.dataSync() as Int8Array), s: Array.from(s.dataSync() as Float32Array), variant };
+  } finally {
+    off();
+    setCpuFastPath(true);
+  }
+}
+
+function expectTwin(x: fp.Tensor, opts: fp.QuantizeRowsOptions = {}): Out {
+  const fast = run(x, opts, true), ref = run(x, opts, false);
+  expect(fast.variant).toBe('quantizeRows-wasm-simd');
+  expect(ref.variant).toBe('');
+  expect(fast.q).toEqual(ref.q);
+  expect(fast.s).toEqual(ref.s); // toEqual treats NaN as equal to NaN
+  return fast;
+}
+
+describe('quantizeRows on the Wasm fast path', () => {
+  test('the module validates', () => {
+    expect(WebAssembly.validate(quantModuleBytes())).toBe(true);
+  });
+
+  test.each([[1, 1], [1, 3], [3, 17], [5, 255], [64, 512], [70, 33], [2, 1021]])('M=%i K=%i: the twin bit for bit, dynamic and static, rows and blocks', (M, K) => {
+    const x = fp.tensor(randomArray(M * K, M * 31 + K, -3, 3), { shape: [M, K] });
+    expectTwin(x);
+    expectTwin(x, { padTo: 16 });
+    expectTwin(x, { staticScale: 0.01 }); // clamps at ±127
+    if (K >= 4) expectTwin(x, { block: 32 });
+    expectTwin(x, { block: 8 });
+  });
+
+  test('exact .5 ties round half up on |r| (away from zero), as Math.round, not to even', () => {
+    const row = [127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.5, -1.5, 0, -0, 3.4999998];
+    const out = expectTwin(fp.tensor(Float32Array.from(row), { shape: [1, row.length] }));
+    expect(out.s).toEqual([1]);
+    expect(out.q.slice(0, row.length)).toEqual([127, 3, -3, 1, -1, 127, -127, 2, -2, 0, 0, 3]);
+  });
+
+  test('the division is in float64 like the twin: quotients that a float32 division would round onto a tie', () => {
+    // x / s lands just below k + 0.5 in f64 but on it in f32 for many such pairs; compare against the twin everywhere
+    const rng = fp.makeRng(7), M = 200, K = 64;
+    const d = new Float32Array(M * K);
+    for (let m = 0; m < M; m++) {
+      const amax = 1 + rng() * 100;
+      d[m * K] = amax;
+      const s = Math.fround(amax / 127);
+      for (let k = 1; k < K; k++) d[m * K + k] = Math.fround((Math.floor(rng() * 254) - 127 + 0.5) * s) * (1 + (rng() - 0.5) * 2 ** -22);
+    }
+    expectTwin(fp.tensor(d, { shape: [M, K] }));
+  });
+
+  test('zero rows get scale 1; NaN and ±Inf rows (or blocks) get scale NaN and zero quants; float16 input', () => {
+    const K = 40, d = randomArray(6 * K, 3);
+    d.fill(0, 0, K);
+    d[K + 7] = NaN;
+    d[2 * K + 39] = Infinity;
+    d[3 * K] = -Infinity;
+    d[4 * K + 33] = NaN; // a block of 32 holding NaN: only that block's scale is NaN
+    const x = fp.tensor(d, { shape: [6, K] });
+    const out = expectTwin(x);
+    expect(out.s[0]).toBe(1);
+    expect(out.s.slice(1, 4).every(Number.isNaN)).toBe(true);
+    expect(out.s[4]).toBeNaN();
+    expect(Number.isFinite(out.s[5])).toBe(true);
+    expect(out.q.slice(out.q.length / 6, (2 * out.q.length) / 6).every((v) => v === 0)).toBe(true);
+    const blocks = expectTwin(x, { block: 32 });
+    expect(blocks.s.slice(8, 10).map(Number.isNaN)).toEqual([false, true]);
+    expectTwin(x, { staticScale: 0.02 });
+    expectTwin(fp.tensor(d, { shape: [6, K], dtype: 'float16' }));
+  });
+
+  test('NaN in an int8 layer input row gives NaN outputs on the fast path too', () => {
+    const K = 20, N = 5, d = randomArray(2 * K, 9);
+    d[K + 3] = NaN;
+    const [wq, ws] = fp.quantizeRows(fp.tensor(randomArray(N * K, 10), { shape: [N, K] }));
+    const [xq, xs] = fp.quantizeRows(fp.tensor(d, { shape: [2, K] }));
+    const y = Array.from(fp.linearInt8(xq, xs, wq, ws, null, { k: K }).dataSync() as Float32Array);
+    expect(y.slice(0, N).every(Number.isFinite)).toBe(true);
+    expect(y.slice(N).every(Number.isNaN)).toBe(true);
+  });
+});
