@@ -32,8 +32,8 @@ export const RUN_SPEC: CommandSpec = {
 
 export const INSPECT_SPEC: CommandSpec = {
   name: 'inspect',
-  summary: 'describe a .safetensors, .npy, .onnx or config.json file or a model folder (tensors, dtypes, shapes, bytes, metadata)',
-  usage: ['forwardpass inspect <file.safetensors | file.npy | model.onnx | config.json | model-folder> [--json]'],
+  summary: 'describe a .safetensors, .npy, .onnx, .gguf or config.json file or a model folder (tensors, dtypes, shapes, bytes, metadata)',
+  usage: ['forwardpass inspect <file.safetensors | file.npy | model.onnx | model.gguf | config.json | model-folder> [--json]'],
   about: [
     'An .onnx file shows its opset, inputs and outputs, an op histogram and which ops each backend supports;',
     'a config.json the model it describes. A Hugging Face folder (config.json with model_type) shows the architecture, the',
@@ -47,8 +47,8 @@ export const INSPECT_SPEC: CommandSpec = {
 
 export const GENERATE_SPEC: CommandSpec = {
   name: 'generate',
-  summary: 'generate text with a decoder model folder (forwardpass or Hugging Face) and its KV cache: greedy or seeded sampling, streamed',
-  usage: ['forwardpass generate <model-folder> (--prompt "text" | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T --top-k K --top-p P --min-p M --seed S] [--repetition-penalty R] [--json] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16|int8]'],
+  summary: 'generate text with a decoder model folder (forwardpass or Hugging Face) or a llama.cpp .gguf file and its KV cache: greedy or seeded sampling, streamed',
+  usage: ['forwardpass generate <model-folder | model.gguf> (--prompt "text" | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T --top-k K --top-p P --min-p M --seed S] [--repetition-penalty R] [--json] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16|int8]'],
   about: [
     'Streams the prompt, then the generated text as it comes, to stdout. A Hugging Face folder uses its tokenizer.json (no special',
     'tokens added to the prompt, none printed) and stops at the eos_token_id(s) of generation_config.json (else config.json);',
