@@ -1,9 +1,10 @@
 // forwardpass for Node: everything from the browser-safe entry point, plus file helpers built on node:fs
 // (safetensors / .npy files, fixture folders). Import it as 'forwardpass/node'; the main entry never loads node:fs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { type ArrayDescriptor, checkArrayDescriptor, readArray } from './io/arrays.js';
 import { brief, ioFail } from './io/errors.js';
+import { readFileBytes as readBytes } from './io/read-file.js';
 import { loadNpy, type NpyLoadOptions, type NpySaveOptions, saveNpy } from './io/npy.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsLoadOptions } from './io/safetensors.js';
 import type { Tensor } from './tensor/tensor.js';
@@ -21,16 +22,6 @@ export { readGgufFile, loadGguf } from './io/gguf/node.js';
 export { loadTokenizer } from './text/load-file.js';
 export { startModelServer, type ModelServer, type ModelEntry, type ServerOptions } from './serve/server.js';
 export { pipeline, PIPELINE_TASKS, type Pipeline, type PipelineTask } from './pipeline/node.js';
-
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    return ioFail(what, `cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
 
 async function writeBytes(path: string, bytes: Uint8Array, what: string): Promise<void> {
   try {

@@ -1,18 +1,9 @@
 // GGUF files from disk (Node only, imported by src/node.ts): readGgufFile and loadGguf(path).
-import { readFile } from 'node:fs/promises';
+import { readFileBytes as read } from '../read-file.js';
 import { basename } from 'node:path';
 import type { LlamaForCausalLM } from '../../nn/models/llama.js';
 import { readGguf, type GgufFile } from './reader.js';
 import { ggufModelFromFile, type GgufLoadOptions } from './model.js';
-
-async function read(path: string, what: string): Promise<Uint8Array> {
-  try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new Error(`forwardpass: ${what}: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
 
 /**
  * Read and parse a .gguf file (tensor data stays in the file's bytes; see `readGguf`).

@@ -1,20 +1,12 @@
 // Hugging Face folders from disk (Node only, imported by src/node.ts): config.json, then model.safetensors or the
 // shards that model.safetensors.index.json names.
 import { readFile } from 'node:fs/promises';
+import { readFileBytes as read } from '../read-file.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { HfModel } from '../../nn/models/hf-base.js';
 import { isHfConfig } from './config.js';
 import { hfModelFromFiles, hfShardFiles, type HfLoadOptions } from './index.js';
-
-async function read(path: string, what: string): Promise<Uint8Array> {
-  try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new Error(`forwardpass: ${what}: cannot read '${path}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
 
 /** True when `dir/config.json` is a Hugging Face config (has `model_type`). @example if (await isHfFolder(dir)) ... */
 export async function isHfFolder(dir: string): Promise<boolean> {

@@ -8,7 +8,7 @@ import { add, mul } from '../../../ops/elementwise.js';
 import { batchNorm, groupNorm, layerNorm } from '../../../ops/norm.js';
 import { argmax, argmin, logSoftmax, max, mean, min, prod, softmax, sum, variance } from '../../../ops/reduce.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
-import { axesOf, axisOf, sameShape, small } from './util.js';
+import { axesOf, axisOf, sameShape, small, composed } from './util.js';
 import { gather } from '../../../ops/transform.js';
 import { full } from '../../../tensor/creation.js';
 import { numbers } from './shape.js';
@@ -112,15 +112,6 @@ registerOnnxOp('Softmax', softmaxOp(softmax));
 registerOnnxOp('LogSoftmax', softmaxOp(logSoftmax));
 
 type ReduceFn = (x: Tensor, o: { axis?: number[]; keepdim?: boolean }) => Tensor;
-/** `f` applied to `x` with temporaries disposed (the result kept). */
-function composed(f: (t: (y: Tensor) => Tensor) => Tensor): Tensor {
-  const tmp: Tensor[] = [];
-  try {
-    return f((y) => (tmp.push(y), y));
-  } finally {
-    for (const y of tmp) y.dispose();
-  }
-}
 
 /** log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (finite) max, so large values do not overflow. */
 const logSumExp: ReduceFn = (x, o) => composed((t) => {

@@ -8,17 +8,8 @@ import { groupNorm } from '../../../ops/norm.js';
 import { mean, sum, variance } from '../../../ops/reduce.js';
 import { onnxCodeDType, onnxCodeName } from '../values.js';
 import { registerOnnxOp } from './registry.js';
-import { axesOf, axisOf, sameShape, small } from './util.js';
+import { axesOf, axisOf, sameShape, small, composed } from './util.js';
 
-/** `f` with its temporaries disposed afterwards (the result kept). */
-function composed(f: (t: (y: Tensor) => Tensor) => Tensor): Tensor {
-  const tmp: Tensor[] = [];
-  try {
-    return f((y) => (tmp.push(y), y));
-  } finally {
-    for (const y of tmp) y.dispose();
-  }
-}
 
 registerOnnxOp('LpNormalization', {
   validate: (c) => { c.attrs.intOf('p', [1, 2], 2); },

@@ -72,3 +72,13 @@ export function axesFrom(c: NodeContext & { ints?: (i: number) => number[] | und
   if (c.opset >= inputSince) return c.ints?.(i);
   return c.attrs.has(attr) ? c.attrs.ints(attr) : undefined;
 }
+
+/** `f` with its temporaries disposed afterwards (the result kept): `composed((t) => add(t(mul(a, b)), c))`. */
+export function composed(f: (t: (y: Tensor) => Tensor) => Tensor): Tensor {
+  const tmp: Tensor[] = [];
+  try {
+    return f((y) => (tmp.push(y), y));
+  } finally {
+    for (const y of tmp) y.dispose();
+  }
+}
