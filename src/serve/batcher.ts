@@ -18,8 +18,15 @@ export interface BatcherOptions {
   onBatch?: (info: { rows: number; requests: number; failed: boolean }) => void;
 }
 
+/** What `infer` needs of an AbortSignal (an AbortSignal fits; the published types need no DOM or Node lib for it). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface InferOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Give up after this many ms from the call (queued or running); the caller gets a 'timeout' error. */
   timeoutMs?: number;
 }
