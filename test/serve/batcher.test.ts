@@ -131,7 +131,7 @@ describe('createBatcher: length-aware batching for padded models', () => {
       const ids = c.input_ids!;
       const mask = c.attention_mask;
       const total = ids.shape[0]! * ids.shape[1]!;
-      const real = mask ? mask.data.reduce((a, v) => a + v, 0) : total;
+      const real = mask ? [...mask.data].reduce((a, v) => a + v, 0) : total;
       expect(total - real).toBeLessThanOrEqual(0.25 * total);
       // every row belongs to a request not yet served; row 0 to the oldest of them (nobody starves)
       for (let r = 0; r < ids.shape[0]!; r++) {
