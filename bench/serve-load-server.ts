@@ -27,9 +27,11 @@ if (process.argv[1]?.endsWith('serve-load-server.ts')) {
   const fixtures = new URL('../test/fixtures/', import.meta.url).pathname;
   const servables = Object.fromEntries(['mlp-digits', 'cnn-mnist', 'tiny-bert-cls'].map((n) => [n, servableFromModel(loadModelFolder(fixtures + n).model)]));
   const urls: Record<string, string> = {};
+  // SERVE_MAX_PAD=1 restores batching of any lengths (before length-aware batching), to compare with the default 0.25
+  const maxPad = process.env.SERVE_MAX_PAD === undefined ? {} : { maxPadFraction: Number(process.env.SERVE_MAX_PAD) };
   const servers: Awaited<ReturnType<typeof startModelServer>>[] = [];
   for (const [name, batch] of Object.entries(SETTINGS)) {
-    const s = await startModelServer({ models: [...Object.entries(servables).map(([n, model]) => ({ name: n, model })), { name: 'echo', model: echo }], batch: { ...batch, maxQueue: 1024 }, port: 0 });
+    const s = await startModelServer({ models: [...Object.entries(servables).map(([n, model]) => ({ name: n, model })), { name: 'echo', model: echo }], batch: { ...batch, ...maxPad, maxQueue: 1024 }, port: 0 });
     servers.push(s);
     urls[name] = s.url;
   }

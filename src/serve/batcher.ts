@@ -14,6 +14,12 @@ export interface BatcherOptions {
   maxDelayMs?: number;
   /** Most requests waiting (not counting the batch that runs); one more is refused at once (default 256). */
   maxQueue?: number;
+  /**
+   * Length-aware batching for padded (token) models: a request joins the batch only while the padding stays at
+   * most this fraction of the batch's tokens (rows x longest length); 1 joins any lengths (default 0.25). The
+   * oldest request always leads the next batch, so a request of an odd length waits at most until it is oldest.
+   */
+  maxPadFraction?: number;
   /** Called after each forward pass: its rows, its requests, and whether it failed. */
   onBatch?: (info: { rows: number; requests: number; failed: boolean }) => void;
 }
@@ -71,6 +77,8 @@ export function createBatcher(model: ServableModel | ConfiguredModel | OnnxSessi
   const maxBatch = opts.maxBatchSize ?? 32;
   const maxDelay = opts.maxDelayMs ?? 0;
   const maxQueue = opts.maxQueue ?? 256;
+  const maxPad = opts.maxPadFraction ?? 0.25;
+  if (!(maxPad >= 0 && maxPad <= 1)) throw new RangeError(`forwardpass: createBatcher: maxPadFraction must be a number in [0, 1], got ${String(maxPad)}`);
   for (const [k, v, min] of [['maxBatchSize', maxBatch, 1], ['maxDelayMs', maxDelay, 0], ['maxQueue', maxQueue, 1]] as const) {
     if (!Number.isFinite(v) || v < min || (k !== 'maxDelayMs' && !Number.isInteger(v))) throw new RangeError(`forwardpass: createBatcher: ${k} must be ${k === 'maxDelayMs' ? 'a number' : 'an integer'} >= ${min}, got ${String(v)}`);
   }
@@ -121,13 +129,24 @@ export function createBatcher(model: ServableModel | ConfiguredModel | OnnxSessi
     const head = queue.shift()!;
     const batch = [head];
     let rows = head.req.rows;
+    // tokens per row: the product of the symbolic non-batch dims (the sequence length for token models)
+    const len = (p: Pending) => { let n = 1; for (const [k, v] of p.req.dims) if (k !== batchDim) n *= v; return n; };
+    const padded = m.padding.kind !== 'none';
+    let longest = len(head);
+    let real = head.req.rows * longest;
     if (batchable) {
       for (let i = 0; i < queue.length && rows < maxBatch; ) {
         const p = queue[i]!;
         if (rows + p.req.rows > maxBatch) break; // first come, first served: nobody overtakes a request that does not fit
-        if (canJoin(head.req, p.req, batchDim, m.padding)) {
+        const l = len(p);
+        const long2 = Math.max(longest, l);
+        const total = (rows + p.req.rows) * long2;
+        const fits = !padded || total - (real + p.req.rows * l) <= maxPad * total;
+        if (fits && canJoin(head.req, p.req, batchDim, m.padding)) {
           batch.push(p);
           rows += p.req.rows;
+          longest = long2;
+          real += p.req.rows * l;
           queue.splice(i, 1);
         } else i++;
       }

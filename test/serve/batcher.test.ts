@@ -10,7 +10,7 @@ const rejection = async (p: Promise<unknown>) => p.then(() => { throw new Error(
 /** Send `reqs` at once through a batcher and compare each answer with a lone forward pass on it. */
 async function joinedVsLone(model: ServableModel, reqs: Record<string, HostTensor>[], maxBatchSize = 64) {
   const rec = recorded(model);
-  const b = createBatcher(rec.model, { maxBatchSize, maxDelayMs: 20 });
+  const b = createBatcher(rec.model, { maxBatchSize, maxDelayMs: 20, maxPadFraction: 1 }); // any lengths join: these test padding itself
   const got = await Promise.all(reqs.map((r) => b.infer(r)));
   await b.close();
   let worst = 0;
@@ -103,6 +103,63 @@ describe('createBatcher: ordering and batch size', () => {
   });
 });
 
+describe('createBatcher: length-aware batching for padded models', () => {
+  /** Queue `lens` (one row each) behind a held pass, then let it go: the passes that follow, with their inputs. */
+  async function mixedQueue(lens: number[], maxPadFraction?: number) {
+    const model = folderModel('tiny-bert-cls');
+    const rec = recorded(model);
+    const g = gated(rec.model);
+    const b = createBatcher(g.model, { maxBatchSize: 64, ...(maxPadFraction === undefined ? {} : { maxPadFraction }) });
+    const held = b.infer(request('tiny-bert-cls', 1, 999, 4));
+    await new Promise((r) => setImmediate(r)); // the held pass leaves the queue
+    const reqs = lens.map((t, i) => request('tiny-bert-cls', 1, 700 + i, t));
+    const outs = Promise.all(reqs.map((r) => b.infer(r)));
+    g.open();
+    await held;
+    const got = await outs;
+    await b.close();
+    return { model, reqs, got, calls: rec.calls.slice(1) };
+  }
+  const rowOf = (t: HostTensor, row: number) => [...t.data.subarray(row * t.shape[1]!, (row + 1) * t.shape[1]!)];
+
+  it('mixed lengths form batches whose padding is at most 25% of their tokens; the oldest waiting request leads each batch', async () => {
+    const lens = [3, 16, 4, 15, 3, 16, 8, 2, 14, 4, 16, 7];
+    const { model, reqs, got, calls } = await mixedQueue(lens);
+    expect(calls.length).toBeGreaterThan(1);
+    const served = new Set<number>();
+    for (const c of calls) {
+      const ids = c.input_ids!;
+      const mask = c.attention_mask;
+      const total = ids.shape[0]! * ids.shape[1]!;
+      const real = mask ? [...mask.data].reduce((a, v) => a + v, 0) : total;
+      expect(total - real).toBeLessThanOrEqual(0.25 * total);
+      // every row belongs to a request not yet served; row 0 to the oldest of them (nobody starves)
+      for (let r = 0; r < ids.shape[0]!; r++) {
+        const row = rowOf(ids, r);
+        const i = reqs.findIndex((q, k) => !served.has(k) && lens[k]! <= ids.shape[1]! && q.input_ids!.data.every((v, j) => row[j] === v) && row.slice(lens[k]).every((_, j) => !mask || mask.data[r * ids.shape[1]! + lens[k]! + j] === 0));
+        expect(i).toBeGreaterThanOrEqual(0);
+        if (r === 0) expect(i).toBe([...reqs.keys()].find((k) => !served.has(k)));
+        served.add(i);
+      }
+    }
+    expect(served.size).toBe(lens.length);
+    for (let i = 0; i < reqs.length; i++) expect(hostDiff(got[i]!.logits!, (await model.run(reqs[i]!)).logits!)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('maxPadFraction 0 joins only equal lengths; 1 joins any (the old behaviour)', async () => {
+    const lens = [5, 9, 5, 9, 5];
+    const exact = await mixedQueue(lens, 0);
+    expect(exact.calls.map((c) => c.input_ids!.shape)).toEqual([[3, 5], [2, 9]]);
+    const any = await mixedQueue(lens, 1);
+    expect(any.calls.map((c) => c.input_ids!.shape)).toEqual([[5, 9]]);
+    for (const r of [exact, any]) for (let i = 0; i < lens.length; i++) expect(hostDiff(r.got[i]!.logits!, (await r.model.run(r.reqs[i]!)).logits!)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('rejects a maxPadFraction outside [0, 1]', () => {
+    expect(() => createBatcher(folderModel('tiny-bert-cls'), { maxPadFraction: 1.5 })).toThrow(/maxPadFraction must be a number in \[0, 1\], got 1.5/);
+  });
+});
+
 describe('createBatcher: failures stay with their request', () => {
   it('a wrong shape or dtype is refused at once, naming the tensor, expected and found', async () => {
     const b = createBatcher(folderModel('mlp-digits'));
@@ -122,7 +179,7 @@ describe('createBatcher: failures stay with their request', () => {
   it('a request that fails inside the model (token id outside the vocabulary) fails alone; its batch mates succeed', async () => {
     const model = folderModel('tiny-bert-cls');
     const rec = recorded(model);
-    const b = createBatcher(rec.model, { maxDelayMs: 20 });
+    const b = createBatcher(rec.model, { maxDelayMs: 20, maxPadFraction: 1 });
     const good = [request('tiny-bert-cls', 1, 1, 5), request('tiny-bert-cls', 2, 2, 9)];
     const bad = request('tiny-bert-cls', 1, 3, 4);
     bad.input_ids!.data[2] = 99;
