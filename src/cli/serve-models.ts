@@ -42,7 +42,10 @@ export async function startFromArgs(args: ParsedArgs): Promise<ModelServer> {
   if (!/^\d+(\.\d+)?$/.test(delayText)) throw new UsageError(`serve: --max-delay-ms must be a number >= 0, got '${delayText}'`);
   const maxBodyMb = Number(flag(args, 'max-body-mb', '16'));
   if (!(maxBodyMb > 0)) throw new UsageError(`serve: --max-body-mb must be a positive number, got '${flag(args, 'max-body-mb')}'`);
-  const batch = { maxBatchSize: intFlag(args, 'max-batch', 32, 'serve'), maxDelayMs, maxQueue: intFlag(args, 'max-queue', 256, 'serve') };
+  const padText = flag(args, 'max-pad-fraction', '0.25')!;
+  const maxPadFraction = Number(padText);
+  if (!/^\d+(\.\d+)?$/.test(padText) || maxPadFraction > 1) throw new UsageError(`serve: --max-pad-fraction must be a number from 0 to 1, got '${padText}'`);
+  const batch = { maxBatchSize: intFlag(args, 'max-batch', 32, 'serve'), maxDelayMs, maxPadFraction, maxQueue: intFlag(args, 'max-queue', 256, 'serve') };
   const timeoutMs = intFlag(args, 'timeout-ms', 30_000, 'serve');
   const backend = await selectBackend(flag(args, 'backend', 'cpu')!, 'serve');
   const models: ModelEntry[] = [];

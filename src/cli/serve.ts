@@ -218,7 +218,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; give models with --model PATH; usage: ${SERVE_USAGE}`);
     return serveModelsCommand(args);
   }
-  const modelOnly = ['name', 'host', 'max-batch', 'max-delay-ms', 'max-queue', 'timeout-ms', 'max-body-mb', 'backend'].find((k) => args.flags.has(k));
+  const modelOnly = ['name', 'host', 'max-batch', 'max-delay-ms', 'max-pad-fraction', 'max-queue', 'timeout-ms', 'max-body-mb', 'backend'].find((k) => args.flags.has(k));
   if (modelOnly) throw new UsageError(`serve: --${modelOnly} applies to the model server; give --model PATH too (without --model, serve shows the step-through page)`);
   if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; usage: ${SERVE_USAGE}`);
   const p = flag(args, 'port', '8080')!;

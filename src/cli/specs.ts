@@ -164,7 +164,7 @@ export const SERVE_SPEC: CommandSpec = {
   name: 'serve',
   summary: 'serve models over HTTP with dynamic batching (--model), or the step-through web page (no --model)',
   usage: [
-    'forwardpass serve --model <folder | model.onnx> [--model ...] [--name N ...] [--host H] [--port P] [--max-batch B] [--max-delay-ms D] [--max-queue Q] [--timeout-ms T] [--max-body-mb M] [--backend cpu|webgpu|auto]',
+    'forwardpass serve --model <folder | model.onnx> [--model ...] [--name N ...] [--host H] [--port P] [--max-batch B] [--max-delay-ms D] [--max-pad-fraction F] [--max-queue Q] [--timeout-ms T] [--max-body-mb M] [--backend cpu|webgpu|auto]',
     'forwardpass serve [--port N] [--models DIR]   (the step-through page, after npm run build)',
   ],
   about: [
@@ -181,6 +181,7 @@ export const SERVE_SPEC: CommandSpec = {
     port: { value: true, arg: 'N', default: '8080', help: 'TCP port (0 picks a free one)' },
     'max-batch': { value: true, arg: 'B', default: '32', help: 'most rows in one forward pass; 1 turns dynamic batching off' },
     'max-delay-ms': { value: true, arg: 'D', default: '0', help: 'how long the first queued request may wait for others to join its batch (0: a batch holds what queued while the last pass ran)' },
+    'max-pad-fraction': { value: true, arg: 'F', default: '0.25', help: 'token models: a queued request joins a batch only while padding stays at most this share of the batch\'s tokens (0: equal lengths only, 1: any length); the oldest request always leads the next batch' },
     'max-queue': { value: true, arg: 'Q', default: '256', help: 'most requests waiting per model; one more is answered 503 at once' },
     'timeout-ms': { value: true, arg: 'T', default: '30000', help: 'a request still unanswered after T ms gets 504' },
     'max-body-mb': { value: true, arg: 'M', default: '16', help: 'larger request bodies get 413' },
