@@ -2,10 +2,8 @@
 // (Llama 2). Merges run from a binary heap keyed by (rank, position) over a linked list of symbols, as the Rust
 // library does, so a word of n symbols costs O(n log n); results of words under 256 units are cached.
 import { type Json, tokFail } from './errors.js';
-import { byteToken, type ModelToken, reverseVocab, type TokenizerModel } from './model.js';
+import { byteToken, type ModelToken, WordCache, reverseVocab, type TokenizerModel } from './model.js';
 
-const CACHE_MAX_ENTRIES = 10000;
-const CACHE_MAX_WORD = 256;
 /** Ids and ranks stay below 2^21 (heap keys pack rank and position). */
 const ID_SPAN = 2 ** 21;
 /** Packs (rank, position) into one heap key; positions stay below 2^26. */
@@ -25,7 +23,7 @@ export class BpeModel implements TokenizerModel {
   private readonly ignoreMerges: boolean;
   private readonly prefix: string;
   private readonly suffix: string;
-  private readonly cache = new Map<string, ModelToken[]>();
+  private readonly cache = new WordCache();
 
   constructor(cfg: Json) {
     if (cfg.dropout !== null && cfg.dropout !== undefined && cfg.dropout !== 0) tokFail(`BPE dropout must be null (dropout makes encoding random), got ${JSON.stringify(cfg.dropout)}`);
@@ -64,11 +62,7 @@ export class BpeModel implements TokenizerModel {
   idToToken(id: number): string | undefined { return this.ids[id]; }
 
   tokenize(word: string): ModelToken[] {
-    const hit = this.cache.get(word);
-    if (hit) return hit;
-    const out = this.tokenizeUncached(word);
-    if (word.length < CACHE_MAX_WORD && this.cache.size < CACHE_MAX_ENTRIES) this.cache.set(word, out);
-    return out;
+    return this.cache.get(word, this);
   }
 
   /** The merge loop, no cache (tests compare it with mergeNaive). */

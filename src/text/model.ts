@@ -27,3 +27,17 @@ export function reverseVocab(vocab: Map<string, number>): string[] {
 
 /** `<0xAB>`: the byte-fallback token of one byte. */
 export const byteToken = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+
+/** Per-word results of a model, for words under 256 UTF-16 units and up to 10,000 words (then no more are added). */
+export class WordCache {
+  private readonly map = new Map<string, ModelToken[]>();
+
+  /** The cached tokens of `word`, or `model.tokenizeUncached(word)` (remembered when word and cache are small enough). */
+  get(word: string, model: { tokenizeUncached(word: string): ModelToken[] }): ModelToken[] {
+    const hit = this.map.get(word);
+    if (hit) return hit;
+    const out = model.tokenizeUncached(word);
+    if (word.length < 256 && this.map.size < 10000) this.map.set(word, out);
+    return out;
+  }
+}

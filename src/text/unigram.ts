@@ -1,7 +1,7 @@
 // The Unigram model of tokenizer.json (SentencePiece): the most probable segmentation by Viterbi over all vocabulary
 // pieces; characters no piece covers become unk (score: lowest piece score - 10), consecutive unks fused.
 import { type Json, tokFail } from './errors.js';
-import { byteToken, type ModelToken, type TokenizerModel } from './model.js';
+import { byteToken, type ModelToken, WordCache, type TokenizerModel } from './model.js';
 
 const UNK_PENALTY = 10;
 const encoder = new TextEncoder();
@@ -16,7 +16,7 @@ export class UnigramModel implements TokenizerModel {
   private readonly maxLen: number;
   private readonly byteFallback: boolean;
   private readonly fuseUnk: boolean;
-  private readonly cache = new Map<string, ModelToken[]>();
+  private readonly cache = new WordCache();
 
   constructor(cfg: Json) {
     if (!Array.isArray(cfg.vocab)) tokFail('Unigram model: expected "vocab" to be an array of [piece, score]');
@@ -81,11 +81,7 @@ export class UnigramModel implements TokenizerModel {
   }
 
   tokenize(word: string): ModelToken[] {
-    const hit = this.cache.get(word);
-    if (hit) return hit;
-    const out = this.tokenizeUncached(word);
-    if (word.length < 256 && this.cache.size < 10000) this.cache.set(word, out);
-    return out;
+    return this.cache.get(word, this);
   }
 
   /** Viterbi segmentation of one word, no cache. */

@@ -1,7 +1,7 @@
 // The WordPiece model of tokenizer.json (BERT): greedy longest-match-first with a continuing-subword prefix ("##");
 // a word with any part not in the vocabulary, or longer than max_input_chars_per_word, becomes the unk token.
 import { type Json, tokFail } from './errors.js';
-import { type ModelToken, reverseVocab, type TokenizerModel } from './model.js';
+import { type ModelToken, WordCache, reverseVocab, type TokenizerModel } from './model.js';
 
 export class WordPieceModel implements TokenizerModel {
   readonly type = 'WordPiece';
@@ -11,7 +11,7 @@ export class WordPieceModel implements TokenizerModel {
   private readonly unkId: number;
   private readonly prefix: string;
   private readonly maxChars: number;
-  private readonly cache = new Map<string, ModelToken[]>();
+  private readonly cache = new WordCache();
 
   constructor(cfg: Json) {
     if (!cfg.vocab || typeof cfg.vocab !== 'object' || Array.isArray(cfg.vocab)) tokFail('WordPiece model: expected "vocab" to be an object of token -> id');
@@ -30,11 +30,7 @@ export class WordPieceModel implements TokenizerModel {
   idToToken(id: number): string | undefined { return this.ids[id]; }
 
   tokenize(word: string): ModelToken[] {
-    const hit = this.cache.get(word);
-    if (hit) return hit;
-    const out = this.tokenizeUncached(word);
-    if (word.length < 256 && this.cache.size < 10000) this.cache.set(word, out);
-    return out;
+    return this.cache.get(word, this);
   }
 
   /** Greedy longest-match-first, no cache. */
