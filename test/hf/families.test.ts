@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
-import { LOCAL_MODELS, readReference, referenceInputs, referenceOutput, validMaxDiff } from './helpers.js';
+import { expectReferenceOutputs, LOCAL_MODELS, readReference } from './helpers.js';
 
 const names = readdirSync(LOCAL_MODELS).sort();
 
@@ -21,15 +21,7 @@ describe('HF families from test/fixtures/hf (CPU, f32)', () => {
     const dir = resolve(LOCAL_MODELS, name);
     const ref = readReference(dir);
     it(`${name}: ${ref.architecture} outputs match within 1e-4`, async () => {
-      const model = await fp.loadHfModel(dir);
-      expect(model.architecture).toBe(ref.architecture);
-      model.outputHiddenStates = true; // HF's output_hidden_states
-      const out = model.run(await referenceInputs(dir, ref));
-      for (const k of Object.keys(ref.outputs)) {
-        expect(out[k], `output ${k}`).toBeDefined();
-        const d = await validMaxDiff(out[k]!, await referenceOutput(dir, ref, k), ref, k === 'hidden_states' ? 1 : 0);
-        expect(d, `${name} ${k}`).toBeLessThan(1e-4);
-      }
+      const { model } = await expectReferenceOutputs(name, dir, ref);
       model.dispose();
     });
     if (ref.generation) {

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import * as fp from '../../src/node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -64,3 +65,20 @@ export async function validMaxDiff(got: fp.Tensor, want: fp.Tensor, ref: Referen
 
 /** The reference array of output `name`. */
 export const referenceOutput = (dir: string, ref: Reference, name: string) => fp.readNpyFile(resolve(dir, ref.outputs[name]!.file));
+
+/**
+ * Load the checkpoint in `dir`, run it on its reference inputs with hidden states on, and expect every reference
+ * output within 1e-4 on the valid positions; returns the model (the caller disposes it) and its outputs.
+ */
+export async function expectReferenceOutputs(name: string, dir: string, ref: Reference): Promise<{ model: Awaited<ReturnType<typeof fp.loadHfModel>>; out: Record<string, fp.Tensor | undefined> }> {
+  const model = await fp.loadHfModel(dir);
+  expect(model.architecture).toBe(ref.architecture);
+  model.outputHiddenStates = true; // HF's output_hidden_states
+  const out = model.run(await referenceInputs(dir, ref)) as Record<string, fp.Tensor | undefined>;
+  for (const k of Object.keys(ref.outputs)) {
+    expect(out[k], `output ${k}`).toBeDefined();
+    const d = await validMaxDiff(out[k]!, await referenceOutput(dir, ref, k), ref, k === 'hidden_states' ? 1 : 0);
+    expect(d, `${name} ${k}`).toBeLessThan(1e-4);
+  }
+  return { model, out };
+}

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
-import { HAS_SHARED, readReference, referenceInputs, referenceOutput, SHARED_MODELS, SHARED_REASON, validMaxDiff } from './helpers.js';
+import { expectReferenceOutputs, HAS_SHARED, readReference, referenceOutput, SHARED_MODELS, SHARED_REASON, validMaxDiff } from './helpers.js';
 
 if (!HAS_SHARED) console.warn(`Hugging Face model suites skipped: ${SHARED_REASON}`);
 const names = HAS_SHARED ? readdirSync(SHARED_MODELS).sort() : [];
@@ -19,15 +19,7 @@ describe.skipIf(!HAS_SHARED)('shared HF checkpoints on the CPU (f32)', () => {
     const dir = resolve(SHARED_MODELS, name);
     const ref = readReference(dir);
     it(`${name}: ${ref.architecture} outputs match within 1e-4`, async () => {
-      const model = await fp.loadHfModel(dir);
-      expect(model.architecture).toBe(ref.architecture);
-      model.outputHiddenStates = true; // HF's output_hidden_states
-      const out = model.run(await referenceInputs(dir, ref));
-      for (const k of Object.keys(ref.outputs)) {
-        expect(out[k], `output ${k}`).toBeDefined();
-        const d = await validMaxDiff(out[k]!, await referenceOutput(dir, ref, k), ref, k === 'hidden_states' ? 1 : 0);
-        expect(d, `${name} ${k}`).toBeLessThan(1e-4);
-      }
+      const { model, out } = await expectReferenceOutputs(name, dir, ref);
       // padded query positions too: HF lets them attend to the valid keys, and so does the key mask here
       const all = { ...ref, valid_positions: undefined };
       for (const k of ['logits', 'last_hidden_state'].filter((x) => ref.outputs[x] && out[x]!.rank === 3)) {
