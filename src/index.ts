@@ -48,6 +48,6 @@ export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type Encod
 export type { TokenizerConfig } from './text/config.js';
 export { createBatcher, ServeError, type Batcher, type BatcherOptions, type InferOptions } from './serve/batcher.js';
 export { servableFromModel, servableFromOnnx, RequestError, type ServableModel, type HostTensor, type TensorSpec, type Padding } from './serve/servable.js';
-export { streamText, generateText, generationDefaults, type TextPiece, type TextCodec, type TextGenerateOptions, type GenerationDefaults } from './text/generate.js';
+export { streamText, generateText, generationDefaults, generationOptions, type TextPiece, type TextCodec, type TextGenerateOptions, type GenerationDefaults } from './text/generate.js';
 export { classifyText, classifyTokens, embedText, fillMask, generateFromText, labelsOf, type Scored, type TokenEntity, type MaskFill } from './pipeline/text.js';
 export { classifyImage, preprocessImage, parsePreprocessor, resizeBilinear8, type Pixels, type ImagePreprocessor } from './pipeline/image.js';

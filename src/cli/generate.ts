@@ -3,12 +3,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GPT } from '../nn/models/gpt.js';
-import { isCausalLM } from '../nn/models/generate.js';
+import { isCausalLM, type CausalLM } from '../nn/models/generate.js';
 import type { Module } from '../nn/module.js';
 import { CharTokenizer } from '../nn/models/tokenizer.js';
 import { isHfFolder, loadHfModel } from '../io/hf/node.js';
 import { loadTokenizer } from '../text/load-file.js';
-import { generationDefaults, streamText, type TextCodec, type TextGenerateOptions } from '../text/generate.js';
+import { generationDefaults, generationOptions, streamText, type GenerationDefaults, type TextCodec, type TextGenerateOptions } from '../text/generate.js';
 import { flag, intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
@@ -58,6 +58,40 @@ const readJson = (path: string): Record<string, unknown> | null => {
   }
 };
 
+/** A decoder folder ready to generate: the causal LM, its tokenizer (null: no tokenizer.json) and its generation defaults (null: a forwardpass folder). */
+export interface TextModel {
+  model: CausalLM;
+  codec: TextCodec | null;
+  defaults: GenerationDefaults | null;
+}
+
+/**
+ * Load a decoder folder for generation: a Hugging Face folder (model, tokenizer.json, generation_config.json) or a
+ * forwardpass tiny-gpt folder (its character vocabulary). Used by `forwardpass generate` and `forwardpass serve`.
+ */
+export async function loadTextModel(dir: string, device: string, precision: 'f32' | 'f16' | 'int8' = 'f32'): Promise<TextModel> {
+  let model: Module;
+  let codec: TextCodec | null;
+  let defaults: GenerationDefaults | null = null;
+  if (await isHfFolder(dir)) {
+    model = await loadHfModel(dir, { device, precision });
+    codec = existsSync(join(dir, 'tokenizer.json')) ? await loadTokenizer(dir) : null;
+    defaults = generationDefaults(readJson(join(dir, 'generation_config.json')), readJson(join(dir, 'config.json')));
+  } else {
+    const folder = loadModelFolder(dir, device);
+    model = folder.model as unknown as Module;
+    if (precision === 'int8') { model.dispose(); throw new UsageError('generate: --precision int8 applies to Hugging Face folders; quantize a forwardpass folder with forwardpass quantize'); }
+    if (precision === 'f16') await model.to({ dtype: 'float16' });
+    if (!(model instanceof GPT)) { model.dispose(); throw new Error(`forwardpass: generate: '${dir}' holds a ${folder.config.architecture.type}; generation needs a decoder-only (GPT-style) model`); }
+    codec = CharTokenizer.fromConfig(folder.config);
+  }
+  if (!isCausalLM(model)) {
+    model.dispose();
+    throw new Error(`forwardpass: generate: '${dir}' holds a ${(model as { architecture?: string }).architecture ?? model.constructor.name}; generation needs a causal LM (a ...ForCausalLM or ...LMHeadModel)`);
+  }
+  return { model, codec, defaults };
+}
+
 export async function generateCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, GENERATE_SPEC);
   const [dir, ...extra] = args.positionals;
@@ -75,28 +109,9 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'generate', ['f32', 'f16', 'int8']);
   const device = await selectBackend(flag(args, 'backend', 'cpu')!, 'generate');
   const json = !!flag(args, 'json');
-  let model: Module;
-  let codec: TextCodec | null;
-  let opts: TextGenerateOptions = { maxNewTokens, useCache: !flag(args, 'no-cache') };
-  if (await isHfFolder(dir)) {
-    model = await loadHfModel(dir, { device, precision });
-    codec = existsSync(join(dir, 'tokenizer.json')) ? await loadTokenizer(dir) : null;
-    const defaults = generationDefaults(readJson(join(dir, 'generation_config.json')), readJson(join(dir, 'config.json')));
-    const asked = ['temperature', 'topK', 'topP', 'minP'].some((k) => k in sampling);
-    opts = { ...opts, ...(asked ? { repetitionPenalty: defaults.sampling.repetitionPenalty } : defaults.sampling), ...sampling, eosTokenId: defaults.eosTokenId };
-    if (defaults.padTokenId !== undefined) opts.padTokenId = defaults.padTokenId;
-    if (opts.repetitionPenalty === undefined) delete opts.repetitionPenalty;
-  } else {
-    const folder = loadModelFolder(dir, device);
-    model = folder.model as unknown as Module;
-    if (precision === 'int8') { model.dispose(); throw new UsageError('generate: --precision int8 applies to Hugging Face folders; quantize a forwardpass folder with forwardpass quantize'); }
-    if (precision === 'f16') await model.to({ dtype: 'float16' });
-    if (!(model instanceof GPT)) { model.dispose(); throw new Error(`forwardpass: generate: '${dir}' holds a ${folder.config.architecture.type}; generation needs a decoder-only (GPT-style) model`); }
-    codec = CharTokenizer.fromConfig(folder.config);
-    opts = { ...opts, ...sampling };
-  }
+  const { model, codec, defaults } = await loadTextModel(dir, device, precision);
+  const opts = generationOptions(defaults, { maxNewTokens, useCache: !flag(args, 'no-cache'), ...sampling });
   try {
-    if (!isCausalLM(model)) throw new Error(`forwardpass: generate: '${dir}' holds a ${(model as { architecture?: string }).architecture ?? model.constructor.name}; generation needs a causal LM (a ...ForCausalLM or ...LMHeadModel)`);
     if (!codec && !promptIds) throw new UsageError(`generate: '${dir}' has no tokenizer.json; give the prompt as --prompt-ids 1,2,3`);
     const ids = promptIds ?? (() => {
       const e = codec!.encode!(prompt!, { addSpecialTokens: false });

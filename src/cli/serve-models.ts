@@ -1,31 +1,66 @@
-// `forwardpass serve --model ...`: load model folders and .onnx files, serve them with dynamic batching over HTTP
+// `forwardpass serve --model ...`: load model folders, Hugging Face causal-LM folders, .gguf and .onnx files, serve them with dynamic batching over HTTP
 // (src/serve), and shut down gracefully on SIGTERM / SIGINT (stop accepting, finish what was received).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { loadOnnx } from '../io/onnx/session.js';
+import { isHfFolder } from '../io/hf/node.js';
+import { readGgufFile } from '../io/gguf/node.js';
+import { ggufModelFromFile } from '../io/gguf/model.js';
+import { ggufValue, type GgufFile } from '../io/gguf/reader.js';
+import { ggufTokenizer } from '../io/gguf/tokenizer.js';
+import { isCausalLM, type CausalLM } from '../nn/models/generate.js';
+import { GPT } from '../nn/models/gpt.js';
+import type { HfModel } from '../nn/models/hf-base.js';
 import { CharTokenizer } from '../nn/models/tokenizer.js';
-import { servableFromModel, servableFromOnnx } from '../serve/servable.js';
+import type { GenerationDefaults } from '../text/generate.js';
+import { servableFromCausalLM, servableFromModel, servableFromOnnx } from '../serve/servable.js';
 import { startModelServer, type ModelEntry, type ModelServer } from '../serve/server.js';
 import { flag, intFlag, UsageError, type ParsedArgs } from './args.js';
 import { selectBackend } from './backend.js';
 import { loadModelFolder } from './model-folder.js';
+import { loadTextModel } from './generate.js';
 
-/** The name a model path is served under by default: the folder's name, or the .onnx file's (its folder's for model.onnx). */
+/** The name a model path is served under by default: the folder's name, or the .onnx / .gguf file's without the extension (its folder's for model.onnx). */
 export function defaultModelName(path: string): string {
   const clean = path.replace(/[/\\]+$/, '');
-  if (!clean.toLowerCase().endsWith('.onnx')) return basename(clean);
-  const file = basename(clean).replace(/\.onnx$/i, '');
+  if (!/\.(onnx|gguf)$/i.test(clean)) return basename(clean);
+  const file = basename(clean).replace(/\.(onnx|gguf)$/i, '');
   return file === 'model' ? basename(dirname(clean)) || file : file;
 }
 
-/** Load one --model path as a served model entry. */
+/** The generation defaults of a GGUF file: its EOS id (tokenizer.ggml.eos_token_id), no sampling settings. */
+function ggufDefaults(file: GgufFile): GenerationDefaults {
+  const eos = ggufValue(file, 'tokenizer.ggml.eos_token_id');
+  return { eosTokenId: typeof eos === 'number' || typeof eos === 'bigint' ? [Number(eos)] : [], sampling: {} };
+}
+
+/**
+ * Load one --model path as a served model entry: an .onnx file; a .gguf file or a Hugging Face causal-LM folder
+ * (v2 infer gives logits, /v1/completions generates with the file's tokenizer); a forwardpass model folder (a GPT
+ * one completes too, with its character vocabulary).
+ */
 export async function loadServedModel(path: string, name: string, backend: string): Promise<ModelEntry> {
   if (!existsSync(path)) throw new Error(`forwardpass: serve: --model '${path}' does not exist`);
-  if (path.toLowerCase().endsWith('.onnx') && statSync(path).isFile()) {
+  const isFile = statSync(path).isFile();
+  if (path.toLowerCase().endsWith('.onnx') && isFile) {
     return { name, model: servableFromOnnx(await loadOnnx(readFileSync(path), { backend, name: path })), platform: 'onnx' };
   }
+  if (/\.gguf$/i.test(path) && isFile) {
+    const file = await readGgufFile(path);
+    const codec = await ggufTokenizer(file);
+    const model = await ggufModelFromFile(file, { device: backend });
+    // as `forwardpass generate model.gguf`: the tokenizer adds what the file asks for (tokenizer.ggml.add_bos_token)
+    return { name, model: servableFromCausalLM(model), platform: 'gguf', generator: { model, codec, defaults: ggufDefaults(file), addSpecialTokens: true } };
+  }
+  if (await isHfFolder(path)) {
+    const { model, codec, defaults } = await loadTextModel(path, backend);
+    return { name, model: servableFromCausalLM(model as HfModel & CausalLM), platform: 'huggingface', generator: { model, codec, defaults } };
+  }
   const { config, model } = loadModelFolder(path, backend);
-  return { name, model: servableFromModel(model), platform: 'forwardpass', ...(Array.isArray(config.vocab) ? { tokenizer: CharTokenizer.fromConfig(config) } : {}) };
+  const tokenizer = Array.isArray(config.vocab) ? CharTokenizer.fromConfig(config) : undefined;
+  const entry: ModelEntry = { name, model: servableFromModel(model), platform: 'forwardpass', ...(tokenizer ? { tokenizer } : {}) };
+  if (model instanceof GPT && isCausalLM(model)) entry.generator = { model, codec: tokenizer ?? null, defaults: null };
+  return entry;
 }
 
 /** Parse the model-server flags, load the models and start; returns the server (the CLI then waits for a signal). */

@@ -1,10 +1,11 @@
-// OpenAI-style endpoints over the batcher: POST /v1/completions for decoders (greedy, one forward pass per new
-// token through the batcher, so concurrent completions share passes; optional server-sent events) and
-// POST /v1/embeddings for encoders (the pooled vector of each input).
+// OpenAI-style endpoints: POST /v1/completions for causal language models (text or id prompts, sampling, stop
+// strings, n, echo, server-sent events; generation.ts runs them with a KV cache each) and POST /v1/embeddings for
+// encoders (the pooled vector of each input, through the batcher).
 import type { ServerResponse } from 'node:http';
-import { argmaxFirst } from '../nn/models/generate.js';
 import type { CharTokenizer } from '../nn/models/tokenizer.js';
-import type { Batcher, InferOptions } from './batcher.js';
+import { generationOptions, type TextGenerateOptions } from '../text/generate.js';
+import { ServeError, type Batcher, type InferOptions } from './batcher.js';
+import { completionSteps, type FinishReason, type TextGenerator, type TurnQueue } from './generation.js';
 import { RequestError, type ServableModel } from './servable.js';
 
 /** What the OpenAI handlers need of a served model. */
@@ -14,11 +15,16 @@ export interface LanguageModel {
   batcher: Batcher;
   /** Encoders: the batcher of `model.embed`. */
   embedBatcher?: Batcher;
-  /** Text prompts are taken only when the model folder has a tokenizer (a character vocabulary today). */
+  /** Text inputs of /v1/embeddings are taken only when the model folder has a tokenizer (a character vocabulary today). */
   tokenizer?: CharTokenizer;
+  /** Decoders: the language model that /v1/completions generates with, and the turns its completions take. */
+  generator?: TextGenerator;
+  turns?: TurnQueue;
+  /** Completions generating now (each choice counts); at most `maxActive`, one more is answered 503. */
+  active?: { count: number; max: number };
+  /** Called with each generated token's count, for the metrics. */
+  onTokens?: (n: number) => void;
 }
-
-const MAX_TOKENS_LIMIT = 1024;
 
 /** Token ids of a prompt (a list of ids, or text when the model has a tokenizer), checked against the vocabulary. */
 function promptIds(p: unknown, lm: LanguageModel, field: string): number[] {
@@ -36,49 +42,147 @@ function promptIds(p: unknown, lm: LanguageModel, field: string): number[] {
   throw new RequestError(`forwardpass: serve: expected "${field}" to be ${lm.tokenizer ? 'text or ' : ''}a non-empty list of token ids in 0..${vocab === Infinity ? 'the vocabulary size' : vocab - 1}, found ${JSON.stringify(p)?.slice(0, 80)}`);
 }
 
-const intField = (b: Record<string, unknown>, k: string, def: number, max: number): number => {
-  const v = b[k] ?? def;
-  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) throw new RequestError(`forwardpass: serve: expected "${k}" to be an integer in 0..${max}, found ${JSON.stringify(b[k])}`);
-  return v as number;
-};
+const found = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 80);
+const bad = (field: string, expected: string, v: unknown) => new RequestError(`forwardpass: serve: expected "${field}" to be ${expected}, found ${found(v)}`);
+
+/** An optional number field checked with `ok` (absent and null: undefined). */
+function numField(b: Record<string, unknown>, k: string, expected: string, ok: (v: number) => boolean): number | undefined {
+  const v = b[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw bad(k, expected, v);
+  return v;
+}
+
+const MAX_N = 16;
+const MAX_STOPS = 4;
+
+/** The prompts of a completion request: a string, a list of strings, a list of ids, or a list of id lists. */
+function completionPrompts(p: unknown, gen: TextGenerator, lm: LanguageModel): { ids: number[]; text: string }[] {
+  const vocab = gen.model.cfg.vocabSize;
+  const expected = `${gen.codec ? 'text, a list of texts, ' : ''}a non-empty list of token ids in 0..${vocab - 1} or a list of such lists`;
+  const list: unknown[] = typeof p === 'string' ? [p] : Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'number') ? [p] : Array.isArray(p) && p.length > 0 ? p : [p];
+  return list.map((one, i) => {
+    const field = list.length > 1 ? `prompt[${i}]` : 'prompt';
+    if (typeof one === 'string') {
+      if (!gen.codec?.encode) throw new RequestError(`forwardpass: serve: model '${lm.name}' has no tokenizer (no tokenizer.json); expected "${field}" to be a list of token ids, found text`);
+      let ids: number[];
+      try {
+        const e = gen.codec.encode(one, { addSpecialTokens: gen.addSpecialTokens ?? false });
+        ids = Array.isArray(e) ? e : e.ids;
+      } catch (e) {
+        throw new RequestError(`forwardpass: serve: "${field}" cannot be encoded: ${(e as Error).message}`);
+      }
+      if (ids.length === 0) throw bad(field, 'text that encodes to at least one token', one);
+      return { ids, text: one };
+    }
+    if (!Array.isArray(one) || one.length === 0 || !one.every((id) => Number.isInteger(id) && id >= 0 && id < vocab)) throw bad(field, expected, one);
+    return { ids: one as number[], text: gen.codec ? gen.codec.decode(one as number[], { skipSpecialTokens: false }) : '' };
+  });
+}
+
+/** The request's stop strings (a string, or a list of at most 4 non-empty strings). */
+function stopStrings(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length > MAX_STOPS || !list.every((s) => typeof s === 'string' && s.length > 0)) throw bad('stop', `a non-empty string or a list of at most ${MAX_STOPS} of them`, v);
+  return list as string[];
+}
 
 /**
- * Greedy completion: each new token is the argmax (ties: lowest id) of the logits at the last position of the last
- * `context` ids, the rule of `generate` without its cache. Streams `data: {...}` events when `stream` is true.
+ * OpenAI-style text completion on a causal LM: every prompt (text or ids) gets `n` choices, each generated with its own
+ * KV cache through the library's streamText (greedy unless sampling is asked for or the folder's
+ * generation_config.json samples; choice i of a prompt draws with seed + i). Completions of one model take turns one
+ * token at a time (one forward pass runs at once per model). With `stream`, server-sent events carry text deltas that
+ * are whole UTF-8 characters; a client that disconnects stops its generation.
  */
 export async function completions(lm: LanguageModel, body: Record<string, unknown>, res: ServerResponse, opts: InferOptions): Promise<number> {
-  if (lm.model.kind !== 'decoder') throw new RequestError(`forwardpass: serve: model '${lm.name}' is not a decoder (GPT-style) model; /v1/completions needs one`);
-  const ids = promptIds(Array.isArray(body.prompt) && body.prompt.length === 1 && !Number.isInteger(body.prompt[0]) ? body.prompt[0] : body.prompt, lm, 'prompt');
-  const maxTokens = intField(body, 'max_tokens', 16, MAX_TOKENS_LIMIT);
-  if (body.temperature !== undefined && body.temperature !== 0) throw new RequestError(`forwardpass: serve: only greedy decoding is served: "temperature" must be 0 or absent, found ${JSON.stringify(body.temperature)}`);
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw new RequestError(`forwardpass: serve: expected "stream" to be true or false, found ${JSON.stringify(body.stream)}`);
-  const context = lm.model.context ?? Infinity;
-  const inputName = lm.model.inputs[0]!.name;
-  const outputName = lm.model.outputs[0]!.name;
+  const gen = lm.generator;
+  if (!gen || !lm.turns || !lm.active) throw new RequestError(`forwardpass: serve: model '${lm.name}' is not a causal language model; /v1/completions needs one`);
+  const { context } = gen.model.cfg;
+  if (body.prompt === undefined) throw bad('prompt', 'text or a list of token ids', undefined);
+  const prompts = completionPrompts(body.prompt, gen, lm);
+  const maxLimit = Math.max(1024, context);
+  const maxTokens = numField(body, 'max_tokens', `an integer in 1..${maxLimit}`, (v) => Number.isInteger(v) && v >= 1 && v <= maxLimit) ?? 16;
+  prompts.forEach((p, i) => {
+    if (p.ids.length > context) throw new RequestError(`forwardpass: serve: expected "${prompts.length > 1 ? `prompt[${i}]` : 'prompt'}" to be at most ${context} tokens (the model's context), found ${p.ids.length} tokens`);
+  });
+  const temperature = numField(body, 'temperature', 'a number >= 0', (v) => v >= 0);
+  const topP = numField(body, 'top_p', 'a number in (0, 1]', (v) => v > 0 && v <= 1);
+  const topK = numField(body, 'top_k', 'an integer >= 0 (0: off)', (v) => Number.isInteger(v) && v >= 0);
+  const minP = numField(body, 'min_p', 'a number in [0, 1]', (v) => v >= 0 && v <= 1);
+  const repetitionPenalty = numField(body, 'repetition_penalty', 'a number > 0', (v) => v > 0);
+  const seed = numField(body, 'seed', 'an integer', (v) => Number.isSafeInteger(v));
+  const n = numField(body, 'n', `an integer in 1..${MAX_N}`, (v) => Number.isInteger(v) && v >= 1 && v <= MAX_N) ?? 1;
+  for (const k of ['frequency_penalty', 'presence_penalty']) numField(body, k, '0 (not supported)', (v) => v === 0);
+  if (body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== 0) throw bad('logprobs', 'null (log probabilities are not returned)', body.logprobs);
+  if (body.suffix !== undefined && body.suffix !== null) throw bad('suffix', 'null (insertion is not supported)', body.suffix);
+  for (const k of ['stream', 'echo']) if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'boolean') throw bad(k, 'true or false', body[k]);
+  const so = body.stream_options;
+  if (so !== undefined && so !== null && (typeof so !== 'object' || Array.isArray(so) || !['undefined', 'boolean'].includes(typeof (so as Record<string, unknown>).include_usage))) throw bad('stream_options', '{"include_usage": true or false}', so);
+  const stops = stopStrings(body.stop);
+  const stream = body.stream === true;
+  const echo = body.echo === true;
+  const asked: TextGenerateOptions = {};
+  if (temperature !== undefined) asked.temperature = temperature;
+  if (topP !== undefined) asked.topP = topP;
+  if (topK !== undefined) asked.topK = topK;
+  if (minP !== undefined) asked.minP = minP;
+  if (repetitionPenalty !== undefined) asked.repetitionPenalty = repetitionPenalty;
+  const base = { ...generationOptions(gen.defaults, asked), maxNewTokens: maxTokens };
+  // without a seed, each request samples differently (greedy decoding does not look at it)
+  const seed0 = seed ?? Math.floor(Math.random() * 2 ** 31);
+  const jobs = prompts.flatMap((p) => Array.from({ length: n }, (_, i) => ({ prompt: p, index: 0, opts: { ...base, seed: seed0 + i } })));
+  jobs.forEach((j, i) => (j.index = i));
+  if (lm.active.count + jobs.length > lm.active.max) throw new ServeError(`forwardpass: serve: model '${lm.name}' is generating ${lm.active.count} completions (the limit is ${lm.active.max}); retry later`, 'queue_full', 503);
+
   const id = `cmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const created = Math.floor(Date.now() / 1000);
-  const text = (t: number[]) => (lm.tokenizer ? lm.tokenizer.decode(t) : '');
-  const all = [...ids];
-  const fresh: number[] = [];
-  const chunk = (choice: object) => ({ id, object: 'text_completion', created, model: lm.name, choices: [{ index: 0, logprobs: null, ...choice }] });
-  if (body.stream) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  for (let step = 0; step < maxTokens; step++) {
-    const feed = all.slice(-context);
-    const out = await lm.batcher.infer({ [inputName]: { dtype: 'int32', shape: [1, feed.length], data: Int32Array.from(feed) } }, opts);
-    const logits = out[outputName]!;
-    const vocab = logits.shape[logits.shape.length - 1]!;
-    const next = argmaxFirst(logits.data.subarray(logits.data.length - vocab));
-    all.push(next);
-    fresh.push(next);
-    if (body.stream) res.write(`data: ${JSON.stringify(chunk({ text: text([next]), token_ids: [next], finish_reason: step === maxTokens - 1 ? 'length' : null }))}\n\n`);
-  }
-  const usage = { prompt_tokens: ids.length, completion_tokens: fresh.length, total_tokens: ids.length + fresh.length };
-  if (body.stream) {
+  const chunk = (choices: object[]) => ({ id, object: 'text_completion', created, model: lm.name, choices });
+  const choice = (index: number, text: string, ids: number[], finish: FinishReason | null) => ({ index, text, token_ids: ids, logprobs: null, finish_reason: finish });
+  const send = (event: object) => { if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(event)}\n\n`); };
+  if (stream) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  // one choice that fails (or the client leaving) stops the others at their next turn
+  const ac = new AbortController();
+  const stopAll = () => ac.abort();
+  opts.signal?.addEventListener('abort', stopAll, { once: true });
+  if (opts.signal?.aborted) ac.abort();
+  const io: InferOptions = { signal: ac.signal, timeoutMs: opts.timeoutMs };
+  lm.active.count += jobs.length;
+  const results = await Promise.allSettled(jobs.map(async (j) => {
+    let text = echo ? j.prompt.text : '';
+    const ids: number[] = [];
+    let finish: FinishReason = 'length';
+    if (stream && echo && text) send(chunk([choice(j.index, text, [], null)]));
+    try {
+      for await (const step of completionSteps(gen, j.prompt.ids, j.opts, stops, lm.turns!, io)) {
+        ids.push(step.id);
+        lm.onTokens?.(1);
+        text += step.text;
+        if (step.finish) finish = step.finish;
+        if (stream) send(chunk([choice(j.index, step.text, [step.id], step.finish)]));
+      }
+    } catch (e) {
+      stopAll();
+      throw e;
+    } finally {
+      lm.active!.count--;
+    }
+    return { index: j.index, text, ids, finish, promptTokens: j.prompt.ids.length };
+  }));
+  opts.signal?.removeEventListener('abort', stopAll);
+  // the first failure is the cause; the others were stopped because of it
+  const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof ServeError && r.reason.code === 'aborted' && !opts.signal?.aborted)) ?? results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const done = results.map((r) => (r as PromiseFulfilledResult<{ index: number; text: string; ids: number[]; finish: FinishReason; promptTokens: number }>).value);
+  const promptTokens = prompts.reduce((a, p) => a + p.ids.length, 0);
+  const completionTokens = done.reduce((a, c) => a + c.ids.length, 0);
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  if (stream) {
+    if ((so as { include_usage?: boolean } | undefined)?.include_usage) send({ ...chunk([]), usage });
     res.end('data: [DONE]\n\n');
     return 200;
   }
-  const payload = { ...chunk({ text: text(fresh), token_ids: fresh, finish_reason: 'length' }), usage };
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...chunk(done.map((c) => choice(c.index, c.text, c.ids, c.finish))), usage }));
   return 200;
 }
 

@@ -2,11 +2,13 @@
 // with its declared inputs/outputs and how a varying sequence dim may be padded. Adapters for a model loaded from a
 // folder (ConfiguredModel) and for an ONNX session; request checking with one error naming the tensor.
 import { tensor } from '../tensor/creation.js';
-import { scopeSync } from '../tensor/scope.js';
+import { keep, scopeSync } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cast } from '../ops/elementwise.js';
 import type { ConfiguredModel } from '../nn/models/config.js';
 import { GPT } from '../nn/models/gpt.js';
+import type { CausalLM } from '../nn/models/generate.js';
+import type { HfModel } from '../nn/models/hf-base.js';
 import type { OnnxSession } from '../io/onnx/session.js';
 
 export type HostDType = 'float32' | 'int32';
@@ -80,6 +82,47 @@ export async function toHost(t: Tensor): Promise<HostTensor> {
 }
 
 /**
+ * A forward pass on host tensors: `fn` runs in a scope on tensors copied to `device`; its outputs are read back and
+ * freed. They are kept out of any async scope open elsewhere (a completion's step awaiting its logits), which would
+ * otherwise free them when it closes.
+ */
+function runOnHost(fn: (fed: Record<string, Tensor>) => Record<string, Tensor>, device: string | undefined) {
+  return async (req: Record<string, HostTensor>): Promise<Record<string, HostTensor>> => {
+    const outs = keep(scopeSync(() => fn(Object.fromEntries(Object.entries(req).map(([k, h]) => [k, toTensor(h, device)])))));
+    try {
+      const res: Record<string, HostTensor> = {};
+      for (const [k, t] of Object.entries(outs)) res[k] = await toHost(t);
+      return res;
+    } finally {
+      for (const t of Object.values(outs)) t.dispose();
+    }
+  };
+}
+
+/**
+ * A Hugging Face causal LM (a folder's or a GGUF file's) as a servable model: input_ids [batch, sequence] and an
+ * optional attention_mask in, logits [batch, sequence, vocab] out; requests of different lengths share a batch
+ * right-padded with mask 0 (positions before the padding never see it). Its completions go through /v1/completions.
+ * @example const s = servableFromCausalLM(await loadHfModel('models/llama'))
+ */
+export function servableFromCausalLM(model: HfModel & CausalLM): ServableModel {
+  const seq = ['batch', 'sequence'];
+  const hasMask = model.inputNames.includes('attention_mask');
+  const inputs: TensorSpec[] = [{ name: 'input_ids', dtype: 'int32', shape: seq }];
+  if (hasMask) inputs.push({ name: 'attention_mask', dtype: 'int32', shape: seq, optional: true });
+  const { vocabSize, context } = model.cfg;
+  return {
+    inputs,
+    outputs: [{ name: 'logits', dtype: 'float32', shape: [...seq, vocabSize] }],
+    padding: hasMask ? { kind: 'mask', mask: 'attention_mask' } : { kind: 'causal' },
+    kind: 'decoder',
+    context,
+    vocabSize,
+    run: runOnHost((fed) => ({ logits: model.run(fed).logits! }), model.device),
+  };
+}
+
+/**
  * A model loaded from a folder as a servable model: inputs and outputs from its config.json; a BERT pads with its
  * attention mask (and embeds with its pooled [CLS] vector), a GPT pads on the right (causal).
  * @example const s = servableFromModel(loadModelFolder('test/fixtures/mlp-digits').model)
@@ -95,16 +138,7 @@ export function servableFromModel(model: ConfiguredModel): ServableModel {
   const mask = inputs.find((i) => /mask/i.test(i.name));
   if (mask && isBert) mask.optional = true;
   const padding: Padding = mask && isBert ? { kind: 'mask', mask: mask.name } : model instanceof GPT ? { kind: 'causal' } : { kind: 'none' };
-  const runWith = (fn: (fed: Record<string, Tensor>) => Record<string, Tensor>) => async (req: Record<string, HostTensor>) => {
-    const outs = scopeSync(() => fn(Object.fromEntries(Object.entries(req).map(([k, h]) => [k, toTensor(h, device)]))));
-    try {
-      const res: Record<string, HostTensor> = {};
-      for (const [k, t] of Object.entries(outs)) res[k] = await toHost(t);
-      return res;
-    } finally {
-      for (const t of Object.values(outs)) t.dispose();
-    }
-  };
+  const runWith = (fn: (fed: Record<string, Tensor>) => Record<string, Tensor>) => runOnHost(fn, device);
   const s: ServableModel = { inputs, outputs, padding, kind: 'other', run: runWith((fed) => model.run(fed)) };
   if (model instanceof GPT) Object.assign(s, { kind: 'decoder', context: model.cfg.context, vocabSize: model.cfg.vocabSize });
   if (isBert) {

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { CharTokenizer } from '../nn/models/tokenizer.js';
 import { createBatcher, ServeError, type BatcherOptions } from './batcher.js';
+import { TurnQueue, type TextGenerator } from './generation.js';
 import { Metrics } from './metrics.js';
 import { completions, embeddings, type LanguageModel } from './openai.js';
 import { inferResponse, modelMetadata, parseInferRequest } from './protocol.js';
@@ -16,12 +17,15 @@ export interface ModelEntry {
   model: ServableModel;
   /** The v2 metadata `platform` (default 'forwardpass'). */
   platform?: string;
+  /** Character vocabulary for text inputs of /v1/embeddings. */
   tokenizer?: CharTokenizer;
+  /** Causal LMs: what /v1/completions generates with (its own KV cache per completion). */
+  generator?: TextGenerator;
 }
 
 export interface ServerOptions {
   models: ModelEntry[];
-  /** Batching for every model (maxBatchSize, maxDelayMs, maxQueue). */
+  /** Batching for every model (maxBatchSize, maxDelayMs, maxQueue; maxQueue also bounds the completions generating at once per model). */
   batch?: Omit<BatcherOptions, 'onBatch'>;
   /** Larger request bodies get 413 (default 16 MiB). */
   maxBodyBytes?: number;
@@ -105,8 +109,15 @@ export async function startModelServer(opts: ServerOptions): Promise<ModelServer
     if (models.has(e.name)) throw new Error(`forwardpass: serve: two models are named '${e.name}'; give each a --name`);
     const batcher = createBatcher(e.model, { ...opts.batch, onBatch: (i) => metrics.batch(e.name, i.rows) });
     const embedBatcher = e.model.embed ? createBatcher(e.model.embed, { ...opts.batch, onBatch: (i) => metrics.batch(`${e.name}:embed`, i.rows) }) : undefined;
-    metrics.watchQueue(e.name, () => batcher.queueDepth + (embedBatcher?.queueDepth ?? 0));
-    models.set(e.name, { name: e.name, model: e.model, batcher, embedBatcher, tokenizer: e.tokenizer, platform: e.platform ?? 'forwardpass' });
+    const lm: LanguageModel & { platform: string } = { name: e.name, model: e.model, batcher, embedBatcher, tokenizer: e.tokenizer, platform: e.platform ?? 'forwardpass' };
+    if (e.generator) {
+      const active = { count: 0, max: opts.batch?.maxQueue ?? 256 };
+      const turns = new TurnQueue();
+      Object.assign(lm, { generator: e.generator, turns, active, onTokens: (n: number) => metrics.tokens(e.name, n) });
+      metrics.watchCompletions(e.name, () => active.count);
+    }
+    metrics.watchQueue(e.name, () => batcher.queueDepth + (embedBatcher?.queueDepth ?? 0) + (lm.turns?.depth ?? 0));
+    models.set(e.name, lm);
   }
   const host = opts.host ?? '127.0.0.1';
   let loopbackHosts: Set<string> | undefined;
@@ -126,10 +137,14 @@ export async function startModelServer(opts: ServerOptions): Promise<ModelServer
     return m;
   };
   const pickLm = (body: Record<string, unknown>, want: 'decoder' | 'encoder') => {
-    if (typeof body.model === 'string') return model(body.model);
-    const fits = [...models.values()].filter((m) => m.model.kind === want);
+    const names = [...models.keys()].map((k) => `'${k}'`).join(', ');
+    if (typeof body.model === 'string') {
+      if (!models.has(body.model)) throw new HttpError(404, `forwardpass: serve: expected "model" to name one of ${names}, found ${JSON.stringify(body.model)}`);
+      return models.get(body.model)!;
+    }
+    const fits = [...models.values()].filter((m) => (want === 'decoder' ? m.generator !== undefined : m.model.kind === want));
     if (fits.length === 1 && body.model === undefined) return fits[0]!;
-    throw new HttpError(400, `forwardpass: serve: expected "model" to name one of ${[...models.keys()].map((k) => `'${k}'`).join(', ')}, found ${JSON.stringify(body.model) ?? 'nothing'}`);
+    throw new HttpError(400, `forwardpass: serve: expected "model" to name one of ${names}, found ${JSON.stringify(body.model) ?? 'nothing'}`);
   };
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<{ status: number; model: string; endpoint: string }> {

@@ -50,17 +50,22 @@ export async function* streamText(lm: CausalLM | Module, tokenizer: TextCodec, p
   const steps = generateSteps(lm, [ids], { ...opts, maxNewTokens: opts.maxNewTokens ?? 50 });
   const out: number[] = [];
   let given = '';
-  let next = await steps.next();
-  while (!next.done) {
-    const id = next.value[0]!;
-    out.push(id);
-    next = await steps.next();
-    const text = newText(out);
-    // the last piece flushes whatever is left, a lone U+FFFD included
-    const hold = !next.done && text.endsWith('\ufffd');
-    const piece = hold || !text.startsWith(given) ? '' : text.slice(given.length);
-    given += piece;
-    yield { id, text: piece };
+  try {
+    let next = await steps.next();
+    while (!next.done) {
+      const id = next.value[0]!;
+      out.push(id);
+      next = await steps.next();
+      const text = newText(out);
+      // the last piece flushes whatever is left, a lone U+FFFD included
+      const hold = !next.done && text.endsWith('\ufffd');
+      const piece = hold || !text.startsWith(given) ? '' : text.slice(given.length);
+      given += piece;
+      yield { id, text: piece };
+    }
+  } finally {
+    // a caller that stops early (return() on this stream) ends the steps too, which frees their KV cache
+    await steps.return(undefined);
   }
 }
 
@@ -110,4 +115,21 @@ export function generationDefaults(gen: Record<string, unknown> | null, config: 
   const r = num('repetition_penalty');
   if (r !== undefined) sampling.repetitionPenalty = r;
   return { eosTokenId, ...(pad !== undefined ? { padTokenId: pad } : {}), sampling };
+}
+
+/**
+ * The generate options of a request on a model with `defaults` (null: a folder without them): the file's EOS and pad
+ * ids; its sampling settings only when the caller asked for none of temperature, topK, topP and minP (its repetition
+ * penalty also then, unless the caller gives one); the caller's settings over them. `forwardpass generate` and the
+ * model server's /v1/completions both use it, so one folder samples the same way in both.
+ *
+ * @example generationOptions(generationDefaults(gen, cfg), { temperature: 0.8, seed: 1 }) // { temperature: 0.8, seed: 1, eosTokenId: [2], ... }
+ */
+export function generationOptions(defaults: GenerationDefaults | null, asked: TextGenerateOptions): TextGenerateOptions {
+  if (!defaults) return { ...asked };
+  const sampled = ['temperature', 'topK', 'topP', 'minP'].some((k) => asked[k as keyof TextGenerateOptions] !== undefined);
+  const fromFile = sampled ? (defaults.sampling.repetitionPenalty === undefined ? {} : { repetitionPenalty: defaults.sampling.repetitionPenalty }) : defaults.sampling;
+  const opts: TextGenerateOptions = { ...fromFile, ...asked, eosTokenId: defaults.eosTokenId };
+  if (defaults.padTokenId !== undefined) opts.padTokenId = defaults.padTokenId;
+  return opts;
 }

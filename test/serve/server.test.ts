@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolder } from '../../src/cli/model-folder.js';
 import { CharTokenizer } from '../../src/nn/models/tokenizer.js';
+import type { ConfiguredModel } from '../../src/nn/models/config.js';
+import type { CausalLM } from '../../src/nn/models/generate.js';
 import { servableFromModel, type HostTensor, type ServableModel } from '../../src/serve/servable.js';
 import { startModelServer, type ModelServer } from '../../src/serve/server.js';
 import { fixturePath } from '../helpers.js';
@@ -16,12 +18,15 @@ const gptConfig = JSON.parse(readFileSync(fixturePath('tiny-gpt', 'config.json')
 const reference = JSON.parse(readFileSync(fixturePath('tiny-gpt', 'generate.json'), 'utf8')).generations[0];
 
 beforeAll(async () => {
-  for (const n of ['mlp-digits', 'tiny-bert-cls', 'tiny-gpt']) models[n] = servableFromModel(loadModelFolder(fixturePath(n)).model);
+  const gpt = loadModelFolder(fixturePath('tiny-gpt')).model as unknown as CausalLM & ConfiguredModel;
+  for (const n of ['mlp-digits', 'tiny-bert-cls']) models[n] = servableFromModel(loadModelFolder(fixturePath(n)).model);
+  models['tiny-gpt'] = servableFromModel(gpt);
+  const chars = CharTokenizer.fromConfig(gptConfig);
   s = await startModelServer({
     models: [
       { name: 'mlp', model: models['mlp-digits']! },
       { name: 'bert', model: models['tiny-bert-cls']! },
-      { name: 'gpt', model: models['tiny-gpt']!, tokenizer: CharTokenizer.fromConfig(gptConfig) },
+      { name: 'gpt', model: models['tiny-gpt']!, tokenizer: chars, generator: { model: gpt, codec: chars, defaults: null } },
     ],
     batch: { maxBatchSize: 16, maxDelayMs: 2 },
     maxBodyBytes: 64 * 1024,
@@ -144,7 +149,7 @@ describe('OpenAI-style endpoints', () => {
     expect((byIds.json.choices as { token_ids: number[] }[])[0]!.token_ids).toEqual(reference.generated_ids.slice(0, 5));
   });
 
-  it('/v1/completions with stream: one server-sent event per token, then [DONE]', async () => {
+  it('/v1/completions with stream: one server-sent event per token (the last with finish_reason), then [DONE]', async () => {
     const r = await call('/v1/completions', { model: 'gpt', prompt: reference.prompt, max_tokens: 8, stream: true });
     expect(r.headers.get('content-type')).toBe('text/event-stream');
     const events = r.text.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
@@ -152,11 +157,12 @@ describe('OpenAI-style endpoints', () => {
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: { text: string }[] });
     expect(chunks.length).toBe(8);
     expect(chunks.map((c) => c.choices[0]!.text).join('')).toBe(reference.generated_text.slice(0, 8));
+    expect(chunks.map((c) => (c.choices[0] as { finish_reason: string | null }).finish_reason)).toEqual([...Array<null>(7).fill(null), 'length']);
   });
 
   it('/v1/completions refuses what it cannot do with 400', async () => {
-    expect((await call('/v1/completions', { model: 'mlp', prompt: [1] })).json.error).toMatch(/not a decoder/);
-    expect((await call('/v1/completions', { model: 'gpt', prompt: [1], temperature: 0.7 })).json.error).toMatch(/only greedy decoding/);
+    expect((await call('/v1/completions', { model: 'mlp', prompt: [1] })).json.error).toMatch(/'mlp' is not a causal language model/);
+    expect((await call('/v1/completions', { model: 'gpt', prompt: [1], temperature: -0.5 })).json.error).toMatch(/expected "temperature" to be a number >= 0, found -0\.5/);
     expect((await call('/v1/completions', { model: 'gpt', prompt: [80] })).json.error).toMatch(/token ids in 0\.\.79/);
     expect((await call('/v1/completions', { model: 'gpt', prompt: '\u{1F600}' })).json.error).toMatch(/not in the vocabulary/);
   });
