@@ -17,6 +17,19 @@ export interface TextGenerator {
 }
 
 /**
+ * The positions a causal LM was trained for: its context where it has a position table (GPT-2, tiny-gpt), else
+ * config.json's max_position_embeddings (a RoPE model's cfg.context is unbounded: it never slides a window).
+ */
+export function trainedContext(model: CausalLM): number {
+  if (Number.isFinite(model.cfg.context)) return model.cfg.context;
+  const n = (model as { config?: Record<string, unknown> }).config?.max_position_embeddings;
+  return typeof n === 'number' && n > 0 ? n : Infinity;
+}
+
+/** Resolves after the I/O callbacks already due (setImmediate; a 0 ms timer where there is none). */
+const nextTurn = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+
+/**
  * Turns on one model: `acquire` resolves when it is the caller's turn (first come, first served) and hands back the
  * release. A wait is given up on abort or timeout; `depth` is how many wait.
  */
@@ -98,6 +111,9 @@ export async function* completionSteps(gen: TextGenerator, prompt: readonly numb
   let count = 0;
   try {
     for (;;) {
+      // a step's awaits are microtasks: without a pass through the event loop, a completion would hold it to the end
+      // (no other request answered, a closed socket never noticed)
+      await nextTurn();
       const release = await turns.acquire(io);
       let r: IteratorResult<TextPiece>;
       try {

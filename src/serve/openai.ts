@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { CharTokenizer } from '../nn/models/tokenizer.js';
 import { generationOptions, type TextGenerateOptions } from '../text/generate.js';
 import { ServeError, type Batcher, type InferOptions } from './batcher.js';
-import { completionSteps, type FinishReason, type TextGenerator, type TurnQueue } from './generation.js';
+import { completionSteps, trainedContext, type FinishReason, type TextGenerator, type TurnQueue } from './generation.js';
 import { RequestError, type ServableModel } from './servable.js';
 
 /** What the OpenAI handlers need of a served model. */
@@ -98,10 +98,10 @@ function stopStrings(v: unknown): string[] {
 export async function completions(lm: LanguageModel, body: Record<string, unknown>, res: ServerResponse, opts: InferOptions): Promise<number> {
   const gen = lm.generator;
   if (!gen || !lm.turns || !lm.active) throw new RequestError(`forwardpass: serve: model '${lm.name}' is not a causal language model; /v1/completions needs one`);
-  const { context } = gen.model.cfg;
+  const context = trainedContext(gen.model);
   if (body.prompt === undefined) throw bad('prompt', 'text or a list of token ids', undefined);
   const prompts = completionPrompts(body.prompt, gen, lm);
-  const maxLimit = Math.max(1024, context);
+  const maxLimit = Number.isFinite(context) ? Math.max(1024, context) : 1024;
   const maxTokens = numField(body, 'max_tokens', `an integer in 1..${maxLimit}`, (v) => Number.isInteger(v) && v >= 1 && v <= maxLimit) ?? 16;
   prompts.forEach((p, i) => {
     if (p.ids.length > context) throw new RequestError(`forwardpass: serve: expected "${prompts.length > 1 ? `prompt[${i}]` : 'prompt'}" to be at most ${context} tokens (the model's context), found ${p.ids.length} tokens`);

@@ -154,10 +154,10 @@ describe('OpenAI-style endpoints', () => {
     expect(r.headers.get('content-type')).toBe('text/event-stream');
     const events = r.text.split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: { text: string }[] });
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: { text: string; finish_reason: string | null }[] });
     expect(chunks.length).toBe(8);
     expect(chunks.map((c) => c.choices[0]!.text).join('')).toBe(reference.generated_text.slice(0, 8));
-    expect(chunks.map((c) => (c.choices[0] as { finish_reason: string | null }).finish_reason)).toEqual([...Array<null>(7).fill(null), 'length']);
+    expect(chunks.map((c) => c.choices[0]!.finish_reason)).toEqual([...Array<null>(7).fill(null), 'length']);
   });
 
   it('/v1/completions refuses what it cannot do with 400', async () => {
