@@ -1,6 +1,7 @@
-// `forwardpass serve --model ...`: flags parsed from SERVE_SPEC, default names, folder and .onnx models side by side,
-// usage errors, and a real process that finishes a streaming completion after SIGTERM, then exits 0.
+// `forwardpass serve --model ...`: flags parsed from SERVE_SPEC, default names, folder and .onnx models side by side, a
+// Hugging Face folder completing, usage errors, and a real process that finishes a streaming completion after SIGTERM, then exits 0.
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseArgs } from '../../src/cli/args.js';
@@ -8,6 +9,7 @@ import { defaultModelName, startFromArgs } from '../../src/cli/serve-models.js';
 import { SERVE_SPEC } from '../../src/cli/specs.js';
 import { fixturePath } from '../helpers.js';
 import { captureCli } from '../cli/capture.js';
+import { LOCAL_MODELS, readReference } from '../hf/helpers.js';
 
 const io = captureCli();
 
@@ -25,9 +27,23 @@ describe('forwardpass serve --model', () => {
     }
   });
 
-  it('default names: the folder, the .onnx file, or the folder of a model.onnx', () => {
+  it('serves a Hugging Face causal-LM folder: v2 metadata and /v1/completions through its generation', async () => {
+    const s = await startFromArgs(parseArgs(['--model', resolve(LOCAL_MODELS, 'qwen3'), '--port', '0'], SERVE_SPEC));
+    try {
+      const meta = (await (await fetch(`${s.url}/v2/models/qwen3`)).json()) as { platform: string };
+      expect(meta.platform).toBe('huggingface');
+      const g = readReference(resolve(LOCAL_MODELS, 'qwen3')).generation!;
+      const r = (await (await fetch(`${s.url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: g.prompt_ids, max_tokens: 10 }) })).json()) as { choices: { token_ids: number[] }[] };
+      expect(r.choices[0]!.token_ids).toEqual(g.new_ids); // greedy: its generation_config.json does not sample
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('default names: the folder, the .onnx or .gguf file, or the folder of a model.onnx', () => {
     expect(defaultModelName('test/fixtures/mlp-digits/')).toBe('mlp-digits');
     expect(defaultModelName('x/bert.onnx')).toBe('bert');
+    expect(defaultModelName('../shared/hf/models/llama/model-q8_0.gguf')).toBe('model-q8_0');
     expect(defaultModelName('test/fixtures/tiny-gpt/model.onnx')).toBe('tiny-gpt');
   });
 

@@ -231,7 +231,42 @@ describe('errors: 4xx and one JSON error naming the field, the expected and the 
   }
 });
 
+describe('the v2 protocol on a Hugging Face causal LM', () => {
+  const name = local.includes('qwen3') ? 'qwen3' : local[0]!;
+
+  it('metadata: input_ids and an optional attention_mask in, logits [batch, sequence, vocab] out', async () => {
+    const meta = (await (await fetch(`${s.url}/v2/models/${name}`)).json()) as { platform: string; inputs: unknown[]; outputs: { name: string; shape: number[] }[] };
+    expect(meta.platform).toBe('huggingface');
+    expect(meta.inputs).toEqual([{ name: 'input_ids', datatype: 'INT64', shape: [-1, -1] }, { name: 'attention_mask', datatype: 'INT64', shape: [-1, -1] }]);
+    expect(meta.outputs.map((o) => [o.name, o.shape.length, o.shape[0], o.shape[1]])).toEqual([['logits', 3, -1, -1]]);
+  });
+
+  it('concurrent requests of different lengths (joined, right-padded with mask 0) each get the lone run\'s logits', async () => {
+    const model = await fp.loadHfModel(resolve(LOCAL_MODELS, name));
+    const prompts = [[5, 9, 13, 2, 7], [3, 4], [8, 1, 6, 6]];
+    const answers = await Promise.all(prompts.map(async (p) => {
+      const r = await fetch(`${s.url}/v2/models/${name}/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input_ids', shape: [1, p.length], datatype: 'INT64', data: p }] }) });
+      return (await r.json()) as { outputs: { shape: number[]; data: number[] }[] };
+    }));
+    for (let i = 0; i < prompts.length; i++) {
+      const lone = await model.run({ input_ids: fp.tensor(Int32Array.from(prompts[i]!), { shape: [1, prompts[i]!.length], dtype: 'int32' }) }).logits!.data();
+      const got = answers[i]!.outputs[0]!;
+      expect(got.shape).toEqual([1, prompts[i]!.length, lone.length / prompts[i]!.length]);
+      expect(Math.max(...got.data.map((v, k) => Math.abs(v - Number(lone[k]))))).toBeLessThanOrEqual(1e-4);
+    }
+    model.dispose();
+  });
+});
+
 describe('concurrency and cancellation', () => {
+  it('more choices than --max-queue allows generating at once: 503 at once, nothing started', async () => {
+    const name = local[0]!;
+    const r = await complete({ model: name, prompt: [[1], [2], [3], [4], [5]], n: 16, max_tokens: 1 });
+    expect(r.status).toBe(503);
+    expect(r.json.error).toMatch(new RegExp(`model '${name}' is generating 0 completions \\(the limit is 64\\); retry later`));
+  });
+
+
   it('concurrent completions on two models (streamed and not) each equal their lone result', async () => {
     const picks = local.slice(0, 3);
     const jobs = Array.from({ length: 12 }, (_, i) => ({ model: picks[i % picks.length]!, prompt: [3 + i, 7, 11 + (i % 5)], max_tokens: 6, temperature: i % 3 ? 0 : 0.8, seed: i, stream: i % 2 === 0 }));
