@@ -1,9 +1,11 @@
 // The server side of bench/serve-load.ts, in its own process (its own core): one model server per batching setting,
-// each serving mlp-digits, cnn-mnist, tiny-bert-cls and a trivial echo model (the HTTP ceiling). Prints one JSON line
-// {setting: url}; answers 'mem' on stdin with its memory use, and exits on 'exit' or stdin's end.
+// each serving mlp-digits, cnn-mnist, tiny-bert-cls and a trivial echo model (the HTTP ceiling), and with SERVE_LM=PATH
+// one more serving that language model as 'lm' for /v1/completions. Prints one JSON line {urls: {setting: url},
+// completions?: url}; answers 'mem' on stdin with its memory use, and exits on 'exit' or stdin's end.
 import { createInterface } from 'node:readline';
 import '../src/index.js'; // registers the CPU backend
 import { loadModelFolder } from '../src/cli/model-folder.js';
+import { loadServedModel } from '../src/cli/serve-models.js';
 import { servableFromModel, type ServableModel } from '../src/serve/servable.js';
 import { startModelServer } from '../src/serve/server.js';
 
@@ -35,7 +37,14 @@ if (process.argv[1]?.endsWith('serve-load-server.ts')) {
     servers.push(s);
     urls[name] = s.url;
   }
-  process.stdout.write(JSON.stringify(urls) + '\n');
+  // a language model for /v1/completions (bench/serve-load.ts --models ...,completions): its own server
+  let completions: string | undefined;
+  if (process.env.SERVE_LM) {
+    const lm = await startModelServer({ models: [await loadServedModel(process.env.SERVE_LM, 'lm', 'cpu')], batch: { maxQueue: 1024 }, port: 0 });
+    servers.push(lm);
+    completions = lm.url;
+  }
+  process.stdout.write(JSON.stringify({ urls, completions }) + '\n');
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (l) => {
     if (l === 'mem') { global.gc?.(); const m = process.memoryUsage(); process.stdout.write(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\n'); }

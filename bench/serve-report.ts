@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { textTable } from '../src/cli/bench-report.js';
 
 interface Row { model: string; clients: number; setting: string; rps: number; p50: number; p95: number; p99: number; requests: number; errors: number; mismatched: number; maxDiff: number; meanBatch: number; batchDist: string }
-interface Result { conditions: Record<string, unknown>; rows: Row[]; memory: { requests: number; heapUsed: number; rss: number }[]; memErrors: number }
+interface LmRow { model: string; clients: number; tokens: number; tokensPerSecond: number; completionsPerSecond: number; ttftP50: number; ttftP99: number; msPerTokenP50: number; msPerTokenP99: number; completions: number; errors: number; mismatched: number }
+interface Result { conditions: Record<string, unknown>; rows: Row[]; memory: { requests: number; heapUsed: number; rss: number }[]; memErrors: number; completions?: LmRow[]; libraryTokensPerSecond?: number }
 
 const read = (name: string): Result | undefined => {
   const u = new URL(`./results/${name}.json`, import.meta.url);
@@ -23,7 +24,7 @@ export function serveTable(rows: Row[]): string {
   );
 }
 
-const cond = (c: Record<string, unknown>) => `${c.cpus} × ${c.cpuModel}, Node ${c.node}, load average ${Number(c.loadavg1).toFixed(1)} at the start, ${c.secondsPerCell} s per cell × ${c.rounds} round(s) with the settings interleaved, ${c.date}`;
+const cond = (c: Record<string, unknown>) => `${c.cpus} × ${c.cpuModel}, Node ${c.node}, load average ${Number(c.loadavg1).toFixed(1)} at the start${c.loadavgEnd === undefined ? '' : ` and ${Number(c.loadavgEnd).toFixed(1)} at the end`}, ${c.secondsPerCell} s per cell × ${c.rounds} round(s) with the settings interleaved, ${c.date}`;
 
 const all = read('serve');
 const goal = read('serve-goal');
@@ -33,9 +34,21 @@ if (goal) out.push('## The goal: 32 clients on mlp-digits', '', cond(goal.condit
 if (at32) out.push('## 32 clients on each model, more rounds', '', cond(at32.conditions), '', serveTable(at32.rows), '');
 if (all) {
   out.push('## Every model, client count and setting', '', cond(all.conditions), '', serveTable(all.rows), '');
+  if (all.completions?.length) {
+    const c = all.completions;
+    out.push('## Completions: streamed tokens from a tiny language model', '',
+      `\`/v1/completions\` with \`stream: true\`, greedy, ${c[0]!.tokens} new tokens per completion, text prompts of 3 to 7 words, on \`${c[0]!.model}\` (a 2-layer, 64-wide Hugging Face checkpoint with its tokenizer.json), served with everything else idle. Each stream's ids were compared with the library's \`generateText\` on the same prompt ("wrong answers"). A model's completions take turns one token (one forward pass) at a time, each with its own KV cache; "per token" is the time between a stream's first and last token over its tokens. The library alone, in one process without HTTP, made ${f(all.libraryTokensPerSecond ?? NaN, 0)} tokens/s on the same prompts.`, '',
+      textTable(['model', 'streams', 'tokens/s', 'completions/s', 'first token p50 ms', 'first token p99 ms', 'per token p50 ms', 'per token p99 ms', 'completions', 'errors', 'wrong answers'],
+        c.map((r) => [r.model, String(r.clients), f(r.tokensPerSecond, 0), f(r.completionsPerSecond, 1), f(r.ttftP50), f(r.ttftP99), f(r.msPerTokenP50, 2), f(r.msPerTokenP99, 2), String(r.completions), String(r.errors), String(r.mismatched)]), { left: 1, md: true }), '');
+  }
   if (all.memory.length) out.push('## Memory over many requests', '', `The server process's heap after a full GC while ${all.memory.at(-1)!.requests} requests (32 clients, mlp-digits, batch 64 / delay 2 ms) went through; ${all.memErrors} errors or wrong answers.`, '', textTable(['requests', 'heap used MiB', 'rss MiB'], all.memory.map((m) => [String(m.requests), f(m.heapUsed / 2 ** 20), f(m.rss / 2 ** 20)]), { md: true }), '');
 }
-writeFileSync(new URL('./results/serve.md', import.meta.url), out.join('\n'));
+// hand-written sections (measurements this script does not make) follow this marker in serve.md and are kept
+const MARK = '<!-- hand-written sections below: kept by bench/serve-report.ts -->';
+const md = new URL('./results/serve.md', import.meta.url);
+const old = existsSync(md) ? readFileSync(md, 'utf8') : '';
+const kept = old.includes(MARK) ? old.slice(old.indexOf(MARK)) : `${MARK}\n`;
+writeFileSync(md, out.join('\n') + '\n' + kept);
 
 /** The README's compact table: per model and client count, req/s and p99 under each setting. */
 export function compactTable(rows: Row[]): string {
