@@ -20,7 +20,7 @@ export interface LanguageModel {
   /** Decoders: the language model that /v1/completions generates with, and the turns its completions take. */
   generator?: TextGenerator;
   turns?: TurnQueue;
-  /** Completions generating now (each choice counts); at most `maxActive`, one more is answered 503. */
+  /** Completions generating now (each choice counts) and the most allowed at once; a request that would pass it gets 503. */
   active?: { count: number; max: number };
   /** Called with each generated token's count, for the metrics. */
   onTokens?: (n: number) => void;
@@ -42,7 +42,7 @@ function promptIds(p: unknown, lm: LanguageModel, field: string): number[] {
   throw new RequestError(`forwardpass: serve: expected "${field}" to be ${lm.tokenizer ? 'text or ' : ''}a non-empty list of token ids in 0..${vocab === Infinity ? 'the vocabulary size' : vocab - 1}, found ${JSON.stringify(p)?.slice(0, 80)}`);
 }
 
-const found = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 80);
+const found = (v: unknown) => (v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)).slice(0, 80));
 const bad = (field: string, expected: string, v: unknown) => new RequestError(`forwardpass: serve: expected "${field}" to be ${expected}, found ${found(v)}`);
 
 /** An optional number field checked with `ok` (absent and null: undefined). */
