@@ -47,7 +47,7 @@ export { initWebGPU, WebGPUBackend, type WebGPUOptions, type GpuSetup, type Adap
 export { Tokenizer, loadTokenizer, parseTokenizerJson, type Encoding, type EncodeOptions, type DecodeOptions, type BatchOptions, type LoadTokenizerOptions } from './text/tokenizer.js';
 export type { TokenizerConfig } from './text/config.js';
 export { createBatcher, ServeError, type Batcher, type BatcherOptions, type InferOptions } from './serve/batcher.js';
-export { servableFromModel, servableFromOnnx, RequestError, type ServableModel, type HostTensor, type TensorSpec, type Padding } from './serve/servable.js';
+export { servableFromModel, servableFromOnnx, servableFromCausalLM, RequestError, type ServableModel, type HostTensor, type TensorSpec, type Padding } from './serve/servable.js';
 export { streamText, generateText, generationDefaults, generationOptions, type TextPiece, type TextCodec, type TextGenerateOptions, type GenerationDefaults } from './text/generate.js';
 export { classifyText, classifyTokens, embedText, fillMask, generateFromText, labelsOf, type Scored, type TokenEntity, type MaskFill } from './pipeline/text.js';
 export { classifyImage, preprocessImage, parsePreprocessor, resizeBilinear8, type Pixels, type ImagePreprocessor } from './pipeline/image.js';

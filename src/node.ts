@@ -21,6 +21,7 @@ export { readGgufFile, loadGguf } from './io/gguf/node.js';
 // loadTokenizer here also takes a folder or a tokenizer.json path
 export { loadTokenizer } from './text/load-file.js';
 export { startModelServer, type ModelServer, type ModelEntry, type ServerOptions } from './serve/server.js';
+export type { TextGenerator } from './serve/generation.js';
 export { pipeline, PIPELINE_TASKS, type Pipeline, type PipelineTask } from './pipeline/node.js';
 
 async function writeBytes(path: string, bytes: Uint8Array, what: string): Promise<void> {

@@ -116,6 +116,9 @@ export async function completions(lm: LanguageModel, body: Record<string, unknow
   for (const k of ['frequency_penalty', 'presence_penalty']) numField(body, k, '0 (not supported)', (v) => v === 0);
   if (body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== 0) throw bad('logprobs', 'null (log probabilities are not returned)', body.logprobs);
   if (body.suffix !== undefined && body.suffix !== null) throw bad('suffix', 'null (insertion is not supported)', body.suffix);
+  if (body.best_of !== undefined && body.best_of !== null && body.best_of !== 1) throw bad('best_of', '1 (no server-side ranking of choices; ask for n)', body.best_of);
+  const lb = body.logit_bias;
+  if (lb !== undefined && lb !== null && (typeof lb !== 'object' || Object.keys(lb).length > 0)) throw bad('logit_bias', 'empty (logit biases are not supported)', lb);
   for (const k of ['stream', 'echo']) if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'boolean') throw bad(k, 'true or false', body[k]);
   const so = body.stream_options;
   if (so !== undefined && so !== null && (typeof so !== 'object' || Array.isArray(so) || !['undefined', 'boolean'].includes(typeof (so as Record<string, unknown>).include_usage))) throw bad('stream_options', '{"include_usage": true or false}', so);
