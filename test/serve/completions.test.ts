@@ -282,6 +282,19 @@ describe('concurrency and cancellation', () => {
     for (const m of picks) expect(await metric(`forwardpass_completions_active{model="${m}"}`)).toBe(0);
   });
 
+  it('v2 infer passes and completions on the same model at once: each answer equals its lone result', async () => {
+    const name = local.includes('qwen3') ? 'qwen3' : local[0]!;
+    const model = await fp.loadHfModel(resolve(LOCAL_MODELS, name));
+    const infer = (p: number[]) => fetch(`${s.url}/v2/models/${name}/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input_ids', shape: [1, p.length], datatype: 'INT64', data: p }] }) }).then(async (r) => ((await r.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data);
+    const prompts = Array.from({ length: 8 }, (_, i) => [4 + i, 9, 2 + (i % 3), 7].slice(0, 2 + (i % 3)));
+    const lone = await Promise.all(prompts.map(async (p) => Array.from(await model.run({ input_ids: fp.tensor(Int32Array.from(p), { shape: [1, p.length], dtype: 'int32' }) }).logits!.data(), Number)));
+    const want = await fp.generate(model, [5, 6, 7], { maxNewTokens: 12, eosTokenId: 0 });
+    model.dispose();
+    const [gen, ...logits] = await Promise.all([streamed({ model: name, prompt: [5, 6, 7], max_tokens: 12, temperature: 0 }), ...prompts.map(infer)]);
+    expect(joinStream(gen).get(0)!.ids).toEqual(want);
+    logits.forEach((l, i) => expect(Math.max(...l.map((v, k) => Math.abs(v - lone[i]![k]!)))).toBeLessThanOrEqual(1e-4));
+  });
+
   it('a client that disconnects mid-stream stops its generation (no tokens generated after it left)', async () => {
     const name = local.includes('gpt-neox') ? 'gpt-neox' : local[0]!;
     const key = `forwardpass_generated_tokens_total{model="${name}"}`;
