@@ -88,16 +88,19 @@ function stopStrings(v: unknown): string[] {
   return list as string[];
 }
 
-/**
- * OpenAI-style text completion on a causal LM: every prompt (text or ids) gets `n` choices, each generated with its own
- * KV cache through the library's streamText (greedy unless sampling is asked for or the folder's
- * generation_config.json samples; choice i of a prompt draws with seed + i). Completions of one model take turns one
- * token at a time (one forward pass runs at once per model). With `stream`, server-sent events carry text deltas that
- * are whole UTF-8 characters; a client that disconnects stops its generation.
- */
-export async function completions(lm: LanguageModel, body: Record<string, unknown>, res: ServerResponse, opts: InferOptions): Promise<number> {
-  const gen = lm.generator;
-  if (!gen || !lm.turns || !lm.active) throw new RequestError(`forwardpass: serve: model '${lm.name}' is not a causal language model; /v1/completions needs one`);
+/** A checked /v1/completions request: its prompts, one generate-options set per choice, and how to answer. */
+interface CompletionRequest {
+  prompts: { ids: number[]; text: string }[];
+  /** Per choice, prompt-major: the prompt and its generate options (choice i of a prompt samples with seed + i). */
+  jobs: { prompt: { ids: number[]; text: string }; index: number; opts: TextGenerateOptions & { maxNewTokens: number } }[];
+  stops: string[];
+  stream: boolean;
+  echo: boolean;
+  includeUsage: boolean;
+}
+
+/** Check every field of a completion request (one RequestError naming the field, the expected and the found value). */
+function completionRequest(body: Record<string, unknown>, gen: TextGenerator, lm: LanguageModel): CompletionRequest {
   const context = trainedContext(gen.model);
   if (body.prompt === undefined) throw bad('prompt', 'text or a list of token ids', undefined);
   const prompts = completionPrompts(body.prompt, gen, lm);
@@ -106,11 +109,18 @@ export async function completions(lm: LanguageModel, body: Record<string, unknow
   prompts.forEach((p, i) => {
     if (p.ids.length > context) throw new RequestError(`forwardpass: serve: expected "${prompts.length > 1 ? `prompt[${i}]` : 'prompt'}" to be at most ${context} tokens (the model's context), found ${p.ids.length} tokens`);
   });
-  const temperature = numField(body, 'temperature', 'a number >= 0', (v) => v >= 0);
-  const topP = numField(body, 'top_p', 'a number in (0, 1]', (v) => v > 0 && v <= 1);
-  const topK = numField(body, 'top_k', 'an integer >= 0 (0: off)', (v) => Number.isInteger(v) && v >= 0);
-  const minP = numField(body, 'min_p', 'a number in [0, 1]', (v) => v >= 0 && v <= 1);
-  const repetitionPenalty = numField(body, 'repetition_penalty', 'a number > 0', (v) => v > 0);
+  const asked: TextGenerateOptions = {};
+  const sampling: [string, keyof TextGenerateOptions, string, (v: number) => boolean][] = [
+    ['temperature', 'temperature', 'a number >= 0', (v) => v >= 0],
+    ['top_p', 'topP', 'a number in (0, 1]', (v) => v > 0 && v <= 1],
+    ['top_k', 'topK', 'an integer >= 0 (0: off)', (v) => Number.isInteger(v) && v >= 0],
+    ['min_p', 'minP', 'a number in [0, 1]', (v) => v >= 0 && v <= 1],
+    ['repetition_penalty', 'repetitionPenalty', 'a number > 0', (v) => v > 0],
+  ];
+  for (const [field, key, expected, ok] of sampling) {
+    const v = numField(body, field, expected, ok);
+    if (v !== undefined) (asked as Record<string, number>)[key] = v;
+  }
   const seed = numField(body, 'seed', 'an integer', (v) => Number.isSafeInteger(v));
   const n = numField(body, 'n', `an integer in 1..${MAX_N}`, (v) => Number.isInteger(v) && v >= 1 && v <= MAX_N) ?? 1;
   for (const k of ['frequency_penalty', 'presence_penalty']) numField(body, k, '0 (not supported)', (v) => v === 0);
@@ -122,20 +132,24 @@ export async function completions(lm: LanguageModel, body: Record<string, unknow
   for (const k of ['stream', 'echo']) if (body[k] !== undefined && body[k] !== null && typeof body[k] !== 'boolean') throw bad(k, 'true or false', body[k]);
   const so = body.stream_options;
   if (so !== undefined && so !== null && (typeof so !== 'object' || Array.isArray(so) || !['undefined', 'boolean'].includes(typeof (so as Record<string, unknown>).include_usage))) throw bad('stream_options', '{"include_usage": true or false}', so);
-  const stops = stopStrings(body.stop);
-  const stream = body.stream === true;
-  const echo = body.echo === true;
-  const asked: TextGenerateOptions = {};
-  if (temperature !== undefined) asked.temperature = temperature;
-  if (topP !== undefined) asked.topP = topP;
-  if (topK !== undefined) asked.topK = topK;
-  if (minP !== undefined) asked.minP = minP;
-  if (repetitionPenalty !== undefined) asked.repetitionPenalty = repetitionPenalty;
   const base = { ...generationOptions(gen.defaults, asked), maxNewTokens: maxTokens };
   // without a seed, each request samples differently (greedy decoding does not look at it)
   const seed0 = seed ?? Math.floor(Math.random() * 2 ** 31);
-  const jobs = prompts.flatMap((p) => Array.from({ length: n }, (_, i) => ({ prompt: p, index: 0, opts: { ...base, seed: seed0 + i } })));
-  jobs.forEach((j, i) => (j.index = i));
+  const jobs = prompts.flatMap((prompt, p) => Array.from({ length: n }, (_, i) => ({ prompt, index: p * n + i, opts: { ...base, seed: seed0 + i } })));
+  return { prompts, jobs, stops: stopStrings(body.stop), stream: body.stream === true, echo: body.echo === true, includeUsage: (so as { include_usage?: boolean } | null | undefined)?.include_usage === true };
+}
+
+/**
+ * OpenAI-style text completion on a causal LM: every prompt (text or ids) gets `n` choices, each generated with its own
+ * KV cache through the library's streamText (greedy unless sampling is asked for or the folder's
+ * generation_config.json samples; choice i of a prompt draws with seed + i). Completions of one model take turns one
+ * token at a time (one forward pass runs at once per model). With `stream`, server-sent events carry text deltas that
+ * are whole UTF-8 characters; a client that disconnects stops its generation.
+ */
+export async function completions(lm: LanguageModel, body: Record<string, unknown>, res: ServerResponse, opts: InferOptions): Promise<number> {
+  const gen = lm.generator;
+  if (!gen || !lm.turns || !lm.active) throw new RequestError(`forwardpass: serve: model '${lm.name}' is not a causal language model; /v1/completions needs one`);
+  const { prompts, jobs, stops, stream, echo, includeUsage } = completionRequest(body, gen, lm);
   if (lm.active.count + jobs.length > lm.active.max) throw new ServeError(`forwardpass: serve: model '${lm.name}' is generating ${lm.active.count} completions (the limit is ${lm.active.max}); retry later`, 'queue_full', 503);
 
   const id = `cmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -170,18 +184,18 @@ export async function completions(lm: LanguageModel, body: Record<string, unknow
     } finally {
       lm.active!.count--;
     }
-    return { index: j.index, text, ids, finish, promptTokens: j.prompt.ids.length };
+    return { index: j.index, text, ids, finish };
   }));
   opts.signal?.removeEventListener('abort', stopAll);
   // the first failure is the cause; the others were stopped because of it
   const failed = results.find((r) => r.status === 'rejected' && !(r.reason instanceof ServeError && r.reason.code === 'aborted' && !opts.signal?.aborted)) ?? results.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
-  const done = results.map((r) => (r as PromiseFulfilledResult<{ index: number; text: string; ids: number[]; finish: FinishReason; promptTokens: number }>).value);
+  const done = results.map((r) => (r as PromiseFulfilledResult<{ index: number; text: string; ids: number[]; finish: FinishReason }>).value);
   const promptTokens = prompts.reduce((a, p) => a + p.ids.length, 0);
   const completionTokens = done.reduce((a, c) => a + c.ids.length, 0);
   const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
   if (stream) {
-    if ((so as { include_usage?: boolean } | undefined)?.include_usage) send({ ...chunk([]), usage });
+    if (includeUsage) send({ ...chunk([]), usage });
     res.end('data: [DONE]\n\n');
     return 200;
   }
