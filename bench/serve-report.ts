@@ -28,8 +28,8 @@ export function serveTable(rows: Row[]): string {
 const cond = (c: Record<string, unknown>) => `${c.cpus} × ${c.cpuModel}, Node ${c.node}, load average ${Number(c.loadavg1).toFixed(1)} at the start${c.loadavgEnd === undefined ? '' : ` and ${Number(c.loadavgEnd).toFixed(1)} at the end`}, ${c.secondsPerCell} s per cell × ${c.rounds} round(s) with the settings interleaved, ${c.date}`;
 
 const all = read('serve');
-// the goal cell, run more than once (--out serve-goal, serve-goal-2): each run in its own table
-const goals = ['serve-goal', 'serve-goal-2'].map(read).filter((r): r is Result => r !== undefined);
+// the goal cell, run more than once (--out serve-goal, serve-goal-2, serve-goal-3): each run in its own table
+const goals = ['serve-goal', 'serve-goal-2', 'serve-goal-3'].map(read).filter((r): r is Result => r !== undefined);
 const at32 = read('serve-32');
 const out: string[] = ['# Serving under load', '', 'Measured with `node --import tsx --import ./test/wgsl-hook.mjs bench/serve-load.ts` (tables: `node --import tsx bench/serve-report.ts`).', 'The server runs in its own process, the clients (keep-alive HTTP/1.1 on loopback, each sending its next request when the last is answered) in another, on a machine shared with other sessions: expect large run-to-run swings; compare rows of the same run. Every answer was compared with a lone forward pass of the same input ("wrong answers": more than 1e-5 apart). Batch sizes come from the server\'s /metrics histogram (bucket upper bounds).', ''];
 if (goals.length) out.push('## The goal: 32 clients on mlp-digits', '', ...goals.flatMap((g, i) => [`${goals.length > 1 ? `Run ${i + 1}: ` : ''}${cond(g.conditions)}`, '', serveTable(g.rows), '']));
