@@ -27,24 +27,26 @@ export function serveTable(rows: Row[]): string {
 
 const cond = (c: Record<string, unknown>) => `${c.cpus} × ${c.cpuModel}, Node ${c.node}, load average ${Number(c.loadavg1).toFixed(1)} at the start${c.loadavgEnd === undefined ? '' : ` and ${Number(c.loadavgEnd).toFixed(1)} at the end`}, ${c.secondsPerCell} s per cell × ${c.rounds} round(s) with the settings interleaved, ${c.date}`;
 
-const all = read('serve');
+// the full grid, run more than once (--out serve, serve-grid-2): each run with its own tables
+const grids = ['serve', 'serve-grid-2'].map(read).filter((r): r is Result => r !== undefined);
 // the goal cell, run more than once (--out serve-goal, serve-goal-2, serve-goal-3): each run in its own table
 const goals = ['serve-goal', 'serve-goal-2', 'serve-goal-3'].map(read).filter((r): r is Result => r !== undefined);
 const at32 = read('serve-32');
 const out: string[] = ['# Serving under load', '', 'Measured with `node --import tsx --import ./test/wgsl-hook.mjs bench/serve-load.ts` (tables: `node --import tsx bench/serve-report.ts`).', 'The server runs in its own process, the clients (keep-alive HTTP/1.1 on loopback, each sending its next request when the last is answered) in another, on a machine shared with other sessions: expect large run-to-run swings; compare rows of the same run. Every answer was compared with a lone forward pass of the same input ("wrong answers": more than 1e-5 apart). Batch sizes come from the server\'s /metrics histogram (bucket upper bounds).', ''];
 if (goals.length) out.push('## The goal: 32 clients on mlp-digits', '', ...goals.flatMap((g, i) => [`${goals.length > 1 ? `Run ${i + 1}: ` : ''}${cond(g.conditions)}`, '', serveTable(g.rows), '']));
 if (at32) out.push('## 32 clients on each model, more rounds', '', cond(at32.conditions), '', serveTable(at32.rows), '');
-if (all) {
-  out.push('## Every model, client count and setting', '', cond(all.conditions), '', serveTable(all.rows), '');
+grids.forEach((all, run) => {
+  const tag = grids.length > 1 ? ` (run ${run + 1})` : '';
+  out.push(`## Every model, client count and setting${tag}`, '', cond(all.conditions), '', serveTable(all.rows), '');
   if (all.completions?.length) {
     const c = all.completions;
-    out.push('## Completions: streamed tokens from a tiny language model', '',
-      `\`/v1/completions\` with \`stream: true\`, greedy, ${c[0]!.tokens} new tokens per completion, text prompts of 3 to 7 words, on \`${c[0]!.model}\` (a 2-layer, 64-wide Hugging Face checkpoint with its tokenizer.json), served with everything else idle. Each stream's ids were compared with the library's \`generateText\` on the same prompt ("wrong answers"). A model's completions take turns one token (one forward pass) at a time, each with its own KV cache; "per token" is the time between a stream's first and last token over its tokens. The library alone, in one process without HTTP, made ${f(all.libraryTokensPerSecond ?? NaN, 0)} tokens/s on the same prompts.`, '',
+    out.push(`## Completions: streamed tokens from a tiny language model${tag}`, '',
+      `\`/v1/completions\` with \`stream: true\`, greedy, ${c[0]!.tokens} new tokens per completion, text prompts of 3 to 7 words, on \`${c[0]!.model}\`${c[0]!.model === 'llama' ? ' (../shared/hf/models/llama: a 2-layer, 64-wide Hugging Face checkpoint with its tokenizer.json)' : ''}, served with everything else idle. Each stream's ids were compared with the library's \`generateText\` on the same prompt ("wrong answers"). A model's completions take turns one token (one forward pass) at a time, each with its own KV cache; "per token" is the time between a stream's first and last token over its tokens. The library alone, in one process without HTTP, made ${f(all.libraryTokensPerSecond ?? NaN, 0)} tokens/s on the same prompts.`, '',
       textTable(['model', 'streams', 'tokens/s', 'completions/s', 'first token p50 ms', 'first token p99 ms', 'per token p50 ms', 'per token p99 ms', 'completions', 'errors', 'wrong answers'],
         c.map((r) => [r.model, String(r.clients), f(r.tokensPerSecond, 0), f(r.completionsPerSecond, 1), f(r.ttftP50), f(r.ttftP99), f(r.msPerTokenP50, 2), f(r.msPerTokenP99, 2), String(r.completions), String(r.errors), String(r.mismatched)]), { left: 1, md: true }), '');
   }
-  if (all.memory.length) out.push('## Memory over many requests', '', `The server process's heap after a full GC while ${all.memory.at(-1)!.requests} requests (32 clients, mlp-digits, batch 64 / delay 2 ms) went through; ${all.memErrors} errors or wrong answers.`, '', textTable(['requests', 'heap used MiB', 'rss MiB'], all.memory.map((m) => [String(m.requests), f(m.heapUsed / 2 ** 20), f(m.rss / 2 ** 20)]), { md: true }), '');
-}
+  if (all.memory.length) out.push(`## Memory over many requests${tag}`, '', `The server process's heap after a full GC while ${all.memory.at(-1)!.requests} requests (32 clients, mlp-digits, batch 64 / delay 2 ms) went through; ${all.memErrors} errors or wrong answers.`, '', textTable(['requests', 'heap used MiB', 'rss MiB'], all.memory.map((m) => [String(m.requests), f(m.heapUsed / 2 ** 20), f(m.rss / 2 ** 20)]), { md: true }), '');
+});
 // hand-written sections (measurements this script does not make) follow this marker in serve.md and are kept
 const MARK = '<!-- hand-written sections below: kept by bench/serve-report.ts -->';
 const md = new URL('./results/serve.md', import.meta.url);
@@ -61,4 +63,4 @@ export function compactTable(rows: Row[]): string {
     return [model!, clients!, ...settings.map((st) => { const r = rows.find((x) => x.model === model && String(x.clients) === clients && x.setting === st); return r ? `${f(r.rps, 0)} (${f(r.p99, 0)})` : ''; })];
   }), { left: 2, md: true });
 }
-if (all) process.stdout.write(compactTable(all.rows) + '\n');
+if (grids.length) process.stdout.write(compactTable(grids.at(-1)!.rows) + '\n');
