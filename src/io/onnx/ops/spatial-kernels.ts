@@ -164,11 +164,17 @@ export function convTransposeNd(x: ArrayLike<number>, xShape: readonly number[],
   return y;
 }
 
+/** The cubic convolution kernel (Keys, coefficient a) at distance d. */
+export function cubicWeight(d: number, a: number): number {
+  const x = Math.abs(d);
+  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
 /** Cubic convolution weights of the 4 taps around a point at fraction `t` past the second tap (coefficient a). */
 export function cubicCoeffs(t: number, a: number): [number, number, number, number] {
-  const f1 = (d: number) => ((a + 2) * d - (a + 3)) * d * d + 1; // |d| <= 1
-  const f2 = (d: number) => ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; // 1 < |d| < 2
-  return [f2(t + 1), f1(t), f1(1 - t), f2(2 - t)];
+  return [cubicWeight(t + 1, a), cubicWeight(t, a), cubicWeight(1 - t, a), cubicWeight(2 - t, a)];
 }
 
 export type GridMode = 'nearest' | 'linear' | 'cubic';
