@@ -14,5 +14,6 @@ import './loss.js';
 import './attention.js';
 import './normalize-more.js';
 import './spatial.js';
+import './recurrent.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

@@ -182,6 +182,9 @@ export class AttrReader {
   floats(name: string, dflt?: number[]): number[] {
     return this.get(name, 'floats', 'a list of floats', dflt) ?? dflt!;
   }
+  strings(name: string, dflt?: string[]): string[] {
+    return this.get(name, 'strings', 'a list of strings', dflt) ?? dflt!;
+  }
   tensor(name: string, dflt?: OnnxTensor | null): OnnxTensor | undefined {
     return this.get(name, 'tensor', 'a tensor', dflt === null ? 0 : dflt) ?? undefined;
   }
