@@ -18,10 +18,10 @@ export function defaultOpset(model: OnnxModel): number {
 
 /**
  * Nodes in an order where every input is produced before it is read (file order among ready nodes), with each
- * node's index in the file. Throws on a value read but never produced, a value produced twice, or a cycle.
+ * node's index in the file. `outer`: values a subgraph may read from its enclosing graphs. Throws on a value read but never produced, a value produced twice, or a cycle.
  */
-export function topoSort(graph: OnnxGraph): { node: OnnxNode; index: number }[] {
-  const available = new Set<string>(['', ...graph.inputs.map((v) => v.name), ...graph.initializers.map((t) => t.name)]);
+export function topoSort(graph: OnnxGraph, outer: Iterable<string> = []): { node: OnnxNode; index: number }[] {
+  const available = new Set<string>(['', ...outer, ...graph.inputs.map((v) => v.name), ...graph.initializers.map((t) => t.name)]);
   const producer = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
     for (const o of n.outputs) {

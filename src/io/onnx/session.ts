@@ -23,11 +23,12 @@ import { keep } from '../../tensor/scope.js';
 import { withOpContext } from '../../ops/dispatch.js';
 import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
 import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
-import { AttrReader, getOnnxOp, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
+import { getOnnxOp, nodeContext, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
 import { constantValue } from './ops/generate.js';
 import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
 import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
+import { withImplicitInputs } from './subgraph.js';
 import { fuseSteps } from './fuse.js';
 import { checkDimLimits, dimLimits, type DimLimit } from './limits.js';
 import { steps as traceSteps, trace as traceRun, type Trace } from '../../trace/trace.js';
@@ -111,7 +112,7 @@ export class OnnxSession {
   private plan: Step[] = [];
   private consts = new Map<string, Tensor>();
   /** Each node's attribute reader and error helper, built once (not on every run). */
-  private bases = new WeakMap<OnnxNode, ReturnType<typeof nodeBase>>();
+  private bases = new WeakMap<OnnxNode, ReturnType<typeof nodeContext>>();
   private deviceConsts = new Map<string, Tensor>();
   /** Computed values that some step reads. */
   private read = new Set<string>();
@@ -159,7 +160,7 @@ export class OnnxSession {
   }
 
   private async build(): Promise<void> {
-    const g = this.model.graph;
+    const g = withImplicitInputs(this.model.graph);
     const outputs = g.outputs.map((o) => o.name);
     const live = liveNodes(topoSort(g), outputs);
     checkSupported(live, this.opset);
@@ -178,7 +179,7 @@ export class OnnxSession {
     for (const { node, index } of live) {
       const label = nodeLabel(node, index);
       const impl = getOnnxOp(node.opType, node.domain)!;
-      const base = nodeBase(node, label, opsetOf);
+      const base = nodeContext(node, label, opsetOf);
       impl.validate?.(base);
       const ins = node.inputs.map((x) => (x ? types.get(x) : undefined));
       const outTypes = impl.infer ? impl.infer({ ...base, inputs: ins }) : [{ dtype: ins[0]?.dtype ?? 'float32' }];
@@ -235,7 +236,7 @@ export class OnnxSession {
     const { node, label, impl } = st;
     if (impl.prepare) {
       st.state = await impl.prepare({
-        ...nodeBase(node, label, this.opset), precision: this.precision, backend: this.backend,
+        ...nodeContext(node, label, this.opset), precision: this.precision, backend: this.backend,
         inputs: node.inputs.map((x) => (x ? types.get(x) : undefined)),
         constant: (i) => (node.inputs[i] ? this.consts.get(node.inputs[i]!) : undefined),
         graphInput: (i) => (node.inputs[i] && this.inputs.some((v) => v.name === node.inputs[i]) ? node.inputs[i] : undefined),
@@ -279,7 +280,7 @@ export class OnnxSession {
       inputs.push(moved);
     }
     let base = this.bases.get(node);
-    if (!base) this.bases.set(node, (base = nodeBase(node, label, this.opset)));
+    if (!base) this.bases.set(node, (base = nodeContext(node, label, this.opset)));
     const list = (i: number) => (inputs[i] ? Array.from(inputs[i]!.dataSync(), Number) : undefined);
     try {
       const outs = withOpContext(label, () => impl.run({
@@ -406,9 +407,3 @@ export class OnnxSession {
   }
 }
 
-function nodeBase(node: OnnxNode, label: string, opset: number) {
-  return {
-    node, label, opset, attrs: new AttrReader(node, label),
-    fail: (msg: string): never => { throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg}`); },
-  };
-}

@@ -127,6 +127,14 @@ export function registeredOnnxOps(domain = ''): string[] {
   return [...registry.keys()].filter((k) => k.startsWith(pre)).map((k) => k.slice(pre.length)).sort();
 }
 
+/** The context every hook of a node receives: node, label, opset, attribute readers, fail(). */
+export function nodeContext(node: OnnxNode, label: string, opset: number): NodeContext {
+  return {
+    node, label, opset, attrs: new AttrReader(node, label),
+    fail: (msg: string): never => { throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg}`); },
+  };
+}
+
 type AttrValue<T extends OnnxAttribute['type']> = Extract<OnnxAttribute, { type: T }>['value'];
 
 /** Typed attribute accessors: each returns the default when the attribute is absent (or throws when no default is given). */
