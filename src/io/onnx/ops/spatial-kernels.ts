@@ -225,7 +225,8 @@ export function gridSampleNd(x: ArrayLike<number>, xShape: readonly number[], gr
         const len = inSp[a]!;
         let v = alignCorners ? ((g + 1) / 2) * (len - 1) : ((g + 1) * len - 1) / 2;
         if (mode === 'nearest') v = rint(v);
-        if (v < lo[a]! || v > hi[a]!) {
+        // linear and nearest move an outside coordinate back in; cubic keeps it and pads the pixels it reads
+        if (mode !== 'cubic' && (v < lo[a]! || v > hi[a]!)) {
           if (padding === 'border') v = Math.min(Math.max(v, 0), len - 1);
           else if (padding === 'reflection') v = reflect(v, lo[a]!, hi[a]!);
         }
