@@ -29,6 +29,9 @@ function activation(c: NodeContext, name: string, alpha: number | undefined, bet
   }
 }
 
+const ALPHA = new Set(['affine', 'leakyrelu', 'thresholdedrelu', 'scaledtanh', 'hardsigmoid', 'elu']);
+const BETA = new Set(['affine', 'scaledtanh', 'hardsigmoid']);
+
 type Kind = 'RNN' | 'GRU' | 'LSTM';
 const GATES: Record<Kind, number> = { RNN: 1, GRU: 3, LSTM: 4 };
 const DEFAULT_ACTS: Record<Kind, string[]> = { RNN: ['Tanh'], GRU: ['Sigmoid', 'Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'] };
@@ -41,8 +44,13 @@ function recurrentAttrs(kind: Kind, c: NodeContext) {
   const per = DEFAULT_ACTS[kind].length;
   const list = names.length ? names : Array.from({ length: dirs }, () => DEFAULT_ACTS[kind]).flat();
   if (list.length !== per * dirs) c.attrs.fail('activations', `${per * dirs} names (${per} per direction)`, JSON.stringify(names));
-  const alphas = c.attrs.floats('activation_alpha', []), betas = c.attrs.floats('activation_beta', []);
-  const acts = list.map((n, i) => activation(c, n, alphas[i], betas[i]));
+  // alphas and betas are consumed in order by the activations that take one (as onnxruntime reads them)
+  const alphas = [...c.attrs.floats('activation_alpha', [])], betas = [...c.attrs.floats('activation_beta', [])];
+  const acts = list.map((n) => {
+    const lower = n.toLowerCase();
+    const alpha = ALPHA.has(lower) ? alphas.shift() : undefined, beta = BETA.has(lower) ? betas.shift() : undefined;
+    return activation(c, n, alpha, beta);
+  });
   const clip = c.attrs.has('clip') ? c.attrs.float('clip') : undefined;
   if (clip !== undefined && !(clip > 0)) c.attrs.fail('clip', 'a positive float', String(clip));
   return {
