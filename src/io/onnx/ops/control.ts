@@ -5,7 +5,7 @@
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { stack } from '../../../ops/transform.js';
-import type { OnnxGraph } from '../model.js';
+import type { OnnxGraph, OnnxValueInfo } from '../model.js';
 import { onnxElemDType } from '../values.js';
 import { outerValues, ownInputs, runSubgraph, validateSubgraph } from '../subgraph.js';
 import { registerOnnxOp, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
@@ -23,10 +23,15 @@ function bodyTypes(c: InferContext, body: OnnxGraph, from = 0): ValueType[] {
   return body.outputs.slice(from).map((o) => ({ dtype: onnxElemDType(o.elemType) ?? c.inputs[0]?.dtype ?? 'float32' }));
 }
 
-/** Stack per-iteration values along `axis` (reversed first when `reverse`); an empty list gives shape [0]. */
-function stacked(parts: Tensor[], axis: number, reverse: boolean, dtype: Tensor['dtype']): Tensor {
-  if (parts.length === 0) return small([], [0], dtype, 'cpu');
-  return stack(reverse ? [...parts].reverse() : parts, axis);
+/**
+ * Stack per-iteration values of body output `out` along `axis` (reversed first when `reverse`). No iteration: an
+ * empty tensor of the body output's declared shape with 0 steps at `axis` ([0] when that shape is not known).
+ */
+function stacked(parts: Tensor[], axis: number, reverse: boolean, out: OnnxValueInfo): Tensor {
+  if (parts.length > 0) return stack(reverse ? [...parts].reverse() : parts, axis);
+  const dims = out.shape?.every((d): d is number => typeof d === 'number') ? [...out.shape] : undefined;
+  if (dims) dims.splice(Math.min(axis < 0 ? axis + dims.length + 1 : axis, dims.length), 0, 0);
+  return small([], dims ?? [0], onnxElemDType(out.elemType) ?? 'float32', 'cpu');
 }
 
 const dispose = (ts: readonly Tensor[]) => ts.forEach((t) => t.dispose());
@@ -52,9 +57,19 @@ registerOnnxOp('If', {
   },
 });
 
+/** Loop's body signature against the node: (iteration, cond, N carried) in, (cond, N carried, K scans) out. */
+function checkLoopBody(c: NodeContext, body: OnnxGraph, N: number): void {
+  if (body.inputs.length !== N + 2) c.fail(`body takes ${body.inputs.length} inputs; a loop with ${N} loop-carried values needs ${N + 2}`);
+  if (body.outputs.length < N + 1) c.fail(`body has ${body.outputs.length} outputs; a loop with ${N} loop-carried values needs at least ${N + 1}`);
+}
+
 registerOnnxOp('Loop', {
   cpuOnly: true,
-  validate: (c) => { validateSubgraph(graphAttr(c, 'body'), c.opset); },
+  validate: (c) => {
+    const body = graphAttr(c, 'body');
+    checkLoopBody(c, body, ownInputs(c.node, c.node.inputs).length - 2);
+    validateSubgraph(body, c.opset);
+  },
   infer: (c) => bodyTypes(c, graphAttr(c, 'body'), 1),
   run: (c) => {
     const body = graphAttr(c, 'body');
@@ -63,9 +78,8 @@ registerOnnxOp('Loop', {
     const trips = own[0] ? Number(own[0].dataSync()[0]) : Infinity;
     let cond = own[1] ? truth(c, own[1], 'cond') : true;
     const N = own.length - 2;
-    if (body.inputs.length !== N + 2) c.fail(`body takes ${body.inputs.length} inputs; a loop with ${N} loop-carried values needs ${N + 2}`);
+    checkLoopBody(c, body, N);
     const K = body.outputs.length - 1 - N;
-    if (K < 0) c.fail(`body has ${body.outputs.length} outputs; a loop with ${N} loop-carried values needs at least ${N + 1}`);
     let carried = own.slice(2).map((t, i) => t ?? c.fail(`loop-carried input ${i} is missing`));
     let mine: Tensor[] = []; // carried values this op made (disposed when replaced)
     const scans: Tensor[][] = Array.from({ length: K }, () => []);
@@ -86,7 +100,7 @@ registerOnnxOp('Loop', {
       }
       const finals = carried.map((t) => (mine.includes(t) ? t : t.clone()));
       mine = [];
-      return [...finals, ...scans.map((parts, k) => stacked(parts, 0, false, onnxElemDType(body.outputs[1 + N + k]!.elemType) ?? 'float32'))];
+      return [...finals, ...scans.map((parts, k) => stacked(parts, 0, false, body.outputs[1 + N + k]!))];
     } finally {
       dispose(mine);
       scans.forEach(dispose);
@@ -121,7 +135,7 @@ function scanOnce(c: RunContext, body: OnnxGraph, states: Tensor[], scans: Tenso
     return [...finals, ...parts.map((p, k) => {
       const axis = outAxes[k]!;
       const rank = (p[0]?.rank ?? 0) + 1;
-      return stacked(p, axis < 0 ? axis + rank : axis, outRev[k]!, onnxElemDType(body.outputs[N + k]!.elemType) ?? 'float32');
+      return stacked(p, axis < 0 ? axis + rank : axis, outRev[k]!, body.outputs[N + k]!);
     })];
   } finally {
     dispose(mine);
@@ -131,7 +145,14 @@ function scanOnce(c: RunContext, body: OnnxGraph, states: Tensor[], scans: Tenso
 
 registerOnnxOp('Scan', {
   cpuOnly: true,
-  validate: (c) => { c.attrs.int('num_scan_inputs'); validateSubgraph(graphAttr(c, 'body'), c.opset); },
+  validate: (c) => {
+    const body = graphAttr(c, 'body');
+    const M = c.attrs.int('num_scan_inputs');
+    const N = ownInputs(c.node, c.node.inputs).length - M - (c.opset < 9 ? 1 : 0);
+    if (M < 1 || N < 0) c.fail(`num_scan_inputs ${M} must be at least 1 and at most the number of inputs`);
+    if (body.inputs.length !== N + M || body.outputs.length < N) c.fail(`body takes ${body.inputs.length} inputs and gives ${body.outputs.length} outputs; ${N} states and ${M} scan inputs need ${N + M} inputs and at least ${N} outputs`);
+    validateSubgraph(body, c.opset);
+  },
   infer: (c) => bodyTypes(c, graphAttr(c, 'body')),
   run: (c) => {
     const body = graphAttr(c, 'body');
