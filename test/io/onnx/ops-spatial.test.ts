@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as fp from '../../../src/index.js';
 import { expectNodeLikeOrt, floats, int64s, oneNodeModel, runOurs, withNaN } from './ort-check.js';
 import { webgpu } from '../../webgpu.js';
+import { maxAbsDiff } from '../../helpers.js';
 
 const hasNaN = (v: number[]) => v.some(Number.isNaN);
 
@@ -21,10 +22,25 @@ describe('ConvTranspose vs onnxruntime', () => {
     it(what, async () => {
       const M = ws[1]! * (typeof attrs.group === 'number' ? attrs.group : 1);
       const feeds = { x: floats(xs, 1), w: floats(ws, 2), b: floats([M], 3) };
+      const before = fp.cpuBackend.memory().liveBuffers;
       await expectNodeLikeOrt({ op: 'ConvTranspose', opset: 17, feeds, attrs });
+      expect(fp.cpuBackend.memory().liveBuffers, 'CPU buffers left alive').toBe(before);
       expect(hasNaN((await runOurs({ op: 'ConvTranspose', opset: 17, feeds: withNaN(feeds, 'x'), attrs })).y!)).toBe(true);
     });
   }
+  it('the composed 2-D path (pad/gather/conv2d) matches the typed-array scatter kernel (the same layer as 3-D with a unit axis)', async () => {
+    for (const [what, xs, ws, attrs] of cases.filter(([, xs]) => xs.length === 4)) {
+      const M = ws[1]! * (typeof attrs.group === 'number' ? attrs.group : 1);
+      const feeds = { x: floats(xs, 1), w: floats(ws, 2), b: floats([M], 3) };
+      const two = (await runOurs({ op: 'ConvTranspose', opset: 17, feeds, attrs })).y!;
+      const ext = (k: string, v: number[], add: number) => (k === 'pads' ? [v[0]!, v[1]!, add, v[2]!, v[3]!, add] : [...v, add]);
+      const attrs3 = Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, Array.isArray(v) ? ext(k, v, k === 'pads' || k === 'output_padding' ? 0 : 1) : v]));
+      const feeds3 = { x: { ...feeds.x, dims: [...xs, 1] }, w: { ...feeds.w, dims: [...ws, 1] }, b: feeds.b };
+      const three = (await runOurs({ op: 'ConvTranspose', opset: 17, feeds: feeds3, attrs: attrs3 })).y!;
+      expect(two.length, what).toBe(three.length);
+      expect(maxAbsDiff(two, three), what).toBeLessThan(1e-4);
+    }
+  });
   it('refuses a weight whose channels do not match X, naming both', async () => {
     const feeds = { x: floats([1, 3, 4, 4], 1), w: floats([2, 2, 3, 3], 2) };
     await expect(runOurs({ op: 'ConvTranspose', opset: 17, feeds })).rejects.toThrow(/^forwardpass: onnx: node 'n' \(ConvTranspose\): W \[2, 2, 3, 3\] must have C = 3 input channels, divisible by group 1$/);
@@ -154,19 +170,29 @@ describe('Resize general path and Upsample vs onnxruntime', () => {
   });
 });
 
-describe.skipIf(!webgpu.gpu)('typed-array kernels inside a WebGPU session', () => {
-  it('ConvTranspose runs on the CPU between device nodes, with the CPU result; onnxOpSupport says so', async () => {
-    const bytes = oneNodeModel({ op: 'ConvTranspose', opset: 17, feeds: { x: floats([1, 2, 4, 4], 1), w: floats([2, 3, 3, 3], 2) }, attrs: { strides: [2, 2] } });
-    const entry = fp.onnxOpSupport(fp.parseOnnx(bytes)).find((e) => e.opType === 'ConvTranspose')!;
-    expect([entry.cpu, entry.webgpu]).toEqual([true, false]);
-    const x = fp.tensor(floats([1, 2, 4, 4], 1).data as Float32Array, { shape: [1, 2, 4, 4], device: 'webgpu' });
-    const w = fp.tensor(floats([2, 3, 3, 3], 2).data as Float32Array, { shape: [2, 3, 3, 3], device: 'webgpu' });
+describe.skipIf(!webgpu.gpu)('in a WebGPU session', () => {
+  /** Run one node on WebGPU and on the CPU; resolves to both outputs and the op's onnxOpSupport entry. */
+  async function both(n: Parameters<typeof oneNodeModel>[0]) {
+    const bytes = oneNodeModel(n);
+    const entry = fp.onnxOpSupport(fp.parseOnnx(bytes)).find((e) => e.opType === n.op)!;
     const s = await fp.loadOnnx(bytes, { backend: 'webgpu' });
-    const { y } = await s.run({ x, w });
-    const ref = await runOurs({ op: 'ConvTranspose', opset: 17, feeds: { x: floats([1, 2, 4, 4], 1), w: floats([2, 3, 3, 3], 2) }, attrs: { strides: [2, 2] } });
-    expect(y!.device).toBe('webgpu');
-    expect(Array.from(await y!.data())).toEqual(ref.y);
-    for (const t of [x, w, y!]) t.dispose();
+    const ins = Object.fromEntries(Object.entries(n.feeds).map(([k, v]) => [k, fp.tensor(v.data as Float32Array, { shape: v.dims, device: 'webgpu' })]));
+    const { y } = await s.run(ins);
+    const gpu = { device: y!.device, values: Array.from(await y!.data()) };
+    for (const t of [...Object.values(ins), y!]) t.dispose();
     s.dispose();
+    return { entry, gpu, cpu: (await runOurs(n)).y! };
+  }
+  it('ConvTranspose 2-D runs on the device (composed from device ops) with the CPU result', async () => {
+    const r = await both({ op: 'ConvTranspose', opset: 17, feeds: { x: floats([1, 4, 5, 4], 1), w: floats([4, 3, 3, 3], 2) }, attrs: { strides: [2, 2], pads: [1, 0, 0, 1], group: 2 } });
+    expect([r.entry.cpu, r.entry.webgpu]).toEqual([true, true]);
+    expect(r.gpu.device).toBe('webgpu');
+    expect(maxAbsDiff(r.gpu.values, r.cpu)).toBeLessThan(1e-4);
+  });
+  it('GridSample (a typed-array kernel) runs on the CPU inside the session; its output comes back on the device', async () => {
+    const r = await both({ op: 'GridSample', opset: 20, feeds: { x: floats([1, 2, 4, 4], 3), grid: floats([1, 3, 3, 2], 4, -1.2, 1.2) } });
+    expect([r.entry.cpu, r.entry.webgpu]).toEqual([true, false]);
+    expect(r.gpu.device).toBe('webgpu');
+    expect(r.gpu.values).toEqual(r.cpu);
   });
 });

@@ -1,13 +1,16 @@
-// ONNX spatial ops run as typed-array kernels (spatial-kernels.ts) on the host: LpPool, ConvTranspose (1-D/2-D/3-D,
-// group, output_padding, output_shape, auto_pad, dilations), Col2Im, GridSample (nearest/linear/cubic over 2-D,
-// nearest/linear over 3-D; zeros/border/reflection padding), AffineGrid, DeformConv (2-D) and MaxUnpool.
-// In a WebGPU session these nodes run on the CPU (OnnxOpImpl.cpuOnly; onnxOpSupport says webgpu: false).
+// ONNX spatial ops run as typed-array kernels (spatial-kernels.ts) on the host: LpPool, ConvTranspose 3-D, Col2Im,
+// GridSample (nearest/linear/cubic over 2-D, nearest/linear over 3-D; zeros/border/reflection padding),
+// AffineGrid, DeformConv (2-D) and MaxUnpool. In a WebGPU session these nodes run on the CPU (OnnxOpImpl.cpuOnly;
+// onnxOpSupport says webgpu: false). ConvTranspose 1-D/2-D (group, output_padding, output_shape, auto_pad,
+// dilations) is composed from pad/gather/conv2d and runs on every backend; the scatter kernel is its reference.
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type ValueType } from './registry.js';
 import { AUTO_PAD, hostPool, windowOf, type Window } from './conv.js';
 import { convTransposeNd, deformConv2d, eachIndex, gridSampleNd, pooledLen, scatterMap, type GridMode, type GridPadding } from './spatial-kernels.js';
-import { hostFloats, small } from './util.js';
+import { composed, hostFloats, small } from './util.js';
+import { conv2d } from '../../../ops/conv.js';
+import { gather, pad } from '../../../ops/transform.js';
 
 /** Output type: input 0's dtype, rank `rank` (unknown dims) when known. */
 function floatOut(c: InferContext, shape?: Dim[]): ValueType[] {
@@ -57,8 +60,46 @@ function convTransposeGeometry(c: NodeContext, inSp: number[], kernel: number[])
   return { out: full.map((f, i) => f - pads[i]! - pads[i + n]!), padBefore: pads.slice(0, n), strides, dilations };
 }
 
+/**
+ * ConvTranspose in 2-D as a convolution (runs on every backend): the input is spread out by the strides (zeros
+ * between samples), padded by (kernel extent - 1 - pad) on each side (negative amounts crop), and convolved at
+ * stride 1 with the kernel flipped and its in/out channels swapped per group. 1-D goes through it as H = 1.
+ */
+function convTransposeByConv(x: Tensor, w: Tensor, b: Tensor | undefined, group: number, geo: { out: number[]; padBefore: number[]; strides: number[]; dilations: number[] }): Tensor {
+  return composed((t) => {
+    const [N, C, H, W] = x.shape as [number, number, number, number];
+    const [, Mg, kH, kW] = w.shape as [number, number, number, number];
+    const [sH, sW] = geo.strides as [number, number];
+    // zeros between samples: [.., H, W] -> [.., H·sH, W·sW] (the trailing sH-1 / sW-1 zeros are cropped below)
+    let xd = x;
+    if (sW > 1) xd = t(t(pad(t(xd.unsqueeze(4)), [0, sW - 1])).reshape([N, C, H, W * sW]));
+    if (sH > 1) xd = t(t(pad(t(xd.unsqueeze(3)), [0, 0, 0, sH - 1])).reshape([N, C, H * sH, W * sW]));
+    const pads = [1, 0].flatMap((a) => {
+      const [k, s, d] = [w.shape[2 + a]!, geo.strides[a]!, geo.dilations[a]!];
+      const extent = (k - 1) * d + 1, spread = x.shape[2 + a]! * s; // spread includes s-1 trailing zeros
+      const before = extent - 1 - geo.padBefore[a]!;
+      return [before, geo.out[a]! + extent - 1 - spread - before];
+    });
+    xd = t(pad(xd, pads));
+    // weight [C, M/g, kH, kW] -> [M, C/g, kH, kW], flipped in both spatial axes
+    const Cg = C / group;
+    const swapped = t(t(t(w.reshape([group, Cg, Mg, kH, kW])).permute(0, 2, 1, 3, 4)).contiguous());
+    const wt = t(swapped.reshape([group * Mg, Cg, kH, kW]));
+    const rev = (n: number) => t(small(Array.from({ length: n }, (_, i) => n - 1 - i), [n], 'int32', x.device));
+    const wf = t(gather(t(gather(wt, rev(kH), 2)), rev(kW), 3));
+    return conv2d(xd, wf, b ?? null, { dilation: geo.dilations as [number, number], groups: group });
+  });
+}
+
+/** ConvTranspose through the typed-array scatter kernel (any rank; the reference the composed path is tested against). */
+export function convTransposeHost(c: NodeContext, x: Tensor, w: Tensor, b: Tensor | undefined, group: number, geo: { out: number[]; padBefore: number[]; strides: number[]; dilations: number[] }): Tensor {
+  const y = convTransposeNd(hostFloats(c, x, 'X'), x.shape, hostFloats(c, w, 'W'), w.shape, b && hostFloats(c, b, 'B'), group, geo.out, geo.strides, geo.dilations, geo.padBefore);
+  return small(y, [x.shape[0]!, w.shape[1]! * group, ...geo.out], x.dtype, x.device);
+}
+
 registerOnnxOp('ConvTranspose', {
-  cpuOnly: true,
+  // 1-D and 2-D compose pad/gather/conv2d; other ranks (3-D) run the typed-array scatter kernel on the host
+  cpuOnly: (c) => { const r = c.inputs[0]?.shape?.length; return r !== undefined && r !== 3 && r !== 4; },
   validate: (c) => { c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET'); c.attrs.int('group', 1); },
   infer: (c) => {
     const [x, w] = c.inputs;
@@ -78,8 +119,12 @@ registerOnnxOp('ConvTranspose', {
     if (b && (b.rank !== 1 || b.shape[0] !== M)) c.fail(`B must be [${M}], found ${shapeStr(b.shape)}`);
     const geo = convTransposeGeometry(c, x.shape.slice(2), kernel);
     if (geo.out.some((d) => d < 0)) c.fail(`the output size ${JSON.stringify(geo.out)} is negative (pads too large)`);
-    const y = convTransposeNd(hostFloats(c, x, 'X'), x.shape, hostFloats(c, w, 'W'), w.shape, b && hostFloats(c, b, 'B'), group, geo.out, geo.strides, geo.dilations, geo.padBefore);
-    return [small(y, [x.shape[0]!, M, ...geo.out], x.dtype, c.device)];
+    if (x.rank === 4) return [convTransposeByConv(x, w, b, group, geo)];
+    if (x.rank === 3) {
+      const one = (g: typeof geo) => ({ out: [1, g.out[0]!], padBefore: [0, g.padBefore[0]!], strides: [1, g.strides[0]!], dilations: [1, g.dilations[0]!] });
+      return [composed((t) => t(convTransposeByConv(t(x.unsqueeze(2)), t(w.unsqueeze(2)), b, group, one(geo))).squeeze(2))];
+    }
+    return [convTransposeHost(c, x, w, b, group, geo)];
   },
 });
 
