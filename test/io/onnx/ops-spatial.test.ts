@@ -10,6 +10,18 @@ import { maxAbsDiff } from '../../helpers.js';
 
 const hasNaN = (v: number[]) => v.some(Number.isNaN);
 
+describe('onnxOpSupport', () => {
+  it('lists the spatial, recurrent and control-flow ops: every one on the CPU; on WebGPU only those composed from device ops', () => {
+    const ops = ['AffineGrid', 'Col2Im', 'ConvTranspose', 'DeformConv', 'GRU', 'GridSample', 'If', 'LSTM', 'Loop', 'LpPool', 'MaxUnpool', 'RNN', 'RotaryEmbedding', 'Scan', 'Upsample'];
+    const model = fp.parseOnnx(oneNodeModel({ op: 'Identity', opset: 23, feeds: { x: floats([1], 0) } }));
+    model.graph.nodes = ops.map((op, i) => ({ name: `n${i}`, opType: op, domain: '', inputs: ['x'], outputs: [`y${i}`], attributes: {} }));
+    const support = fp.onnxOpSupport(model);
+    expect(support.map((e) => e.opType)).toEqual([...ops].sort((a, b) => a.localeCompare(b)));
+    expect(support.filter((e) => !e.cpu)).toEqual([]);
+    expect(support.filter((e) => e.webgpu).map((e) => e.opType)).toEqual(['ConvTranspose', 'Upsample']);
+  });
+});
+
 describe('ConvTranspose vs onnxruntime', () => {
   const cases: [string, number[], number[], Record<string, number | number[] | string>][] = [
     ['2-D, group 2, strides, dilations, pads, output_padding', [2, 4, 5, 4], [4, 3, 3, 2], { group: 2, strides: [2, 3], dilations: [1, 2], pads: [1, 0, 0, 2], output_padding: [1, 0] }],
