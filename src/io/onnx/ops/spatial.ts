@@ -12,7 +12,7 @@ import { composed, hostFloats, small } from './util.js';
 import { conv2d } from '../../../ops/conv.js';
 import { gather, pad } from '../../../ops/transform.js';
 
-/** Output type: input 0's dtype, rank `rank` (unknown dims) when known. */
+/** Output type: input 0's dtype, with `shape` when known. */
 function floatOut(c: InferContext, shape?: Dim[]): ValueType[] {
   return [{ dtype: c.inputs[0]?.dtype ?? 'float32', ...(shape ? { shape } : {}) }];
 }
