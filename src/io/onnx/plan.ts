@@ -18,10 +18,10 @@ export function defaultOpset(model: OnnxModel): number {
 
 /**
  * Nodes in an order where every input is produced before it is read (file order among ready nodes), with each
- * node's index in the file. Throws on a value read but never produced, a value produced twice, or a cycle.
+ * node's index in the file. `outer`: values a subgraph may read from its enclosing graphs. Throws on a value read but never produced, a value produced twice, or a cycle.
  */
-export function topoSort(graph: OnnxGraph): { node: OnnxNode; index: number }[] {
-  const available = new Set<string>(['', ...graph.inputs.map((v) => v.name), ...graph.initializers.map((t) => t.name)]);
+export function topoSort(graph: OnnxGraph, outer: Iterable<string> = []): { node: OnnxNode; index: number }[] {
+  const available = new Set<string>(['', ...outer, ...graph.inputs.map((v) => v.name), ...graph.initializers.map((t) => t.name)]);
   const producer = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
     for (const o of n.outputs) {
@@ -78,13 +78,20 @@ export function liveNodes(order: { node: OnnxNode; index: number }[], outputs: r
 /** Each op type of `nodes` that the registry lacks, with its first node and count. */
 export function unsupportedOps(nodes: readonly { node: OnnxNode; index: number }[]): { opType: string; domain: string; first: string; count: number }[] {
   const out = new Map<string, { opType: string; domain: string; first: string; count: number }>();
-  for (const { node, index } of nodes) {
-    if (getOnnxOp(node.opType, node.domain)) continue;
-    const k = `${node.domain}::${node.opType}`;
-    const e = out.get(k);
-    if (e) e.count++;
-    else out.set(k, { opType: node.opType, domain: node.domain, first: nodeLabel(node, index), count: 1 });
-  }
+  const visit = (list: readonly { node: OnnxNode; index: number }[], where: string) => {
+    for (const { node, index } of list) {
+      // the bodies of control-flow nodes (If, Loop, Scan) are checked with the graph that holds them
+      for (const [name, a] of Object.entries(node.attributes)) {
+        if (a.type === 'graph') visit(a.value.nodes.map((n, i) => ({ node: n, index: i })), `${where}${nodeLabel(node, index)}.${name}/`);
+      }
+      if (getOnnxOp(node.opType, node.domain)) continue;
+      const k = `${node.domain}::${node.opType}`;
+      const e = out.get(k);
+      if (e) e.count++;
+      else out.set(k, { opType: node.opType, domain: node.domain, first: where + nodeLabel(node, index), count: 1 });
+    }
+  };
+  visit(nodes, '');
   return [...out.values()];
 }
 
@@ -107,8 +114,10 @@ export interface OnnxOpSupportEntry {
 }
 
 /**
- * Which op types of a model are supported on which backend (every registered op runs on both: they are composed
- * from ops that both backends implement), sorted by op type.
+ * Which op types of a model are supported on which backend, sorted by op type. Registered ops run on both, composed
+ * from ops that both backends implement, except the typed-array kernels (`cpuOnly`): those always marked so report
+ * webgpu false (they run on the CPU inside a WebGPU session); those needing the kernel only for some nodes (3-D
+ * pools, a MaxPool Indices output) report true.
  *
  * @example onnxOpSupport(parseOnnx(bytes)).filter((e) => !e.cpu).map((e) => e.opType)
  */
@@ -118,8 +127,9 @@ export function onnxOpSupport(model: OnnxModel): OnnxOpSupportEntry[] {
     const k = `${n.domain}::${n.opType}`;
     const e = m.get(k);
     if (e) { e.count++; continue; }
-    const ok = getOnnxOp(n.opType, n.domain) !== undefined;
-    m.set(k, { opType: n.opType, domain: n.domain, count: 1, cpu: ok, webgpu: ok });
+    const impl = getOnnxOp(n.opType, n.domain);
+    const ok = impl !== undefined;
+    m.set(k, { opType: n.opType, domain: n.domain, count: 1, cpu: ok, webgpu: ok && impl.cpuOnly !== true });
   }
   return [...m.values()].sort((a, b) => a.opType.localeCompare(b.opType));
 }

@@ -6,9 +6,10 @@
 // ones a device node reads as data get one device copy at load. Shape/Size outputs are host values (read from
 // tensor metadata, never from the device). A node runs on the host when every input is a host value and either
 // its outputs are integer/bool (shape arithmetic: Gather, Unsqueeze, Concat, Slice of shapes, masks, Range...)
-// or each input is known to hold at most 64 elements; otherwise it runs on the session backend. Inputs an op
-// declares as host inputs (shapes, axes, pads, starts, scalars) are always read synchronously on the host; only
-// a host input computed on the device (rare: e.g. a shape held in a graph input) is read back asynchronously.
+// or each input is known to hold at most 64 elements, or the op is a typed-array kernel (OnnxOpImpl.cpuOnly);
+// otherwise it runs on the session backend. Inputs an op declares as host inputs (shapes, axes, pads, starts,
+// scalars) are always read synchronously on the host; only a host input computed on the device (rare: e.g. a
+// shape held in a graph input) is read back asynchronously.
 //
 // int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
 // that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
@@ -22,11 +23,12 @@ import { keep } from '../../tensor/scope.js';
 import { withOpContext } from '../../ops/dispatch.js';
 import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
 import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
-import { AttrReader, getOnnxOp, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
+import { getOnnxOp, nodeContext, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
 import { constantValue } from './ops/generate.js';
 import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
 import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
+import { withImplicitInputs } from './subgraph.js';
 import { fuseSteps } from './fuse.js';
 import { checkDimLimits, dimLimits, type DimLimit } from './limits.js';
 import { steps as traceSteps, trace as traceRun, type Trace } from '../../trace/trace.js';
@@ -110,7 +112,7 @@ export class OnnxSession {
   private plan: Step[] = [];
   private consts = new Map<string, Tensor>();
   /** Each node's attribute reader and error helper, built once (not on every run). */
-  private bases = new WeakMap<OnnxNode, ReturnType<typeof nodeBase>>();
+  private bases = new WeakMap<OnnxNode, ReturnType<typeof nodeContext>>();
   private deviceConsts = new Map<string, Tensor>();
   /** Computed values that some step reads. */
   private read = new Set<string>();
@@ -158,7 +160,7 @@ export class OnnxSession {
   }
 
   private async build(): Promise<void> {
-    const g = this.model.graph;
+    const g = withImplicitInputs(this.model.graph);
     const outputs = g.outputs.map((o) => o.name);
     const live = liveNodes(topoSort(g), outputs);
     checkSupported(live, this.opset);
@@ -177,7 +179,7 @@ export class OnnxSession {
     for (const { node, index } of live) {
       const label = nodeLabel(node, index);
       const impl = getOnnxOp(node.opType, node.domain)!;
-      const base = nodeBase(node, label, opsetOf);
+      const base = nodeContext(node, label, opsetOf);
       impl.validate?.(base);
       const ins = node.inputs.map((x) => (x ? types.get(x) : undefined));
       const outTypes = impl.infer ? impl.infer({ ...base, inputs: ins }) : [{ dtype: ins[0]?.dtype ?? 'float32' }];
@@ -192,7 +194,8 @@ export class OnnxSession {
       node.outputs.forEach((o, k) => { if (o) types.set(o, outTypes[k] ?? { dtype: outTypes[0]?.dtype ?? 'float32' }); });
       const allHost = named.every((x) => host.has(x));
       const small = named.every((x) => { const s = types.get(x)?.shape; return !!s && s.every((d) => typeof d === 'number') && numel(s as number[]) <= SMALL; });
-      const onHost = this.backend !== 'cpu' && (ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
+      const hostKernel = typeof impl.cpuOnly === 'function' ? impl.cpuOnly({ ...base, inputs: ins }) : impl.cpuOnly === true;
+      const onHost = this.backend !== 'cpu' && (hostKernel || ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
       if (onHost) node.outputs.forEach((o) => host.add(o));
       this.plan.push({ node, label, impl, host: onHost, state: undefined, dropped: new Set(), frees: [] });
     }
@@ -233,7 +236,7 @@ export class OnnxSession {
     const { node, label, impl } = st;
     if (impl.prepare) {
       st.state = await impl.prepare({
-        ...nodeBase(node, label, this.opset), precision: this.precision, backend: this.backend,
+        ...nodeContext(node, label, this.opset), precision: this.precision, backend: this.backend,
         inputs: node.inputs.map((x) => (x ? types.get(x) : undefined)),
         constant: (i) => (node.inputs[i] ? this.consts.get(node.inputs[i]!) : undefined),
         graphInput: (i) => (node.inputs[i] && this.inputs.some((v) => v.name === node.inputs[i]) ? node.inputs[i] : undefined),
@@ -277,7 +280,7 @@ export class OnnxSession {
       inputs.push(moved);
     }
     let base = this.bases.get(node);
-    if (!base) this.bases.set(node, (base = nodeBase(node, label, this.opset)));
+    if (!base) this.bases.set(node, (base = nodeContext(node, label, this.opset)));
     const list = (i: number) => (inputs[i] ? Array.from(inputs[i]!.dataSync(), Number) : undefined);
     try {
       const outs = withOpContext(label, () => impl.run({
@@ -404,9 +407,3 @@ export class OnnxSession {
   }
 }
 
-function nodeBase(node: OnnxNode, label: string, opset: number) {
-  return {
-    node, label, opset, attrs: new AttrReader(node, label),
-    fail: (msg: string): never => { throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg}`); },
-  };
-}

@@ -85,6 +85,10 @@ describe('ONNX elementwise ops', () => {
     const [cb] = await runNode(17, 'Cast', [fp.tensor([0, 2, -1])], { to: 9 });
     expect(Array.from(await cb!.data())).toEqual([0, 1, 1]);
     await expect(runNode(17, 'Cast', [f32c([1, 3e10])], { to: 7 })).rejects.toThrow(/forwardpass: onnx: node 'n0' \(Cast\): value 30000001024 at index 1 does not fit int32/);
+    // ±Infinity (log(0) in T5's relative buckets) saturates to the int32 limits; NaN stays an error
+    const [ci] = await runNode(17, 'Cast', [fp.tensor([-Infinity, 2.5, Infinity])], { to: 7 });
+    expect(Array.from(await ci!.data())).toEqual([-(2 ** 31), 2, 2 ** 31 - 1]);
+    await expect(runNode(17, 'Cast', [fp.tensor([0, NaN])], { to: 7 })).rejects.toThrow(/value NaN at index 1 does not fit int32/);
     await expect(runNode(17, 'Cast', [fp.tensor([1])], { to: 8 })).rejects.toThrow(/cannot cast to string/);
   });
 

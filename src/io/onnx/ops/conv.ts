@@ -1,5 +1,7 @@
 // ONNX Conv (1-D and 2-D; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
-// AveragePool (ceil_mode, count_include_pad, pads up to the kernel size; storage_order 1 refused), GlobalAveragePool, GlobalMaxPool.
+// AveragePool (ceil_mode, count_include_pad, pads up to the kernel size), GlobalAveragePool, GlobalMaxPool.
+// 1-D and 2-D pools compose the tensor ops maxPool2d/avgPool2d; 3-D pools, AveragePool with dilations and a
+// MaxPool Indices output (storage_order 0 or 1) run the typed-array kernel poolNd (spatial-kernels.ts) on the host.
 // With precision 'int8', a 2-D Conv with a constant weight runs as src/quant's QuantizedConv2d (conv2dInt8).
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
@@ -12,10 +14,12 @@ import { tensor } from '../../../tensor/creation.js';
 import { Conv2d } from '../../../nn/conv.js';
 import { QuantizedConv2d } from '../../../quant/modules.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
+import { poolNd, type PoolKind } from './spatial-kernels.js';
+import { hostFloats, small } from './util.js';
 
-const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
+export const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 
-interface Window {
+export interface Window {
   kernel: number[];
   strides: number[];
   dilations: number[];
@@ -24,7 +28,7 @@ interface Window {
 }
 
 /** Kernel, strides, dilations and resolved pads of a sliding window over `spatial` input dims. */
-function windowOf(c: NodeContext, spatial: number[], kernel: number[]): Window {
+export function windowOf(c: NodeContext, spatial: number[], kernel: number[]): Window {
   const n = spatial.length;
   const list = (name: string, dflt: number) => {
     const v = c.attrs.ints(name, new Array<number>(n).fill(dflt));
@@ -132,10 +136,36 @@ function fillEmptyWindows(y: Tensor, x4: Tensor, kernel: [number, number], strid
   }
 }
 
+/** Whether a pool node needs the typed-array kernel: not 1-D/2-D, AveragePool dilations, or MaxPool's Indices. */
+function poolOnHost(kind: PoolKind, c: NodeContext, rank: number | undefined): boolean {
+  if (kind === 'lp') return true;
+  if (rank !== undefined && rank !== 3 && rank !== 4) return true;
+  if (kind === 'avg') return c.attrs.ints('dilations', []).some((d) => d !== 1);
+  return !!c.node.outputs[1];
+}
+
+/** MaxPool/AveragePool/LpPool through the typed-array kernel poolNd, any number of spatial axes. */
+export function hostPool(kind: PoolKind, c: RunContext): Tensor[] {
+  const x = c.input(0);
+  if (x.rank < 3) c.fail(`X must be [N, C, ...spatial], found ${shapeStr(x.shape)}`);
+  const kernel = c.attrs.ints('kernel_shape');
+  if (kernel.length !== x.rank - 2) c.attrs.fail('kernel_shape', `${x.rank - 2} ints for X ${shapeStr(x.shape)}`, JSON.stringify(kernel));
+  const win = windowOf(c, x.shape.slice(2), kernel);
+  const r = poolNd(hostFloats(c, x, 'X'), x.shape, win, kind, {
+    ceil: c.attrs.int('ceil_mode', 0) === 1,
+    countIncludePad: c.attrs.int('count_include_pad', 0) === 1,
+    p: c.attrs.int('p', 2),
+    columnMajor: c.attrs.int('storage_order', 0) === 1,
+    emptyMax: x.dtype === 'float16' ? -65504 : -3.4028234663852886e38,
+  });
+  const y = small(r.y, r.shape, x.dtype, c.device);
+  return kind === 'max' && c.node.outputs[1] ? [y, small(r.indices, r.shape, 'int32', c.device)] : [y];
+}
+
 function pool(kind: 'max' | 'avg') {
   return (c: RunContext) => {
     const x = c.input(0);
-    if (x.rank !== 3 && x.rank !== 4) c.fail(`only 1-D and 2-D pooling is supported, found X ${shapeStr(x.shape)}`);
+    if (poolOnHost(kind, c, x.rank)) return hostPool(kind, c);
     const kernel = c.attrs.ints('kernel_shape');
     if (kernel.length !== x.rank - 2) c.attrs.fail('kernel_shape', `${x.rank - 2} ints for X ${shapeStr(x.shape)}`, JSON.stringify(kernel));
     const win = windowOf(c, x.shape.slice(2), kernel);
@@ -164,18 +194,18 @@ function poolValidate(kind: 'max' | 'avg') {
     c.attrs.ints('kernel_shape');
     c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET');
     c.attrs.intOf('ceil_mode', [0, 1], 0);
-    if (kind === 'max') {
-      if (c.attrs.intOf('storage_order', [0, 1], 0) === 1) c.fail('storage_order = 1 (column-major indices) is not supported');
-      if (c.node.outputs[1]) c.fail('the Indices output is not supported');
-    } else {
-      c.attrs.intOf('count_include_pad', [0, 1], 0);
-      const d = c.attrs.ints('dilations', []);
-      if (d.some((v) => v !== 1)) c.fail(`dilations ${JSON.stringify(d)} are not supported for AveragePool`);
-    }
+    if (kind === 'max') c.attrs.intOf('storage_order', [0, 1], 0);
+    else c.attrs.intOf('count_include_pad', [0, 1], 0);
   };
 }
-registerOnnxOp('MaxPool', { validate: poolValidate('max'), infer: poolInfer, run: pool('max') });
-registerOnnxOp('AveragePool', { validate: poolValidate('avg'), infer: poolInfer, run: pool('avg') });
+const poolCpuOnly = (kind: 'max' | 'avg') => (c: InferContext) => poolOnHost(kind, c, c.inputs[0]?.shape?.length);
+/** Output types of MaxPool: Y, and Indices (int64 held as int32) of Y's shape. */
+function maxPoolInfer(c: InferContext): ValueType[] {
+  const [y] = poolInfer(c);
+  return [y!, { dtype: 'int32', ...(y!.shape ? { shape: [...y!.shape] } : {}) }];
+}
+registerOnnxOp('MaxPool', { validate: poolValidate('max'), cpuOnly: poolCpuOnly('max'), infer: maxPoolInfer, run: pool('max') });
+registerOnnxOp('AveragePool', { validate: poolValidate('avg'), cpuOnly: poolCpuOnly('avg'), infer: poolInfer, run: pool('avg') });
 
 function globalPool(fn: (x: Tensor, o: { axis: number[]; keepdim: boolean }) => Tensor) {
   return {

@@ -7,7 +7,7 @@ import * as E from '../../../ops/elementwise.js';
 import type { UnaryOp } from '../../../ops/attrs.js';
 import { onnxCodeDType, onnxCodeName, onnxTensorToTensor } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
-import { broadcastTypes, sameShape } from './util.js';
+import { broadcastTypes, sameShape, small } from './util.js';
 
 const isInt = (d: DType) => !isFloatDType(d) && d !== 'bool';
 
@@ -153,11 +153,16 @@ registerOnnxOp('Cast', {
     const x = c.input(0);
     if (x.dtype === dtype) return [x];
     if (isFloatDType(x.dtype) && dtype === 'int32' && x.device === 'cpu') {
-      // On the host, a float that int32 cannot hold is an error (ONNX would hold it in int64).
+      // On the host, a finite float that int32 cannot hold, or NaN, is an error (ONNX would hold it in int64).
+      // ±Infinity saturates to the int32 limits: exporters cast log(0) = -inf (T5's relative-position buckets) on
+      // positions a later Where discards, and the cast itself has no defined value.
       const v = x.dataSync();
+      let inf = false;
       for (let i = 0; i < v.length; i++) {
-        if (!(Math.abs(v[i]!) < 2 ** 31)) c.fail(`value ${v[i]} at index ${i} does not fit int32 (forwardpass computes int64 as int32)`);
+        if (v[i] === Infinity || v[i] === -Infinity) inf = true;
+        else if (!(Math.abs(v[i]!) < 2 ** 31)) c.fail(`value ${v[i]} at index ${i} does not fit int32 (forwardpass computes int64 as int32)`);
       }
+      if (inf) return [small(Int32Array.from(v, (a) => (a === Infinity ? 2 ** 31 - 1 : a === -Infinity ? -(2 ** 31) : a)), x.shape, 'int32', 'cpu')];
     }
     return [E.cast(x, dtype)];
   },

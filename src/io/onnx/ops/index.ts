@@ -13,5 +13,8 @@ import './indexing.js';
 import './loss.js';
 import './attention.js';
 import './normalize-more.js';
+import './spatial.js';
+import './recurrent.js';
+import './control.js';
 
-export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
+export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, nodeContext, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

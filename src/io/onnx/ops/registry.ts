@@ -18,6 +18,10 @@
 // - `impl.infer(c)` (optional) gives output dtypes, shapes (number | symbolic name | null) and, for small host
 //   integer values, their known contents (`values`, for Shape -> Gather -> Concat -> Reshape chains). Without it
 //   an output takes input 0's dtype and an unknown shape.
+// - `impl.cpuOnly` (optional): the op is a typed-array kernel (it reads its inputs with dataSync). true, or a function
+//   of the node and its inferred input types saying whether this node needs the kernel. In a session on another
+//   backend such a node runs on the host (inputs read back, outputs uploaded by the next device reader, visibly in
+//   traces), and onnxOpSupport reports it as not running on that backend.
 // - `impl.validate(c)` (optional) runs at load for every node of the plan, before inference and folding: it refuses
 //   what depends only on the node itself (attribute values and types, which outputs are wired), so that a model
 //   forwardpass cannot run fails in `loadOnnx`, never at the first `run`. Keep such checks out of `run`.
@@ -93,6 +97,8 @@ export interface OnnxOpImpl {
   hostInputs?: readonly number[];
   /** Float inputs whose constant values precision 'f16' keeps as float32 (thresholds, values to quantize). */
   exactInputs?: readonly number[];
+  /** A typed-array (host) kernel: always, or for the nodes where the function says so (see the contract above). */
+  cpuOnly?: boolean | ((c: InferContext) => boolean);
   /** Refuse at load what depends only on the node (attributes, wired outputs); see the contract above. */
   validate?(c: NodeContext): void;
   infer?(c: InferContext): ValueType[];
@@ -119,6 +125,14 @@ export function getOnnxOp(opType: string, domain = ''): OnnxOpImpl | undefined {
 export function registeredOnnxOps(domain = ''): string[] {
   const pre = `${domain}::`;
   return [...registry.keys()].filter((k) => k.startsWith(pre)).map((k) => k.slice(pre.length)).sort();
+}
+
+/** The context every hook of a node receives: node, label, opset, attribute readers, fail(). */
+export function nodeContext(node: OnnxNode, label: string, opset: number): NodeContext {
+  return {
+    node, label, opset, attrs: new AttrReader(node, label),
+    fail: (msg: string): never => { throw new Error(`forwardpass: onnx: node '${label}' (${node.opType}): ${msg}`); },
+  };
 }
 
 type AttrValue<T extends OnnxAttribute['type']> = Extract<OnnxAttribute, { type: T }>['value'];
@@ -175,6 +189,9 @@ export class AttrReader {
   }
   floats(name: string, dflt?: number[]): number[] {
     return this.get(name, 'floats', 'a list of floats', dflt) ?? dflt!;
+  }
+  strings(name: string, dflt?: string[]): string[] {
+    return this.get(name, 'strings', 'a list of strings', dflt) ?? dflt!;
   }
   tensor(name: string, dflt?: OnnxTensor | null): OnnxTensor | undefined {
     return this.get(name, 'tensor', 'a tensor', dflt === null ? 0 : dflt) ?? undefined;

@@ -82,3 +82,15 @@ export function composed(f: (t: (y: Tensor) => Tensor) => Tensor): Tensor {
     for (const y of tmp) y.dispose();
   }
 }
+
+/**
+ * The values of a float input for a typed-array kernel (float16 decoded to float32), failing with the node's name
+ * when the input is not float or lives on a backend that cannot be read synchronously (a kernel node always runs
+ * on the host: see OnnxOpImpl.cpuOnly).
+ */
+export function hostFloats(c: NodeContext, t: Tensor, what: string): Float32Array {
+  if (t.dtype !== 'float32' && t.dtype !== 'float16') c.fail(`${what} must be float or float16, found ${t.dtype}`);
+  if (t.device !== 'cpu') c.fail(`${what} is on '${t.device}', but this node runs a CPU kernel (its input shape was not known at load)`);
+  const d = t.dataSync();
+  return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+}
