@@ -99,7 +99,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   }
   try {
     if (!isCausalLM(model)) throw new Error(`forwardpass: generate: '${dir}' holds a ${(model as { architecture?: string }).architecture ?? model.constructor.name}; generation needs a causal LM (a ...ForCausalLM or ...LMHeadModel)`);
-    if (!codec && !promptIds) throw new UsageError(`generate: '${dir}' has no tokenizer.json; give the prompt as --prompt-ids 1,2,3`);
+    if (!codec && !promptIds) throw new UsageError(`generate: '${dir}' has no ${gguf ? 'tokenizer (tokenizer.ggml.* metadata)' : 'tokenizer.json'}; give the prompt as --prompt-ids 1,2,3`);
     const ids = promptIds ?? (() => {
       const e = codec!.encode!(prompt!, { addSpecialTokens: opts.addSpecialTokens ?? false });
       return Array.isArray(e) ? e : e.ids;

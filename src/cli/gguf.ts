@@ -47,12 +47,13 @@ export function inspectGguf(path: string): { summary: Record<string, unknown>; t
 
 /**
  * The model and tokenizer of a .gguf file for `forwardpass generate` (which then runs its usual greedy or sampling
- * path on them). `precision` as given to --precision (undefined: int8 for quantized files, f32 for float ones).
+ * path on them). `precision` as given to --precision (undefined: int8 for quantized files, f32 for float ones). A file
+ * without tokenizer.ggml.* metadata gives no tokenizer (the prompt then comes as ids).
  */
-export async function loadGgufForGenerate(path: string, precision: string | undefined, device: string): Promise<{ model: LlamaForCausalLM; tokenizer: Tokenizer }> {
+export async function loadGgufForGenerate(path: string, precision: string | undefined, device: string): Promise<{ model: LlamaForCausalLM; tokenizer: Tokenizer | null }> {
   if (precision !== undefined && !['f32', 'f16', 'int8'].includes(precision)) throw new UsageError(`generate: --precision for a .gguf file must be one of f32, f16, int8, got '${precision}'`);
   const file = readGguf(readFile(path), { name: path });
-  const tokenizer = await ggufTokenizer(file);
+  const tokenizer = file.metadata.has('tokenizer.ggml.model') ? await ggufTokenizer(file) : null;
   return { model: await ggufModelFromFile(file, { precision: precision as GgufPrecision | undefined, device }), tokenizer };
 }
 

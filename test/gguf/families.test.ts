@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import * as fp from '../../src/node.js';
+import { captureCli } from '../cli/capture.js';
 import { LOCAL_MODELS, readReference, referenceInputs, validMaxDiff } from '../hf/helpers.js';
 
 const GGUF = resolve(LOCAL_MODELS, '../gguf');
@@ -138,5 +140,17 @@ describe('GGUF family files with something missing or unsupported', () => {
     const plain = await fp.ggufModelFromFile(rewrite(read('qwen2-sliding', 'f32'), [], { 'qwen2.attention.sliding_window': undefined, 'qwen2.attention.sliding_window_pattern': undefined }));
     expect((await compare(plain, 'qwen2-sliding', ggufRef('qwen2-sliding').files.f32!.logits)).maxAbs).toBeGreaterThan(1e-3);
     plain.dispose();
+  });
+});
+
+describe('forwardpass generate on a family GGUF without a tokenizer', () => {
+  const io = captureCli();
+  it('--prompt-ids gives transformers\' greedy ids (phi3 Q8_0, float32 compute); --prompt is a usage error naming the missing tokenizer', async () => {
+    const r = ggufRef('phi3');
+    const path = resolve(GGUF, 'phi3', 'model-q8_0.gguf');
+    expect(await main(['generate', path, '--prompt-ids', r.prompt_ids.join(','), '--max-new-tokens', String(r.files.q8_0!.new_ids.length), '--precision', 'f32', '--json'])).toBe(0);
+    expect(JSON.parse(io.out).ids).toEqual(r.files.q8_0!.new_ids);
+    expect(await main(['generate', path, '--prompt', 'hello'])).not.toBe(0);
+    expect(io.err).toMatch(/has no tokenizer \(tokenizer\.ggml\.\* metadata\); give the prompt as --prompt-ids/);
   });
 });
