@@ -13,7 +13,7 @@ import { flag, intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js
 import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
 import { GENERATE_SPEC, GENERATE_USAGE } from './specs.js';
-import { generateGguf } from './gguf.js';
+import { loadGgufForGenerate } from './gguf.js';
 
 function numFlag(args: ParsedArgs, name: string, ok: (n: number) => boolean, expected: string): number | undefined {
   const v = flag(args, name);
@@ -101,20 +101,28 @@ export async function generateCommand(argv: string[]): Promise<void> {
   if (prompt !== undefined && promptIds) throw new UsageError('generate: give --prompt or --prompt-ids, not both');
   if ((prompt === undefined || prompt === '') && !promptIds) throw new UsageError(`generate: --prompt "text" (or --prompt-ids 1,2,3) is required; usage: ${GENERATE_USAGE}`);
   const maxNewTokens = intFlag(args, 'max-new-tokens', 50, 'generate');
-  if (/\.gguf$/i.test(dir)) {
-    if (prompt === undefined) throw new UsageError('generate: a .gguf file takes --prompt (the file\'s own tokenizer encodes it), not --prompt-ids');
-    return generateGguf(dir, prompt, { maxNewTokens, useCache: !flag(args, 'no-cache'), precision: flag(args, 'precision'), device: await selectBackend(flag(args, 'backend', 'cpu')!, 'generate') });
-  }
   const sampling = samplingFlags(args);
-  const precision = parsePrecision(flag(args, 'precision', 'f32')!, 'generate', ['f32', 'f16', 'int8']);
+  const gguf = /\.gguf$/i.test(dir);
+  // a .gguf file's default precision follows its weights (int8 for quantized files), so --precision is checked there
+  const precision = gguf ? 'f32' : parsePrecision(flag(args, 'precision', 'f32')!, 'generate', ['f32', 'f16', 'int8']);
   const device = await selectBackend(flag(args, 'backend', 'cpu')!, 'generate');
   const json = !!flag(args, 'json');
-  const { model, codec, defaults } = await loadTextModel(dir, device, precision);
-  const opts = generationOptions(defaults, { maxNewTokens, useCache: !flag(args, 'no-cache'), ...sampling });
+  let model: CausalLM;
+  let codec: TextCodec | null;
+  let opts: TextGenerateOptions;
+  if (gguf) {
+    // the file's own tokenizer, the prompt encoded with its BOS/EOS settings (add_bos_token), no EOS stop (as before)
+    ({ model, tokenizer: codec } = await loadGgufForGenerate(dir, flag(args, 'precision'), device));
+    opts = { maxNewTokens, useCache: !flag(args, 'no-cache'), ...sampling, addSpecialTokens: true };
+  } else {
+    let defaults: GenerationDefaults | null;
+    ({ model, codec, defaults } = await loadTextModel(dir, device, precision));
+    opts = generationOptions(defaults, { maxNewTokens, useCache: !flag(args, 'no-cache'), ...sampling });
+  }
   try {
-    if (!codec && !promptIds) throw new UsageError(`generate: '${dir}' has no tokenizer.json; give the prompt as --prompt-ids 1,2,3`);
+    if (!codec && !promptIds) throw new UsageError(`generate: '${dir}' has no ${gguf ? 'tokenizer (tokenizer.ggml.* metadata)' : 'tokenizer.json'}; give the prompt as --prompt-ids 1,2,3`);
     const ids = promptIds ?? (() => {
-      const e = codec!.encode!(prompt!, { addSpecialTokens: false });
+      const e = codec!.encode!(prompt!, { addSpecialTokens: opts.addSpecialTokens ?? false });
       return Array.isArray(e) ? e : e.ids;
     })();
     // without a tokenizer, the text of the new ids is their list

@@ -1,11 +1,13 @@
-// The CLI on .gguf files: `inspect model.gguf` (metadata, escaped, and tensors) and `generate model.gguf --prompt`
-// (the file's own model and tokenizer, nothing else needed). generate.ts and inspect.ts branch here on the extension.
+// The CLI on .gguf files: `inspect model.gguf` (metadata, escaped, and tensors), the model and tokenizer that
+// `generate model.gguf --prompt` runs (the file's own, nothing else needed), and `quantize` to Q8_0.
+// generate.ts and inspect.ts branch here on the extension.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readGguf, type GgufKv } from '../io/gguf/reader.js';
 import { ggufModelFromFile, type GgufPrecision } from '../io/gguf/model.js';
 import { ggufTokenizer } from '../io/gguf/tokenizer.js';
 import { ggufFromLlama } from '../io/gguf/save.js';
-import { generate } from '../nn/models/generate.js';
+import type { LlamaForCausalLM } from '../nn/models/llama.js';
+import type { Tokenizer } from '../text/tokenizer.js';
 import { UsageError } from './args.js';
 import { printable } from './printable.js';
 import { human, table } from './text.js';
@@ -43,29 +45,16 @@ export function inspectGguf(path: string): { summary: Record<string, unknown>; t
   return { summary: { path, format: 'gguf', version: f.version, alignment: f.alignment, metadata, tensors, bytes }, text };
 }
 
-export interface GgufGenerateOptions {
-  maxNewTokens: number;
-  useCache: boolean;
-  /** --precision as given (undefined: int8 for quantized files, f32 for float ones). */
-  precision?: string;
-  device: string;
-}
-
-/** `forwardpass generate model.gguf --prompt "..."`: prints the prompt and its greedy continuation. */
-export async function generateGguf(path: string, prompt: string, opts: GgufGenerateOptions): Promise<void> {
-  const p = opts.precision;
-  if (p !== undefined && !['f32', 'f16', 'int8'].includes(p)) throw new UsageError(`generate: --precision for a .gguf file must be one of f32, f16, int8, got '${p}'`);
+/**
+ * The model and tokenizer of a .gguf file for `forwardpass generate` (which then runs its usual greedy or sampling
+ * path on them). `precision` as given to --precision (undefined: int8 for quantized files, f32 for float ones). A file
+ * without tokenizer.ggml.* metadata gives no tokenizer (the prompt then comes as ids).
+ */
+export async function loadGgufForGenerate(path: string, precision: string | undefined, device: string): Promise<{ model: LlamaForCausalLM; tokenizer: Tokenizer | null }> {
+  if (precision !== undefined && !['f32', 'f16', 'int8'].includes(precision)) throw new UsageError(`generate: --precision for a .gguf file must be one of f32, f16, int8, got '${precision}'`);
   const file = readGguf(readFile(path), { name: path });
-  const tok = await ggufTokenizer(file);
-  const model = await ggufModelFromFile(file, { precision: p as GgufPrecision | undefined, device: opts.device });
-  try {
-    const ids = tok.encode(prompt).ids;
-    if (ids.length === 0) throw new Error(`forwardpass: generate: the prompt encodes to no tokens`);
-    const out = await generate(model, ids, { maxNewTokens: opts.maxNewTokens, useCache: opts.useCache });
-    process.stdout.write(`${prompt}${tok.decode(out)}\n`);
-  } finally {
-    model.dispose();
-  }
+  const tokenizer = file.metadata.has('tokenizer.ggml.model') ? await ggufTokenizer(file) : null;
+  return { model: await ggufModelFromFile(file, { precision: precision as GgufPrecision | undefined, device }), tokenizer };
 }
 
 /** `forwardpass quantize model.gguf -o out.gguf`: every matrix to Q8_0 (Q8_0 ones as they are), tokenizer and names kept. */

@@ -52,7 +52,8 @@ export const GENERATE_SPEC: CommandSpec = {
   about: [
     'Streams the prompt, then the generated text as it comes, to stdout. A Hugging Face folder uses its tokenizer.json (no special',
     'tokens added to the prompt, none printed) and stops at the eos_token_id(s) of generation_config.json (else config.json);',
-    'a forwardpass folder uses its character tokenizer. --prompt-ids gives the prompt as token ids (a folder without a tokenizer).',
+    'a forwardpass folder uses its character tokenizer; a .gguf file its own tokenizer.ggml.* vocabulary (BOS added as its',
+    'add_bos_token says; no EOS stop). --prompt-ids gives the prompt as token ids (a folder without a tokenizer).',
     'Greedy (argmax) unless --temperature, --top-k, --top-p or --min-p is given (or generation_config.json sets do_sample).',
     'Sampling applies, as Hugging Face does: repetition penalty, temperature, top-k, top-p, min-p; then draws with the',
     'mulberry32 PRNG seeded by --seed, so the same seed and settings give the same tokens.',
@@ -70,7 +71,7 @@ export const GENERATE_SPEC: CommandSpec = {
     json: { value: false, help: 'print one line {"ids": [new ids], "text": "new text"} instead of streaming' },
     'no-cache': { value: false, help: 'recompute the whole sequence at every step instead of using the KV cache (slower; same tokens)' },
     backend: backend('the model'),
-    precision: { value: true, arg: 'f32|f16|int8', default: 'f32', help: 'f16 stores the weights as halves; int8 quantizes a Hugging Face model\'s Linear layers on load' },
+    precision: { value: true, arg: 'f32|f16|int8', default: 'f32 (a quantized .gguf: int8)', help: 'f16 stores the weights as halves; int8 quantizes a Hugging Face model\'s Linear layers on load (a .gguf file\'s Q8_0 weights as they are)' },
   },
   examples: [
     'forwardpass generate test/fixtures/tiny-gpt --prompt "This License " --max-new-tokens 50',

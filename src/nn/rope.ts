@@ -29,6 +29,9 @@ export interface RopeParams {
   mscale?: number;
   mscaleAllDim?: number;
   truncate?: boolean;
+  /** llama.cpp's `rope_freqs` (GGUF `rope_freqs.weight`, R/2 values): each inverse frequency of the type above is
+   * divided by its factor (llama3-style scaling stored as per-frequency factors). */
+  freqFactors?: Float32Array;
 }
 
 const f = Math.fround;
@@ -51,6 +54,14 @@ function yarnMscale(scale: number, m = 1): number {
  * @example const { invFreq, scaling } = ropeInvFreq(p, 12)
  */
 export function ropeInvFreq(p: RopeParams, seqLen: number): { invFreq: Float32Array; scaling: number } {
+  const r = typeInvFreq(p, seqLen);
+  const ff = p.freqFactors;
+  if (!ff) return r;
+  if (ff.length !== p.dim / 2) throw new RangeError(`forwardpass: rope: freqFactors has ${ff.length} values; ${p.dim} rotary dims need ${p.dim / 2}`);
+  return { invFreq: r.invFreq.map((v, i) => f(v / ff[i]!)), scaling: r.scaling };
+}
+
+function typeInvFreq(p: RopeParams, seqLen: number): { invFreq: Float32Array; scaling: number } {
   const dim = p.dim;
   switch (p.type) {
     case 'default':

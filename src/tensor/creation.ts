@@ -121,14 +121,19 @@ function filled(what: string, shape: Shape, value: number, opts: CreateOptions):
   const dtype = opts.dtype ?? 'float32';
   checkSize(what, shape, dtype);
   const n = numel(shape);
+  const backend = getBackend(opts.device);
+  // the CPU backend's fresh arrays are already zero: no fill and no copy, so the pages of a large one cost no resident
+  // memory until written (e.g. a model's initial weights that loadStateDict replaces, which never are)
+  const direct = value === 0 && backend.name === 'cpu';
   let store: StorageArray;
   try {
-    store = allocStorage(dtype, n);
+    store = direct ? (backend.alloc(dtype, n) as StorageArray) : allocStorage(dtype, n);
   } catch (e) {
     throw new RangeError(`forwardpass: ${what}: cannot allocate shape ${shapeStr(shape)} (${n} elements, ${isDType(dtype) ? bytesText(n * dtypeBytes(dtype)) : '?'} as ${dtype}): ${(e as Error).message}`);
   }
+  if (direct) return new Tensor(new Storage(backend, store, dtype, n), dtype, shape);
   store.fill(dtype === 'float16' ? f32ArrayToF16([value])[0]! : dtype === 'bool' ? (value ? 1 : 0) : value);
-  return fromData(store as unknown as DataArray, shape, dtype, getBackend(opts.device));
+  return fromData(store as unknown as DataArray, shape, dtype, backend);
 }
 
 /** @example zeros([2, 3], { dtype: 'int32' }) */

@@ -1,5 +1,5 @@
-// The CLI on .gguf files: generate with nothing but the file (its tokenizer and model), inspect listing metadata
-// (escaped) and tensors, and a bad --precision.
+// The CLI on .gguf files: generate with nothing but the file (its tokenizer and model), greedy or seeded sampling,
+// inspect listing metadata (escaped) and tensors, and a bad --precision.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,30 @@ describe.skipIf(!HAS)('forwardpass on .gguf files', () => {
     io.out = '';
     expect(await main(['generate', resolve(LLAMA, 'model-q8_0.gguf'), '--prompt', 'x', '--precision', 'int4'])).not.toBe(0);
     expect(io.err).toMatch(/--precision for a \.gguf file must be one of f32, f16, int8, got 'int4'/);
+  });
+
+  it('generate model.gguf samples like a Hugging Face folder: --temperature/--top-k/--top-p/--seed reproducible, --json, --prompt-ids', async () => {
+    const path = resolve(LLAMA, 'model-f32.gguf');
+    const args = ['generate', path, '--prompt', 'The quick brown fox', '--max-new-tokens', '12', '--json'];
+    const sample = ['--temperature', '0.9', '--top-k', '40', '--top-p', '0.95'];
+    const run = async (extra: string[]) => { io.out = ''; expect(await main([...args, ...extra])).toBe(0); return JSON.parse(io.out) as { ids: number[]; text: string }; };
+    const a = await run([...sample, '--seed', '7']), b = await run([...sample, '--seed', '7']);
+    expect(b).toEqual(a);
+    // the library's sampling path on the same file and settings gives the same ids and text
+    const f = await fp.readGgufFile(path);
+    const model = await fp.ggufModelFromFile(f), tok = await fp.ggufTokenizer(f);
+    const lib = await fp.generateText(model, tok, tok.encode('The quick brown fox').ids, { maxNewTokens: 12, temperature: 0.9, topK: 40, topP: 0.95, seed: 7 });
+    expect(a).toEqual(lib);
+    // greedy (no sampling flags) is the argmax continuation; another seed samples other ids (both checked for these settings)
+    const greedy = await run([]);
+    expect(greedy.ids).toEqual(await fp.generate(model, tok.encode('The quick brown fox').ids, { maxNewTokens: 12 }));
+    expect(a.ids).not.toEqual(greedy.ids);
+    expect((await run([...sample, '--seed', '8'])).ids).not.toEqual(a.ids);
+    // --prompt-ids works on a .gguf too
+    io.out = '';
+    expect(await main(['generate', path, '--prompt-ids', tok.encode('The quick brown fox').ids.join(','), '--max-new-tokens', '12', '--json'])).toBe(0);
+    expect(JSON.parse(io.out)).toEqual(greedy);
+    model.dispose();
   });
 
   it('inspect lists metadata (escaped) and tensors with type, shape, ne and bytes; --json too', async () => {

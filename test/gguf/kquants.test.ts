@@ -1,6 +1,6 @@
 // A Q4_K_M-style file (Q4_K matrices, Q6_K ffn_down and output) built from seeded random blocks: the float model holds
 // exactly the reference dequantization, and the int8 model (requantized to Q8_0 once at load) stays close to it.
-// Also the metadata errors: an unknown architecture, rope_freqs.weight, a missing key.
+// Also the metadata errors: an unknown architecture, a bad rope_freqs.weight, a missing key.
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
 
@@ -54,8 +54,9 @@ describe('K-quant files', () => {
   });
 
   it('metadata the loader cannot honour is one error naming it', async () => {
-    await expect(fp.ggufModelFromFile(fp.readGguf(file({ 'general.architecture': 'rwkv6' })))).rejects.toThrow(/architecture 'rwkv6' is not supported; supported: llama, mistral, qwen2, qwen3/);
-    await expect(fp.ggufModelFromFile(fp.readGguf(file({}, [{ name: 'rope_freqs.weight', type: 'F32', ne: [32], data: new Uint8Array(128) }])))).rejects.toThrow(/rope_freqs\.weight/);
+    await expect(fp.ggufModelFromFile(fp.readGguf(file({ 'general.architecture': 'rwkv6' })))).rejects.toThrow(/architecture 'rwkv6' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, phi3/);
+    await expect(fp.ggufModelFromFile(fp.readGguf(file({}, [{ name: 'rope_freqs.weight', type: 'F32', ne: [16], data: new Uint8Array(64) }])))).rejects.toThrow(/rope_freqs\.weight has shape \[16\]; 64 rotary dims need \[32\]/);
+    await expect(fp.ggufModelFromFile(fp.readGguf(file({}, [{ name: 'rope_freqs.weight', type: 'F32', ne: [32], data: new Uint8Array(128) }])))).rejects.toThrow(/rope_freqs\.weight must hold positive finite factors; found 0 at 0/);
     await expect(fp.ggufModelFromFile(fp.readGguf(file({ 'llama.rope.scaling.type': 'longrope' })))).rejects.toThrow(/'llama.rope.scaling.type' = "longrope" is not supported/);
     const noHeads = fp.writeGguf({ 'general.architecture': 'llama', 'llama.embedding_length': 8 }, [{ name: 'token_embd.weight', type: 'F32', ne: [8, 2], data: new Uint8Array(64) }]);
     await expect(fp.ggufModelFromFile(fp.readGguf(noHeads))).rejects.toThrow(/the file has no 'llama.attention.head_count'/);

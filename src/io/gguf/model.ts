@@ -1,7 +1,8 @@
-// A llama-family model from a GGUF file: the `<arch>.*` metadata becomes the model's config, llama.cpp tensor names
-// become HF module names (q/k rows un-permuted for llama's adjacent-pair RoPE), and Q8_0 weights go straight into
+// A llama-family model from a GGUF file (llama, mistral, qwen2, qwen3, gemma, phi3): the `<arch>.*` metadata becomes the
+// model's config, llama.cpp tensor names become HF module names (q/k rows un-permuted for llama's adjacent-pair RoPE,
+// gemma's stored 1 + w norms back to w, rope_freqs.weight as per-frequency RoPE factors), and Q8_0 weights go straight into
 // QuantizedLinear layers (int8 quants + f16 scales, no float copy); other quantized types are requantized to Q8_0.
-import { fromStorage } from '../../tensor/creation.js';
+import { wrapStorage } from '../wrap.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { f32ToF16 } from '../../tensor/dtype.js';
 import { LlamaForCausalLM } from '../../nn/models/llama.js';
@@ -27,30 +28,52 @@ export interface GgufLoadOptions {
   activations?: Extract<ActivationMode, 'dynamic' | 'none'>;
 }
 
-/** Architectures whose GGUF tensors map onto LlamaForCausalLM, and whether llama.cpp permuted their q/k rows. */
-const ARCHS: Record<string, { modelType: string; architecture: string; permuted: boolean }> = {
-  llama: { modelType: 'llama', architecture: 'LlamaForCausalLM', permuted: true },
-  mistral: { modelType: 'llama', architecture: 'LlamaForCausalLM', permuted: true },
-  qwen2: { modelType: 'qwen2', architecture: 'Qwen2ForCausalLM', permuted: false },
-  qwen3: { modelType: 'qwen3', architecture: 'Qwen3ForCausalLM', permuted: false },
+/**
+ * Architectures whose GGUF tensors map onto LlamaForCausalLM: the HF model_type they build, whether llama.cpp permuted
+ * their q/k rows (only the archs its graph ropes in adjacent pairs: llama and mistral; qwen2, qwen3, gemma and phi3
+ * use NeoX-style rotate-half RoPE, as HF does), and llama.cpp names that mean something else in that arch.
+ */
+interface GgufArch { modelType: string; permuted: boolean; names?: Record<string, string>; normPlusOne?: boolean }
+const ARCHS: Record<string, GgufArch> = {
+  llama: { modelType: 'llama', permuted: true },
+  mistral: { modelType: 'mistral', permuted: true },
+  qwen2: { modelType: 'qwen2', permuted: false },
+  qwen3: { modelType: 'qwen3', permuted: false },
+  // llama.cpp's converter stores gemma's RMSNorm weights as 1 + w (its graph then uses plain RMSNorm)
+  gemma: { modelType: 'gemma', permuted: false, normPlusOne: true },
+  // fused projections: attn_qkv = [q; k; v] rows, ffn_up = [gate; up] rows (gate first, as HF's gate_up_proj)
+  phi3: { modelType: 'phi3', permuted: false, names: { attn_qkv: 'self_attn.qkv_proj', ffn_up: 'mlp.gate_up_proj' } },
+};
+const HF_ARCHITECTURE: Record<string, string> = {
+  llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM', gemma: 'GemmaForCausalLM', phi3: 'Phi3ForCausalLM',
 };
 
 const FLOAT_TYPES = new Set(['F32', 'F16', 'BF16']);
 const W = 'gguf';
 
-/** HF name of a llama.cpp tensor name, or null when unknown. */
-export function hfTensorName(name: string): string | null {
-  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
-  if (fixed[name]) return fixed[name];
+const FIXED_NAMES: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
+const BLOCK_NAMES: Record<string, string> = {
+  attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj',
+  attn_v: 'self_attn.v_proj', attn_output: 'self_attn.o_proj', attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm',
+  ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
+};
+
+/** HF name of a llama.cpp tensor name in architecture `arch` (default llama), or null when unknown. */
+export function hfTensorName(name: string, arch = 'llama'): string | null {
+  if (FIXED_NAMES[name]) return FIXED_NAMES[name];
   const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(name);
   if (!m) return null;
-  const parts: Record<string, string> = {
-    attn_norm: 'input_layernorm', ffn_norm: 'post_attention_layernorm', attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj',
-    attn_v: 'self_attn.v_proj', attn_output: 'self_attn.o_proj', attn_q_norm: 'self_attn.q_norm', attn_k_norm: 'self_attn.k_norm',
-    ffn_gate: 'mlp.gate_proj', ffn_up: 'mlp.up_proj', ffn_down: 'mlp.down_proj',
-  };
-  const p = parts[m[2]!];
+  const p = ARCHS[arch]?.names?.[m[2]!] ?? BLOCK_NAMES[m[2]!];
   return p ? `model.layers.${m[1]}.${p}.${m[3]}` : null;
+}
+
+/** The llama.cpp name of an HF parameter name (the inverse of hfTensorName), for errors. */
+function ggufTensorName(key: string, arch: string): string {
+  for (const [g, h] of Object.entries(FIXED_NAMES)) if (h === key) return g;
+  const m = /^model\.layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(key);
+  const names = { ...BLOCK_NAMES, ...ARCHS[arch]?.names };
+  const g = m && Object.keys(names).find((k) => names[k] === m[2]);
+  return g ? `blk.${m![1]}.${g}.${m![3]}` : key;
 }
 
 function meta(file: GgufFile, key: string): GgufValue | undefined {
@@ -67,18 +90,48 @@ function numberMeta(file: GgufFile, key: string, fallback?: number): number {
   return v;
 }
 
-/** The HF-style config (transformers 5 fields) that a GGUF file's metadata describes. */
-export function ggufHfConfig(file: GgufFile): Record<string, unknown> {
+/** The architecture entry of a file, or one clear error listing the supported ones. */
+function ggufArch(file: GgufFile): [string, GgufArch] {
   const arch = meta(file, 'general.architecture');
   if (typeof arch !== 'string') throw new Error(`forwardpass: ${W}: 'general.architecture' must be a string, found ${JSON.stringify(String(arch))}`);
   const a = ARCHS[arch];
   if (!a) throw new Error(`forwardpass: ${W}: architecture '${arch}' is not supported; supported: ${Object.keys(ARCHS).join(', ')}`);
+  return [arch, a];
+}
+
+/**
+ * Per-layer sliding windows from `<arch>.attention.sliding_window` (every layer unless
+ * `<arch>.attention.sliding_window_pattern` says otherwise: an array of booleans, true = that layer slides, or n =
+ * every n-th layer attends fully) as HF config fields for the file's model type; {} when the file has no window.
+ */
+function slidingWindowConfig(file: GgufFile, arch: string, modelType: string, layers: number): Record<string, unknown> {
+  const k = (s: string) => `${arch}.${s}`;
+  if (meta(file, k('attention.sliding_window')) === undefined) return {};
+  const window = numberMeta(file, k('attention.sliding_window'));
+  const pat = meta(file, k('attention.sliding_window_pattern'));
+  let slides: boolean[];
+  if (pat === undefined) slides = new Array<boolean>(layers).fill(true);
+  else if (typeof pat === 'number') slides = Array.from({ length: layers }, (_, i) => i % pat < pat - 1);
+  else if (Array.isArray(pat) && pat.length === layers && pat.every((v) => typeof v === 'boolean')) slides = pat as boolean[];
+  else throw new Error(`forwardpass: ${W}: '${k('attention.sliding_window_pattern')}' must be a number or ${layers} booleans (one per layer), found ${Array.isArray(pat) ? `an array of ${pat.length}` : JSON.stringify(String(pat))}`);
+  if (modelType === 'qwen2' || modelType === 'qwen3') return { sliding_window: window, layer_types: slides.map((s) => (s ? 'sliding_attention' : 'full_attention')) };
+  if ((modelType === 'mistral' || modelType === 'phi3') && slides.every(Boolean)) return { sliding_window: window };
+  throw new Error(`forwardpass: ${W}: '${k('attention.sliding_window')}' with ${slides.every(Boolean) ? 'every layer sliding' : 'a per-layer pattern'} is not supported for ${arch} files`);
+}
+
+/** The HF-style config (transformers 5 fields) that a GGUF file's metadata describes. */
+export function ggufHfConfig(file: GgufFile): Record<string, unknown> {
+  const [arch, a] = ggufArch(file);
   const k = (s: string) => `${arch}.${s}`;
   const hidden = numberMeta(file, k('embedding_length'));
   const heads = numberMeta(file, k('attention.head_count'));
   const headDim = numberMeta(file, k('attention.key_length'), hidden / heads);
+  const layers = numberMeta(file, k('block_count'));
   const emb = file.tensors.get('token_embd.weight');
   if (!emb) throw new Error(`forwardpass: ${W}: the file has no token_embd.weight`);
+  for (const t of ['rope_factors_long.weight', 'rope_factors_short.weight']) {
+    if (file.tensors.has(t)) throw new Error(`forwardpass: ${W}: the file has ${t} (phi3 LongRoPE factors), which this loader does not apply`);
+  }
   const ropeDim = numberMeta(file, k('rope.dimension_count'), headDim);
   const scaling = meta(file, k('rope.scaling.type'));
   let rope: Record<string, unknown> = { rope_type: 'default', rope_theta: numberMeta(file, k('rope.freq_base'), 10000) };
@@ -88,15 +141,19 @@ export function ggufHfConfig(file: GgufFile): Record<string, unknown> {
   } else if (scaling !== undefined && scaling !== 'none') {
     throw new Error(`forwardpass: ${W}: '${k('rope.scaling.type')}' = ${JSON.stringify(scaling)} is not supported (none, linear, yarn)`);
   }
-  if (file.tensors.has('rope_freqs.weight')) throw new Error(`forwardpass: ${W}: the file has rope_freqs.weight (llama3-style per-frequency RoPE factors), which this loader does not apply yet`);
   if (ropeDim !== headDim) rope.partial_rotary_factor = ropeDim / headDim;
+  // llama and mistral files that carry a sliding window are HF's MistralForCausalLM (llama + a window on every layer)
+  const modelType = a.modelType === 'llama' && meta(file, k('attention.sliding_window')) !== undefined ? 'mistral' : a.modelType;
+  if (modelType === 'phi3' && !file.tensors.has('blk.0.attn_qkv.weight') && file.tensors.has('blk.0.attn_q.weight')) {
+    throw new Error(`forwardpass: ${W}: this phi3 file has separate attn_q/attn_k/attn_v tensors; the loader needs llama.cpp's fused blk.N.attn_qkv.weight`);
+  }
   return {
-    model_type: a.modelType,
-    architectures: [a.architecture],
+    model_type: modelType,
+    architectures: [HF_ARCHITECTURE[modelType]],
     vocab_size: numberMeta(file, k('vocab_size'), emb.shape[0]),
     hidden_size: hidden,
     intermediate_size: numberMeta(file, k('feed_forward_length')),
-    num_hidden_layers: numberMeta(file, k('block_count')),
+    num_hidden_layers: layers,
     num_attention_heads: heads,
     num_key_value_heads: numberMeta(file, k('attention.head_count_kv'), heads),
     head_dim: headDim,
@@ -104,7 +161,10 @@ export function ggufHfConfig(file: GgufFile): Record<string, unknown> {
     max_position_embeddings: numberMeta(file, k('context_length'), 2048),
     rope_parameters: rope,
     tie_word_embeddings: !file.tensors.has('output.weight'),
-    attention_bias: false,
+    attention_bias: file.tensors.has('blk.0.attn_output.bias') || (modelType !== 'qwen2' && file.tensors.has('blk.0.attn_q.bias')),
+    mlp_bias: file.tensors.has('blk.0.ffn_down.bias'),
+    ...(modelType === 'gemma' ? { hidden_act: 'gelu_pytorch_tanh' } : {}),
+    ...slidingWindowConfig(file, arch, modelType, layers),
   };
 }
 
@@ -146,6 +206,16 @@ export function q8_0ToRows(raw: Uint8Array, rows: number, cols: number, order: I
   return { qs, d };
 }
 
+/** llama.cpp's per-frequency RoPE factors (each rotary frequency is divided by its factor; llama3 scaling is stored
+ * this way, with no scaling type in the metadata), checked: R/2 positive finite values for R rotary dims. */
+function ropeFreqFactors(file: GgufFile, e: GgufTensorInfo, dim: number): Float32Array {
+  if (e.shape.join() !== String(dim / 2)) throw new Error(`forwardpass: ${W}: rope_freqs.weight has shape [${e.shape.join(', ')}]; ${dim} rotary dims need [${dim / 2}]`);
+  const factors = floatValues(file, e, null).slice();
+  const bad = factors.findIndex((v) => !(v > 0 && v < Infinity));
+  if (bad >= 0) throw new Error(`forwardpass: ${W}: rope_freqs.weight must hold positive finite factors; found ${factors[bad]} at ${bad}`);
+  return factors;
+}
+
 /**
  * Build the model a parsed GGUF file describes and load its weights.
  *
@@ -153,7 +223,7 @@ export function q8_0ToRows(raw: Uint8Array, rows: number, cols: number, order: I
  */
 export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = {}): Promise<LlamaForCausalLM> {
   const cfg = ggufHfConfig(file);
-  const arch = ARCHS[meta(file, 'general.architecture') as string]!;
+  const [archName, arch] = ggufArch(file);
   const quantizedFile = [...file.tensors.values()].some((e) => e.shape.length === 2 && e.name !== 'token_embd.weight' && !FLOAT_TYPES.has(e.type));
   const precision = opts.precision ?? (quantizedFile ? 'int8' : 'f32');
   if (!['int8', 'f32', 'f16'].includes(precision)) throw new RangeError(`forwardpass: ${W}: precision must be 'int8', 'f32' or 'f16', got '${String(precision)}'`);
@@ -162,15 +232,22 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
   const device = opts.device;
   const H = cfg.num_attention_heads as number, G = cfg.num_key_value_heads as number;
   const state = new Map<string, Tensor>();
+  const ropeFreqs = file.tensors.get('rope_freqs.weight');
   try {
+    if (ropeFreqs) model.c.rope.freqFactors = ropeFreqFactors(file, ropeFreqs, model.c.rope.dim);
     const params = new Map(model.namedParameters());
     const linears = new Map(model.namedModules().filter(([, m]) => m instanceof Linear) as [string, Linear][]);
+    const seen = new Set<string>();
+    // tensors are wrapped, not copied (CPU: the arrays made here, or the file's own bytes, become the weights)
+    const aliasFile = precision === 'f32' && [...file.tensors.values()].every((e) => e.type === 'F32');
     for (const e of file.tensors.values()) {
-      const key = hfTensorName(e.name);
+      if (e === ropeFreqs) continue;
+      const key = hfTensorName(e.name, archName);
       if (!key) throw new Error(`forwardpass: ${W}: tensor '${e.name}' has no place in a ${String(cfg.architectures)} (unknown llama.cpp name)`);
       const want = params.get(key);
       if (!want) throw new Error(`forwardpass: ${W}: tensor '${e.name}' (${key}) has no place in this ${String(cfg.architectures)} (its metadata describes no such parameter)`);
       if (want.shape.join() !== e.shape.join()) throw new Error(`forwardpass: ${W}: tensor '${e.name}' has shape [${e.shape.join(', ')}] (ne [${e.ne.join(', ')}]); the metadata's model needs [${want.shape.join(', ')}] for ${key}`);
+      seen.add(key);
       const isQ = /\.q_proj\.weight$/.test(key), isK = /\.k_proj\.weight$/.test(key);
       const order = arch.permuted && (isQ || isK) ? unpermuteRows(e.shape[0]!, isQ ? H : G) : null;
       if (key === 'model.embed_tokens.weight' && e.type === 'Q8_0' && precision === 'int8' && !cfg.tie_word_embeddings) {
@@ -178,8 +255,8 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
         const [rows, cols] = e.shape as [number, number];
         model.replaceSubmodule('model.embed_tokens', new Q8Embedding(rows, cols, device)).dispose();
         const { qs, d } = q8_0ToRows(ggufTensorBytes(file, e.name), rows, cols, null);
-        state.set('model.embed_tokens.qs', fromStorage(qs, [rows, cols], 'int8', device));
-        state.set('model.embed_tokens.d', fromStorage(d, [rows, cols / 32], 'float16', device));
+        state.set('model.embed_tokens.qs', wrapStorage(qs, [rows, cols], 'int8', { device }));
+        state.set('model.embed_tokens.d', wrapStorage(d, [rows, cols / 32], 'float16', { device }));
         continue;
       }
       const layer = key.endsWith('.weight') ? linears.get(key.slice(0, -7)) : undefined;
@@ -197,12 +274,19 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
         const f16 = d instanceof Uint16Array;
         const ql = new QuantizedLinear(cols, rows, { weights: 'q8_0', activations, bias: layer.bias !== undefined, activation: layer.activation, device, scaleDType: f16 ? 'float16' : 'float32' });
         model.replaceSubmodule(key.slice(0, -7), ql).dispose();
-        state.set(`${key}.qs`, fromStorage(qs, [rows, cols], 'int8', device));
-        state.set(`${key}.d`, fromStorage(d, [rows, cols / 32], f16 ? 'float16' : 'float32', device));
+        state.set(`${key}.qs`, wrapStorage(qs, [rows, cols], 'int8', { device }));
+        state.set(`${key}.d`, wrapStorage(d, [rows, cols / 32], f16 ? 'float16' : 'float32', { device }));
         continue;
       }
-      state.set(key, fromStorage(floatValues(file, e, order), e.shape, 'float32', device));
+      let v = floatValues(file, e, order);
+      // gemma: the file holds 1 + w; w = stored - 1 is exact in float32 for stored values in [0.5, 2] (Sterbenz)
+      if (arch.normPlusOne && /norm\.weight$/.test(key)) v = v.map((x) => x - 1);
+      // a view of the file's bytes only when the model is all the file's F32 data; else a copy, so the file can go
+      else if (!aliasFile && v.buffer === file.bytes.buffer) v = v.slice();
+      state.set(key, wrapStorage(v, e.shape, 'float32', { device }));
     }
+    const missing = [...params.keys()].filter((k) => !seen.has(k) && !(k === 'lm_head.weight' && cfg.tie_word_embeddings));
+    if (missing.length) throw new Error(`forwardpass: ${W}: this ${archName} file lacks ${missing.length} tensor(s) its metadata's model needs: ${missing.slice(0, 8).map((k) => ggufTensorName(k, archName)).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
     model.loadStateDict(state);
     if (precision === 'f16') await model.to({ dtype: 'float16' });
   } catch (err) {
