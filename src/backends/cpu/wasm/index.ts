@@ -16,6 +16,7 @@ import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
 import { wherePlan, whereWasm } from './where.js';
+import { normFits, normWasm } from './norm.js';
 
 /** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
@@ -68,6 +69,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     const x = inputs[0]!;
     return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
   }
+  if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims) ? `${op}-wasm-simd-f64` : '';
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
     const out = broadcastOut(inputs);
@@ -126,6 +128,11 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   }
   if (op === 'softmax') {
     softmaxWasm(outs[0]!, ins[0]!);
+    return true;
+  }
+  if (op === 'layerNorm' || op === 'rmsNorm') {
+    const a = attrs as OpAttrs['layerNorm'];
+    normWasm(outs[0]!, ins, a.eps, a.dims, op === 'rmsNorm');
     return true;
   }
   if (WASM_BINARY.has(op as BinaryOp)) {
