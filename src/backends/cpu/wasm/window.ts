@@ -12,7 +12,7 @@
 import type { Conv2dAttrs, Pool2dAttrs } from '../../../ops/attrs.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
-import { F32, F64, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
+import { F32, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { heapF32, wasmMemory, wasmScratch } from './memory.js';
 import { emitNarrow, emitWiden } from './norm.js';
 
