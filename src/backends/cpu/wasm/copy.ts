@@ -2,6 +2,7 @@
 // copied into Wasm memory in one block, gathered there by up to 4 nested loops (dims of size 1 dropped, dims that
 // are contiguous with each other merged first), with 16-byte moves when the innermost stride is 1, and copied out.
 // A pure data movement of 4-byte elements, so the output equals the twin's (kernels/elementwise.ts copy) bit for bit.
+import { forEachStrided, isContiguous } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { I32, ModuleBuilder } from './assembler.js';
@@ -20,13 +21,15 @@ export function copyPlan(shape: readonly number[], strides: readonly number[]): 
   return { shape: d, strides: s };
 }
 
+/** Elements from a view's first element to its last one (inclusive), for a plan from copyPlan. */
+const spanOf = (plan: { shape: number[]; strides: number[] }) => plan.shape.reduce((a, d, i) => a + (d - 1) * plan.strides[i]!, 1);
+
 /** Whether the fast path takes this copy: a 4-byte dtype, a strided view of at most 4 merged dims, a compact span. */
 export function copyFits(x: Tensor): boolean {
   if (!(x.dtype === 'float32' || x.dtype === 'float16' || x.dtype === 'int32') || x.size < 64 || x.isContiguous()) return false;
   const plan = copyPlan(x.shape, x.strides);
   if (!plan) return false;
-  const span = plan.shape.reduce((a, n, i) => a + (n - 1) * plan.strides[i]!, 1);
-  return span <= 4 * x.size + 1024; // a small window of a large tensor stays on the twin (the span copy would dominate)
+  return spanOf(plan) <= 4 * x.size + 1024; // a small window of a large tensor stays on the twin (the span copy would dominate)
 }
 
 /** `gather(src, dst, d0, d1, d2, d3, s0, s1, s2, s3)`: dst[i0, i1, i2, i3] = src[i0·s0 + i1·s1 + i2·s2 + i3·s3]. */
@@ -69,15 +72,33 @@ const kernel = (): Gather => {
   return gatherFn;
 };
 
+/**
+ * Lay the view `x` out contiguously at float index `dst` of `heap` (a Float32Array or Int32Array over the Wasm
+ * memory; values convert as typed-array assignment does, e.g. bool 0/1 to float), using float index `tmp` for the
+ * source span when the view is strided. Needs room for 4 floats of spill after dst's block and after the span.
+ */
+export function gatherInto(heap: Float32Array | Int32Array, x: CpuTensor, dst: number, tmp: number): void {
+  const n = x.shape.reduce((a, b) => a * b, 1), data = x.data as NumArray;
+  if (isContiguous(x.shape, x.strides)) { heap.set(data.subarray(x.offset, x.offset + n) as never, dst); return; }
+  const plan = copyPlan(x.shape, x.strides);
+  if (!plan) { forEachStrided(x.shape, x.strides, x.offset, (i, src) => { heap[dst + i] = data[src]!; }); return; }
+  heap.set(data.subarray(x.offset, x.offset + spanOf(plan)) as never, tmp);
+  const [d0, d1, d2, d3] = plan.shape as [number, number, number, number], [s0, s1, s2, s3] = plan.strides as [number, number, number, number];
+  kernel()(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s2, s3);
+}
+
+/** The float count gatherInto may need at `tmp` for the view `x` (its span, 0 when contiguous). */
+export function gatherSpan(x: { shape: readonly number[]; strides: readonly number[] }): number {
+  if (isContiguous(x.shape, x.strides)) return 0;
+  const plan = copyPlan(x.shape, x.strides);
+  return plan ? spanOf(plan) : 0;
+}
+
 /** out = x made contiguous (x a view that copyFits took; float16 arrives widened). */
 export function copyWasm(out: CpuTensor, x: CpuTensor): void {
-  const n = out.data.length, plan = copyPlan(x.shape, x.strides)!;
-  const span = plan.shape.reduce((a, d, i) => a + (d - 1) * plan.strides[i]!, 1);
-  const pad = (k: number) => Math.ceil(k / 4) * 4 + 4;
-  const base = wasmScratch((pad(span) + pad(n)) * 4), oq = (base >> 2) + pad(span);
-  const View = x.data instanceof Int32Array ? Int32Array : Float32Array, heap = new View(wasmMemory().buffer);
-  heap.set((x.data as NumArray).subarray(x.offset, x.offset + span) as never, base >> 2);
-  const [d0, d1, d2, d3] = plan.shape as [number, number, number, number], [s0, s1, s2, s3] = plan.strides as [number, number, number, number];
-  kernel()(base, oq << 2, d0, d1, d2, d3, s0, s1, s2, s3);
+  const n = out.data.length, pad = (k: number) => Math.ceil(k / 4) * 4 + 4;
+  const span = gatherSpan(x), base = wasmScratch((pad(span) + pad(n)) * 4) >> 2, oq = base + pad(span);
+  const heap = new (x.data instanceof Int32Array ? Int32Array : Float32Array)(wasmMemory().buffer);
+  gatherInto(heap, x, oq, base);
   (out.data as NumArray).set(heap.subarray(oq, oq + n) as never);
 }

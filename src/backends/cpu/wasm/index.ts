@@ -19,6 +19,7 @@ import { wherePlan, whereWasm } from './where.js';
 import { normFits, normWasm } from './norm.js';
 import { depthwiseFits, depthwiseWasm, poolWasm } from './window.js';
 import { copyFits, copyWasm } from './copy.js';
+import { sdpaFits, sdpaWasm } from './sdpa.js';
 
 /** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
@@ -55,6 +56,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     if (!convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return depthwiseFits(inputs) ? 'conv2d-depthwise-wasm-simd' : '';
     return `conv2d-${GEMM_VARIANT}`;
   }
+  if (op === 'sdpa') return sdpaFits(inputs) ? 'sdpa-wasm-simd-fused' : '';
   if (op === 'copy') return copyFits(inputs[0]!) ? 'copy-wasm-strided' : '';
   if (op === 'maxPool2d' || op === 'avgPool2d') return isFloat(inputs[0]!) && inputs[0]!.size > 0 ? `${op}-wasm-simd` : '';
   if (op === 'linearInt8') {
@@ -146,6 +148,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   }
   if (op === 'quantizeRows') {
     quantizeRowsWasm(outs[0]!, outs[1]!, ins[0]!, attrs as OpAttrs['quantizeRows']);
+    return true;
+  }
+  if (op === 'sdpa') {
+    sdpaWasm(outs[0]!, ins, attrs as OpAttrs['sdpa']);
     return true;
   }
   if (op === 'copy') {
