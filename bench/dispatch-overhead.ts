@@ -1,6 +1,7 @@
 // Per-op overhead at batch 1: wall time per run of the small fixture models (mlp-digits, tiny-bert-cls, tiny-gpt,
 // cnn-mnist) through loadOnnx, and of a 200-node chain of Relu / Add on 4 floats (nothing but dispatch: ONNX
-// session step, op checks, tensor allocation, kernel call), as ms per run and µs per node. Medians of 15 blocks.
+// session step, op checks, tensor allocation, kernel call), as ms per run and µs per node: wall time (median of 15
+// blocks) and process CPU time (all blocks; less sensitive to other processes on a shared machine).
 // Usage: node --import tsx --import ./test/wgsl-hook.mjs bench/dispatch-overhead.ts [blockRuns=200]
 import { cpus, loadavg } from 'node:os';
 import * as fp from '../src/index.js';
@@ -13,15 +14,17 @@ import { onnxRunner } from './onnx-runner.js';
 const blockRuns = Number(process.argv[2] ?? 200);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 
-async function time(call: () => Promise<unknown>): Promise<number> {
+/** [wall ms per run (median block), CPU ms per run (user + system over all blocks)]. */
+async function time(call: () => Promise<unknown>): Promise<[number, number]> {
   for (let i = 0; i < 50; i++) await call();
-  const blocks: number[] = [];
+  const blocks: number[] = [], c0 = process.cpuUsage();
   for (let b = 0; b < 15; b++) {
     const t0 = performance.now();
     for (let i = 0; i < blockRuns; i++) await call();
     blocks.push((performance.now() - t0) / blockRuns);
   }
-  return median(blocks);
+  const c = process.cpuUsage(c0);
+  return [median(blocks), (c.user + c.system) / 1000 / (15 * blockRuns)];
 }
 
 console.log(`${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]!.toFixed(2)}`);
@@ -35,8 +38,8 @@ for (let i = 0; i < N; i++) {
 }
 const chain = await fp.loadOnnx(onnxModel({ nodes, inputs: [{ name: 'x', type: 'float', shape: [1, 4] }], outputs: [{ name: 'y', type: 'float', shape: [1, 4] }] }), { backend: 'cpu' });
 const x = fp.tensor([1, -2, 3, -4], { shape: [1, 4] });
-const chainMs = await time(async () => { const { y } = await chain.run({ x }); y!.dispose(); });
-console.log(`chain of ${N} Relu/Add on [1, 4]: ${chainMs.toFixed(3)} ms per run, ${((chainMs * 1000) / N).toFixed(2)} µs per node`);
+const [chainMs, chainCpu] = await time(async () => { const { y } = await chain.run({ x }); y!.dispose(); });
+console.log(`chain of ${N} Relu/Add on [1, 4]: wall ${((chainMs * 1000) / N).toFixed(2)} µs, CPU ${((chainCpu * 1000) / N).toFixed(2)} µs per node`);
 for (const name of ['mlp-digits', 'tiny-bert-cls', 'tiny-gpt', 'cnn-mnist']) {
   const dir = join('test/fixtures', name), runner = await onnxRunner(dir, 'cpu', 'f32');
   const { inputs } = await batchInputs(dir, readModelConfig(dir), 1);
@@ -45,8 +48,8 @@ for (const name of ['mlp-digits', 'tiny-bert-cls', 'tiny-gpt', 'cnn-mnist']) {
   const off = fp.addOpHook(() => { ops++; });
   await bound.call();
   off();
-  const ms = await time(() => bound.call());
-  console.log(`${name.padEnd(14)} B=1: ${ms.toFixed(3)} ms per run (${ops} ops)`);
+  const [ms, cpu] = await time(() => bound.call());
+  console.log(`${name.padEnd(14)} B=1: wall ${ms.toFixed(3)} ms, CPU ${cpu.toFixed(3)} ms per run (${ops} ops)`);
   bound.dispose();
   runner.dispose();
 }
