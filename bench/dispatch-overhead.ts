@@ -2,7 +2,7 @@
 // cnn-mnist) through loadOnnx, and of a 200-node chain of Relu / Add on 4 floats (nothing but dispatch: ONNX
 // session step, op checks, tensor allocation, kernel call), as ms per run and µs per node: wall time (median of 15
 // blocks) and process CPU time (all blocks; less sensitive to other processes on a shared machine).
-// Usage: node --import tsx --import ./test/wgsl-hook.mjs bench/dispatch-overhead.ts [blockRuns=200]
+// Usage: node --import tsx --import ./test/wgsl-hook.mjs bench/dispatch-overhead.ts [blockRuns=200] [models...]
 import { cpus, loadavg } from 'node:os';
 import * as fp from '../src/index.js';
 import { onnxModel } from '../test/io/onnx/writer.js';
@@ -40,7 +40,8 @@ const chain = await fp.loadOnnx(onnxModel({ nodes, inputs: [{ name: 'x', type: '
 const x = fp.tensor([1, -2, 3, -4], { shape: [1, 4] });
 const [chainMs, chainCpu] = await time(async () => { const { y } = await chain.run({ x }); y!.dispose(); });
 console.log(`chain of ${N} Relu/Add on [1, 4]: wall ${((chainMs * 1000) / N).toFixed(2)} µs, CPU ${((chainCpu * 1000) / N).toFixed(2)} µs per node`);
-for (const name of ['mlp-digits', 'tiny-bert-cls', 'tiny-gpt', 'cnn-mnist']) {
+const names = process.argv.slice(3);
+for (const name of names.length ? names : ['mlp-digits', 'tiny-bert-cls', 'tiny-gpt', 'cnn-mnist']) {
   const dir = join('test/fixtures', name), runner = await onnxRunner(dir, 'cpu', 'f32');
   const { inputs } = await batchInputs(dir, readModelConfig(dir), 1);
   const bound = await runner.bind(inputs);
