@@ -1,9 +1,11 @@
 // The step-through tracer names the Wasm kernels of the norms, pools, depthwise conv and strided copy (an ONNX graph
 // written with the test writer), and names none of them with the fast path off, where the outputs are the same
-// within the norms' stated tolerance (test/wasm/norm.test.ts).
+// within the norms' stated tolerance (test/wasm/norm.test.ts); those kernels and sdpa leave memory() and the Wasm
+// heap flat over many runs of changing sizes.
 import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
+import { wasmHeapTop } from '../../src/backends/cpu/wasm/memory.js';
 import { onnxModel } from '../io/onnx/writer.js';
 import { randomArray } from '../helpers.js';
 
@@ -45,5 +47,24 @@ describe('the tracer names the fast path kernels', () => {
     expect(Object.values(off).some((v) => v.includes('wasm'))).toBe(false);
     for (let i = 0; i < ref.length; i++) expect(Math.abs(fast[i]! - ref[i]!)).toBeLessThanOrEqual(2 ** -22 * Math.abs(ref[i]!) + 2 ** -22);
     s.dispose();
+  });
+
+  test('1,000 runs of layerNorm, rmsNorm, pools, depthwise conv, strided copy and sdpa leave every count flat', () => {
+    const rand = (shape: number[], seed: number) => fp.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape });
+    const step = (i: number) => fp.scopeSync(() => {
+      const n = 3 + (i % 7), x = rand([2, 4, n + 5, n + 6], i);
+      fp.layerNorm(x, n + 6);
+      fp.rmsNorm(x, [n + 5, n + 6]);
+      fp.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+      fp.avgPool2d(x, { kernelSize: 2 });
+      fp.conv2d(x, rand([4, 1, 3, 3], i + 1), null, { groups: 4, padding: 1 });
+      x.permute(0, 2, 1, 3).contiguous();
+      fp.scaledDotProductAttention(rand([1, 2, n, 8], i + 2), rand([1, 2, n + 1, 8], i + 3), rand([1, 2, n + 1, 8], i + 4), { isCausal: true });
+    });
+    for (let i = 0; i < 50; i++) step(i);
+    const m0 = fp.cpuBackend.memory(), top0 = wasmHeapTop();
+    for (let i = 50; i < 1050; i++) step(i);
+    expect(fp.cpuBackend.memory()).toEqual(m0);
+    expect(wasmHeapTop()).toBe(top0);
   });
 });
