@@ -75,8 +75,8 @@ describe('conv2d on the Wasm fast path against the typed-array twin', () => {
     }
   });
 
-  test('depthwise convs stay on the typed-array direct kernel', () => {
+  test('depthwise convs take the direct Wasm kernel (test/wasm/window.test.ts compares it), not the GEMM', () => {
     const [, , variants] = both(() => fp.conv2d(rand([1, 4, 6, 6], 9), rand([4, 1, 3, 3], 10), null, { groups: 4 }));
-    expect(variants[0]).toBe('conv2d-direct');
+    expect(variants[0]).toBe('conv2d-depthwise-wasm-simd');
   });
 });

@@ -47,6 +47,7 @@ const SIMD = {
   'f64x2.abs': 236, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.div': 243, 'f64x2.min': 244,
   'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
   'f32x4.relaxed_madd': 0x105,
+  'f32x4.replace_lane': 32, 'f32x4.demote_f64x2_zero': 94, 'f64x2.mul': 242,
 } as const;
 export type SimdOp = keyof typeof SIMD;
 
@@ -56,6 +57,7 @@ const OP = {
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.le_s': 0x4c, 'i32.ge_s': 0x4e,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, 'f64.add': 0xa0, 'f64.div': 0xa3, 'f32.demote_f64': 0xb6,
+  'f32.eq': 0x5b, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.sqrt': 0x9f, 'f64.promote_f32': 0xbb, 'f64.convert_i32_s': 0xb7,
 } as const;
 export type PlainOp = keyof typeof OP;
 
@@ -87,7 +89,7 @@ export class FunctionBuilder {
   op(name: PlainOp): this { this.code.push(OP[name]); return this; }
   simd(name: SimdOp): this { this.code.push(0xfd); uleb(this.code, SIMD[name]); return this; }
   /** f32x4/i32x4 lane ops with a lane immediate. */
-  lane(name: 'f32x4.extract_lane' | 'i32x4.extract_lane' | 'f64x2.extract_lane', laneIdx: number): this { this.simd(name); this.code.push(laneIdx); return this; }
+  lane(name: 'f32x4.extract_lane' | 'i32x4.extract_lane' | 'f64x2.extract_lane' | 'f32x4.replace_lane', laneIdx: number): this { this.simd(name); this.code.push(laneIdx); return this; }
   /** i8x16.shuffle of the two v128 on the stack: byte i of the result is byte lanes[i] of their 32-byte concatenation. */
   shuffle(lanes: readonly number[]): this {
     if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) throw new RangeError('forwardpass: wasm assembler: i8x16.shuffle needs 16 lane indices in 0..31');

@@ -16,6 +16,10 @@ import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
 import { wherePlan, whereWasm } from './where.js';
+import { normFits, normWasm } from './norm.js';
+import { depthwiseFits, depthwiseWasm, poolWasm } from './window.js';
+import { copyFits, copyWasm } from './copy.js';
+import { sdpaFits, sdpaWasm } from './sdpa.js';
 
 /** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
@@ -48,9 +52,13 @@ function outShape3(inputs: readonly Tensor[]): number[] | null {
 export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
   if (!cpuFastPathEnabled()) return '';
   if (op === 'conv2d') {
-    if (!inputs.every(isFloat) || !convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return '';
+    if (!inputs.every(isFloat)) return '';
+    if (!convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return depthwiseFits(inputs) ? 'conv2d-depthwise-wasm-simd' : '';
     return `conv2d-${GEMM_VARIANT}`;
   }
+  if (op === 'sdpa') return sdpaFits(inputs) ? 'sdpa-wasm-simd-fused' : '';
+  if (op === 'copy') return copyFits(inputs[0]!) ? 'copy-wasm-strided' : '';
+  if (op === 'maxPool2d' || op === 'avgPool2d') return isFloat(inputs[0]!) && inputs[0]!.size > 0 ? `${op}-wasm-simd` : '';
   if (op === 'linearInt8') {
     const a = attrs as OpAttrs['linearInt8'];
     return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
@@ -68,6 +76,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     const x = inputs[0]!;
     return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
   }
+  if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims) ? `${op}-wasm-simd-f64` : '';
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
     const out = broadcastOut(inputs);
@@ -128,12 +137,34 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     softmaxWasm(outs[0]!, ins[0]!);
     return true;
   }
+  if (op === 'layerNorm' || op === 'rmsNorm') {
+    const a = attrs as OpAttrs['layerNorm'];
+    normWasm(outs[0]!, ins, a.eps, a.dims, op === 'rmsNorm');
+    return true;
+  }
   if (WASM_BINARY.has(op as BinaryOp)) {
     binaryWasm(op as BinaryOp, outs[0]!, ins[0]!, ins[1]!, binaryPlan(inputs, outs[0]!.shape)!);
     return true;
   }
   if (op === 'quantizeRows') {
     quantizeRowsWasm(outs[0]!, outs[1]!, ins[0]!, attrs as OpAttrs['quantizeRows']);
+    return true;
+  }
+  if (op === 'sdpa') {
+    sdpaWasm(outs[0]!, ins, attrs as OpAttrs['sdpa']);
+    return true;
+  }
+  if (op === 'copy') {
+    copyWasm(outs[0]!, ins[0]!);
+    return true;
+  }
+  if (op === 'maxPool2d' || op === 'avgPool2d') {
+    poolWasm(op, outs[0]!, ins[0]!, attrs as OpAttrs['maxPool2d']);
+    return true;
+  }
+  if (op === 'conv2d' && !convFits(ins[1]!.shape, (attrs as Conv2dAttrs).groups)) {
+    const [x, w, b] = ins as [CpuTensor, CpuTensor, CpuTensor | undefined];
+    depthwiseWasm(outs[0]!, x, w, b, attrs as Conv2dAttrs);
     return true;
   }
   if (op === 'conv2d') {

@@ -1,0 +1,87 @@
+// Real-size models, export-free (bench/real-models.ts writes them with the test suite's ONNX writer): a ResNet-18
+// CNN at 224×224 (batch 1 and 8) and a 6-layer 384-wide transformer encoder at sequence 128 (batch 1 and 8), on
+// forwardpass's ONNX runtime with the typed-array kernels and with the Wasm SIMD fast path, onnxruntime-web (Wasm,
+// one thread) and onnxruntime-node (native, one intra-op thread), timed round-robin in one process.
+// `npm run bench -- real-models` (not in the default set: a few minutes); FORWARDPASS_BENCH_ONLY=regex picks problems.
+import * as fp from '../src/index.js';
+import { encoderOnnx, resnet18Onnx } from './real-models.js';
+import { measure, type BenchRow, type BenchSuite } from './run.js';
+
+const ROUNDS = 2;
+const only = process.env.FORWARDPASS_BENCH_ONLY ? new RegExp(process.env.FORWARDPASS_BENCH_ONLY) : null;
+
+type OrtSession = { run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> };
+type OrtModule = { InferenceSession: { create(bytes: Uint8Array, opts: Record<string, unknown>): Promise<OrtSession> }; Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown; env?: { wasm: { numThreads: number } } };
+
+async function peer(name: 'onnxruntime-web' | 'onnxruntime-node'): Promise<OrtModule | null> {
+  try {
+    const ort = (await import(name)) as unknown as OrtModule;
+    if (name === 'onnxruntime-web') ort.env!.wasm.numThreads = 1;
+    return ort;
+  } catch {
+    return null;
+  }
+}
+
+const suite: BenchSuite = {
+  name: 'real-models',
+  description: 'ResNet-18 (224x224) and a 6-layer 384-wide transformer encoder (seq 128) built with the ONNX test writer: forwardpass typed-array, forwardpass Wasm SIMD fast path, onnxruntime-web Wasm and onnxruntime-node, one thread each.',
+  variants: {
+    'fp wasm-simd': 'forwardpass loadOnnx on the CPU backend with the Wasm SIMD fast path (the default)',
+    'fp typed-array': 'the same session with setCpuFastPath(false): the typed-array reference kernels',
+    'ort-web': 'onnxruntime-web, Wasm backend, numThreads 1, graph optimizations on',
+    'ort-node': 'onnxruntime-node, CPU provider, intra- and inter-op threads 1, graph optimizations on',
+  },
+  notes: ['Random seeded weights; inputs uniform in ±1. Variants of one problem are timed round-robin in 2 passes; the lower median is kept. 2 shared cores: compare ratios within one run.'],
+  async run(log, ctx) {
+    const rows: BenchRow[] = [];
+    const web = await peer('onnxruntime-web'), node = await peer('onnxruntime-node');
+    const models: [string, Uint8Array, (B: number) => number[]][] = [
+      ['resnet18 224x224', resnet18Onnx(), (B) => [B, 3, 224, 224]],
+      ['encoder 6x384 T=128', encoderOnnx(), (B) => [B, 128, 384]],
+    ];
+    for (const [name, bytes, shapeOf] of models) {
+      if (only && ![1, 8].some((B) => only.test(`${name} B=${B}`))) continue;
+      const session = await fp.loadOnnx(bytes, { backend: 'cpu', name });
+      const webS = web ? await web.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) : null;
+      const nodeS = node ? await node.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' }) : null;
+      for (const B of [1, 8]) {
+        const group = `${name} B=${B}`;
+        if (only && !only.test(group)) continue;
+        const shape = shapeOf(B), rng = fp.makeRng(B);
+        const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
+        const x = fp.tensor(data, { shape });
+        const runFp = (on: boolean) => async () => { fp.setCpuFastPath(on); const out = await session.run({ x }); const y = Object.values(out)[0]!; const d = y.dataSync(); y.dispose(); return d; };
+        const fns: Record<string, () => Promise<unknown>> = { 'fp wasm-simd': runFp(true), 'fp typed-array': runFp(false) };
+        if (webS && web) { const feeds = { x: new web.Tensor('float32', data, shape) }; fns['ort-web'] = () => webS.run(feeds); }
+        if (nodeS && node) { const feeds = { x: new node.Tensor('float32', data, shape) }; fns['ort-node'] = () => nodeS.run(feeds); }
+        // agreement: the fast path against onnxruntime-node (or -web) on this input
+        const fast = (await fns['fp wasm-simd']!()) as Float32Array;
+        const peerOut = nodeS && node ? Object.values(await nodeS.run({ x: new node.Tensor('float32', data, shape) }))[0]!.data as Float32Array : null;
+        if (peerOut) {
+          let diff = 0, mag = 0;
+          for (let i = 0; i < fast.length; i++) { diff = Math.max(diff, Math.abs(fast[i]! - peerOut[i]!)); mag = Math.max(mag, Math.abs(peerOut[i]!)); }
+          log(`  ${group}: max |fast path - onnxruntime-node| = ${diff.toExponential(2)} (max |output| ${mag.toFixed(2)})`);
+        }
+        const best: Record<string, { medianMs: number; minMs: number; samples: number }> = {};
+        for (let r = 0; r < ROUNDS; r++) {
+          for (const [variant, fn] of Object.entries(fns)) {
+            const t = await measure(`${group} ${variant}`, fn, { timeMs: 400 * ctx.scale, minSamples: 2 });
+            if (!best[variant] || t.medianMs < best[variant]!.medianMs) best[variant] = t;
+          }
+        }
+        const ref = best['ort-web']?.medianMs, refNode = best['ort-node']?.medianMs;
+        for (const [variant, t] of Object.entries(best)) {
+          rows.push({ group, variant, ...t, value: t.medianMs, best: t.minMs, unit: 'ms' });
+          log(`  ${group.padEnd(26)} ${variant.padEnd(15)} ${t.medianMs.toFixed(2).padStart(9)} ms${ref ? `  ort-web/this ${(ref / t.medianMs).toFixed(2)}x` : ''}${refNode ? `  ort-node/this ${(refNode / t.medianMs).toFixed(2)}x` : ''}`);
+        }
+        x.dispose();
+      }
+      session.dispose();
+    }
+    fp.setCpuFastPath(true);
+    return rows;
+  },
+};
+
+export default suite;

@@ -1,0 +1,104 @@
+// The strided copy (a view made contiguous: head split/merge, transposes, expands) on Wasm: the source's span is
+// copied into Wasm memory in one block, gathered there by up to 4 nested loops (dims of size 1 dropped, dims that
+// are contiguous with each other merged first), with 16-byte moves when the innermost stride is 1, and copied out.
+// A pure data movement of 4-byte elements, so the output equals the twin's (kernels/elementwise.ts copy) bit for bit.
+import { forEachStrided, isContiguous } from '../../../tensor/shape.js';
+import type { Tensor } from '../../../tensor/tensor.js';
+import type { CpuTensor, NumArray } from '../types.js';
+import { I32, ModuleBuilder } from './assembler.js';
+import { wasmMemory, wasmScratch } from './memory.js';
+
+/** The view as at most 4 dims (shape, element strides), size-1 dims dropped and mergeable dims merged; null if not. */
+export function copyPlan(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } | null {
+  const d: number[] = [], s: number[] = [];
+  shape.forEach((n, i) => {
+    if (n === 1) return;
+    const last = d.length - 1;
+    if (last >= 0 && s[last] === strides[i]! * n) { d[last] *= n; s[last] = strides[i]!; } else { d.push(n); s.push(strides[i]!); }
+  });
+  if (d.length > 4 || s.some((x) => x < 0)) return null;
+  while (d.length < 4) { d.unshift(1); s.unshift(0); }
+  return { shape: d, strides: s };
+}
+
+/** Elements from a view's first element to its last one (inclusive), for a plan from copyPlan. */
+const spanOf = (plan: { shape: number[]; strides: number[] }) => plan.shape.reduce((a, d, i) => a + (d - 1) * plan.strides[i]!, 1);
+
+/** Whether the fast path takes this copy: a 4-byte dtype, a strided view of at most 4 merged dims, a compact span. */
+export function copyFits(x: Tensor): boolean {
+  if (!(x.dtype === 'float32' || x.dtype === 'float16' || x.dtype === 'int32') || x.size < 64 || x.isContiguous()) return false;
+  const plan = copyPlan(x.shape, x.strides);
+  if (!plan) return false;
+  return spanOf(plan) <= 4 * x.size + 1024; // a small window of a large tensor stays on the twin (the span copy would dominate)
+}
+
+/** `gather(src, dst, d0, d1, d2, d3, s0, s1, s2, s3)`: dst[i0, i1, i2, i3] = src[i0·s0 + i1·s1 + i2·s2 + i3·s3]. */
+export function copyModuleBytes(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
+  m.func('gather', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, src, dst, d0, d1, d2, d3, s0, s1, s2, s3) => {
+    const i0 = f.local(I32), i1 = f.local(I32), i2 = f.local(I32), i3 = f.local(I32), p0 = f.local(I32), p1 = f.local(I32), p = f.local(I32), o = f.local(I32), row = f.local(I32);
+    for (const s of [s0!, s1!, s2!, s3!]) f.get(s).i32(2).op('i32.shl').set(s); // byte strides
+    f.get(d3!).i32(2).op('i32.shl').set(row);
+    f.get(dst!).set(o);
+    f.forRange(i0, () => f.i32(0), () => f.get(d0!), 1, () => {
+      f.get(src!).get(i0).get(s0!).op('i32.mul').op('i32.add').set(p0);
+      f.forRange(i1, () => f.i32(0), () => f.get(d1!), 1, () => {
+        f.get(p0).get(i1).get(s1!).op('i32.mul').op('i32.add').set(p1);
+        f.forRange(i2, () => f.i32(0), () => f.get(d2!), 1, () => {
+          f.get(p1).get(i2).get(s2!).op('i32.mul').op('i32.add').set(p);
+          f.get(s3!).i32(4).op('i32.eq').if(() => {
+            // a contiguous run: 16 bytes at a time (the last move may spill into the next row, which rewrites it)
+            f.forRange(i3, () => f.i32(0), () => f.get(row), 16, () => {
+              f.get(o).get(i3).op('i32.add').get(p).get(i3).op('i32.add').vmem('v128.load').vmem('v128.store');
+            });
+          }, () => {
+            f.forRange(i3, () => f.i32(0), () => f.get(row), 4, () => {
+              f.get(o).get(i3).op('i32.add').get(p).mem('i32.load').mem('i32.store');
+              f.get(p).get(s3!).op('i32.add').set(p);
+            });
+          });
+          f.get(o).get(row).op('i32.add').set(o);
+        });
+      });
+    });
+  });
+  return m.emit();
+}
+
+type Gather = (src: number, dst: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number) => void;
+let gatherFn: Gather | null = null;
+const kernel = (): Gather => {
+  if (!gatherFn) gatherFn = new WebAssembly.Instance(new WebAssembly.Module(copyModuleBytes()), { env: { memory: wasmMemory() } }).exports.gather as Gather;
+  return gatherFn;
+};
+
+/**
+ * Lay the view `x` out contiguously at float index `dst` of `heap` (a Float32Array or Int32Array over the Wasm
+ * memory; values convert as typed-array assignment does, e.g. bool 0/1 to float), using float index `tmp` for the
+ * source span when the view is strided. Needs room for 4 floats of spill after dst's block and after the span.
+ */
+export function gatherInto(heap: Float32Array | Int32Array, x: CpuTensor, dst: number, tmp: number): void {
+  const n = x.shape.reduce((a, b) => a * b, 1), data = x.data as NumArray;
+  if (isContiguous(x.shape, x.strides)) { heap.set(data.subarray(x.offset, x.offset + n) as never, dst); return; }
+  const plan = copyPlan(x.shape, x.strides);
+  if (!plan) { forEachStrided(x.shape, x.strides, x.offset, (i, src) => { heap[dst + i] = data[src]!; }); return; }
+  heap.set(data.subarray(x.offset, x.offset + spanOf(plan)) as never, tmp);
+  const [d0, d1, d2, d3] = plan.shape as [number, number, number, number], [s0, s1, s2, s3] = plan.strides as [number, number, number, number];
+  kernel()(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s2, s3);
+}
+
+/** The float count gatherInto may need at `tmp` for the view `x` (its span, 0 when contiguous). */
+export function gatherSpan(x: { shape: readonly number[]; strides: readonly number[] }): number {
+  if (isContiguous(x.shape, x.strides)) return 0;
+  const plan = copyPlan(x.shape, x.strides);
+  return plan ? spanOf(plan) : 0;
+}
+
+/** out = x made contiguous (x a view that copyFits took; float16 arrives widened). */
+export function copyWasm(out: CpuTensor, x: CpuTensor): void {
+  const n = out.data.length, pad = (k: number) => Math.ceil(k / 4) * 4 + 4;
+  const span = gatherSpan(x), base = wasmScratch((pad(span) + pad(n)) * 4) >> 2, oq = base + pad(span);
+  const heap = new (x.data instanceof Int32Array ? Int32Array : Float32Array)(wasmMemory().buffer);
+  gatherInto(heap, x, oq, base);
+  (out.data as NumArray).set(heap.subarray(oq, oq + n) as never);
+}
