@@ -1,6 +1,7 @@
 // A small typed emitter of WebAssembly module bytes: the sections the CPU fast path needs (type, imported memory,
 // function, export, code), LEB128, locals, and only the scalar and SIMD128 instructions its kernels use.
 // Opcode numbers follow the WebAssembly core spec (binary format) and the SIMD / relaxed-SIMD proposals.
+import { WASM_MAX_PAGES, wasmMemoryShared } from './memory.js';
 
 /** Value types (binary encoding). */
 export const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
@@ -167,6 +168,11 @@ export class FunctionBuilder {
   }
 }
 
+/**
+ * An imported memory's limits. `shared` left out means "as the fast path's memory" (memory.ts): shared, with the
+ * 4 GiB maximum, wherever the runtime gives shared memory, so that every kernel module links to that one memory
+ * (an import must match the memory's sharedness) and runs on worker threads too.
+ */
 export interface MemoryImport { module: string; name: string; initialPages: number; maximumPages?: number; shared?: boolean }
 
 /** A module: one imported memory and exported functions. */
@@ -192,7 +198,7 @@ export class ModuleBuilder {
     const types = this.funcs.map(({ fn }) => [0x60, ...vec(fn.paramTypes.map((t) => [t])), ...vec(fn.resultTypes.map((t) => [t]))]);
     out.push(...section(1, vec(types)));
     if (this.memory) {
-      const m = this.memory;
+      const m = this.memory.shared === undefined && wasmMemoryShared() ? { maximumPages: WASM_MAX_PAGES, ...this.memory, shared: true } : this.memory;
       const flags = (m.maximumPages !== undefined ? 1 : 0) | (m.shared ? 2 : 0);
       if (m.shared && m.maximumPages === undefined) throw new Error('forwardpass: wasm assembler: a shared memory needs maximumPages');
       const limits = [flags]; uleb(limits, m.initialPages); if (m.maximumPages !== undefined) uleb(limits, m.maximumPages);
