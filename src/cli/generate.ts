@@ -13,6 +13,7 @@ import { flag, intFlag, parseArgs, UsageError, type ParsedArgs } from './args.js
 import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
 import { GENERATE_SPEC, GENERATE_USAGE } from './specs.js';
+import { applyThreadsFlag } from './threads.js';
 import { generateGguf } from './gguf.js';
 
 function numFlag(args: ParsedArgs, name: string, ok: (n: number) => boolean, expected: string): number | undefined {
@@ -60,6 +61,7 @@ const readJson = (path: string): Record<string, unknown> | null => {
 
 export async function generateCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, GENERATE_SPEC);
+  applyThreadsFlag(args, 'generate');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`generate: expected one model folder, got ${args.positionals.length}; usage: ${GENERATE_USAGE}`);
   const prompt = flag(args, 'prompt');

@@ -5,14 +5,22 @@
 import type { Conv2dAttrs } from '../../../ops/attrs.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { NR } from './gemm-module.js';
-import { cachedWeight, copyOut, initRows, runPacked } from './gemm.js';
+import { cachedWeight, copyOut, gemmThreads, initRows, runPacked } from './gemm.js';
 import { heapF32, wasmScratch } from './memory.js';
-import { im2colWasm } from './im2col.js';
+import { im2colThreaded } from './im2col.js';
 
 /** Whether conv2d takes the Wasm GEMM: every lowering but the direct one (depthwise-like: one row per product). */
 export function convFits(wShape: readonly number[], groups: number): boolean {
   const [O, Cg] = wShape as [number, number];
   return !(Cg === 1 && O / groups < 4);
+}
+
+/** Threads each image's GEMM (W [O/G, K] · cols [K, Ho·Wo]) of conv2d on x [N, C, H, W], w [O, Cg, kH, kW] splits across. */
+export function convThreads(xShape: readonly number[], wShape: readonly number[], attrs: Conv2dAttrs): number {
+  const [, , H, W] = xShape as [number, number, number, number], [O, Cg, kH, kW] = wShape as [number, number, number, number];
+  const { stride: [sH, sW], padding: [pT, pL, pB, pR], dilation: [dH, dW], groups } = attrs;
+  const Ho = Math.floor((H + pT + pB - dH * (kH - 1) - 1) / sH) + 1, Wo = Math.floor((W + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
+  return gemmThreads(O / groups, Math.ceil((Ho * Wo) / NR) * NR, Cg * kH * kW);
 }
 
 interface Geo { H: number; W: number; Cg: number; kH: number; kW: number; Ho: number; Wo: number; sH: number; sW: number; pT: number; pL: number; dH: number; dW: number }
@@ -65,13 +73,14 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
   const inWasm = !pointwise && sW === 1 && useWasmIm2col; // column stride 1: runs are contiguous, im2col in Wasm
   const img = inWasm ? Math.ceil((Cg * H * W * 4) / 64) * 64 : 0;
   const s = wasmScratch(img + K * P * 4 + 64 + Og * Pp * 4), cols = s + img, c = cols + K * P * 4 + 64;
+  const threads = gemmThreads(Og, Pp, K); // im2col splits across threads when the product does
   for (let n = 0; n < N; n++) {
     for (let gi = 0; gi < G; gi++) {
       const xo = x.offset + (n * C + gi * Cg) * H * W;
       if (pointwise) heapF32().set(x.data.subarray(xo, xo + K * P), cols >>> 2); // 1x1: the image is cols already
       else if (inWasm) {
         heapF32().set(x.data.subarray(xo, xo + Cg * H * W), s >>> 2);
-        im2colWasm()(s, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
+        im2colThreaded(threads, s, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
       } else packCols(x.data, xo, geo, cols);
       initRows(Og, Pp, c, b ? b.data : null, (b ? b.offset : 0) + gi * Og);
       runPacked(Og, Pp, K, wp + gi * Og * K * 4, cols, c, false, P);
