@@ -110,7 +110,7 @@ describe('bit-identical to one thread', () => {
   test('the worker ran tasks (not only the calling thread); with the fast path off none starts', () => {
     const info = threadPoolInfo();
     if (fast) {
-      expect(info).toMatchObject({ workers: 1, ready: 1 });
+      expect(info).toMatchObject({ workers: 1, active: 1, ready: 1 });
       expect(info.tasksOnWorkers).toBeGreaterThan(0);
     } else expect(info.workers).toBe(0);
   });
@@ -125,20 +125,22 @@ describe('three threads, and setNumThreads(1)', () => {
     expectBitIdentical(() => fp.linear(x, w, b, { activation: 'relu' }), 'linear');
     expectBitIdentical(() => fp.matmul(x, w), 'matmul');
     expectBitIdentical(() => fp.conv2d(rand([2, 17, 13, 11], 34), rand([9, 17, 3, 3], 35), null, { padding: 1 }), 'conv2d');
-    if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 2, ready: 2 });
+    if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 2, active: 2, ready: 2 });
   });
 
-  test('setNumThreads(1) stops the workers, runs every GEMM here, with the same bits; 2 starts them again', async () => {
+  test('setNumThreads(1) parks the workers (no task reaches them), with the same bits; 2 takes one back, 4 restarts the pool', async () => {
     const a = rand([64, 300], 36), b = rand([300, 200], 37);
     const [many] = run(0, () => fp.matmul(a, b));
+    const before = threadPoolInfo();
     fp.setNumThreads(1);
-    expect(threadPoolInfo().workers).toBe(0);
     const [one, v1] = run(0, () => fp.matmul(a, b));
     expect(firstBitDiff(one[0]!, many[0]!)).toBe(-1);
     expect(v1).toEqual(fast ? ['matmul-wasm-simd-4x8'] : []);
-    expect(threadPoolInfo().workers).toBe(0);
-    await threads(2);
-    if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 1, ready: 1 });
+    expect(threadPoolInfo()).toEqual({ ...before, active: 0 });
+    fp.setNumThreads(2);
+    if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 2, active: 1 });
+    await threads(4);
+    if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 3, active: 3, ready: 3 });
   });
 });
 

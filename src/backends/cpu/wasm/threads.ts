@@ -15,7 +15,7 @@ const MAX_ARGS = 16;
 
 // Control block slots (Int32). NEXT packs the job's generation (22 bits) with the next unclaimed task index (10 bits):
 // a task is claimed by compareExchange on that word, so a worker still looking at an older job can never claim one.
-const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9;
+const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9, ACTIVE = 10;
 const KNOWN = 16; // KNOWN + w: how many kernels worker w has instantiated
 const TABLE = KNOWN + MAX_THREADS; // MAX_TASKS rows of MAX_ARGS arguments
 const SLOTS = TABLE + MAX_TASKS * MAX_ARGS;
@@ -24,10 +24,11 @@ const CLOSED = 1023; // index part of NEXT while the caller writes a job: never 
 // The worker's program, plain JavaScript kept as a string so that it runs from any bundle (ESM, CJS, tsx) without a
 // separate file: Node evaluates it (`eval: true`), a browser loads it from a Blob URL. Each message brings kernels
 // (a WebAssembly.Module and export names) to instantiate on the shared memory, then the worker blocks in `loop`;
-// it goes back to its event loop only to take kernels it lacks (NEED > what it has) or to stop (NEED < 0).
+// it goes back to its event loop only to take kernels it lacks (NEED > what it has) or to stop (NEED < 0). Workers
+// numbered ACTIVE and up sit jobs out (setNumThreads lowered the count: parked, not stopped).
 const WORKER_SOURCE = `'use strict';
 const GEN = ${GEN}, NEXT = ${NEXT}, COUNT = ${COUNT}, DONE = ${DONE}, NEED = ${NEED}, FAILED = ${FAILED}, READY = ${READY};
-const ON_WORKERS = ${ON_WORKERS}, FN = ${FN}, NARGS = ${NARGS}, KNOWN = ${KNOWN}, TABLE = ${TABLE}, MAX_ARGS = ${MAX_ARGS};
+const ON_WORKERS = ${ON_WORKERS}, FN = ${FN}, NARGS = ${NARGS}, ACTIVE = ${ACTIVE}, KNOWN = ${KNOWN}, TABLE = ${TABLE}, MAX_ARGS = ${MAX_ARGS};
 let ctl = null, memory = null, index = 0, seen = 0;
 const fns = [];
 function take(msg) {
@@ -48,7 +49,7 @@ function loop() {
     seen = g;
     const need = Atomics.load(ctl, NEED);
     if (need < 0 || need > fns.length) return;
-    work(g);
+    if (index < Atomics.load(ctl, ACTIVE)) work(g);
   }
 }
 function work(g) {
@@ -97,7 +98,8 @@ let chosen: number | null = null;
  * Choose how many threads the CPU fast path's large kernels (GEMM for linear, matmul, conv2d) split across: the
  * calling thread plus `n - 1` workers (worker_threads in Node, Web Workers in a cross-origin isolated page; one
  * thread wherever shared memory is missing). The default is the number of cores, or FORWARDPASS_THREADS when set.
- * Results are bit-identical whatever the count. `setNumThreads(1)` stops the workers.
+ * Results are bit-identical whatever the count. Lowering the count parks the extra workers (blocked, no CPU time)
+ * for a later rise; raising it past the workers started restarts the pool. Workers never keep a Node process alive.
  * @example setNumThreads(2); // two threads for large GEMMs
  */
 export function setNumThreads(n: number): void {
@@ -105,7 +107,8 @@ export function setNumThreads(n: number): void {
     throw new RangeError(`forwardpass: setNumThreads: expected a whole number of threads from 1 to ${MAX_THREADS}, got ${typeof n === 'number' ? n : typeof n}`);
   }
   chosen = n;
-  if (pool && pool.workers.length !== n - 1) stopPool();
+  if (pool && n - 1 > pool.workers.length) stopPool();
+  else if (pool) Atomics.store(pool.ctl, ACTIVE, n - 1);
 }
 
 /**
@@ -188,6 +191,7 @@ function startPool(): Pool | null {
   if (!make) { unavailable = true; return null; }
   const ctl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   ctl[NEED] = local.length;
+  ctl[ACTIVE] = T - 1;
   const p: Pool = { ctl, workers: [], gen: 0, failed: false };
   const onError = () => { p.failed = true; unavailable = true; };
   const memory = wasmMemory();
@@ -248,8 +252,9 @@ export function parallelFor(fn: number, count: number, fill: (i: number, args: I
   const f = local[fn];
   if (!f) throw new Error(`forwardpass: parallelFor: no kernel with id ${fn}`);
   if (pool?.failed) stopPool();
-  if (count > 1 && !pool && availableThreads() > 1) pool = startPool();
-  if (!pool || count <= 1) {
+  const threads = availableThreads();
+  if (count > 1 && !pool && threads > 1) pool = startPool();
+  if (!pool || count <= 1 || threads <= 1) {
     for (let i = 0; i < count; i++) { argsRow.fill(0); fill(i, argsRow); f(...argsRow); }
     return;
   }
@@ -283,10 +288,11 @@ function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: numb
   if (Atomics.exchange(ctl, FAILED, 0)) throw new Error('forwardpass: a CPU fast-path worker thread failed while running a kernel');
 }
 
-/** For tests and benchmarks: the pool's state (workers started, in their loop, tasks they ran so far). */
-export function threadPoolInfo(): { workers: number; ready: number; tasksOnWorkers: number } {
-  if (!pool) return { workers: 0, ready: 0, tasksOnWorkers: 0 };
-  return { workers: pool.workers.length, ready: Atomics.load(pool.ctl, READY), tasksOnWorkers: Atomics.load(pool.ctl, ON_WORKERS) };
+/** For tests and benchmarks: the pool's state (workers started, taking jobs, in their loop; tasks they ran so far). */
+export function threadPoolInfo(): { workers: number; active: number; ready: number; tasksOnWorkers: number } {
+  if (!pool) return { workers: 0, active: 0, ready: 0, tasksOnWorkers: 0 };
+  const c = pool.ctl;
+  return { workers: pool.workers.length, active: Atomics.load(c, ACTIVE), ready: Atomics.load(c, READY), tasksOnWorkers: Atomics.load(c, ON_WORKERS) };
 }
 
 /** Bytes the pool holds outside the Wasm memory (its control block), for memory(). */
