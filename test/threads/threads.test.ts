@@ -39,9 +39,9 @@ function firstBitDiff(a: Float32Array, b: Float32Array): number {
  * threads (every GEMM that can split does): the same bits (NaN == NaN, -0 != +0), and the threaded run's trace
  * names `-threadsT` on the `op` GEMMs (T from 2 to the thread count: a GEMM with fewer panels and row tiles splits less).
  */
-function expectBitIdentical(f: () => fp.Tensor | fp.Tensor[], op: string): void {
+function expectBitIdentical(f: () => fp.Tensor | fp.Tensor[], op: string, minFlops = 0): void {
   const [one, v1] = run(Infinity, f);
-  const [many, vT] = run(0, f);
+  const [many, vT] = run(minFlops, f);
   expect(many.length).toBe(one.length);
   for (let i = 0; i < one.length; i++) expect(firstBitDiff(many[i]!, one[i]!), `output ${i}`).toBe(-1);
   expect(v1.filter((v) => v.includes('-threads'))).toEqual([]);
@@ -71,6 +71,14 @@ describe('bit-identical to one thread', () => {
       expectBitIdentical(() => fp.matmul(a, bT.transpose(0, 1)), 'matmul');
     });
   }
+
+  test('a batch of GEMMs too small to split (attention heads) runs one GEMM per task: plain, transposed, broadcast', () => {
+    // each 17x16 · 16x17 GEMM is 13,056 FLOPs (N padded to 24): below the 50,000 set here, the batch of 8 above it
+    const q = rand([8, 17, 16], 41), k = rand([8, 16, 17], 42), kT = rand([8, 17, 16], 43), one = rand([1, 16, 17], 44);
+    for (const f of [() => fp.matmul(q, k), () => fp.matmul(q, kT.transpose(1, 2)), () => fp.matmul(q, one), () => fp.matmul(one.transpose(1, 2), k)]) {
+      expectBitIdentical(f, 'matmul', 50_000);
+    }
+  });
 
   test('NaN and infinities in the inputs land where one thread puts them', () => {
     const xd = randomArray(17 * 33, 9);

@@ -39,11 +39,22 @@ function gemmKernel(): GemmFn {
   return gemmFn;
 }
 
-/** Threads linear (a = x [..., K], b = w [N, K]) or matmul (a [..., M, K], b [..., K, N] or [..., N, K]) splits across. */
+/**
+ * Threads linear (a = x [..., K], b = w [N, K]) or matmul (a [Ba, M, K], b [Bb, K, N] or [Bb, N, K]) splits across:
+ * each GEMM's own split, else (matmul) its batch of GEMMs, one per task (batchThreads).
+ */
 export function gemmOpThreads(op: 'linear' | 'matmul', a: readonly number[], b: readonly number[], transB: boolean): number {
   const K = a[a.length - 1]!, M = op === 'linear' ? a.reduce((p, d) => p * d, 1) / K : a[a.length - 2]!;
-  const N = op === 'linear' || transB ? b[b.length - 2]! : b[b.length - 1]!;
-  return gemmThreads(M, Math.ceil(N / NR) * NR, K);
+  const N = op === 'linear' || transB ? b[b.length - 2]! : b[b.length - 1]!, Np = Math.ceil(N / NR) * NR;
+  const T = gemmThreads(M, Np, K);
+  return T > 1 || op === 'linear' ? T : batchThreads(Math.max(a[0]!, b[0]!), M, Np, K);
+}
+
+/** Threads a batch of Bt GEMMs too small to split each run on, one GEMM per task (1: one at a time, each as gemmThreads says). */
+function batchThreads(Bt: number, M: number, Np: number, K: number): number {
+  const T = availableThreads();
+  if (T === 1 || Bt < 2 || gemmThreads(M, Np, K) > 1 || 2 * Bt * M * Np * K < minFlops) return 1;
+  return Math.min(T, Bt);
 }
 
 /** Threads a GEMM of C [M, Np] over K steps runs on: 1 below GEMM_THREADS_MIN_FLOPS, else up to the pool's size. */
@@ -81,9 +92,7 @@ function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): vo
  */
 export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0): void {
   const gemm = gemmKernel();
-  const panels = Np / NR, ldc = Np * 4, lda = K * 4, r = relu ? 1 : 0;
-  const [bStride, ldbk] = ldb ? [NR * 4, ldb * 4] : [K * NR * 4, NR * 4];
-  const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
+  const [, , , , panels, , kb, lda, bStride, ldbk, ldc, , r] = gemmArgs(M, Np, K, a, b, c, relu, ldb, bias);
   const T = gemmThreads(M, Np, K);
   if (T === 1) { gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, r); return; }
   // Threads: tasks of whole panels (columns), or of whole MR-row tiles when there are too few panels. A task runs
@@ -101,6 +110,13 @@ export function runPacked(M: number, Np: number, K: number, a: number, b: number
       args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, K, kb, lda, bStride, ldbk, ldc, bias, r]);
     });
   }
+}
+
+/** The arguments of the module's `gemm` for runPacked's product (same parameters). */
+function gemmArgs(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb: number, bias: number): Parameters<GemmFn> {
+  const [bStride, ldbk] = ldb ? [NR * 4, ldb * 4] : [K * NR * 4, NR * 4];
+  const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
+  return [a, b, c, M, Np / NR, K, kb, K * 4, bStride, ldbk, Np * 4, bias, relu ? 1 : 0];
 }
 
 /** Fill C [M, Np] at byte `c` row by row: row i with bias[bOff + i] (a per-row bias: conv2d's output channels). */
@@ -191,7 +207,28 @@ export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray
 export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number, b: NumArray, bOff: number, Bb: number, transB: boolean,
   Bt: number, M: number, N: number, K: number): void {
   const Np = Math.ceil(N / NR) * NR;
-  const aBytes = M * K * 4, bBytes = (transB ? Np * K * 4 : K * N * 4) + 64, s = wasmScratch(aBytes + bBytes + M * Np * 4);
+  const aBytes = M * K * 4, bBytes = (transB ? Np * K * 4 : K * N * 4) + 64;
+  if (batchThreads(Bt, M, Np, K) > 1) {
+    // a batch of small GEMMs (attention's heads): every item's operands in memory at once, one item per task
+    const na = Ba > 1 ? Bt : 1, nb = Bb > 1 ? Bt : 1, cBytes = M * Np * 4;
+    const s = wasmScratch(na * aBytes + nb * bBytes + Bt * cBytes), pb = s + na * aBytes, pc = pb + nb * bBytes;
+    copyA(a, aOff, na * M, K, s); // items are contiguous: one copy
+    for (let t = 0; t < nb; t++) {
+      const bo = bOff + t * K * N;
+      if (transB) packB(b, bo, 1, K, K, N, pb + t * bBytes);
+      else heapF32().set(b.subarray(bo, bo + K * N), (pb + t * bBytes) >>> 2);
+    }
+    initC(Bt * M, Np, pc);
+    const args = gemmArgs(M, Np, K, s, pb, pc, false, transB ? 0 : N, 0);
+    gemmKernel();
+    parallelFor(gemmId, Bt, (t, arg) => {
+      arg.set(args);
+      arg[0] = s + (Ba > 1 ? t * aBytes : 0); arg[1] = pb + (Bb > 1 ? t * bBytes : 0); arg[2] = pc + t * cBytes;
+    });
+    for (let t = 0; t < Bt; t++) copyOut(M, N, Np, pc + t * cBytes, out, t * M * N, 'none');
+    return;
+  }
+  const s = wasmScratch(aBytes + bBytes + M * Np * 4);
   const pa = s, pb = s + aBytes, pc = pb + bBytes;
   for (let t = 0; t < Bt; t++) {
     if (t === 0 || Ba > 1) copyA(a, aOff + (Ba > 1 ? t * M * K : 0), M, K, pa);
