@@ -102,6 +102,21 @@ describe('bit-identical to one thread', () => {
     });
   }
 
+  test('a batch of convs too small to split each runs one (image, group) per task: Wasm im2col, 1x1, strided, grouped', () => {
+    // [x shape, w shape, options, output size]; the minimum set is one FLOP above each image's product (so the batch is above it)
+    const cases: [number[], number[], fp.Conv2dOptions, number][] = [
+      [[6, 8, 14, 14], [16, 8, 3, 3], { padding: 1 }, 14 * 14],
+      [[5, 16, 9, 9], [24, 16, 1, 1], {}, 9 * 9],
+      [[7, 6, 15, 13], [10, 6, 3, 3], { stride: 2, padding: [1, 0, 1, 2] }, 8 * 7],
+      [[4, 8, 12, 12], [12, 4, 3, 3], { groups: 2, padding: 1, dilation: 2 }, 10 * 10],
+    ];
+    for (const [xs, ws, opts, P] of cases) {
+      const x = rand(xs, 51), w = rand(ws, 52), b = rand([ws[0]!], 53);
+      const perImage = 2 * (ws[0]! / (opts.groups ?? 1)) * Math.ceil(P / 8) * 8 * ws[1]! * ws[2]! * ws[3]!;
+      expectBitIdentical(() => fp.conv2d(x, w, b, opts), 'conv2d', perImage + 1);
+    }
+  });
+
   test('fixture models: cnn-mnist at batch 3 and tiny-gpt at batch 2 x 17 tokens', async () => {
     const cnn = await fp.loadModel(fixturePath('cnn-mnist'));
     const gpt = await fp.loadModel(fixturePath('tiny-gpt'));

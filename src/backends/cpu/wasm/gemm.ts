@@ -51,7 +51,7 @@ export function gemmOpThreads(op: 'linear' | 'matmul', a: readonly number[], b: 
 }
 
 /** Threads a batch of Bt GEMMs too small to split each run on, one GEMM per task (1: one at a time, each as gemmThreads says). */
-function batchThreads(Bt: number, M: number, Np: number, K: number): number {
+export function batchThreads(Bt: number, M: number, Np: number, K: number): number {
   const T = availableThreads();
   if (T === 1 || Bt < 2 || gemmThreads(M, Np, K) > 1 || 2 * Bt * M * Np * K < minFlops) return 1;
   return Math.min(T, Bt);
@@ -110,6 +110,19 @@ export function runPacked(M: number, Np: number, K: number, a: number, b: number
       args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, K, kb, lda, bStride, ldbk, ldc, bias, r]);
     });
   }
+}
+
+/**
+ * runPacked for `count` products of one shape (no bias, no relu), item i's A, B and C at the byte addresses `at(i)`,
+ * one product per task of the thread pool: each runs as runPacked on one thread would run it.
+ */
+export function runPackedEach(count: number, M: number, Np: number, K: number, at: (i: number) => [number, number, number], ldb = 0): void {
+  gemmKernel();
+  const args = gemmArgs(M, Np, K, 0, 0, 0, false, ldb, 0);
+  parallelFor(gemmId, count, (i, arg) => {
+    arg.set(args);
+    [arg[0], arg[1], arg[2]] = at(i);
+  });
 }
 
 /** The arguments of the module's `gemm` for runPacked's product (same parameters). */
@@ -219,12 +232,7 @@ export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number,
       else heapF32().set(b.subarray(bo, bo + K * N), (pb + t * bBytes) >>> 2);
     }
     initC(Bt * M, Np, pc);
-    const args = gemmArgs(M, Np, K, s, pb, pc, false, transB ? 0 : N, 0);
-    gemmKernel();
-    parallelFor(gemmId, Bt, (t, arg) => {
-      arg.set(args);
-      arg[0] = s + (Ba > 1 ? t * aBytes : 0); arg[1] = pb + (Bb > 1 ? t * bBytes : 0); arg[2] = pc + t * cBytes;
-    });
+    runPackedEach(Bt, M, Np, K, (t) => [s + (Ba > 1 ? t * aBytes : 0), pb + (Bb > 1 ? t * bBytes : 0), pc + t * cBytes], transB ? 0 : N);
     for (let t = 0; t < Bt; t++) copyOut(M, N, Np, pc + t * cBytes, out, t * M * N, 'none');
     return;
   }

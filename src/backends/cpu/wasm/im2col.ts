@@ -65,6 +65,13 @@ export function im2colWasm(): Im2col {
   return fn;
 }
 
+/** im2col of `count` images at once (image i read at byte src(i), its cols written at dst(i)), one image per task. */
+export function im2colEach(count: number, src: (i: number) => number, dst: (i: number) => number, Cg: number, H: number, W: number, kH: number, kW: number,
+  Ho: number, Wo: number, sH: number, pT: number, pL: number, dH: number, dW: number): void {
+  im2colWasm();
+  parallelFor(fnId, count, (i, args) => args.set([src(i), dst(i), Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW]));
+}
+
 /**
  * im2col split by input channels across `threads` (each channel's kH·kW rows of cols are its own): the same
  * arguments as im2colWasm's function, the same bytes written.
