@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
 import { setGemmThreadsMinFlops } from '../../src/backends/cpu/wasm/gemm.js';
-import { wasmHeapTop } from '../../src/backends/cpu/wasm/memory.js';
+import { wasmHeapTop, wasmMemory } from '../../src/backends/cpu/wasm/memory.js';
 import { parseThreadsEnv, threadPoolInfo, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
 import { fixturePath, randomArray } from '../helpers.js';
 
@@ -128,6 +128,21 @@ describe('bit-identical to one thread', () => {
     } finally {
       cnn.dispose(); gpt.dispose();
     }
+  });
+
+  test('the shared memory grows while the worker holds an instance on it: the worker computes into the new pages', () => {
+    const bytes = () => wasmMemory().buffer.byteLength;
+    const n = Math.ceil(Math.sqrt(bytes() / 4)) + 64; // A alone needs more than the memory has now
+    const a = rand([n, n], 61), b = rand([n, 40], 62);
+    const before = bytes(), tasks0 = threadPoolInfo().tasksOnWorkers;
+    const [many] = run(0, () => fp.matmul(a, b));
+    if (fast) {
+      expect(bytes()).toBeGreaterThan(before);
+      expect(wasmMemory().buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(threadPoolInfo().tasksOnWorkers).toBeGreaterThan(tasks0);
+    }
+    const [one] = run(Infinity, () => fp.matmul(a, b));
+    expect(firstBitDiff(many[0]!, one[0]!)).toBe(-1);
   });
 
   test('the worker ran tasks (not only the calling thread); with the fast path off none starts', () => {
