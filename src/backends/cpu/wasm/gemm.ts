@@ -14,10 +14,12 @@ import { availableThreads, parallelFor, shareKernels } from './threads.js';
 const KC = 256;
 
 /**
- * GEMMs below this many FLOPs (2·M·N·K) stay on one thread: waking a worker and waiting for it costs more than
- * it saves. Measured on the 2-core VM (see the commit that set it): TODO.
+ * GEMMs below this many FLOPs (2·M·N·K, N padded to NR) stay on one thread: waking a worker and waiting for it
+ * costs more than it saves. Measured on the 2-core VM (load 10-11, 1 vs 2 threads call by call, fastest call of
+ * each): 2 threads cost 6-7 µs more at 0.5 MFLOP (0.79-0.85x), break even near 2-4 MFLOP (0.92-1.05x), and win
+ * from about 14 MFLOP (1.23-1.26x at 192³ and 256³ under that load).
  */
-export const GEMM_THREADS_MIN_FLOPS = 1 << 20;
+export const GEMM_THREADS_MIN_FLOPS = 1 << 22;
 let minFlops = GEMM_THREADS_MIN_FLOPS;
 /** Tests: split GEMMs from `flops` FLOPs on (0: every GEMM that can split, awkward small shapes too); no argument restores the default. */
 export function setGemmThreadsMinFlops(flops = GEMM_THREADS_MIN_FLOPS): void {
