@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
 import { setGemmThreadsMinFlops } from '../../src/backends/cpu/wasm/gemm.js';
-import { wasmHeapTop, wasmMemory } from '../../src/backends/cpu/wasm/memory.js';
-import { parseThreadsEnv, threadPoolInfo, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { wasmHeapTop, wasmMemory, wasmScratch } from '../../src/backends/cpu/wasm/memory.js';
+import { I32, ModuleBuilder } from '../../src/backends/cpu/wasm/assembler.js';
+import { parallelFor, parseThreadsEnv, shareKernels, threadPoolInfo, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
 import { fixturePath, randomArray } from '../helpers.js';
 
 const rand = (shape: number[], seed: number) => fp.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape });
@@ -179,6 +180,25 @@ describe('three threads, and setNumThreads(1)', () => {
     if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 2, active: 1 });
     await threads(4);
     if (fast) expect(threadPoolInfo()).toMatchObject({ workers: 3, active: 3, ready: 3 });
+  });
+});
+
+describe('a kernel that traps', () => {
+  test('on a worker or this thread: parallelFor throws after every task is done, and the pool keeps working', () => {
+    // trap(x, dst): stores 1 at dst, or hits `unreachable` when x is 1
+    const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
+    m.func('trap', [I32, I32], [], (f, x, dst) => { f.get(x!).if(() => { f.op('unreachable'); }); f.get(dst!).i32(1).mem('i32.store'); });
+    const module = new WebAssembly.Module(m.emit());
+    const [id] = shareKernels(module, new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports, ['trap']) as [number];
+    const dst = wasmScratch(64 * 4), flags = () => new Int32Array(wasmMemory().buffer, dst, 64);
+    for (let round = 0; round < 20; round++) {
+      flags().fill(0);
+      expect(() => parallelFor(id, 64, (i, a) => a.set([i === round ? 1 : 0, dst + i * 4]))).toThrow(/unreachable|forwardpass: a CPU fast-path worker thread failed while running the Wasm kernel 'trap'/);
+      expect(flags().reduce((p, v) => p + v, 0)).toBe(63); // every other task ran to the end before the throw
+    }
+    flags().fill(0);
+    parallelFor(id, 64, (i, a) => a.set([0, dst + i * 4]));
+    expect(flags().every((v) => v === 1)).toBe(true);
   });
 });
 

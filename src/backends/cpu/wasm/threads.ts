@@ -128,6 +128,7 @@ export function getNumThreads(): number {
 interface Kernel { module: WebAssembly.Module; names: string[] }
 const kernels: Kernel[] = [];
 const local: ((...args: number[]) => void)[] = []; // this thread's functions, by kernel id
+const localNames: string[] = [];
 
 /**
  * Make exported functions of a fast-path module callable by parallelFor: `module` is instantiated by every worker
@@ -139,6 +140,7 @@ export function shareKernels(module: WebAssembly.Module, exports: WebAssembly.Ex
     const f = exports[n];
     if (typeof f !== 'function') throw new Error(`forwardpass: shareKernels: the module exports no function "${n}"`);
     local.push(f as (...args: number[]) => void);
+    localNames.push(n);
   }
   const k = { module, names: [...names] };
   kernels.push(k);
@@ -244,8 +246,8 @@ const argsRow = new Int32Array(MAX_ARGS);
 
 /**
  * Run kernel `fn` (an id from shareKernels) once per task i < count, with the i32 arguments `fill(i, args)` writes,
- * on the pool's threads and this one; returns when every task is done. Tasks must write disjoint memory. With one
- * thread (or count 1) the tasks run here, in order.
+ * on the pool's threads and this one; returns when every task is done (then throws the first error a task threw).
+ * Tasks must write disjoint memory. With one thread (or count 1) the tasks run here, in order.
  * @example parallelFor(gemmId, 4, (i, a) => a.set([...argsForQuarter(i)]));
  */
 export function parallelFor(fn: number, count: number, fill: (i: number, args: Int32Array) => void): void {
@@ -255,7 +257,12 @@ export function parallelFor(fn: number, count: number, fill: (i: number, args: I
   const threads = availableThreads();
   if (count > 1 && !pool && threads > 1) pool = startPool();
   if (!pool || count <= 1 || threads <= 1) {
-    for (let i = 0; i < count; i++) { argsRow.fill(0); fill(i, argsRow); f(...argsRow); }
+    let error: unknown = null; // as on the pool: every task runs, then the first error is thrown
+    for (let i = 0; i < count; i++) {
+      argsRow.fill(0); fill(i, argsRow);
+      try { f(...argsRow); } catch (e) { error ??= e; }
+    }
+    if (error !== null) throw error;
     return;
   }
   for (let s = 0; s < count; s += MAX_TASKS) runJob(pool, f, fn, Math.min(MAX_TASKS, count - s), (i, a) => fill(s + i, a));
@@ -273,19 +280,23 @@ function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: numb
     Atomics.store(ctl, COUNT, count);
   });
   const ctl = p.ctl, tag = (g & 0x3fffff) << 10;
-  // this thread's share: claim tasks as the workers do
+  // this thread's share: claim tasks as the workers do; a task that throws is counted done, and the error thrown
+  // once every task is done (a worker may still be writing memory the next job reuses)
+  let error: unknown = null;
   for (;;) {
     const w = Atomics.load(ctl, NEXT), i = w & 1023;
     if ((w & -1024) !== tag || i >= count) break;
     if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
     const row = TABLE + i * MAX_ARGS;
     for (let k = 0; k < MAX_ARGS; k++) argsRow[k] = ctl[row + k]!;
-    f(...argsRow);
+    try { f(...argsRow); } catch (e) { error ??= e; }
     Atomics.add(ctl, DONE, 1);
   }
   const block = canBlock();
   for (let d = Atomics.load(ctl, DONE); d < count; d = Atomics.load(ctl, DONE)) if (block) Atomics.wait(ctl, DONE, d);
-  if (Atomics.exchange(ctl, FAILED, 0)) throw new Error('forwardpass: a CPU fast-path worker thread failed while running a kernel');
+  const failed = Atomics.exchange(ctl, FAILED, 0);
+  if (error !== null) throw error;
+  if (failed) throw new Error(`forwardpass: a CPU fast-path worker thread failed while running the Wasm kernel '${localNames[fn]}'`);
 }
 
 /** For tests and benchmarks: the pool's state (workers started, taking jobs, in their loop; tasks they ran so far). */
