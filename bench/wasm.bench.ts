@@ -1,7 +1,9 @@
 // The CPU fast path (Wasm SIMD128 kernels) side by side with the typed-array kernels it replaces and onnxruntime-web's
 // Wasm build (one thread), in one process: matmul 512³, conv 32->32 at 56x56, int8 vs f32 linear, the
 // 784-512-512-10 MLP at batch 1/8/64, and the fixture
-// models through forwardpass's ONNX runtime. Figures are medians; ratios compare variants timed round-robin.
+// models through forwardpass's ONNX runtime. The fast path runs on one thread, and on two (worker threads) for the
+// large problems: matmul, conv, the MLP and the fixtures at batch 64. Figures are medians; ratios compare variants
+// timed round-robin.
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as fp from '../src/index.js';
@@ -9,6 +11,7 @@ import { batchInputs } from '../src/cli/bench-inputs.js';
 import { readModelConfig } from '../src/cli/bench-models.js';
 import { onnxModel } from '../test/io/onnx/writer.js';
 import { onnxRunner } from './onnx-runner.js';
+import { whenThreadsReady } from '../src/backends/cpu/wasm/threads.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
 
 type OrtWeb = typeof import('onnxruntime-web');
@@ -44,9 +47,10 @@ function mlpOnnx(sizes: number[], weights: Float32Array[], biases: Float32Array[
 
 const suite: BenchSuite = {
   name: 'wasm',
-  description: 'CPU fast path (Wasm SIMD128, one thread) vs the typed-array kernels and onnxruntime-web Wasm (one thread).',
+  description: 'CPU fast path (Wasm SIMD128, one and two threads) vs the typed-array kernels and onnxruntime-web Wasm (one thread).',
   variants: {
-    'wasm-simd': 'forwardpass CPU with the Wasm SIMD fast path (the default)',
+    'wasm-simd': 'forwardpass CPU with the Wasm SIMD fast path (the default), one thread (setNumThreads(1))',
+    'wasm-simd 2 threads': 'the same with setNumThreads(2): large GEMMs and im2col split across the caller and one worker thread',
     'typed-array': 'forwardpass CPU with setCpuFastPath(false): the typed-array reference kernels',
     'ort-web': 'onnxruntime-web, Wasm backend, numThreads 1, graph optimizations on',
     'wasm-simd int8': 'quantizeRows (Wasm, f64 division and Math.round rounding) + linearInt8 on the fast path (i32x4.dot_i16x8_s)',
@@ -66,22 +70,24 @@ const suite: BenchSuite = {
           if (!best[name] || t.medianMs < best[name]!.medianMs) best[name] = t;
         }
       }
-      const ref = best['ort-web']?.medianMs;
+      const ref = best['ort-web']?.medianMs, one = best['wasm-simd']?.medianMs;
       for (const [variant, t] of Object.entries(best)) {
         const row: BenchRow = flops ? { group, variant, ...t, value: flops / t.medianMs / 1e6, best: flops / t.minMs / 1e6, unit: 'GFLOP/s' } : { group, variant, ...t, value: t.medianMs, best: t.minMs, unit: 'ms' };
         rows.push(row);
-        log(`  ${group.padEnd(28)} ${variant.padEnd(12)} ${t.medianMs.toFixed(3).padStart(9)} ms${flops ? ` ${(flops / t.medianMs / 1e6).toFixed(1).padStart(6)} GFLOP/s` : ''}${ref ? `  (ort-web / this: ${(ref / t.medianMs).toFixed(2)}x)` : ''}`);
+        log(`  ${group.padEnd(28)} ${variant.padEnd(19)} ${t.medianMs.toFixed(3).padStart(9)} ms${flops ? ` ${(flops / t.medianMs / 1e6).toFixed(1).padStart(6)} GFLOP/s` : ''}${ref ? `  (ort-web / this: ${(ref / t.medianMs).toFixed(2)}x)` : ''}${one && variant === 'wasm-simd 2 threads' ? `  (${(one / t.medianMs).toFixed(2)}x one thread)` : ''}`);
       }
     };
-    const withPath = (on: boolean, f: () => unknown) => () => { fp.setCpuFastPath(on); return f(); };
+    const withPath = (on: boolean, f: () => unknown, threads = 1) => () => { fp.setCpuFastPath(on); fp.setNumThreads(threads); return f(); };
+    /** The fast path on one thread, on two, and the typed-array kernels. */
+    const paths = (f: () => unknown): Record<string, () => unknown> => ({ 'wasm-simd': withPath(true, f), 'wasm-simd 2 threads': withPath(true, f, 2), 'typed-array': withPath(false, f) });
+    // start the worker now, so that no timed call runs before it is ready (lowering the count later only parks it)
+    fp.setNumThreads(2);
+    await whenThreadsReady();
 
     // matmul 512³
     {
       const n = 512, a = fp.tensor(randomF32(n * n, 1), { shape: [n, n] }), b = fp.tensor(randomF32(n * n, 2), { shape: [n, n] });
-      const fns: Record<string, () => unknown> = {
-        'wasm-simd': withPath(true, () => fp.matmul(a, b).dispose()),
-        'typed-array': withPath(false, () => fp.matmul(a, b).dispose()),
-      };
+      const fns = paths(() => fp.matmul(a, b).dispose());
       if (ort) {
         const bytes = onnxModel({ nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }], inputs: [{ name: 'a', type: 'float', shape: [n, n] }, { name: 'b', type: 'float', shape: [n, n] }], outputs: [{ name: 'y', type: 'float', shape: [n, n] }] });
         const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
@@ -96,7 +102,7 @@ const suite: BenchSuite = {
       const C = 32, S = 56, x = fp.tensor(randomF32(C * S * S, 3), { shape: [1, C, S, S] }), w = fp.tensor(randomF32(C * C * 9, 4).map((v) => v / 17), { shape: [C, C, 3, 3] });
       const b = fp.tensor(randomF32(C, 5));
       const conv = () => fp.conv2d(x, w, b, { padding: 1 }).dispose();
-      const fns: Record<string, () => unknown> = { 'wasm-simd': withPath(true, conv), 'typed-array': withPath(false, conv) };
+      const fns = paths(conv);
       if (ort) {
         const bytes = onnxModel({
           nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1], kernel_shape: [3, 3] } }],
@@ -133,7 +139,7 @@ const suite: BenchSuite = {
     for (const B of [1, 8, 64]) {
       const x = fp.tensor(randomF32(B * 784, 30 + B), { shape: [B, 784] });
       const mlp = () => fp.scopeSync(() => { let h = x; for (let l = 0; l < 3; l++) h = fp.linear(h, W[l]!, Bi[l]!, { activation: l < 2 ? 'relu' : 'none' }); return h.dataSync(); });
-      const fns: Record<string, () => unknown> = { 'wasm-simd': withPath(true, mlp), 'typed-array': withPath(false, mlp) };
+      const fns = paths(mlp);
       if (session && ort) { const feeds = { x: new ort.Tensor('float32', x.dataSync() as Float32Array, [B, 784]) }; fns['ort-web'] = () => session.run(feeds); }
       await race(`mlp 784-512-512-10 B=${B}`, 2 * B * (784 * 512 + 512 * 512 + 512 * 10), fns);
     }
@@ -148,7 +154,7 @@ const suite: BenchSuite = {
       for (const B of [1, 8, 64]) {
         const { inputs } = await batchInputs(dir, config, B);
         const bound = await runner.bind(inputs);
-        const fns: Record<string, () => unknown> = { 'wasm-simd': withPath(true, () => bound.call()), 'typed-array': withPath(false, () => bound.call()) };
+        const fns: Record<string, () => unknown> = B === 64 ? paths(() => bound.call()) : { 'wasm-simd': withPath(true, () => bound.call()), 'typed-array': withPath(false, () => bound.call()) };
         if (os && ort) {
           const feeds = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.dtype === 'int32' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (q) => BigInt(q)), v.shape) : new ort.Tensor('float32', v.data as Float32Array, v.shape)]));
           fns['ort-web'] = () => os.run(feeds);
@@ -159,6 +165,7 @@ const suite: BenchSuite = {
       runner.dispose();
     }
     fp.setCpuFastPath(true);
+    fp.setNumThreads(1);
     return rows;
   },
 };

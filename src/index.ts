@@ -14,7 +14,7 @@ export { setDebug, leakReport, type DebugOptions, type LeakReport } from './tens
 export { registerBackend, getBackend, hasBackend, listBackends, setDefaultDevice, getDefaultDevice } from './tensor/device.js';
 export type { Backend, MemoryInfo } from './backends/backend.js';
 export { cpuBackend } from './backends/cpu/index.js';
-export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, type WasmFeatures } from './backends/cpu/wasm/index.js';
+export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, getNumThreads, setNumThreads, type WasmFeatures } from './backends/cpu/wasm/index.js';
 export { addOpHook, runOp, withOpContext, type OpEvent, type OpHook } from './ops/dispatch.js';
 export type { OpName, OpAttrs } from './ops/attrs.js';
 export * from './ops/elementwise.js';

@@ -13,6 +13,7 @@ import { scaleBudget, timeCalls, type TimeBudget } from './bench-stats.js';
 import { compareResults, formatBenchComparison } from './bench-compare.js';
 import { readConfig } from './model-folder.js';
 import { BENCH_COMPARE_SPEC, BENCH_SPEC, BENCH_USAGE } from './specs.js';
+import { applyThreadsFlag } from './threads.js';
 
 
 /** Timed milliseconds per (backend, precision, batch) figure by default. */
@@ -66,6 +67,7 @@ const cliTimer: Timer = (_name, fn, budget) => timeCalls(fn, budget);
 export async function benchCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'compare') return compareCommand(argv.slice(1));
   const args = parseArgs(argv, BENCH_SPEC);
+  applyThreadsFlag(args, 'bench');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`bench: expected one model folder, got ${args.positionals.length}; usage: ${BENCH_USAGE}`);
   if (dir.endsWith('.onnx')) throw new UsageError(`bench: expected a model folder (config.json + model.safetensors), got the ONNX file '${dir}'; the benchmark suite (npm run bench) times .onnx files against onnxruntime`);

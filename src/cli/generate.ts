@@ -14,6 +14,7 @@ import { loadModelFolder } from './model-folder.js';
 import { parsePrecision, selectBackend } from './backend.js';
 import { GENERATE_SPEC, GENERATE_USAGE } from './specs.js';
 import { loadGgufForGenerate } from './gguf.js';
+import { applyThreadsFlag } from './threads.js';
 
 function numFlag(args: ParsedArgs, name: string, ok: (n: number) => boolean, expected: string): number | undefined {
   const v = flag(args, name);
@@ -94,6 +95,7 @@ export async function loadTextModel(dir: string, device: string, precision: 'f32
 
 export async function generateCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, GENERATE_SPEC);
+  applyThreadsFlag(args, 'generate');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`generate: expected one model folder, got ${args.positionals.length}; usage: ${GENERATE_USAGE}`);
   const prompt = flag(args, 'prompt');

@@ -13,6 +13,7 @@ import { isQuantized, quantize } from '../quant/quantize.js';
 import { quantizationReport } from '../quant/report.js';
 import { runOnnxFile } from './onnx-run.js';
 import { RUN_SPEC, RUN_USAGE } from './specs.js';
+import { applyThreadsFlag } from './threads.js';
 import { warnNonFinite } from './non-finite.js';
 import { isHfFolder } from '../io/hf/node.js';
 import { runHfFolder } from './hf-run.js';
@@ -112,6 +113,7 @@ function describeSchemes(model: ConfiguredModel): string {
 
 export async function runCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, RUN_SPEC);
+  applyThreadsFlag(args, 'run');
   const [dir, ...extra] = args.positionals;
   if (!dir || extra.length) throw new UsageError(`run: expected one model folder or .onnx file, got ${args.positionals.length}; usage: ${RUN_USAGE}`);
   const outDir = flag(args, 'out');

@@ -8,6 +8,7 @@ import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, parseArgs, UsageError } from './args.js';
 import { SERVE_SPEC, SERVE_USAGE } from './specs.js';
+import { applyThreadsFlag } from './threads.js';
 import { serveModelsCommand } from './serve-models.js';
 
 
@@ -215,10 +216,11 @@ export async function startServer(opts: ServeOptions = {}, home: string = here):
 export async function serveCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, SERVE_SPEC);
   if (args.flags.has('model')) {
+    applyThreadsFlag(args, 'serve');
     if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; give models with --model PATH; usage: ${SERVE_USAGE}`);
     return serveModelsCommand(args);
   }
-  const modelOnly = ['name', 'host', 'max-batch', 'max-delay-ms', 'max-pad-fraction', 'max-queue', 'timeout-ms', 'max-body-mb', 'backend'].find((k) => args.flags.has(k));
+  const modelOnly = ['name', 'host', 'max-batch', 'max-delay-ms', 'max-pad-fraction', 'max-queue', 'timeout-ms', 'max-body-mb', 'backend', 'threads'].find((k) => args.flags.has(k));
   if (modelOnly) throw new UsageError(`serve: --${modelOnly} applies to the model server; give --model PATH too (without --model, serve shows the step-through page)`);
   if (args.positionals.length) throw new UsageError(`serve: takes no positional arguments, got '${args.positionals[0]}'; usage: ${SERVE_USAGE}`);
   const p = flag(args, 'port', '8080')!;

@@ -3,6 +3,7 @@
 import type { CommandSpec, FlagSpec } from './args.js';
 import { NOISE_RULE } from './bench-compare.js';
 import { DIVERGENCE_RULE } from '../trace/divergence.js';
+import { THREADS_FLAG } from './threads.js';
 
 const backend = (what: string): FlagSpec => ({ value: true, arg: 'cpu|webgpu|auto', default: 'cpu', help: `where ${what} runs: cpu, webgpu (an error without a WebGPU adapter) or auto (webgpu when an adapter exists, else cpu)` });
 const input: FlagSpec = { value: true, repeat: true, arg: 'NAME=FILE.npy', help: 'one model input read from an .npy file (float32/float16, or int32/int64 for token ids); give one per input' };
@@ -10,7 +11,7 @@ const input: FlagSpec = { value: true, repeat: true, arg: 'NAME=FILE.npy', help:
 export const RUN_SPEC: CommandSpec = {
   name: 'run',
   summary: 'run a model folder or an .onnx file on .npy inputs and write one .npy per output',
-  usage: ['forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8]'],
+  usage: ['forwardpass run <model-folder | model.onnx> --input NAME=FILE.npy [--input ...] --out DIR [--backend cpu|webgpu|auto] [--precision f32|f16|int8] [--threads T]'],
   about: [
     'A model folder holds config.json and model.safetensors (a quantized folder from `forwardpass quantize` too);',
     'the inputs are checked against the inputs config.json declares. Prints each output\'s shape and the time taken.',
@@ -23,6 +24,7 @@ export const RUN_SPEC: CommandSpec = {
     out: { value: true, arg: 'DIR', help: 'folder to write <output-name>.npy into (created when missing; required)' },
     backend: backend('the model'),
     precision: { value: true, arg: 'f32|f16|int8', default: 'f32', help: 'f16 stores weights and float inputs as halves; int8 quantizes a float model on load (per-channel weights, dynamic activations)' },
+    threads: THREADS_FLAG,
   },
   examples: [
     'forwardpass run test/fixtures/mlp-digits --input input=x.npy --out out/',
@@ -48,7 +50,7 @@ export const INSPECT_SPEC: CommandSpec = {
 export const GENERATE_SPEC: CommandSpec = {
   name: 'generate',
   summary: 'generate text with a decoder model folder (forwardpass or Hugging Face) or a llama.cpp .gguf file and its KV cache: greedy or seeded sampling, streamed',
-  usage: ['forwardpass generate <model-folder | model.gguf> (--prompt "text" | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T --top-k K --top-p P --min-p M --seed S] [--repetition-penalty R] [--json] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16|int8]'],
+  usage: ['forwardpass generate <model-folder | model.gguf> (--prompt "text" | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T --top-k K --top-p P --min-p M --seed S] [--repetition-penalty R] [--json] [--no-cache] [--backend cpu|webgpu|auto] [--precision f32|f16|int8] [--threads T]'],
   about: [
     'Streams the prompt, then the generated text as it comes, to stdout. A Hugging Face folder uses its tokenizer.json (no special',
     'tokens added to the prompt, none printed) and stops at the eos_token_id(s) of generation_config.json (else config.json);',
@@ -72,6 +74,7 @@ export const GENERATE_SPEC: CommandSpec = {
     'no-cache': { value: false, help: 'recompute the whole sequence at every step instead of using the KV cache (slower; same tokens)' },
     backend: backend('the model'),
     precision: { value: true, arg: 'f32|f16|int8', default: 'f32 (a quantized .gguf: int8)', help: 'f16 stores the weights as halves; int8 quantizes a Hugging Face model\'s Linear layers on load (a .gguf file\'s Q8_0 weights as they are)' },
+    threads: THREADS_FLAG,
   },
   examples: [
     'forwardpass generate test/fixtures/tiny-gpt --prompt "This License " --max-new-tokens 50',
@@ -131,7 +134,7 @@ export const BENCH_SPEC: CommandSpec = {
   name: 'bench',
   summary: 'latency percentiles, throughput, cold start and accuracy vs float32 of a model folder; compare two runs',
   usage: [
-    'forwardpass bench <model-folder> [--backend cpu,webgpu] [--precision f32,f16,int8] [--batch 1,8,64] [--time-ms 300] [--rounds 2] [--json FILE] [--no-accuracy]',
+    'forwardpass bench <model-folder> [--backend cpu,webgpu] [--precision f32,f16,int8] [--batch 1,8,64] [--time-ms 300] [--rounds 2] [--json FILE] [--no-accuracy] [--threads T]',
     'forwardpass bench compare <a.json> <b.json> [--all]   (see forwardpass bench compare --help)',
   ],
   about: ['The float32 CPU run is always included: it is the reference for accuracy and differences.'],
@@ -143,6 +146,7 @@ export const BENCH_SPEC: CommandSpec = {
     rounds: { value: true, arg: 'N', default: '2', help: 'round-robin passes over all figures (spreads machine noise over them)' },
     json: { value: true, arg: 'FILE', help: 'also write the results as JSON (the input of bench compare)' },
     'no-accuracy': { value: false, help: 'skip the accuracy-vs-float32 table' },
+    threads: THREADS_FLAG,
   },
   examples: [
     'forwardpass bench test/fixtures/mlp-digits --precision f32,f16,int8 --batch 1,8,64 --json run.json',
@@ -165,7 +169,7 @@ export const SERVE_SPEC: CommandSpec = {
   name: 'serve',
   summary: 'serve models over HTTP with dynamic batching (--model), or the step-through web page (no --model)',
   usage: [
-    'forwardpass serve --model <folder | model.onnx | model.gguf> [--model ...] [--name N ...] [--host H] [--port P] [--max-batch B] [--max-delay-ms D] [--max-pad-fraction F] [--max-queue Q] [--timeout-ms T] [--max-body-mb M] [--backend cpu|webgpu|auto]',
+    'forwardpass serve --model <folder | model.onnx | model.gguf> [--model ...] [--name N ...] [--host H] [--port P] [--max-batch B] [--max-delay-ms D] [--max-pad-fraction F] [--max-queue Q] [--timeout-ms T] [--max-body-mb M] [--backend cpu|webgpu|auto] [--threads T]',
     'forwardpass serve [--port N] [--models DIR]   (the step-through page, after npm run build)',
   ],
   about: [
@@ -190,6 +194,7 @@ export const SERVE_SPEC: CommandSpec = {
     'timeout-ms': { value: true, arg: 'T', default: '30000', help: 'a request still unanswered after T ms gets 504 (a completion: any one wait for its turn on the model)' },
     'max-body-mb': { value: true, arg: 'M', default: '16', help: 'larger request bodies get 413' },
     backend: backend('each served model'),
+    threads: THREADS_FLAG,
     models: { value: true, arg: 'DIR', default: "the package's test/fixtures in a source checkout", help: 'page only: a folder of model folders (or one model folder) the page lists' },
   },
   examples: [

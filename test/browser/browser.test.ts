@@ -1,34 +1,17 @@
 // The built bundle in a real browser: Debian's Chromium, headless, driven by playwright-core, with WebGPU on
 // SwiftShader. The page (test/browser/page.js) runs every fixture model's io cases on the CPU and WebGPU backends.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundles, ROOT } from '../bundle.js';
+import { buildBundles } from '../bundle.js';
 import { CHROMIUM, FLAGS, haveChromium } from './chromium.js';
+import { serveStatic } from './static-server.js';
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.map': 'application/json' };
-
-let server: Server;
+let server: { base: string; close: () => Promise<void> } | null = null;
 let base = '';
 
-/** Serve /dist/* from the fresh build and everything else from the repository, on 127.0.0.1 only. */
-function serve(dist: string): Promise<void> {
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = path.startsWith('/dist/') ? join(dist, path.slice(6)) : join(ROOT, path);
-    if (!file.startsWith(dist) && !file.startsWith(ROOT)) { res.writeHead(403).end(); return; }
-    if (!existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => { base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`; r(); }));
-}
-
 beforeAll(async () => {
-  if (haveChromium) await serve(buildBundles());
+  if (haveChromium) ({ base } = server = await serveStatic(buildBundles()));
 }, 120_000);
-afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+afterAll(() => server?.close());
 
 interface PageResult { adapter: { description: string; isSoftware: boolean } | null; cases: { model: string; backend: string; case: string; maxDiff: number }[]; error?: string }
 

@@ -1,6 +1,7 @@
 // A small typed emitter of WebAssembly module bytes: the sections the CPU fast path needs (type, imported memory,
 // function, export, code), LEB128, locals, and only the scalar and SIMD128 instructions its kernels use.
 // Opcode numbers follow the WebAssembly core spec (binary format) and the SIMD / relaxed-SIMD proposals.
+import { WASM_MAX_PAGES, wasmMemoryShared } from './memory.js';
 
 /** Value types (binary encoding). */
 export const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
@@ -55,7 +56,7 @@ export type SimdOp = keyof typeof SIMD;
 const OP = {
   unreachable: 0x00, nop: 0x01, end: 0x0b, return: 0x0f, drop: 0x1a, select: 0x1b,
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.le_s': 0x4c, 'i32.ge_s': 0x4e,
-  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
+  'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, 'f64.add': 0xa0, 'f64.div': 0xa3, 'f32.demote_f64': 0xb6,
   'f32.eq': 0x5b, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.sqrt': 0x9f, 'f64.promote_f32': 0xbb, 'f64.convert_i32_s': 0xb7,
 } as const;
@@ -169,6 +170,11 @@ export class FunctionBuilder {
   }
 }
 
+/**
+ * An imported memory's limits. `shared` left out means "as the fast path's memory" (memory.ts): shared, with the
+ * 4 GiB maximum, wherever the runtime gives shared memory, so that every kernel module links to that one memory
+ * (an import must match the memory's sharedness) and runs on worker threads too.
+ */
 export interface MemoryImport { module: string; name: string; initialPages: number; maximumPages?: number; shared?: boolean }
 
 /** A module: one imported memory and exported functions. */
@@ -194,7 +200,7 @@ export class ModuleBuilder {
     const types = this.funcs.map(({ fn }) => [0x60, ...vec(fn.paramTypes.map((t) => [t])), ...vec(fn.resultTypes.map((t) => [t]))]);
     out.push(...section(1, vec(types)));
     if (this.memory) {
-      const m = this.memory;
+      const m = this.memory.shared === undefined && wasmMemoryShared() ? { maximumPages: WASM_MAX_PAGES, ...this.memory, shared: true } : this.memory;
       const flags = (m.maximumPages !== undefined ? 1 : 0) | (m.shared ? 2 : 0);
       if (m.shared && m.maximumPages === undefined) throw new Error('forwardpass: wasm assembler: a shared memory needs maximumPages');
       const limits = [flags]; uleb(limits, m.initialPages); if (m.maximumPages !== undefined) uleb(limits, m.maximumPages);

@@ -5,14 +5,29 @@
 import type { Conv2dAttrs } from '../../../ops/attrs.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { NR } from './gemm-module.js';
-import { cachedWeight, copyOut, initRows, runPacked } from './gemm.js';
+import { batchThreads, cachedWeight, copyOut, gemmThreads, initRows, runPacked, runPackedEach } from './gemm.js';
 import { heapF32, wasmScratch } from './memory.js';
-import { im2colWasm } from './im2col.js';
+import { im2colEach, im2colThreaded } from './im2col.js';
+
+/** Scratch for the (image, group) items a batched conv2d holds at once when they run one per task. */
+const BATCH_SCRATCH_BYTES = 16 << 20;
 
 /** Whether conv2d takes the Wasm GEMM: every lowering but the direct one (depthwise-like: one row per product). */
 export function convFits(wShape: readonly number[], groups: number): boolean {
   const [O, Cg] = wShape as [number, number];
   return !(Cg === 1 && O / groups < 4);
+}
+
+/**
+ * Threads conv2d on x [N, C, H, W], w [O, Cg, kH, kW] splits across: each image's GEMM (W [O/G, K] · cols [K, Ho·Wo])
+ * split, else (each too small) its N·G images and groups one per task.
+ */
+export function convThreads(xShape: readonly number[], wShape: readonly number[], attrs: Conv2dAttrs): number {
+  const [N, , H, W] = xShape as [number, number, number, number], [O, Cg, kH, kW] = wShape as [number, number, number, number];
+  const { stride: [sH, sW], padding: [pT, pL, pB, pR], dilation: [dH, dW], groups } = attrs;
+  const Ho = Math.floor((H + pT + pB - dH * (kH - 1) - 1) / sH) + 1, Wo = Math.floor((W + pL + pR - dW * (kW - 1) - 1) / sW) + 1;
+  const M = O / groups, Np = Math.ceil((Ho * Wo) / NR) * NR, K = Cg * kH * kW, T = gemmThreads(M, Np, K);
+  return T > 1 ? T : batchThreads(N * groups, M, Np, K);
 }
 
 interface Geo { H: number; W: number; Cg: number; kH: number; kW: number; Ho: number; Wo: number; sH: number; sW: number; pT: number; pL: number; dH: number; dW: number }
@@ -63,19 +78,33 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
   const wp = cachedWeight(wKey, 'rows', w.data, w.offset, O, K);
   const pointwise = kH === 1 && kW === 1 && sH === 1 && sW === 1 && pT === 0 && pL === 0 && Ho === H && Wo === W;
   const inWasm = !pointwise && sW === 1 && useWasmIm2col; // column stride 1: runs are contiguous, im2col in Wasm
-  const img = inWasm ? Math.ceil((Cg * H * W * 4) / 64) * 64 : 0;
-  const s = wasmScratch(img + K * P * 4 + 64 + Og * Pp * 4), cols = s + img, c = cols + K * P * 4 + 64;
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < G; gi++) {
-      const xo = x.offset + (n * C + gi * Cg) * H * W;
-      if (pointwise) heapF32().set(x.data.subarray(xo, xo + K * P), cols >>> 2); // 1x1: the image is cols already
-      else if (inWasm) {
-        heapF32().set(x.data.subarray(xo, xo + Cg * H * W), s >>> 2);
-        im2colWasm()(s, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
-      } else packCols(x.data, xo, geo, cols);
-      initRows(Og, Pp, c, b ? b.data : null, (b ? b.offset : 0) + gi * Og);
-      runPacked(Og, Pp, K, wp + gi * Og * K * 4, cols, c, false, P);
-      copyOut(Og, P, Pp, c, out.data, (n * O + gi * Og) * P, 'none');
+  const img = inWasm ? Math.ceil((Cg * H * W * 4) / 64) * 64 : 0, colBytes = K * P * 4 + 64, itemBytes = img + colBytes + Og * Pp * 4;
+  // Items are (image, group) pairs. One at a time, each product split across threads when big enough (gemmThreads);
+  // or, when each is too small to split but the batch is not, `per` items at once, one item per task.
+  const items = N * G, threads = gemmThreads(Og, Pp, K);
+  const per = batchThreads(items, Og, Pp, K) > 1 ? Math.max(2, Math.min(items, Math.floor(BATCH_SCRATCH_BYTES / itemBytes))) : 1;
+  const s = wasmScratch(per * itemBytes);
+  const image = (j: number) => s + j * itemBytes, cols = (j: number) => image(j) + img, cOf = (j: number) => cols(j) + colBytes;
+  const group = (i: number) => i % G, xOff = (i: number) => x.offset + (Math.floor(i / G) * C + group(i) * Cg) * H * W;
+  for (let i0 = 0; i0 < items; i0 += per) {
+    const m = Math.min(per, items - i0);
+    for (let j = 0; j < m; j++) {
+      const xo = xOff(i0 + j);
+      if (pointwise) heapF32().set(x.data.subarray(xo, xo + K * P), cols(j) >>> 2); // 1x1: the image is cols already
+      else if (inWasm) heapF32().set(x.data.subarray(xo, xo + Cg * H * W), image(j) >>> 2);
+      else packCols(x.data, xo, geo, cols(j));
+      initRows(Og, Pp, cOf(j), b ? b.data : null, (b ? b.offset : 0) + group(i0 + j) * Og);
+    }
+    if (m === 1) {
+      if (inWasm) im2colThreaded(threads, image(0), cols(0), Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW); // split when the product is
+      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P);
+    } else {
+      if (inWasm) im2colEach(m, image, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
+      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P);
+    }
+    for (let j = 0; j < m; j++) {
+      const i = i0 + j;
+      copyOut(Og, P, Pp, cOf(j), out.data, (Math.floor(i / G) * O + group(i) * Og) * P, 'none');
     }
   }
 }

@@ -7,6 +7,9 @@ import { FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembl
 /** Register tile: MR rows x NR columns (NR = two f32x4 vectors); chosen by measurement (see the commit). */
 export const MR = 4, NR = 8;
 
+/** Rows per block of A that `gemm` walks: MC rows x KC floats (64 KB) stay in L2 while the panels pass them. */
+export const MC = 64;
+
 /**
  * One function per row count mr (1..MR): `rows{mr}(a, b, c, blocks, panels, kc, lda, bStride, ldbk, ldc, bias, relu)`. For each
  * of `panels` column panels and, inside, each of `blocks` blocks of mr rows: loads the mr x 8 C tile, adds
@@ -79,11 +82,52 @@ function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): voi
   });
 }
 
-/** The GEMM module's bytes: exports rows1..rows{MR}; `fma` uses f32x4.relaxed_madd (relaxed SIMD) instead of mul+add. */
+/**
+ * `gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, relu)`: the whole product C [M, panels·NR] += A · B
+ * over the K blocks of `kb` steps in order (bias and relu fused into the last), and inside each, blocks of MC rows
+ * split into MR-row tiles and a remainder tile (rows{mr} are functions 0..MR-1). One call is one task of the
+ * thread pool: a thread given a range of panels or rows runs exactly the instructions one thread runs for them.
+ */
+function emitGemm(f: FunctionBuilder, p: Local[]): void {
+  const [a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, relu] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  const k0 = f.local(I32), kc = f.local(I32), bv = f.local(I32), rl = f.local(I32), bk = f.local(I32), i0 = f.local(I32), mc = f.local(I32);
+  const blocks = f.local(I32), rest = f.local(I32), ai = f.local(I32), ci = f.local(I32);
+  const min = (x: () => void, y: () => void) => { x(); y(); x(); y(); f.op('i32.lt_s').op('select'); };
+  f.forRange(k0, () => f.i32(0), () => f.get(K), 0, () => { // step 0: the body advances k0 by kc
+    min(() => f.get(kb), () => f.get(K).get(k0).op('i32.sub')); f.set(kc);
+    // the last K block: pass the bias and relu, else 0
+    f.get(bias).i32(0).get(k0).get(kc).op('i32.add').get(K).op('i32.ge_s').tee(rl).op('select').set(bv);
+    f.get(rl).get(relu).op('i32.and').set(rl);
+    f.get(b).get(k0).get(ldbk).op('i32.mul').op('i32.add').set(bk);
+    f.forRange(i0, () => f.i32(0), () => f.get(M), MC, () => {
+      min(() => f.i32(MC), () => f.get(M).get(i0).op('i32.sub')); f.set(mc);
+      f.get(mc).i32(MR).op('i32.div_u').set(blocks);
+      f.get(mc).get(blocks).i32(MR).op('i32.mul').op('i32.sub').set(rest);
+      f.get(a).get(i0).get(lda).op('i32.mul').op('i32.add').get(k0).i32(4).op('i32.mul').op('i32.add').set(ai);
+      f.get(c).get(i0).get(ldc).op('i32.mul').op('i32.add').set(ci);
+      const call = (mr: number, rowsArg: () => void) => {
+        rowsArg(); f.get(panels).get(kc).get(lda).get(bStride).get(ldbk).get(ldc).get(bv).get(rl).call(mr - 1);
+      };
+      f.get(blocks).if(() => call(MR, () => f.get(ai).get(bk).get(ci).get(blocks)));
+      // the remainder tile starts after the full ones
+      for (let r = 1; r < MR; r++) {
+        f.get(rest).i32(r).op('i32.eq').if(() => call(r, () => {
+          f.get(ai).get(blocks).i32(MR).op('i32.mul').get(lda).op('i32.mul').op('i32.add').get(bk);
+          f.get(ci).get(blocks).i32(MR).op('i32.mul').get(ldc).op('i32.mul').op('i32.add').i32(1);
+        }));
+      }
+    });
+    f.get(k0).get(kc).op('i32.add').set(k0);
+  });
+}
+
+/** The GEMM module's bytes: exports rows1..rows{MR} and gemm; `fma` uses f32x4.relaxed_madd (relaxed SIMD) instead of mul+add. */
 export function gemmModuleBytes(fma = false): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
-  for (let mr = 1; mr <= MR; mr++) m.func(`rows${mr}`, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, ...p) => emitRows(f, mr, fma, p));
+  for (let mr = 1; mr <= MR; mr++) m.func(`rows${mr}`, Array(12).fill(I32), [], (f, ...p) => emitRows(f, mr, fma, p));
+  m.func('gemm', Array(13).fill(I32), [], (f, ...p) => emitGemm(f, p));
   return m.emit();
 }
 
 export type RowsFn = (a: number, b: number, c: number, blocks: number, panels: number, kc: number, lda: number, bStride: number, ldbk: number, ldc: number, bias: number, relu: number) => void;
+export type GemmFn = (a: number, b: number, c: number, M: number, panels: number, K: number, kb: number, lda: number, bStride: number, ldbk: number, ldc: number, bias: number, relu: number) => void;

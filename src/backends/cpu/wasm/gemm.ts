@@ -6,21 +6,64 @@ import { unaryWasm, WASM_UNARY } from './unary.js';
 import type { ActivationName } from '../../../ops/attrs.js';
 import { UNARY } from '../../../ops/elementwise.js';
 import type { NumArray } from '../types.js';
-import { gemmModuleBytes, MR, NR, type RowsFn } from './gemm-module.js';
+import { gemmModuleBytes, MR, NR, type GemmFn } from './gemm-module.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+import { availableThreads, parallelFor, shareKernels } from './threads.js';
 
 /** K steps per block at most: a B micro-panel (KC x 8 floats, 8 KB) stays in L1 while MC rows of A pass it. */
 const KC = 256;
 
-let rows: RowsFn[] | null = null;
+/**
+ * GEMMs below this many FLOPs (2·M·N·K, N padded to NR) stay on one thread: waking a worker and waiting for it
+ * costs more than it saves. Measured on the 2-core VM (load 10-11, 1 vs 2 threads call by call, fastest call of
+ * each): 2 threads cost 6-7 µs more at 0.5 MFLOP (0.79-0.85x), break even near 2-4 MFLOP (0.92-1.05x), and win
+ * from about 14 MFLOP (1.23-1.26x at 192³ and 256³ under that load).
+ */
+export const GEMM_THREADS_MIN_FLOPS = 1 << 22;
+let minFlops = GEMM_THREADS_MIN_FLOPS;
+/** Tests: split GEMMs from `flops` FLOPs on (0: every GEMM that can split, awkward small shapes too); no argument restores the default. */
+export function setGemmThreadsMinFlops(flops = GEMM_THREADS_MIN_FLOPS): void {
+  minFlops = flops;
+}
+/** Tasks per thread a threaded GEMM is cut into, so that a thread slowed by other processes gets fewer. */
+const TASKS_PER_THREAD = 4;
 
-function kernels(): RowsFn[] {
-  if (!rows) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(gemmModuleBytes()), { env: { memory: wasmMemory() } });
-    rows = [];
-    for (let mr = 1; mr <= MR; mr++) rows.push(inst.exports[`rows${mr}`] as RowsFn);
+let gemmFn: GemmFn | null = null, gemmId = -1;
+
+/** This thread's `gemm` (compiled once, and shared with the worker threads). */
+function gemmKernel(): GemmFn {
+  if (!gemmFn) {
+    const module = new WebAssembly.Module(gemmModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    [gemmId] = shareKernels(module, exports, ['gemm']) as [number];
+    gemmFn = exports.gemm as GemmFn;
   }
-  return rows;
+  return gemmFn;
+}
+
+/**
+ * Threads linear (a = x [..., K], b = w [N, K]) or matmul (a [Ba, M, K], b [Bb, K, N] or [Bb, N, K]) splits across:
+ * each GEMM's own split, else (matmul) its batch of GEMMs, one per task (batchThreads).
+ */
+export function gemmOpThreads(op: 'linear' | 'matmul', a: readonly number[], b: readonly number[], transB: boolean): number {
+  const K = a[a.length - 1]!, M = op === 'linear' ? a.reduce((p, d) => p * d, 1) / K : a[a.length - 2]!;
+  const N = op === 'linear' || transB ? b[b.length - 2]! : b[b.length - 1]!, Np = Math.ceil(N / NR) * NR;
+  const T = gemmThreads(M, Np, K);
+  return T > 1 || op === 'linear' ? T : batchThreads(Math.max(a[0]!, b[0]!), M, Np, K);
+}
+
+/** Threads a batch of Bt GEMMs too small to split each run on, one GEMM per task (1: one at a time, each as gemmThreads says). */
+export function batchThreads(Bt: number, M: number, Np: number, K: number): number {
+  const T = availableThreads();
+  if (T === 1 || Bt < 2 || gemmThreads(M, Np, K) > 1 || 2 * Bt * M * Np * K < minFlops) return 1;
+  return Math.min(T, Bt);
+}
+
+/** Threads a GEMM of C [M, Np] over K steps runs on: 1 below GEMM_THREADS_MIN_FLOPS, else up to the pool's size. */
+export function gemmThreads(M: number, Np: number, K: number): number {
+  const T = availableThreads();
+  if (T === 1 || 2 * M * Np * K < minFlops) return 1;
+  return Math.min(T, Math.max(Np / NR, Math.ceil(M / MR)));
 }
 
 /** Copy B[k, j] (b[bOff + k·rs + j·cs], k < K, j < N) into NR-column panels at byte address `dst`, zero-padded. */
@@ -42,9 +85,6 @@ function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): vo
   heapF32().set(a.subarray(aOff, aOff + M * K), dst >>> 2);
 }
 
-/** Rows per block of A that the panel loop walks: MC rows x KC floats (64 KB) stay in L2. */
-const MC = 64;
-
 /**
  * C = A · B with A [M, K] row-major at byte `a`: C [M, Np] at byte `c` must hold its initial value (zeros, or
  * conv2d's per-row bias); a bias row [Np] at byte `bias` (0: none) is added after the sum and relu (NaN kept)
@@ -53,19 +93,45 @@ const MC = 64;
  * readable: the padding columns read neighbours and only feed C's padding columns).
  */
 export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0): void {
-  const fns = kernels();
-  const panels = Np / NR, ldc = Np * 4, lda = K * 4;
+  const gemm = gemmKernel();
+  const [, , , , panels, , kb, lda, bStride, ldbk, ldc, , r] = gemmArgs(M, Np, K, a, b, c, relu, ldb, bias);
+  const T = gemmThreads(M, Np, K);
+  if (T === 1) { gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, r); return; }
+  // Threads: tasks of whole panels (columns), or of whole MR-row tiles when there are too few panels. A task runs
+  // the same K blocks in the same order on its outputs as one thread does, so the result is bit-identical.
+  if (panels >= T) {
+    const tasks = Math.min(panels, T * TASKS_PER_THREAD);
+    parallelFor(gemmId, tasks, (i, args) => {
+      const p0 = Math.floor((i * panels) / tasks), p1 = Math.floor(((i + 1) * panels) / tasks);
+      args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, K, kb, lda, bStride, ldbk, ldc, bias ? bias + p0 * NR * 4 : 0, r]);
+    });
+  } else {
+    const tiles = Math.ceil(M / MR), tasks = Math.min(tiles, T * TASKS_PER_THREAD);
+    parallelFor(gemmId, tasks, (i, args) => {
+      const m0 = Math.floor((i * tiles) / tasks) * MR, m1 = Math.min(M, Math.floor(((i + 1) * tiles) / tasks) * MR);
+      args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, K, kb, lda, bStride, ldbk, ldc, bias, r]);
+    });
+  }
+}
+
+/**
+ * runPacked for `count` products of one shape (no bias, no relu), item i's A, B and C at the byte addresses `at(i)`,
+ * one product per task of the thread pool: each runs as runPacked on one thread would run it.
+ */
+export function runPackedEach(count: number, M: number, Np: number, K: number, at: (i: number) => [number, number, number], ldb = 0): void {
+  gemmKernel();
+  const args = gemmArgs(M, Np, K, 0, 0, 0, false, ldb, 0);
+  parallelFor(gemmId, count, (i, arg) => {
+    arg.set(args);
+    [arg[0], arg[1], arg[2]] = at(i);
+  });
+}
+
+/** The arguments of the module's `gemm` for runPacked's product (same parameters). */
+function gemmArgs(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb: number, bias: number): Parameters<GemmFn> {
   const [bStride, ldbk] = ldb ? [NR * 4, ldb * 4] : [K * NR * 4, NR * 4];
   const kb = Math.ceil(K / Math.ceil(K / KC)); // K split into equal blocks of at most KC (784 -> 4 x 196, not 3 x 256 + 16)
-  for (let k0 = 0; k0 < K; k0 += kb) {
-    const kc = Math.min(kb, K - k0), final = k0 + kc >= K, last = final && relu ? 1 : 0, bv = final ? bias : 0;
-    for (let i0 = 0; i0 < M; i0 += MC) {
-      const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
-      const ai = a + i0 * lda + k0 * 4, bk = b + k0 * ldbk, ci = c + i0 * ldc;
-      if (blocks) fns[MR - 1]!(ai, bk, ci, blocks, panels, kc, lda, bStride, ldbk, ldc, bv, last);
-      if (rest) fns[rest - 1]!(ai + blocks * MR * lda, bk, ci + blocks * MR * ldc, 1, panels, kc, lda, bStride, ldbk, ldc, bv, last);
-    }
-  }
+  return [a, b, c, M, Np / NR, K, kb, K * 4, bStride, ldbk, Np * 4, bias, relu ? 1 : 0];
 }
 
 /** Fill C [M, Np] at byte `c` row by row: row i with bias[bOff + i] (a per-row bias: conv2d's output channels). */
@@ -156,7 +222,23 @@ export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray
 export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number, b: NumArray, bOff: number, Bb: number, transB: boolean,
   Bt: number, M: number, N: number, K: number): void {
   const Np = Math.ceil(N / NR) * NR;
-  const aBytes = M * K * 4, bBytes = (transB ? Np * K * 4 : K * N * 4) + 64, s = wasmScratch(aBytes + bBytes + M * Np * 4);
+  const aBytes = M * K * 4, bBytes = (transB ? Np * K * 4 : K * N * 4) + 64;
+  if (batchThreads(Bt, M, Np, K) > 1) {
+    // a batch of small GEMMs (attention's heads): every item's operands in memory at once, one item per task
+    const na = Ba > 1 ? Bt : 1, nb = Bb > 1 ? Bt : 1, cBytes = M * Np * 4;
+    const s = wasmScratch(na * aBytes + nb * bBytes + Bt * cBytes), pb = s + na * aBytes, pc = pb + nb * bBytes;
+    copyA(a, aOff, na * M, K, s); // items are contiguous: one copy
+    for (let t = 0; t < nb; t++) {
+      const bo = bOff + t * K * N;
+      if (transB) packB(b, bo, 1, K, K, N, pb + t * bBytes);
+      else heapF32().set(b.subarray(bo, bo + K * N), (pb + t * bBytes) >>> 2);
+    }
+    initC(Bt * M, Np, pc);
+    runPackedEach(Bt, M, Np, K, (t) => [s + (Ba > 1 ? t * aBytes : 0), pb + (Bb > 1 ? t * bBytes : 0), pc + t * cBytes], transB ? 0 : N);
+    for (let t = 0; t < Bt; t++) copyOut(M, N, Np, pc + t * cBytes, out, t * M * N, 'none');
+    return;
+  }
+  const s = wasmScratch(aBytes + bBytes + M * Np * 4);
   const pa = s, pb = s + aBytes, pc = pb + bBytes;
   for (let t = 0; t < Bt; t++) {
     if (t === 0 || Ba > 1) copyA(a, aOff + (Ba > 1 ? t * M * K : 0), M, K, pa);

@@ -4,6 +4,7 @@
 // Legend as conv.ts: Cg channels of H x W at byte x, taps k = (c, kh, kw), cols [K, Ho·Wo] row-major at byte dst.
 import { I32, type Local, ModuleBuilder } from './assembler.js';
 import { wasmMemory } from './memory.js';
+import { parallelFor, shareKernels } from './threads.js';
 
 /** `im2col(x, dst, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW)` for column stride 1. */
 export function im2colModuleBytes(): Uint8Array<ArrayBuffer> {
@@ -51,10 +52,37 @@ export function im2colModuleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 type Im2col = (x: number, dst: number, Cg: number, H: number, W: number, kH: number, kW: number, Ho: number, Wo: number, sH: number, pT: number, pL: number, dH: number, dW: number) => void;
-let fn: Im2col | null = null;
+let fn: Im2col | null = null, fnId = -1;
 
-/** The compiled im2col (column stride 1), over the fast path's memory. */
+/** The compiled im2col (column stride 1), over the fast path's memory (shared with the worker threads). */
 export function im2colWasm(): Im2col {
-  if (!fn) fn = new WebAssembly.Instance(new WebAssembly.Module(im2colModuleBytes()), { env: { memory: wasmMemory() } }).exports.im2col as Im2col;
+  if (!fn) {
+    const module = new WebAssembly.Module(im2colModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    [fnId] = shareKernels(module, exports, ['im2col']) as [number];
+    fn = exports.im2col as Im2col;
+  }
   return fn;
+}
+
+/** im2col of `count` images at once (image i read at byte src(i), its cols written at dst(i)), one image per task. */
+export function im2colEach(count: number, src: (i: number) => number, dst: (i: number) => number, Cg: number, H: number, W: number, kH: number, kW: number,
+  Ho: number, Wo: number, sH: number, pT: number, pL: number, dH: number, dW: number): void {
+  im2colWasm();
+  parallelFor(fnId, count, (i, args) => args.set([src(i), dst(i), Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW]));
+}
+
+/**
+ * im2col split by input channels across `threads` (each channel's kH·kW rows of cols are its own): the same
+ * arguments as im2colWasm's function, the same bytes written.
+ */
+export function im2colThreaded(threads: number, x: number, dst: number, Cg: number, H: number, W: number, kH: number, kW: number, Ho: number, Wo: number,
+  sH: number, pT: number, pL: number, dH: number, dW: number): void {
+  const run = im2colWasm(), tasks = Math.min(Cg, threads);
+  if (tasks <= 1) { run(x, dst, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW); return; }
+  const plane = H * W * 4, rows = kH * kW * Ho * Wo * 4;
+  parallelFor(fnId, tasks, (i, args) => {
+    const c0 = Math.floor((i * Cg) / tasks), c1 = Math.floor(((i + 1) * Cg) / tasks);
+    args.set([x + c0 * plane, dst + c0 * rows, c1 - c0, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW]);
+  });
 }

@@ -5,8 +5,8 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor } from '../types.js';
 import { cpuFastPathEnabled } from './features.js';
 import { MR, NR } from './gemm-module.js';
-import { linearWasm, matmulWasm, releasePanels } from './gemm.js';
-import { conv2dWasm, convFits } from './conv.js';
+import { gemmOpThreads, linearWasm, matmulWasm, releasePanels } from './gemm.js';
+import { conv2dWasm, convFits, convThreads } from './conv.js';
 import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
@@ -20,13 +20,17 @@ import { normFits, normWasm } from './norm.js';
 import { depthwiseFits, depthwiseWasm, poolWasm } from './window.js';
 import { copyFits, copyWasm } from './copy.js';
 import { sdpaFits, sdpaWasm } from './sdpa.js';
+import { threadPoolBytes } from './threads.js';
 
 /** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
 
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
+export { getNumThreads, setNumThreads } from './threads.js';
 
 const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
+/** The GEMM variant's name, with `-threadsT` when it splits across T > 1 threads (so that traces show it). */
+const gemmVariant = (threads: number): string => (threads > 1 ? `${GEMM_VARIANT}-threads${threads}` : GEMM_VARIANT);
 
 const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
 
@@ -54,7 +58,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'conv2d') {
     if (!inputs.every(isFloat)) return '';
     if (!convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return depthwiseFits(inputs) ? 'conv2d-depthwise-wasm-simd' : '';
-    return `conv2d-${GEMM_VARIANT}`;
+    return `conv2d-${gemmVariant(convThreads(inputs[0]!.shape, inputs[1]!.shape, attrs as Conv2dAttrs))}`;
   }
   if (op === 'sdpa') return sdpaFits(inputs) ? 'sdpa-wasm-simd-fused' : '';
   if (op === 'copy') return copyFits(inputs[0]!) ? 'copy-wasm-strided' : '';
@@ -85,7 +89,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
     if (K === 0 || !inputs.every(isFloat)) return '';
-    return `${op}-${GEMM_VARIANT}`;
+    return `${op}-${gemmVariant(gemmOpThreads(op, inputs[0]!.shape, inputs[1]!.shape, op === 'matmul' && (attrs as OpAttrs['matmul']).transB))}`;
   }
   return '';
 }
@@ -189,5 +193,6 @@ export function wasmRelease(handle: unknown): void {
 
 /** Bytes the fast path holds: packed weight panels (cacheBytes) and the rest of its Wasm memory (pooledBytes). */
 export function wasmMemory(): { cacheBytes: number; pooledBytes: number } {
-  return wasmMemoryInfo();
+  const { cacheBytes, pooledBytes } = wasmMemoryInfo();
+  return { cacheBytes, pooledBytes: pooledBytes + threadPoolBytes() }; // + the worker pool's control block
 }

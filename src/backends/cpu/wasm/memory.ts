@@ -1,9 +1,13 @@
 // How tensors meet Wasm memory: CPU storage stays in ordinary typed arrays; heavy ops copy activations into one
 // WebAssembly.Memory (a reused scratch block) and read cached packed weights from blocks allocated in it.
 // A first-fit free list with coalescing manages the blocks; memory only grows, so its size is reported as pooled.
+// The memory is shared (a SharedArrayBuffer underneath) wherever the runtime allows it, so that worker threads
+// (threads.ts) can run kernels on it; only this thread allocates and grows it.
 
 const PAGE = 65536;
 const ALIGN = 64;
+/** The most pages a 32-bit Wasm memory can have (4 GiB); a shared memory must declare its maximum up front. */
+export const WASM_MAX_PAGES = 65536;
 
 /** Thrown when the Wasm memory cannot grow to fit a block; the caller falls back to the typed-array kernel. */
 export class WasmOutOfMemory extends Error {
@@ -18,16 +22,40 @@ const free: { off: number; size: number }[] = []; // sorted by offset, never adj
 let f32: Float32Array | null = null;
 let cachedBytes = 0;
 
-/** The fast path's memory (created on first use). */
+let shared: boolean | null = null;
+
+/**
+ * Whether the fast path's memory is a shared WebAssembly.Memory: where SharedArrayBuffer exists (Node; a browser
+ * page only when cross-origin isolated) and a shared memory can be made. Decided once, before any kernel module is
+ * emitted: every module's memory import must declare the same sharedness (the assembler asks this function).
+ */
+export function wasmMemoryShared(): boolean {
+  if (shared === null) {
+    shared = false;
+    if (typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false) {
+      try {
+        shared = new WebAssembly.Memory({ initial: 1, maximum: WASM_MAX_PAGES, shared: true }).buffer instanceof SharedArrayBuffer;
+      } catch {
+        shared = false; // e.g. a 32-bit browser that cannot reserve 4 GiB: one thread on a plain memory
+      }
+    }
+  }
+  return shared;
+}
+
+/** The fast path's memory (created on first use): shared with a 4 GiB maximum where wasmMemoryShared(), else plain. */
 export function wasmMemory(): WebAssembly.Memory {
-  if (!memory) memory = new WebAssembly.Memory({ initial: 16 });
+  if (!memory) memory = wasmMemoryShared() ? new WebAssembly.Memory({ initial: 16, maximum: WASM_MAX_PAGES, shared: true }) : new WebAssembly.Memory({ initial: 16 });
   return memory;
 }
 
-/** A Float32Array over the whole memory (recreated after growth, which detaches the old buffer). */
+/**
+ * A Float32Array over the whole memory, re-derived when the byte length changes: growth detaches a plain memory's
+ * old buffer, and gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short).
+ */
 export function heapF32(): Float32Array {
   const buf = wasmMemory().buffer;
-  if (!f32 || f32.buffer !== buf) f32 = new Float32Array(buf);
+  if (!f32 || f32.byteLength !== buf.byteLength) f32 = new Float32Array(buf);
   return f32;
 }
 

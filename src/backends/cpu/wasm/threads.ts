@@ -1,0 +1,333 @@
+// Worker threads for the CPU fast path: a pool (worker_threads in Node, Web Workers in a cross-origin isolated page)
+// whose workers instantiate the fast path's Wasm modules on its shared memory and run their exported functions.
+// `parallelFor` hands out tasks (one call each, its own i32 arguments) through a control block of Int32 slots in a
+// SharedArrayBuffer: the caller writes the job, wakes the workers (Atomics.notify), claims and runs tasks too, then
+// waits until every task is done. Tasks write disjoint outputs, so a job's result does not depend on who ran what.
+import { cpuFastPathEnabled } from './features.js';
+import { wasmMemory, wasmMemoryShared } from './memory.js';
+
+/** The most threads setNumThreads and FORWARDPASS_THREADS accept. */
+export const MAX_THREADS = 256;
+/** Tasks one job holds at most (a parallelFor with more runs as several jobs). */
+const MAX_TASKS = 256;
+/** i32 arguments per task at most (the GEMM takes 13). */
+const MAX_ARGS = 16;
+
+// Control block slots (Int32). NEXT packs the job's generation (22 bits) with the next unclaimed task index (10 bits):
+// a task is claimed by compareExchange on that word, so a worker still looking at an older job can never claim one.
+const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9, ACTIVE = 10;
+const KNOWN = 16; // KNOWN + w: how many kernels worker w has instantiated
+const TABLE = KNOWN + MAX_THREADS; // MAX_TASKS rows of MAX_ARGS arguments
+const SLOTS = TABLE + MAX_TASKS * MAX_ARGS;
+const CLOSED = 1023; // index part of NEXT while the caller writes a job: never below COUNT
+
+// The worker's program, plain JavaScript kept as a string so that it runs from any bundle (ESM, CJS, tsx) without a
+// separate file: Node evaluates it (`eval: true`), a browser loads it from a Blob URL. Each message brings kernels
+// (a WebAssembly.Module and export names) to instantiate on the shared memory, then the worker blocks in `loop`;
+// it goes back to its event loop only to take kernels it lacks (NEED > what it has) or to stop (NEED < 0). Workers
+// numbered ACTIVE and up sit jobs out (setNumThreads lowered the count: parked, not stopped).
+const WORKER_SOURCE = `'use strict';
+const GEN = ${GEN}, NEXT = ${NEXT}, COUNT = ${COUNT}, DONE = ${DONE}, NEED = ${NEED}, FAILED = ${FAILED}, READY = ${READY};
+const ON_WORKERS = ${ON_WORKERS}, FN = ${FN}, NARGS = ${NARGS}, ACTIVE = ${ACTIVE}, KNOWN = ${KNOWN}, TABLE = ${TABLE}, MAX_ARGS = ${MAX_ARGS};
+let ctl = null, memory = null, index = 0, seen = 0;
+const fns = [];
+function take(msg) {
+  if (msg.control) { ctl = new Int32Array(msg.control); memory = msg.memory; index = msg.index; }
+  for (const k of msg.kernels) {
+    const exports = new WebAssembly.Instance(k.module, { env: { memory } }).exports;
+    for (const name of k.names) fns.push(exports[name]);
+  }
+  Atomics.store(ctl, KNOWN + index, fns.length);
+  if (msg.control) Atomics.add(ctl, READY, 1);
+  seen = msg.gen;
+  loop();
+}
+function loop() {
+  for (;;) {
+    let g = Atomics.load(ctl, GEN);
+    while (g === seen) { Atomics.wait(ctl, GEN, seen); g = Atomics.load(ctl, GEN); }
+    seen = g;
+    const need = Atomics.load(ctl, NEED);
+    if (need < 0 || need > fns.length) return;
+    if (index < Atomics.load(ctl, ACTIVE)) work(g);
+  }
+}
+function work(g) {
+  const tag = (g & 0x3fffff) << 10, args = [];
+  for (;;) {
+    const w = Atomics.load(ctl, NEXT);
+    if ((w & -1024) !== tag) return;
+    const i = w & 1023, count = Atomics.load(ctl, COUNT);
+    if (i >= count) return;
+    if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
+    const row = TABLE + i * MAX_ARGS, n = ctl[NARGS];
+    args.length = n;
+    for (let k = 0; k < n; k++) args[k] = ctl[row + k];
+    try { fns[ctl[FN]](...args); } catch (e) { Atomics.store(ctl, FAILED, 1); }
+    Atomics.add(ctl, ON_WORKERS, 1);
+    if (Atomics.add(ctl, DONE, 1) + 1 === count) Atomics.notify(ctl, DONE);
+  }
+}
+if (typeof require === 'function') require('node:worker_threads').parentPort.on('message', take);
+else self.onmessage = (e) => take(e.data);
+`;
+
+// ---- the thread count ----
+
+/** Parse FORWARDPASS_THREADS: a whole number of threads from 1 to MAX_THREADS. */
+export function parseThreadsEnv(value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_THREADS)) throw new RangeError(`forwardpass: FORWARDPASS_THREADS: expected a whole number of threads from 1 to ${MAX_THREADS}, got "${value}"`);
+  return n;
+}
+
+type Builtin = (id: string) => unknown;
+/** Node's built-in modules, reached synchronously (process.getBuiltinModule, Node >= 20.16), or null elsewhere. */
+const nodeBuiltin = (): Builtin | null => (globalThis as { process?: { getBuiltinModule?: Builtin } }).process?.getBuiltinModule ?? null;
+
+/** The cores this runtime reports (os.availableParallelism in Node, navigator.hardwareConcurrency in browsers). */
+function cores(): number {
+  const os = nodeBuiltin()?.('node:os') as { availableParallelism?: () => number; cpus: () => unknown[] } | undefined;
+  const n = os ? (os.availableParallelism?.() ?? os.cpus().length) : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.min(MAX_THREADS, Math.max(1, Math.floor(n ?? 1)));
+}
+
+let chosen: number | null = null;
+
+/**
+ * Choose how many threads the CPU fast path's large kernels (GEMM for linear, matmul, conv2d) split across: the
+ * calling thread plus `n - 1` workers (worker_threads in Node, Web Workers in a cross-origin isolated page; one
+ * thread wherever shared memory is missing). The default is the number of cores, or FORWARDPASS_THREADS when set.
+ * Results are bit-identical whatever the count. Lowering the count parks the extra workers (blocked, no CPU time)
+ * for a later rise; raising it past the workers started restarts the pool. Workers never keep a Node process alive.
+ * @example setNumThreads(2); // two threads for large GEMMs
+ */
+export function setNumThreads(n: number): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new RangeError(`forwardpass: setNumThreads: expected a whole number of threads from 1 to ${MAX_THREADS}, got ${typeof n === 'number' ? n : typeof n}`);
+  }
+  chosen = n;
+  if (pool && n - 1 > pool.workers.length) stopPool();
+  else if (pool) Atomics.store(pool.ctl, ACTIVE, n - 1);
+}
+
+/**
+ * The thread count the CPU fast path uses: set by setNumThreads, else FORWARDPASS_THREADS, else the number of cores.
+ * @example getNumThreads(); // 2 on a two-core machine
+ */
+export function getNumThreads(): number {
+  if (chosen === null) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FORWARDPASS_THREADS;
+    chosen = env !== undefined && env !== '' ? parseThreadsEnv(env) : cores();
+  }
+  return chosen;
+}
+
+// ---- kernels the workers can run ----
+
+interface Kernel { module: WebAssembly.Module; names: string[] }
+const kernels: Kernel[] = [];
+const local: ((...args: number[]) => void)[] = []; // this thread's functions, by kernel id
+const localNames: string[] = [];
+
+/**
+ * Make exported functions of a fast-path module callable by parallelFor: `module` is instantiated by every worker
+ * on the shared memory; `exports` is this thread's instance of it. Returns an id per name, in order.
+ */
+export function shareKernels(module: WebAssembly.Module, exports: WebAssembly.Exports, names: readonly string[]): number[] {
+  const first = local.length;
+  for (const n of names) {
+    const f = exports[n];
+    if (typeof f !== 'function') throw new Error(`forwardpass: shareKernels: the module exports no function "${n}"`);
+    local.push(f as (...args: number[]) => void);
+    localNames.push(n);
+  }
+  const k = { module, names: [...names] };
+  kernels.push(k);
+  if (pool) {
+    // wake the workers so that they take the new kernels from their message queue (NEED exceeds what they have)
+    Atomics.store(pool.ctl, NEED, local.length);
+    const gen = publish(pool, () => {});
+    for (const w of pool.workers) w.post({ kernels: [k], gen });
+  }
+  return names.map((_, i) => first + i);
+}
+
+// ---- the pool ----
+
+interface PoolWorker { post(msg: unknown): void; stop(): void }
+interface Pool { ctl: Int32Array; workers: PoolWorker[]; gen: number; failed: boolean }
+let pool: Pool | null = null;
+let unavailable = false; // the runtime cannot start workers (or one failed to start): one thread from now on
+
+/** How this runtime starts a worker from WORKER_SOURCE, or null when it cannot run workers on shared memory. */
+function workerFactory(): ((index: number, onError: () => void) => PoolWorker) | null {
+  if (!wasmMemoryShared()) return null;
+  const builtin = nodeBuiltin();
+  if (builtin) {
+    const { Worker } = builtin('node:worker_threads') as { Worker: new (src: string, o: object) => NodeWorker };
+    return (index, onError) => {
+      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], name: `forwardpass-wasm-${index}` });
+      w.unref(); // never keeps the process alive; Node stops it at exit
+      w.on('error', onError);
+      return { post: (m) => w.postMessage(m), stop: () => { void w.terminate().catch(() => {}); } };
+    };
+  }
+  const g = globalThis as { Worker?: new (url: string) => BrowserWorker; crossOriginIsolated?: boolean; Blob?: typeof Blob; URL?: typeof URL };
+  if (!g.Worker || g.crossOriginIsolated !== true || !g.Blob || !g.URL?.createObjectURL) return null;
+  const url = g.URL.createObjectURL(new g.Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+  return (_, onError) => {
+    const w = new g.Worker!(url);
+    w.onerror = onError;
+    return { post: (m) => w.postMessage(m), stop: () => w.terminate() };
+  };
+}
+interface NodeWorker { postMessage(m: unknown): void; unref(): void; terminate(): Promise<number>; on(ev: 'error', f: () => void): void }
+interface BrowserWorker { postMessage(m: unknown): void; terminate(): void; onerror: (() => void) | null }
+
+/** Start the pool for getNumThreads() threads (null: one thread, or workers unavailable). */
+function startPool(): Pool | null {
+  const T = getNumThreads();
+  if (T <= 1 || unavailable) return null;
+  const make = workerFactory();
+  if (!make) { unavailable = true; return null; }
+  const ctl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+  ctl[NEED] = local.length;
+  ctl[ACTIVE] = T - 1;
+  const p: Pool = { ctl, workers: [], gen: 0, failed: false };
+  const onError = () => { p.failed = true; unavailable = true; };
+  const memory = wasmMemory();
+  try {
+    for (let i = 0; i < T - 1; i++) {
+      const w = make(i, onError);
+      p.workers.push(w);
+      w.post({ control: ctl.buffer, memory, index: i, kernels, gen: 0 });
+    }
+  } catch {
+    for (const w of p.workers) w.stop();
+    unavailable = true;
+    return null;
+  }
+  return p;
+}
+
+function stopPool(): void {
+  if (!pool) return;
+  const p = pool;
+  pool = null;
+  Atomics.store(p.ctl, NEED, -1);
+  publish(p, () => {});
+  for (const w of p.workers) w.stop();
+}
+
+/** Publish a new job (filled in by `write` while no task can be claimed) and wake the workers; returns its generation. */
+function publish(p: Pool, write: (ctl: Int32Array) => void): number {
+  const g = (p.gen + 1) & 0x7fffffff, tag = (g & 0x3fffff) << 10, ctl = p.ctl;
+  Atomics.store(ctl, NEXT, tag | CLOSED);
+  write(ctl);
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, NEXT, tag);
+  Atomics.store(ctl, GEN, g);
+  p.gen = g;
+  Atomics.notify(ctl, GEN);
+  return g;
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser page's main thread, which must spin instead). */
+const canBlock = (): boolean => typeof (globalThis as { window?: unknown }).window === 'undefined';
+
+/** Threads a large kernel splits across now: getNumThreads() where workers can run, else 1 (starts nothing; so too with the fast path off). */
+export function availableThreads(): number {
+  const T = getNumThreads();
+  return T > 1 && !unavailable && cpuFastPathEnabled() && wasmMemoryShared() && (nodeBuiltin() !== null || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true) ? T : 1;
+}
+
+const argsRow = new Int32Array(MAX_ARGS);
+
+/**
+ * Run kernel `fn` (an id from shareKernels) once per task i < count, with the i32 arguments `fill(i, args)` writes,
+ * on the pool's threads and this one; returns when every task is done (then throws the first error a task threw).
+ * Tasks must write disjoint memory. With one thread (or count 1) the tasks run here, in order.
+ * @example parallelFor(gemmId, 4, (i, a) => a.set([...argsForQuarter(i)]));
+ */
+export function parallelFor(fn: number, count: number, fill: (i: number, args: Int32Array) => void): void {
+  const f = local[fn];
+  if (!f) throw new Error(`forwardpass: parallelFor: no kernel with id ${fn}`);
+  if (pool?.failed) stopPool();
+  const threads = availableThreads();
+  if (count > 1 && !pool && threads > 1) pool = startPool();
+  if (!pool || count <= 1 || threads <= 1) {
+    let error: unknown = null; // as on the pool: every task runs, then the first error is thrown
+    for (let i = 0; i < count; i++) {
+      argsRow.fill(0); fill(i, argsRow);
+      try { f(...argsRow); } catch (e) { error ??= e; }
+    }
+    if (error !== null) throw error;
+    return;
+  }
+  for (let s = 0; s < count; s += MAX_TASKS) runJob(pool, f, fn, Math.min(MAX_TASKS, count - s), (i, a) => fill(s + i, a));
+}
+
+function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: number, fill: (i: number, args: Int32Array) => void): void {
+  const g = publish(p, (ctl) => {
+    ctl[FN] = fn;
+    ctl[NARGS] = MAX_ARGS;
+    for (let i = 0; i < count; i++) {
+      const row = ctl.subarray(TABLE + i * MAX_ARGS, TABLE + (i + 1) * MAX_ARGS);
+      row.fill(0);
+      fill(i, row);
+    }
+    Atomics.store(ctl, COUNT, count);
+  });
+  const ctl = p.ctl, tag = (g & 0x3fffff) << 10;
+  // this thread's share: claim tasks as the workers do; a task that throws is counted done, and the error thrown
+  // once every task is done (a worker may still be writing memory the next job reuses)
+  let error: unknown = null;
+  for (;;) {
+    const w = Atomics.load(ctl, NEXT), i = w & 1023;
+    if ((w & -1024) !== tag || i >= count) break;
+    if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
+    const row = TABLE + i * MAX_ARGS;
+    for (let k = 0; k < MAX_ARGS; k++) argsRow[k] = ctl[row + k]!;
+    try { f(...argsRow); } catch (e) { error ??= e; }
+    Atomics.add(ctl, DONE, 1);
+  }
+  const block = canBlock();
+  for (let d = Atomics.load(ctl, DONE); d < count; d = Atomics.load(ctl, DONE)) if (block) Atomics.wait(ctl, DONE, d);
+  const failed = Atomics.exchange(ctl, FAILED, 0);
+  if (error !== null) throw error;
+  if (failed) throw new Error(`forwardpass: a CPU fast-path worker thread failed while running the Wasm kernel '${localNames[fn]}'`);
+}
+
+/** For tests and benchmarks: the pool's state (workers started, taking jobs, in their loop; tasks they ran so far). */
+export function threadPoolInfo(): { workers: number; active: number; ready: number; tasksOnWorkers: number } {
+  if (!pool) return { workers: 0, active: 0, ready: 0, tasksOnWorkers: 0 };
+  const c = pool.ctl;
+  return { workers: pool.workers.length, active: Atomics.load(c, ACTIVE), ready: Atomics.load(c, READY), tasksOnWorkers: Atomics.load(c, ON_WORKERS) };
+}
+
+/** Bytes the pool holds outside the Wasm memory (its control block), for memory(). */
+export function threadPoolBytes(): number {
+  return pool ? pool.ctl.byteLength : 0;
+}
+
+/**
+ * For tests and benchmarks: start the pool now (when threads > 1 and workers can run) and resolve once every worker
+ * has instantiated every shared kernel, so that the next parallelFor finds them all waiting.
+ */
+export async function whenThreadsReady(timeoutMs = 10000): Promise<void> {
+  if (!pool && availableThreads() > 1) pool = startPool();
+  const p = pool;
+  if (!p) return;
+  const t0 = Date.now();
+  const ready = () => p.workers.every((_, w) => Atomics.load(p.ctl, KNOWN + w) === local.length) && Atomics.load(p.ctl, READY) === p.workers.length;
+  while (!ready()) {
+    if (p.failed || Date.now() - t0 > timeoutMs) throw new Error('forwardpass: the CPU fast path\'s worker threads did not start');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Stop the workers (the next parallelFor starts them again); the process exits without this too. */
+export function shutdownThreads(): void {
+  stopPool();
+}
