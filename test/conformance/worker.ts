@@ -10,8 +10,8 @@ const backend = process.argv[2] ?? 'cpu';
 let healthy = async () => true;
 let adapter = '';
 if (backend === 'webgpu') {
-  const { getWebGPU } = await import('../webgpu.js');
-  const { gpu, reason } = await getWebGPU().catch((e: Error) => ({ gpu: null, reason: e.message }));
+  // test/webgpu.ts throws when FORWARDPASS_REQUIRE_WEBGPU=1 and no adapter is found: either way, the reason goes to the parent
+  const { gpu, reason } = await import('../webgpu.js').then((m) => m.getWebGPU()).catch((e: Error) => ({ gpu: null, reason: e.message }));
   if (!gpu) {
     process.send!({ ready: false, reason: `no WebGPU device: ${reason}` }, () => process.exit(1));
     await new Promise(() => {}); // exits once the message is out
