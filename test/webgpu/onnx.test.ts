@@ -61,6 +61,16 @@ describe.skipIf(!webgpu.gpu)(`ONNX fixtures on webgpu (${webgpu.gpu?.setup.adapt
     }
   });
 
+  it('Mish (x * tanh(softplus(x))) matches the CPU to 1e-6 relative down to x = -40, where softplus is e^x', async () => {
+    const x = fp.tensor(Float32Array.from({ length: 501 }, (_, i) => -40 + i * 0.1), { shape: [501] });
+    const [want] = await runNode(18, 'Mish', [x]);
+    const [got] = await runNode(18, 'Mish', [x], {}, { backend: 'webgpu' });
+    expect(got!.device).toBe('webgpu');
+    const [g, w] = [await got!.data(), await want!.data()];
+    expect(w[0]).toBeLessThan(0); // -40 e^-40: far below the float32 resolution of 1 + e^x
+    expect(Math.max(...Array.from(w, (v, i) => Math.abs(g[i]! - v) / Math.max(Math.abs(v), 1e-30)))).toBeLessThan(1e-5);
+  });
+
   it('placement: data nodes on the device; Shape and shape arithmetic on the host, not counted as fallbacks; all on the CPU in a CPU session', async () => {
     // y = Relu(x); n = Gather(Shape(x), 1); z = Reshape(y, [n, -1]) reads the host value n as its shape
     const model = makeModel(13, [
