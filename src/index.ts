@@ -24,7 +24,7 @@ export * from './io/npy.js';
 export * from './io/arrays.js';
 export { wrapStorage, type WrapOptions } from './io/wrap.js';
 export { parseOnnx, type OnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxTensorData, type OnnxDataType, type OnnxAttribute, type OnnxValueInfo, type OnnxParseOptions } from './io/onnx/model.js';
-export { loadOnnx, OnnxSession, type OnnxLoadOptions, type OnnxIO, type OnnxFeed, type OnnxStep } from './io/onnx/session.js';
+export { loadOnnx, OnnxSession, type OnnxLoadOptions, type OnnxIO, type OnnxFeed, type OnnxStep, type OnnxPlacement } from './io/onnx/session.js';
 export { onnxOpSupport, type OnnxOpSupportEntry } from './io/onnx/plan.js';
 export { registerOnnxOp, registeredOnnxOps, type OnnxOpImpl, type OnnxPrecision, type Dim as OnnxDim } from './io/onnx/ops/index.js';
 export { conv2d, conv1d, type Conv2dOptions, type Conv1dOptions, type Padding2d } from './ops/conv.js';

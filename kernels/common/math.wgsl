@@ -1,6 +1,7 @@
-// Scalar helpers WGSL lacks: NaN and infinity tests on the bits, erf, a tanh and sigmoid that never overflow, pow
-// and remainder with C's special cases (as PyTorch), integer pow and remainder, clamp bounds that survive ±inf in
-// i32. Needs CT (the compute type alias, f32 or i32) to be defined by the including kernel.
+// Scalar helpers WGSL lacks: NaN and infinity tests on the bits, erf, a tanh and sigmoid that never overflow, a
+// softplus that keeps its negative tail, pow and remainder with C's special cases (as PyTorch), integer pow and
+// remainder, clamp bounds that survive ±inf in i32. Needs CT (the compute type alias, f32 or i32) to be defined by
+// the including kernel.
 
 // NaN by its bits: `x != x` may be folded away by compilers that assume no NaNs (SwiftShader does).
 fn is_nan(x: f32) -> bool {
@@ -48,8 +49,26 @@ fn erf_f32(x: f32) -> f32 {
   return sign(x) * (1.0 - poly * exp(-a * a));
 }
 
+// tanh without overflow, and with its relative precision near 0: builtin tanh may be computed from exponentials
+// (SwiftShader: tanh(1e-8) = 0, tanh(1e-5) off by 1.4e-3 relative), so |x| < 0.1 takes the odd series to x^7
+// (truncation under 3e-10 relative)
 fn tanh_safe(x: f32) -> f32 {
-  return select(tanh(clamp(x, -20.0, 20.0)), x, is_nan(x));
+  let x2 = x * x;
+  let series = x * (1.0 - x2 * (0.33333334 - x2 * (0.13333334 - x2 * 0.053968254)));
+  return select(select(tanh(clamp(x, -20.0, 20.0)), series, abs(x) < 0.1), x, is_nan(x));
+}
+
+// log(1 + y) for y >= 0 without losing y when it is small against 1 (where 1 + y rounds to 1 or nearly): the
+// series y - y^2/2 + ... + y^7/7 below 0.05 (truncation under 1e-10 relative), log(1 + y) above
+fn log1p_pos(y: f32) -> f32 {
+  if (y >= 0.05) { return log(1.0 + y); }
+  return y * (1.0 - y * (0.5 - y * (0.33333334 - y * (0.25 - y * (0.2 - y * (0.16666667 - y * 0.14285715))))));
+}
+
+// softplus = log(1 + e^x) as max(x, 0) + log1p(e^-|x|): e^x for very negative x (log(1.0 + exp(x)) gives 0 once
+// 1 + e^x rounds to 1, x < -17), x itself above 20 (as the CPU reference), NaN kept
+fn softplus_f32(x: f32) -> f32 {
+  return select(max(x, 0.0) + log1p_pos(exp(-abs(x))), x, x > 20.0 || is_nan(x));
 }
 
 fn sigmoid_f32(x: f32) -> f32 {

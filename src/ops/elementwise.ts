@@ -49,7 +49,7 @@ export const UNARY: Record<UnaryOp, UnaryRow> = {
   elu: { ref: (x, a) => (x > 0 ? x : a * (Math.exp(x) - 1)), result: 'float', wgsl: 'select(alpha * (exp(x) - 1.0), x, x > 0.0)' },
   hardSigmoid: { ref: (x, a, b) => Math.max(0, Math.min(1, a * x + b)), result: 'float', wgsl: 'clamp(alpha * x + beta, 0.0, 1.0)' },
   hardSwish: { ref: (x) => (x * Math.max(0, Math.min(6, x + 3))) / 6, result: 'float', wgsl: 'x * clamp(x + 3.0, 0.0, 6.0) / 6.0' },
-  softplus: { ref: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))), result: 'float', wgsl: 'select(log(1.0 + exp(x)), x, x > 20.0)' },
+  softplus: { ref: (x) => (x > 20 ? x : Math.log1p(Math.exp(x))), result: 'float', wgsl: 'softplus_f32(x)' },
 };
 
 /** One row per binary op: scalar reference, whether ints stay ints, WGSL over `a`, `b` (CT) and its i32 form if different. */

@@ -1,5 +1,5 @@
 // One ONNX conformance test (a folder with model.onnx and test_data_set_N/{input,output}_K.pb) run through
-// loadOnnx on the CPU at f32, classified as pass / wrong / unsupported (a clean load-time refusal) / error.
+// loadOnnx at f32 on the CPU or on WebGPU, classified as pass / wrong / unsupported (a clean load-time refusal) / error.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../../src/index.js'; // registers the backends
@@ -18,6 +18,9 @@ export interface TestResult {
   ms: number;
   /** For a pass: whether it also holds at the ONNX runner's own atol 1e-7. */
   strict?: boolean;
+  /** On a device backend, once loaded: the plan's node count, and the op types of the nodes the CPU ran as a fallback. */
+  nodes?: number;
+  fallback?: string[];
 }
 
 /** Tolerances of the issue (the ONNX runner's own atol is 1e-7; `strictAtol` reports that figure too). */
@@ -86,17 +89,19 @@ async function compare(session: OnnxSession, out: Record<string, Tensor>, expect
   return undefined;
 }
 
-/** Run one test folder; `atol` defaults to the issue's 1e-4. Never throws. */
-export async function runTest(dir: string, atol = ATOL): Promise<TestResult> {
+/** Run one test folder on `backend` ('cpu' or 'webgpu'); `atol` defaults to the issue's 1e-4. Never throws. */
+export async function runTest(dir: string, atol = ATOL, backend = 'cpu'): Promise<TestResult> {
   const t0 = performance.now();
   const strict = { ok: true };
+  let placed: Pick<TestResult, 'nodes' | 'fallback'> = {};
   const done = (status: Status, reason?: string): TestResult => ({
-    status, ...(reason ? { reason: reason.split('\n')[0]!.slice(0, 400) } : {}), ms: Math.round(performance.now() - t0), ...(status === 'pass' ? { strict: strict.ok } : {}),
+    status, ...(reason ? { reason: reason.split('\n')[0]!.slice(0, 400) } : {}), ms: Math.round(performance.now() - t0), ...(status === 'pass' ? { strict: strict.ok } : {}), ...placed,
   });
   let session: OnnxSession;
   try {
     if (!existsSync(join(dir, 'model.onnx'))) return done('error', 'no model.onnx');
-    session = await loadOnnx(bytesOf(join(dir, 'model.onnx')), { backend: 'cpu', precision: 'f32', name: 'model.onnx' });
+    session = await loadOnnx(bytesOf(join(dir, 'model.onnx')), { backend, precision: 'f32', name: 'model.onnx' });
+    if (backend !== 'cpu') placed = { nodes: session.planSize, fallback: session.placement.filter((p) => p.fallback).map((p) => p.opType) };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     return done(msg.startsWith('forwardpass:') ? 'unsupported' : 'error', msg);

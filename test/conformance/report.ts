@@ -91,3 +91,39 @@ export function format(s: Summary, opLimit = 60): string {
   lines.push(`tests onnxruntime passes and forwardpass does not: ${s.ortPassWeFail.length}`);
   return lines.join('\n');
 }
+
+/** How a device run (--backend webgpu) went, next to the CPU's passing list. */
+export interface DeviceSummary {
+  /** Tests that loaded with every node on the device (Shape/Size and shape arithmetic on constants aside). */
+  onDevice: Tally;
+  /** Tests that loaded with some nodes on the CPU as a fallback. */
+  withFallback: Tally;
+  /** Op types the CPU ran as a fallback: in how many tests. */
+  fallbackOps: Record<string, number>;
+  /** Tests of the CPU's passing list that fail here with every node on the device: device bugs. */
+  bugs: string[];
+  /** Tests of the CPU's passing list that fail here with some nodes on the CPU. */
+  fallbackFailures: string[];
+}
+
+export function summarizeDevice(rows: Row[], cpuPassing: ReadonlySet<string>): DeviceSummary {
+  const d: DeviceSummary = { onDevice: empty(), withFallback: empty(), fallbackOps: {}, bugs: [], fallbackFailures: [] };
+  for (const r of rows) {
+    const fell = (r.fallback?.length ?? 0) > 0;
+    if (r.nodes !== undefined) add(fell ? d.withFallback : d.onDevice, r);
+    for (const op of new Set(r.fallback)) d.fallbackOps[op] = (d.fallbackOps[op] ?? 0) + 1;
+    if (cpuPassing.has(r.id) && r.status !== 'pass') (fell ? d.fallbackFailures : d.bugs).push(r.id);
+  }
+  return d;
+}
+
+/** The printed lines of a device run. */
+export function formatDevice(d: DeviceSummary, backend: string, adapter: string): string {
+  const ops = Object.entries(d.fallbackOps).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return [
+    `${backend} (${adapter || 'adapter unknown'}): ${d.onDevice.pass + d.withFallback.pass} tests pass: ${d.onDevice.pass} of ${d.onDevice.tests} loaded with every node on ${backend}, ${d.withFallback.pass} of ${d.withFallback.tests} with some nodes on the CPU`,
+    `ops the CPU ran as a fallback (tests): ${ops.map(([op, n]) => `${op} ${n}`).join(', ') || 'none'}`,
+    `tests the CPU passes (passing list) and ${backend} fails with every node on ${backend} (${backend} bugs): ${d.bugs.length}${d.bugs.length ? `: ${d.bugs.join(', ')}` : ''}`,
+    `... and with some nodes on the CPU: ${d.fallbackFailures.length}${d.fallbackFailures.length ? `: ${d.fallbackFailures.join(', ')}` : ''}`,
+  ].join('\n');
+}

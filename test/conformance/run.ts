@@ -1,20 +1,28 @@
-// The ONNX conformance runner: `npm run conformance -- <folder> [--update] [--timeout-ms N] [--jobs N] [--ops N] [--json P]`.
+// The ONNX conformance runner: `npm run conformance -- <folder> [--backend cpu|webgpu] [--update] [--timeout-ms N] [--jobs N] [--ops N] [--json P]`.
 // Runs every test folder under <folder> in child processes (a test over its time limit is killed: an error, not a
-// hang), prints the tallies, writes the JSON report (default bench/results/tmp/conformance-report.json), and exits 1 when a test of the passing list no longer passes.
+// hang; default limit 20 s, 60 s on WebGPU), prints the tallies, writes the JSON report (default
+// bench/results/tmp/conformance-report.json), and exits 1 when a test of the passing list no longer passes.
+// --backend webgpu runs the same tests on a WebGPU device (one per child process, reused for its tests; no adapter is
+// an error) against its own list (passing-webgpu.txt), reports per test which nodes the CPU ran as a fallback, and
+// lists the tests of the CPU's list (passing.txt) that fail on WebGPU.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestResult } from './check.js';
-import { format, summarize, type IndexEntry, type Row } from './report.js';
+import { format, formatDevice, summarize, summarizeDevice, type IndexEntry, type Row } from './report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 
-interface Options { folders: string[]; update: boolean; timeoutMs: number; jobs: number; json: string; passing: string; quiet: boolean; ops: number }
+interface Options { folders: string[]; update: boolean; timeoutMs: number; jobs: number; json: string; passing: string; quiet: boolean; ops: number; backend: 'cpu' | 'webgpu' }
+
+const BACKENDS = ['cpu', 'webgpu'] as const;
+/** The CPU's passing list (also what a device run is compared with). */
+const CPU_PASSING = join(HERE, 'passing.txt');
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { folders: [], update: false, timeoutMs: 20_000, jobs: 1, json: join(ROOT, 'bench/results/tmp/conformance-report.json'), passing: join(HERE, 'passing.txt'), quiet: false, ops: 60 };
+  const o: Options = { folders: [], update: false, timeoutMs: 0, jobs: 1, json: '', passing: '', quiet: false, ops: 60, backend: 'cpu' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = () => { const v = Number(argv[++i]); if (!(v > 0)) throw new Error(`forwardpass: conformance: ${a} needs a positive number, found '${argv[i]}'`); return v; };
@@ -25,9 +33,19 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--ops') o.ops = Math.floor(num());
     else if (a === '--json') o.json = resolve(argv[++i] ?? '');
     else if (a === '--passing') o.passing = resolve(argv[++i] ?? '');
-    else if (a.startsWith('--')) throw new Error(`forwardpass: conformance: unknown option '${a}' (expected --update, --quiet, --timeout-ms N, --jobs N, --ops N, --json PATH, --passing PATH)`);
+    else if (a === '--backend') {
+      const b = argv[++i] ?? '';
+      if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`forwardpass: conformance: --backend must be ${BACKENDS.join(' or ')}, found '${b}'`);
+      o.backend = b as Options['backend'];
+    } else if (a.startsWith('--')) throw new Error(`forwardpass: conformance: unknown option '${a}' (expected --backend cpu|webgpu, --update, --quiet, --timeout-ms N, --jobs N, --ops N, --json PATH, --passing PATH)`);
     else o.folders.push(resolve(a));
   }
+  // SwiftShader (WebGPU without a GPU) computes at tens of MFLOP/s on a loaded machine: the suite's largest Conv
+  // (pytorch-operator/test_operator_conv, 136 MFLOP) took 12-14 s at load 15 on 2 cores
+  o.timeoutMs ||= o.backend === 'cpu' ? 20_000 : 60_000;
+  const suffix = o.backend === 'cpu' ? '' : `-${o.backend}`;
+  o.json ||= join(ROOT, `bench/results/tmp/conformance-report${suffix}.json`);
+  o.passing ||= join(HERE, `passing${suffix}.txt`);
   if (o.folders.length === 0) throw new Error('forwardpass: conformance: name a folder of tests (e.g. ../shared/onnx-backend-tests or one of its groups)');
   return o;
 }
@@ -52,12 +70,19 @@ function loadIndex(dir: string): Map<string, IndexEntry> {
 /** A pool of child processes, each running one test at a time; a test past `timeoutMs` kills its child. */
 class Pool {
   private idle: ChildProcess[] = [];
-  constructor(private readonly timeoutMs: number) {}
+  /** The adapter the workers report (device backends). */
+  adapter = '';
+  constructor(private readonly timeoutMs: number, private readonly backend: string) {}
 
   private spawn(): Promise<ChildProcess> {
-    const child = fork(join(HERE, 'worker.ts'), [], { execArgv: ['--import', 'tsx', '--import', join(ROOT, 'test/wgsl-hook.mjs')], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(join(HERE, 'worker.ts'), [this.backend], { execArgv: ['--import', 'tsx', '--import', join(ROOT, 'test/wgsl-hook.mjs')], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     return new Promise((res, rej) => {
-      child.once('message', () => res(child));
+      child.once('message', (m: { ready: boolean; adapter?: string; reason?: string }) => {
+        child.removeAllListeners('exit');
+        if (!m.ready) return rej(new Error(`forwardpass: conformance: --backend ${this.backend}: ${m.reason}`));
+        this.adapter = m.adapter ?? '';
+        res(child);
+      });
       child.once('exit', (code) => rej(new Error(`forwardpass: conformance: the worker exited (${code}) before it was ready`)));
     });
   }
@@ -75,7 +100,8 @@ class Pool {
         res(r);
       };
       const timer = setTimeout(() => finish({ status: 'error', reason: `timeout: no result within ${this.timeoutMs} ms`, ms: this.timeoutMs }, false), this.timeoutMs);
-      child.once('message', (r) => finish(r as TestResult, true));
+      // a worker whose device broke during the test asks to be retired: the next test gets a fresh process
+      child.once('message', ({ retire, ...r }: TestResult & { retire?: boolean }) => finish(r, !retire));
       child.once('exit', (code, sig) => finish({ status: 'error', reason: `crash: the worker exited (${code ?? sig})`, ms: Math.round(performance.now() - t0) }, false));
       child.send({ dir });
     });
@@ -92,7 +118,7 @@ async function main(): Promise<number> {
   const tests = o.folders.flatMap((f) => findTests(f));
   const index = new Map<string, IndexEntry>();
   for (const f of o.folders) for (const [k, v] of loadIndex(f)) index.set(k, v);
-  const pool = new Pool(o.timeoutMs);
+  const pool = new Pool(o.timeoutMs, o.backend);
   const rows: Row[] = new Array(tests.length);
   let next = 0, done = 0;
   const workers = Array.from({ length: Math.min(o.jobs, tests.length) }, async () => {
@@ -112,20 +138,24 @@ async function main(): Promise<number> {
   const s = summarize(rows);
 
   // the passing list: tests of this run that passed before and do not now are regressions
-  const before = existsSync(o.passing) ? readFileSync(o.passing, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [];
+  const readList = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : []);
+  const before = readList(o.passing);
+  const device = o.backend === 'cpu' ? undefined : summarizeDevice(rows, new Set(readList(CPU_PASSING)));
   const ran = new Set(rows.map((r) => r.id));
   const passed = new Set(rows.filter((r) => r.status === 'pass').map((r) => r.id));
   const regressions = rows.filter((r) => before.includes(r.id) && r.status !== 'pass');
   const newPasses = [...passed].filter((id) => !before.includes(id)).sort();
   mkdirSync(dirname(o.json), { recursive: true });
-  writeFileSync(o.json, JSON.stringify({ seconds: Math.round(seconds), folders: o.folders, summary: s, regressions: regressions.map((r) => r.id), newPasses, tests: rows }, null, 1) + '\n');
+  writeFileSync(o.json, JSON.stringify({ seconds: Math.round(seconds), folders: o.folders, backend: o.backend, ...(device ? { adapter: pool.adapter, device } : {}), summary: s, regressions: regressions.map((r) => r.id), newPasses, tests: rows }, null, 1) + '\n');
 
   if (!o.quiet) console.log(format(s, o.ops));
+  if (device) console.log(`\n${formatDevice(device, o.backend, pool.adapter)}`);
   console.log(`\n${rows.length} tests in ${seconds.toFixed(1)} s; report: ${o.json}`);
   if (o.update) {
     const kept = before.filter((id) => !ran.has(id));
     const list = [...new Set([...kept, ...passed])].sort();
-    writeFileSync(o.passing, `# ONNX conformance tests forwardpass passes (npm run conformance -- <folder> --update rewrites it)\n${list.join('\n')}\n`);
+    const how = o.backend === 'cpu' ? '' : ` on ${o.backend}`;
+    writeFileSync(o.passing, `# ONNX conformance tests forwardpass passes${how} (npm run conformance -- <folder>${o.backend === 'cpu' ? '' : ` --backend ${o.backend}`} --update rewrites it)\n${list.join('\n')}\n`);
     console.log(`passing list rewritten: ${list.length} tests (${o.passing})`);
   } else if (newPasses.length) {
     console.log(`new passes (${newPasses.length}; --update adds them to the list): ${newPasses.slice(0, 30).join(', ')}${newPasses.length > 30 ? ', ...' : ''}`);

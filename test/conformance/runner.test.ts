@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeTensor, onnxModel, type ElemName } from '../io/onnx/writer.js';
 import { mismatch } from './check.js';
+import { summarizeDevice, type Row } from './report.js';
+import { webgpu } from '../webgpu.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -24,7 +26,7 @@ function writeTest(dir: string, name: string, op: string, x: { type: ElemName; d
   writeFileSync(join(d, 'test_data_set_0', 'output_0.pb'), encodeTensor({ name: 'y', ...y }));
 }
 
-function runRunner(args: string[]): { code: number; out: string; report: { summary: { total: Record<string, number> }; tests: { id: string; status: string; reason?: string }[]; newPasses: string[]; regressions: string[] } } {
+function runRunner(args: string[]): { code: number; out: string; report: { backend: string; adapter?: string; summary: { total: Record<string, number> }; tests: { id: string; status: string; reason?: string; nodes?: number; fallback?: string[] }[]; newPasses: string[]; regressions: string[] } } {
   const json = join(mkdtempSync(join(tmpdir(), 'fp-conf-')), 'report.json');
   const r = spawnSync('node', ['--import', 'tsx', '--import', './test/wgsl-hook.mjs', 'test/conformance/run.ts', ...args, '--json', json, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout + r.stderr, report: JSON.parse(readFileSync(json, 'utf8')) };
@@ -93,7 +95,51 @@ describe('conformance runner', () => {
     expect(mismatch([1, 2], [1], true)).toMatch(/2 values, expected 1/);
   });
 
-  it('names an unknown option', () => {
+  it('names an unknown option and an unknown backend', () => {
     expect(() => execFileSync('node', ['--import', 'tsx', 'test/conformance/run.ts', suite, '--frobnicate'], { cwd: ROOT, stdio: 'pipe' })).toThrow(/unknown option '--frobnicate'/);
+    expect(() => execFileSync('node', ['--import', 'tsx', 'test/conformance/run.ts', suite, '--backend', 'tpu'], { cwd: ROOT, stdio: 'pipe' })).toThrow(/--backend must be cpu or webgpu, found 'tpu'/);
+  });
+
+  it.skipIf(!webgpu.gpu)('--backend webgpu: the same classification on the device, the adapter, and per test the nodes and CPU fallbacks', () => {
+    const { code, out, report } = runRunner([join(suite, 'node'), '--backend', 'webgpu', '--passing', join(suite, 'passing.txt')]);
+    expect(report.backend).toBe('webgpu');
+    expect(report.adapter).toBe(`${webgpu.gpu!.setup.adapter.vendor} ${webgpu.gpu!.setup.adapter.architecture} ${webgpu.gpu!.setup.adapter.description}`.trim());
+    const rows = Object.fromEntries(report.tests.map((t) => [t.id, t]));
+    expect(Object.fromEntries(report.tests.map((t) => [t.id, t.status]))).toEqual({
+      'node/test_relu_ok': 'pass', 'node/test_relu_wrong': 'wrong', 'node/test_relu_shape': 'wrong', 'node/test_no_such_op': 'unsupported',
+      'node/test_reshape_bad': 'error', 'node/test_uint16_input': 'unsupported',
+    });
+    expect(rows['node/test_relu_ok']).toMatchObject({ nodes: 1, fallback: [] });
+    expect(rows['node/test_no_such_op']!.nodes).toBeUndefined(); // refused at load: no plan
+    expect(report.regressions).toEqual(['node/test_relu_wrong']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/webgpu \(.+\): 1 tests pass: 1 of \d+ loaded with every node on webgpu/);
+  }, 120_000);
+
+  it('--backend webgpu without an adapter stops the run with the reason (exit 2), whether or not CI requires WebGPU', () => {
+    for (const require of ['0', '1']) {
+      const r = spawnSync('node', ['--import', 'tsx', '--import', './test/wgsl-hook.mjs', 'test/conformance/run.ts', join(suite, 'node', 'test_relu_ok'), '--backend', 'webgpu', '--quiet'], {
+        cwd: ROOT, encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', FORWARDPASS_REQUIRE_WEBGPU: require },
+      });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/forwardpass: conformance: --backend webgpu: no WebGPU device: forwardpass: webgpu: no Vulkan driver found/);
+    }
+  }, 120_000);
+
+  it('device tallies: every node on the device or some on the CPU, and the CPU list\'s tests that fail there (bugs vs fallbacks)', () => {
+    const row = (id: string, status: Row['status'], placed: Partial<Row> = {}): Row => ({ id, group: 'node', opTypes: [], tensorOnly: true, status, ms: 1, ...placed });
+    const d = summarizeDevice([
+      row('a', 'pass', { nodes: 2, fallback: [] }),
+      row('b', 'wrong', { nodes: 1, fallback: [] }),
+      row('c', 'error', { nodes: 3, fallback: ['TopK', 'TopK'] }),
+      row('d', 'pass', { nodes: 2, fallback: ['TopK', 'If'] }),
+      row('e', 'unsupported'),
+      row('f', 'wrong', { nodes: 1, fallback: [] }),
+    ], new Set(['a', 'b', 'c', 'd', 'e']));
+    expect(d.onDevice).toMatchObject({ tests: 3, pass: 1, wrong: 2 });
+    expect(d.withFallback).toMatchObject({ tests: 2, pass: 1, error: 1 });
+    expect(d.fallbackOps).toEqual({ TopK: 2, If: 1 });
+    expect(d.bugs).toEqual(['b', 'e']); // e: the CPU passes it, the device refuses it at load
+    expect(d.fallbackFailures).toEqual(['c']);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as fp from '../../src/node.js';
 import { fixturePath, maxAbsDiff } from '../helpers.js';
 import { webgpu } from '../webgpu.js';
-import { f32c, i64, runNode } from '../io/onnx/session-helpers.js';
+import { f32c, i64, makeModel, runNode } from '../io/onnx/session-helpers.js';
 
 const MODELS = ['mlp-digits', 'cnn-digits', 'cnn-mnist', 'tiny-gpt', 'tiny-bert-cls'];
 const bytes = (name: string) => readFileSync(fixturePath(name, 'model.onnx'));
@@ -59,6 +59,37 @@ describe.skipIf(!webgpu.gpu)(`ONNX fixtures on webgpu (${webgpu.gpu?.setup.adapt
       expect(got!.shape, op).toEqual(want!.shape);
       expect(maxAbsDiff(await got!.data(), await want!.data()), op).toBeLessThan(1e-5);
     }
+  });
+
+  it('Mish (x * tanh(softplus(x))) matches the CPU to 1e-6 relative down to x = -40, where softplus is e^x', async () => {
+    const x = fp.tensor(Float32Array.from({ length: 501 }, (_, i) => -40 + i * 0.1), { shape: [501] });
+    const [want] = await runNode(18, 'Mish', [x]);
+    const [got] = await runNode(18, 'Mish', [x], {}, { backend: 'webgpu' });
+    expect(got!.device).toBe('webgpu');
+    const [g, w] = [await got!.data(), await want!.data()];
+    expect(w[0]).toBeLessThan(0); // -40 e^-40: far below the float32 resolution of 1 + e^x
+    expect(Math.max(...Array.from(w, (v, i) => Math.abs(g[i]! - v) / Math.max(Math.abs(v), 1e-30)))).toBeLessThan(1e-5);
+  });
+
+  it('placement: data nodes on the device; Shape and shape arithmetic on the host, not counted as fallbacks; all on the CPU in a CPU session', async () => {
+    // y = Relu(x); n = Gather(Shape(x), 1); z = Reshape(y, [n, -1]) reads the host value n as its shape
+    const model = makeModel(13, [
+      { op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' },
+      { op: 'Shape', inputs: ['x'], outputs: ['s'], name: 'shape' },
+      { op: 'Gather', inputs: ['s', 'one'], outputs: ['n'], name: 'gather' },
+      { op: 'Concat', inputs: ['n', 'minus1'], outputs: ['dims'], name: 'concat', attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['y', 'dims'], outputs: ['z'], name: 'reshape' },
+    ], { x: ['float', [2, 3, 4]] }, ['z'], { one: i64([1]), minus1: i64([-1]) });
+    const gpu = await fp.OnnxSession.fromModel(model, { backend: 'webgpu' });
+    expect(gpu.placement.map((p) => [p.label, p.device, p.fallback])).toEqual([
+      ['relu', 'webgpu', false], ['shape', 'cpu', false], ['gather', 'cpu', false], ['concat', 'cpu', false], ['reshape', 'webgpu', false],
+    ]);
+    const { z } = await gpu.run({ x: fp.randn([2, 3, 4], { seed: 3 }) });
+    expect([z!.device, z!.shape]).toEqual(['webgpu', [3, 8]]);
+    const cpu = await fp.OnnxSession.fromModel(model, { backend: 'cpu' });
+    expect(cpu.placement.every((p) => p.device === 'cpu' && !p.fallback)).toBe(true);
+    gpu.dispose();
+    cpu.dispose();
   });
 
   it('precision int8: mlp-digits runs linearInt8 on the device and keeps eval accuracy within 1 point', async () => {

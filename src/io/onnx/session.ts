@@ -66,6 +66,21 @@ export interface OnnxIO {
   shapeKnown: boolean;
 }
 
+/**
+ * Where one plan node runs (`OnnxSession.placement`). In a device session a node runs on the host ('cpu') when it
+ * reads tensor metadata only (Shape, Size), computes on host values (shape arithmetic on constants), or is a
+ * typed-array kernel; `fallback` marks the host nodes that compute on data from the graph inputs (copied back from
+ * the device): the work the device backend does not do.
+ */
+export interface OnnxPlacement {
+  label: string;
+  opType: string;
+  /** The session backend, or 'cpu' for a node placed on the host. */
+  device: string;
+  /** A host node in a device session that reads data derived from the graph inputs (not only metadata). */
+  fallback: boolean;
+}
+
 /** What `OnnxSession.stepwise` yields after each plan node: its position in the plan, label and op type. */
 export interface OnnxStep {
   index: number;
@@ -457,6 +472,24 @@ export class OnnxSession {
     for (const st of this.plan) (st.state as { dispose?: () => void } | undefined)?.dispose?.();
     this.consts.clear();
     this.deviceConsts.clear();
+  }
+
+  /**
+   * Where each plan node runs, in plan order (see OnnxPlacement). In a CPU session every node is 'cpu' and none is a
+   * fallback.
+   *
+   * @example session.placement.filter((p) => p.fallback).map((p) => p.opType) // ops the CPU ran for the device
+   */
+  get placement(): OnnxPlacement[] {
+    const device = this.backend !== 'cpu';
+    // values derived from the graph inputs: the feeds, every device node's outputs, and a host node's outputs when
+    // it read such a value (Shape and Size read only metadata)
+    const derived = new Set(this.inputs.map((v) => v.name));
+    return this.plan.map((st) => {
+      const reads = !ALWAYS_HOST.has(st.node.opType) && st.node.inputs.some((x) => derived.has(x));
+      if (!st.host || reads) st.node.outputs.forEach((o) => o && derived.add(o));
+      return { label: st.label, opType: st.node.opType, device: st.host ? 'cpu' : this.backend, fallback: device && st.host && reads };
+    });
   }
 
   /** Number of nodes that run per call (after folding and pruning). */
