@@ -73,7 +73,7 @@ const kernels = (): I8Rows[] => {
 /** The int8 module's bytes (for validation tests). */
 export { int8ModuleBytes };
 
-interface Packed { offset: number; N: number; K: number; Kp: number; ptr: number; bytes: number }
+interface Packed { tag: string; scales: object | null; ptr: number; bytes: number }
 const cache = new WeakMap<object, Packed[]>();
 const collected = typeof FinalizationRegistry !== 'undefined' ? new FinalizationRegistry<Packed[]>((l) => freeAll(l)) : null;
 function freeAll(list: Packed[]): void {
@@ -81,27 +81,38 @@ function freeAll(list: Packed[]): void {
   list.length = 0;
 }
 
-/** Packed panels of wq [N, Kp] (first K columns, zero beyond) at `offset`, built once per storage `key`. */
-function packedInt8(key: object, wq: Int8Array, offset: number, N: number, K: number, Kp: number): number {
+/**
+ * A packed copy of an int8 weight in Wasm memory, built once per weight storage `key` and `tag` (what and where:
+ * layout, offsets, shape) and, when the copy holds scales too, their storage `scales`: `fill(ptr)` writes `bytes`.
+ * Freed with the weight (releaseInt8, or when the storage is collected); counted in memory()'s cacheBytes.
+ */
+export function cachedPack(key: object, tag: string, scales: object | null, bytes: number, fill: (ptr: number) => void): number {
   let list = cache.get(key);
-  const hit = list?.find((p) => p.offset === offset && p.N === N && p.K === K && p.Kp === Kp);
+  const hit = list?.find((p) => p.tag === tag && p.scales === scales);
   if (hit) return hit.ptr;
-  const K2 = K + (K & 1), Np = Math.ceil(N / NR) * NR, bytes = Np * K2;
   const ptr = wasmAlloc(bytes);
-  const h = new Int8Array(wasmMemory().buffer, ptr, bytes);
-  for (let j0 = 0, q = 0; j0 < Np; j0 += NR) {
-    for (let k = 0; k < K2; k += 2) {
-      for (let c = 0; c < NR; c++, q += 2) {
-        const n = j0 + c, row = offset + n * Kp;
-        h[q] = n < N ? wq[row + k]! : 0;
-        h[q + 1] = n < N && k + 1 < K ? wq[row + k + 1]! : 0;
-      }
-    }
-  }
+  fill(ptr);
   if (!list) { cache.set(key, (list = [])); collected?.register(key, list, key); }
-  list.push({ offset, N, K, Kp, ptr, bytes });
+  list.push({ tag, scales, ptr, bytes });
   trackCached(bytes);
   return ptr;
+}
+
+/** Packed panels of wq [N, Kp] (first K columns, zero beyond) at `offset`, built once per storage `key`. */
+function packedInt8(key: object, wq: Int8Array, offset: number, N: number, K: number, Kp: number): number {
+  const K2 = K + (K & 1), Np = Math.ceil(N / NR) * NR, bytes = Np * K2;
+  return cachedPack(key, `row:${offset}:${N}:${K}:${Kp}`, null, bytes, (ptr) => {
+    const h = new Int8Array(wasmMemory().buffer, ptr, bytes);
+    for (let j0 = 0, q = 0; j0 < Np; j0 += NR) {
+      for (let k = 0; k < K2; k += 2) {
+        for (let c = 0; c < NR; c++, q += 2) {
+          const n = j0 + c, row = offset + n * Kp;
+          h[q] = n < N ? wq[row + k]! : 0;
+          h[q + 1] = n < N && k + 1 < K ? wq[row + k + 1]! : 0;
+        }
+      }
+    }
+  });
 }
 
 /** Free the int8 panels packed from storage `key`. */
