@@ -123,7 +123,7 @@ const suite: BenchSuite = {
         const int8 = () => fp.scopeSync(() => { const [xq, xs] = fp.quantizeRows(x); fp.linearInt8(xq, xs, wq, ws, b, { k: K }); });
         const q8 = () => fp.scopeSync(() => { const [xq, xs] = fp.quantizeRows(x, { block: 32 }); fp.linearInt8(xq, xs, wq8, ws8, b, { block: 32, k: K }); });
         const w8 = () => fp.linearW8(x, wq8, ws8, b, { block: 32 }).dispose();
-        const typed = K === 512 ? { 'typed-array int8': withPath(false, int8) } : {};
+        const typed: Record<string, () => unknown> = K === 512 ? { 'typed-array int8': withPath(false, int8) } : {};
         await race(`linear ${K}x${N} M=${M} f32 vs int8`, 2 * M * K * N, {
           'wasm-simd': withPath(true, f32), 'wasm-simd int8': withPath(true, int8), 'wasm-simd q8 W8A8': withPath(true, q8), 'wasm-simd q8 W8': withPath(true, w8), ...typed,
         });

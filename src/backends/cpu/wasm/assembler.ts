@@ -47,7 +47,7 @@ const SIMD = {
   'f64x2.abs': 236, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.div': 243, 'f64x2.min': 244,
   'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
   'f32x4.relaxed_madd': 0x105,
-  'i32x4.extend_low_i16x8_s': 167, 'i32x4.extend_high_i16x8_s': 168, 'f64x2.mul': 242, 'f64x2.convert_low_i32x4_s': 254,
+  'i32x4.extend_low_i16x8_s': 167, 'i32x4.extend_high_i16x8_s': 168, 'f64x2.mul': 242, 'f64x2.convert_low_i32x4_s': 254, 'f32x4.demote_f64x2_zero': 94,
   'i32x4.relaxed_dot_i8x16_i7x16_add_s': 0x113,
 } as const;
 export type SimdOp = keyof typeof SIMD;
