@@ -121,6 +121,19 @@ describe('block-scaled int8 on the Wasm fast path', () => {
     }
   });
 
+  test('linearW8 does not depend on the batch: 17 rows together (dequantized panels + f32 GEMM) equal each row alone, and rows 0..2 (the fused few-row kernel), bit for bit', () => {
+    for (const [N, K, block] of [[37, 96, 32], [255, 4096, 32], [9, 72, 0]] as const) {
+      const M = 17, nb = block ? K / block : 1;
+      const wq = i8(int8Rows(N, K, N + K), [N, K]), ws = fp.tensor(randomArray(N * nb, 3, 0.001, 0.02), { shape: [N, nb], dtype: 'float16' });
+      const x = f32(floatRows(M, K, 11), [M, K]), bias = f32(randomArray(N, 4), [N]);
+      const all = Array.from(fp.linearW8(x, wq, ws, bias, { block }).dataSync() as Float32Array);
+      for (const rows of [[0, 1], [0, 3], [5, 6], [16, 17]]) {
+        const part = Array.from(fp.linearW8(x.narrow(0, rows[0]!, rows[1]! - rows[0]!).contiguous(), wq, ws, bias, { block }).dataSync() as Float32Array);
+        expect(part).toEqual(all.slice(rows[0]! * N, rows[1]! * N));
+      }
+    }
+  });
+
   test('packed weights are counted once per weight and layout, and freed with the weight', () => {
     const M = 2, N = 10, K = 64;
     const before = fp.cpuBackend.memory().cacheBytes!;

@@ -2,8 +2,9 @@
 // Reference twins in kernels/int8.ts: linearInt8 with block > 0 (dotsQ8 in int8-gemm.ts) and linearW8.
 // - W8A8 (`q8rows{mr}`): exact int32 sums per block with i32x4.dot_i16x8_s, then each block's sum scaled in float64
 //   in the twin's own order (f += (sum · xs) · ws, blocks in order), so outputs equal the twin's bit for bit.
-// - Weight-only W8 (`w8rows{mr}`): float32 activations times int8 weights widened to f32 in registers, summed in
-//   f32 per block, then f32 += block sum · scale. The twin sums in float64, so results differ by f32 rounding only.
+// - Weight-only W8: float32 activations times int8 weights widened to f32 and scaled in registers (w8f: batch 1..3)
+//   or dequantized panel by panel into the f32 GEMM (more rows); f32 sums either way, where the twin sums in
+//   float64, so results differ by f32 rounding only (and not at all between batch sizes).
 // Legend: M = rows, Kp = padded row length (a multiple of the block), block = values per scale (bl = Kp for one
 // scale per row), nb = Kp / bl blocks, N = out features, Np = N rounded up to NR = 8 (one panel of 8 columns).
 // Packed weights, per 8-column panel and per block: the block's quants, then the panel's 8 scales as f32 (32 bytes).
@@ -16,6 +17,7 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { cachedPack, INT8_MAX_K } from './int8.js';
+import { runPacked } from './gemm.js';
 import { heapF32, wasmMemory, wasmScratch } from './memory.js';
 
 const MR = 4, NR = 8, MC = 64;
@@ -93,77 +95,92 @@ function emitQ8Rows(f: FunctionBuilder, mr: number, p: Local[]): void {
   });
 }
 
+/** Panels processed side by side by the few-row W8 kernel: independent sums, so the adds do not wait on each other. */
+const W8_PANELS = [0, 4, 2, 1];
+
 /**
- * `w8rows{mr}(a, b, c, blocks, panels, nbk, bl4, lda, bStride, ldc)`: C f32 tile [mr, 8] += Σ over nbk K blocks of
- * (f32 Σ over 4·bl4 values of x · f32(w)) · ws. a = f32 activations (rows lda bytes apart), b = packed panels
- * (bStride apart), c = f32 C (rows ldc apart). One row keeps four sets of accumulators (k mod 4) so that the
- * additions do not wait on each other; two rows two sets.
+ * `w8f{mr}x{P}(a, b, c, groups, nbk, bl4, lda, bStride, ldc)` for mr < MR rows: C f32 [mr, 8·P] per group of P
+ * panels = Σ over k in order of x[k] · (f32(w[k]) · ws[block]), one accumulator per output (mul, then add). That
+ * is exactly what the f32 GEMM computes on panels that w8deq dequantized, so a result does not depend on how many
+ * rows run together (a KV-cached step equals the full pass). a = f32 rows (lda bytes apart), b = packed panels
+ * (bStride apart), c = C (rows ldc apart).
  */
-function emitW8Rows(f: FunctionBuilder, mr: number, p: Local[]): void {
-  const [a, b, c, blocks, panels, nbk, bl4, lda, bStride, ldc] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
-  const j = f.local(I32), ib = f.local(I32), kb = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cr = f.local(I32), cp = f.local(I32);
+function emitW8Few(f: FunctionBuilder, mr: number, P: number, p: Local[]): void {
+  const [a, b, c, groups, nbk, bl4, lda, bStride, ldc] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  const g = f.local(I32), kb = f.local(I32), k = f.local(I32), ap = f.local(I32), cr = f.local(I32);
+  const bp = Array.from({ length: P }, () => f.local(I32)), sp = Array.from({ length: P }, () => f.local(I32));
   const aOff = rowOffsets(f, mr, lda), cOff = rowOffsets(f, mr, ldc);
-  const sets = mr === 1 ? 4 : mr === 2 ? 2 : 1;
-  const acc: Local[][][] = [];
-  for (let s = 0; s < sets; s++) { const rows: Local[][] = []; for (let r = 0; r < mr; r++) rows.push([f.local(V128), f.local(V128)]); acc.push(rows); }
-  const wv = f.local(V128), w0 = f.local(V128), w1 = f.local(V128), xv = f.local(V128), s0 = f.local(V128), s1 = f.local(V128);
-  f.forRange(j, () => f.i32(0), () => f.get(panels), 1, () => {
-    f.forRange(ib, () => f.i32(0), () => f.get(blocks), 1, () => {
-      f.get(b).get(j).get(bStride).op('i32.mul').op('i32.add').set(bp);
-      f.get(a).get(ib).get(lda).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(ap);
-      f.get(c).get(ib).get(ldc).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').get(j).i32(5).op('i32.shl').op('i32.add').set(cr);
-      f.forRange(kb, () => f.i32(0), () => f.get(nbk), 1, () => {
-        for (const set of acc) for (const row of set) for (const v of row) f.v128f32(0).set(v);
-        f.get(bl4).set(k);
-        f.loop(() => {
-          for (let u = 0; u < 4; u++) {
-            f.get(bp).vmem('v128.load8x8_s', 8 * u).tee(wv).simd('i32x4.extend_low_i16x8_s').simd('f32x4.convert_i32x4_s').set(w0);
-            f.get(wv).simd('i32x4.extend_high_i16x8_s').simd('f32x4.convert_i32x4_s').set(w1);
-            const set = acc[u % sets]!;
-            for (let r = 0; r < mr; r++) {
-              addr(f, ap, aOff[r], r);
-              f.vmem('v128.load32_splat', 4 * u).set(xv);
-              for (let h = 0; h < 2; h++) f.get(set[r]![h]!).get(h === 0 ? w0 : w1).get(xv).simd('f32x4.mul').simd('f32x4.add').set(set[r]![h]!);
-            }
-          }
-          f.get(ap).i32(16).op('i32.add').set(ap);
-          f.get(bp).i32(32).op('i32.add').set(bp);
-          f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
-        });
-        f.get(bp).vmem('v128.load', 0).set(s0);
-        f.get(bp).vmem('v128.load', 16).set(s1);
-        for (let r = 0; r < mr; r++) {
-          addr(f, cr, cOff[r], r);
-          f.set(cp);
-          for (let h = 0; h < 2; h++) {
-            f.get(cp).get(cp).vmem('v128.load', 16 * h);
-            f.get(acc[0]![r]![h]!);
-            for (let s = 1; s < sets; s++) f.get(acc[s]![r]![h]!).simd('f32x4.add');
-            f.get(h === 0 ? s0 : s1).simd('f32x4.mul').simd('f32x4.add').vmem('v128.store', 16 * h);
+  const acc = Array.from({ length: P }, () => Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]));
+  const xv = Array.from({ length: mr }, () => f.local(V128)), wv = f.local(V128), w0 = f.local(V128), w1 = f.local(V128);
+  f.forRange(g, () => f.i32(0), () => f.get(groups), 1, () => {
+    for (let q = 0; q < P; q++) f.get(b).get(g).i32(P).op('i32.mul').i32(q).op('i32.add').get(bStride).op('i32.mul').op('i32.add').set(bp[q]!);
+    f.get(c).get(g).i32(P * NR * 4).op('i32.mul').op('i32.add').set(cr);
+    f.get(a).set(ap);
+    for (const pa of acc) for (const row of pa) for (const v of row) f.v128f32(0).set(v);
+    f.forRange(kb, () => f.i32(0), () => f.get(nbk), 1, () => {
+      for (let q = 0; q < P; q++) f.get(bp[q]!).get(bl4).i32(5).op('i32.shl').op('i32.add').set(sp[q]!); // the block's scales
+      f.get(bl4).set(k);
+      f.loop(() => {
+        for (let u = 0; u < 4; u++) {
+          for (let r = 0; r < mr; r++) { addr(f, ap, aOff[r], r); f.vmem('v128.load32_splat', 4 * u).set(xv[r]!); }
+          for (let q = 0; q < P; q++) {
+            f.get(bp[q]!).vmem('v128.load8x8_s', 8 * u).tee(wv).simd('i32x4.extend_low_i16x8_s').simd('f32x4.convert_i32x4_s').get(sp[q]!).vmem('v128.load', 0).simd('f32x4.mul').set(w0);
+            f.get(wv).simd('i32x4.extend_high_i16x8_s').simd('f32x4.convert_i32x4_s').get(sp[q]!).vmem('v128.load', 16).simd('f32x4.mul').set(w1);
+            for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.get(acc[q]![r]![h]!).get(h === 0 ? w0 : w1).get(xv[r]!).simd('f32x4.mul').simd('f32x4.add').set(acc[q]![r]![h]!);
           }
         }
-        f.get(bp).i32(SCALE_BYTES).op('i32.add').set(bp);
+        f.get(ap).i32(16).op('i32.add').set(ap);
+        for (const l of bp) f.get(l).i32(32).op('i32.add').set(l);
+        f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
       });
+      for (const l of bp) f.get(l).i32(SCALE_BYTES).op('i32.add').set(l);
     });
+    for (let q = 0; q < P; q++) for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) {
+      addr(f, cr, cOff[r], r);
+      f.get(acc[q]![r]![h]!).vmem('v128.store', q * NR * 4 + 16 * h);
+    }
   });
 }
 
-/** The block-scaled int8 module: q8rows1..4 (W8A8) and w8rows1..4 (weight-only). */
+/** `w8deq(src, dst, panels, nbk, bl4)`: W8 packed panels -> f32 panels [Kp, 8] of f32(w) · ws[block] (the GEMM's B). */
+function emitW8Dequant(f: FunctionBuilder, p: Local[]): void {
+  const [src, dst, panels, nbk, bl4] = p as [Local, Local, Local, Local, Local];
+  const n = f.local(I32), k = f.local(I32), sp = f.local(I32), s0 = f.local(V128), s1 = f.local(V128), wv = f.local(V128);
+  f.get(panels).get(nbk).op('i32.mul').set(n);
+  f.forRange(k, () => f.i32(0), () => f.get(n), 1, () => {
+    f.get(src).get(bl4).i32(5).op('i32.shl').op('i32.add').tee(sp).vmem('v128.load', 0).set(s0);
+    f.get(sp).vmem('v128.load', 16).set(s1);
+    f.block(() => f.loop(() => {
+      f.get(dst).get(src).vmem('v128.load8x8_s', 0).tee(wv).simd('i32x4.extend_low_i16x8_s').simd('f32x4.convert_i32x4_s').get(s0).simd('f32x4.mul').vmem('v128.store', 0);
+      f.get(dst).get(wv).simd('i32x4.extend_high_i16x8_s').simd('f32x4.convert_i32x4_s').get(s1).simd('f32x4.mul').vmem('v128.store', 16);
+      f.get(src).i32(8).op('i32.add').set(src);
+      f.get(dst).i32(32).op('i32.add').set(dst);
+      f.get(src).get(sp).op('i32.lt_s').brIf(0);
+    }));
+    f.get(src).i32(SCALE_BYTES).op('i32.add').set(src);
+  });
+}
+
+/** The block-scaled int8 module: q8rows1..4 (W8A8), w8f{mr}x{P} for 1..3 rows and w8deq (weight-only). */
 export function int8BlockModuleBytes(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
   for (let mr = 1; mr <= MR; mr++) m.func(`q8rows${mr}`, Array<typeof I32>(12).fill(I32), [], (f, ...p) => emitQ8Rows(f, mr, p));
-  for (let mr = 1; mr <= MR; mr++) m.func(`w8rows${mr}`, Array<typeof I32>(10).fill(I32), [], (f, ...p) => emitW8Rows(f, mr, p));
+  for (let mr = 1; mr < MR; mr++) for (const P of new Set([W8_PANELS[mr]!, 1])) m.func(`w8f${mr}x${P}`, Array<typeof I32>(9).fill(I32), [], (f, ...p) => emitW8Few(f, mr, P, p));
+  m.func('w8deq', Array<typeof I32>(5).fill(I32), [], (f, ...p) => emitW8Dequant(f, p));
   return m.emit();
 }
 
 type Q8Rows = (a: number, b: number, c: number, xs: number, blocks: number, panels: number, nbk: number, pairs: number, lda: number, bStride: number, ldc: number, xsStride: number) => void;
-type W8Rows = (a: number, b: number, c: number, blocks: number, panels: number, nbk: number, bl4: number, lda: number, bStride: number, ldc: number) => void;
-let fns: { q8: Q8Rows[]; w8: W8Rows[] } | null = null;
-const kernels = (): { q8: Q8Rows[]; w8: W8Rows[] } => {
+type W8Few = (a: number, b: number, c: number, groups: number, nbk: number, bl4: number, lda: number, bStride: number, ldc: number) => void;
+type W8Dequant = (src: number, dst: number, panels: number, nbk: number, bl4: number) => void;
+interface Kernels { q8: Q8Rows[]; w8: Record<string, W8Few>; w8deq: W8Dequant }
+let fns: Kernels | null = null;
+const kernels = (): Kernels => {
   if (!fns) {
     const inst = new WebAssembly.Instance(new WebAssembly.Module(int8BlockModuleBytes()), { env: { memory: wasmMemory() } });
-    const get = <T>(name: string) => Array.from({ length: MR }, (_, i) => inst.exports[`${name}${i + 1}`] as T);
-    fns = { q8: get<Q8Rows>('q8rows'), w8: get<W8Rows>('w8rows') };
+    const w8: Record<string, W8Few> = {};
+    for (const [name, fn] of Object.entries(inst.exports)) if (name.startsWith('w8f')) w8[name] = fn as W8Few;
+    fns = { q8: Array.from({ length: MR }, (_, i) => inst.exports[`q8rows${i + 1}`] as Q8Rows), w8, w8deq: inst.exports.w8deq as W8Dequant };
   }
   return fns;
 };
@@ -233,21 +250,41 @@ export function linearQ8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumArra
   linearEpilogue(y, M, N, null, 0, activation);
 }
 
+/** Dequantized panels per f32 GEMM call in the many-row W8 path: about 128 KB of them, so they stay in L2. */
+const deqPanels = (Kp: number): number => Math.max(1, Math.floor(4096 / Kp));
+
 /**
  * Weight-only: y [M, N] = act(x · (wq · ws)ᵀ + bias) for x [M, K] float (K ≤ Kp; the rest of each row reads 0),
- * one scale per row (block 0) or per block. f32 sums (the twin's are float64).
+ * one scale per row (block 0) or per block: y = Σ_k x·f32(w·ws) in order in f32, + bias (the twin sums in float64).
+ * Fewer than MR rows: the fused kernel reads the int8 panels directly (batch 1 is bound by reading the weights);
+ * more: groups of panels are dequantized to f32 and run through the f32 GEMM micro-kernel (gemm.ts runPacked),
+ * which sums the same products in the same order.
  */
 export function linearW8Wasm(y: NumArray, x: NumArray, xo: number, K: number, w: BlockWeight, bias: NumArray | null, bo: number, M: number, activation: ActivationName): void {
-  const { N, Kp, block } = w, bl = block > 0 ? block : Kp, nb = Kp / bl, Np = Math.ceil(N / NR) * NR;
-  const wp = packBlocks(w, false);
-  const aBytes = align16(M * Kp * 4), base = wasmScratch(aBytes + M * Np * 4), c = base + aBytes;
-  const heap = heapF32(), a0 = base >> 2;
+  const { N, Kp, block } = w, bl = block > 0 ? block : Kp, nb = Kp / bl, Np = Math.ceil(N / NR) * NR, panels = Np / NR;
+  const wp = packBlocks(w, false), bStride = nb * (bl * NR + SCALE_BYTES);
+  const G = M < MR ? 0 : Math.min(panels, deqPanels(Kp)), Cw = M < MR ? Np : G * NR;
+  const aBytes = align16(M * Kp * 4), cBytes = align16(M * Cw * 4), dBytes = G * NR * Kp * 4;
+  const base = wasmScratch(aBytes + cBytes + dBytes + Cw * 4), c = base + aBytes, deq = c + cBytes, pb = deq + dBytes;
+  const heap = heapF32(), a0 = base >> 2, c0 = c >> 2;
   if (K === Kp) heap.set(x.subarray(xo, xo + M * K), a0);
   else for (let m = 0; m < M; m++) { heap.set(x.subarray(xo + m * K, xo + (m + 1) * K), a0 + m * Kp); heap.fill(0, a0 + m * Kp + K, a0 + (m + 1) * Kp); }
-  heap.fill(0, c >> 2, (c >> 2) + M * Np);
-  const { w8 } = kernels(), lda = Kp * 4, ldc = Np * 4, bStride = nb * (bl * NR + SCALE_BYTES);
-  rowBlocks(M, (mr, i0, blocks) => w8[mr - 1]!(base + i0 * lda, wp, c + i0 * ldc, blocks, Np / NR, nb, bl >> 2, lda, bStride, ldc));
-  for (let m = 0, p = 0, q = c >> 2; m < M; m++, q += Np) for (let n = 0; n < N; n++, p++) y[p] = heap[q + n]! + (bias ? bias[bo + n]! : 0);
+  const k = kernels(), lda = Kp * 4;
+  if (M < MR) {
+    const P = W8_PANELS[M]!, full = Math.floor(panels / P);
+    if (full) k.w8[`w8f${M}x${P}`]!(base, wp, c, full, nb, bl >> 2, lda, bStride, Np * 4);
+    if (full * P < panels) k.w8[`w8f${M}x1`]!(base, wp + full * P * bStride, c + full * P * NR * 4, panels - full * P, nb, bl >> 2, lda, bStride, Np * 4);
+    for (let m = 0, p = 0; m < M; m++) for (let n = 0; n < N; n++, p++) y[p] = heap[c0 + m * Np + n]! + (bias ? bias[bo + n]! : 0);
+  } else {
+    for (let g0 = 0; g0 < panels; g0 += G) {
+      const gp = Math.min(G, panels - g0), j0 = g0 * NR, w = gp * NR, n1 = Math.min(N, j0 + w);
+      k.w8deq(wp + g0 * bStride, deq, gp, nb, bl >> 2);
+      heap.fill(0, c0, c0 + M * w);
+      if (bias) { heap.set(bias.subarray(bo + j0, bo + n1), pb >> 2); heap.fill(0, (pb >> 2) + n1 - j0, (pb >> 2) + w); }
+      runPacked(M, w, Kp, base, deq, c, false, 0, bias ? pb : 0);
+      for (let m = 0; m < M; m++) y.set(heap.subarray(c0 + m * w, c0 + m * w + n1 - j0), m * N + j0);
+    }
+  }
   linearEpilogue(y, M, N, null, 0, activation);
 }
 
