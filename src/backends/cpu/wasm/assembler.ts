@@ -48,7 +48,6 @@ const SIMD = {
   'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
   'f32x4.relaxed_madd': 0x105,
   'i32x4.extend_low_i16x8_s': 167, 'i32x4.extend_high_i16x8_s': 168, 'f64x2.mul': 242, 'f64x2.convert_low_i32x4_s': 254, 'f32x4.demote_f64x2_zero': 94,
-  'i32x4.relaxed_dot_i8x16_i7x16_add_s': 0x113,
 } as const;
 export type SimdOp = keyof typeof SIMD;
 
@@ -58,12 +57,12 @@ const OP = {
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.le_s': 0x4c, 'i32.ge_s': 0x4e,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, 'f64.add': 0xa0, 'f64.div': 0xa3, 'f32.demote_f64': 0xb6,
-  'f64.mul': 0xa2, 'f64.convert_i32_s': 0xb7, 'f64.promote_f32': 0xbb,
+  'f64.promote_f32': 0xbb,
 } as const;
 export type PlainOp = keyof typeof OP;
 
 /** Memory access opcodes with their natural alignment (log2 bytes). */
-const MEM = { 'i32.load': [0x28, 2], 'f32.load': [0x2a, 2], 'f64.load': [0x2b, 3], 'f64.store': [0x39, 3], 'i32.load8_s': [0x2c, 0], 'i32.store': [0x36, 2], 'f32.store': [0x38, 2] } as const;
+const MEM = { 'i32.load': [0x28, 2], 'f32.load': [0x2a, 2], 'i32.load8_s': [0x2c, 0], 'i32.store': [0x36, 2], 'f32.store': [0x38, 2] } as const;
 export type MemOp = keyof typeof MEM;
 
 /** A local variable (or parameter) handle. */
