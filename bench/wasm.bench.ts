@@ -55,6 +55,8 @@ const suite: BenchSuite = {
     'ort-web': 'onnxruntime-web, Wasm backend, numThreads 1, graph optimizations on',
     'wasm-simd int8': 'quantizeRows (Wasm, f64 division and Math.round rounding) + linearInt8 on the fast path (i32x4.dot_i16x8_s)',
     'typed-array int8': 'quantizeRows + linearInt8 on the typed-array kernels',
+    'wasm-simd q8 W8A8': 'Q8_0 blocks of 32: quantizeRows block 32 + linearInt8 block 32 on the fast path (GGUF Q8_0, int8 activations)',
+    'wasm-simd q8 W8': 'Q8_0 blocks of 32, weight-only: linearW8 block 32 on the fast path (f32 activations, int8 weights widened in registers)',
   },
   notes: ['Variants of one problem are timed round-robin in 3 passes; the lowest per-pass median is kept. 2 shared cores: compare ratios, not absolute times.'],
   async run(log, ctx) {
@@ -116,16 +118,20 @@ const suite: BenchSuite = {
       await race('conv 32->32 3x3 @56x56', 2 * C * C * 9 * S * S, fns);
     }
 
-    // int8 W8A8 linear (dynamic activation quantization included) against f32 linear, K = N = 512
-    {
-      const K = 512, N = 512, w = fp.tensor(randomF32(N * K, 6), { shape: [N, K] }), b = fp.tensor(randomF32(N, 7));
-      const [wq, ws] = fp.quantizeRows(w);
-      for (const M of [1, 8, 64]) {
+    // int8 W8A8 linear (dynamic activation quantization included) against f32 linear, K = N = 512, and the Q8_0
+    // block kernels (W8A8 and weight-only W8); then one 2048x2048 layer at M = 1 (weights beyond the caches)
+    for (const [K, Ms] of [[512, [1, 8, 64]], [2048, [1]]] as const) {
+      const N = K, w = fp.tensor(randomF32(N * K, 6), { shape: [N, K] }), b = fp.tensor(randomF32(N, 7));
+      const [wq, ws] = fp.quantizeRows(w), [wq8, ws8] = fp.quantizeRows(w, { block: 32 });
+      for (const M of Ms) {
         const x = fp.tensor(randomF32(M * K, 8 + M), { shape: [M, K] });
         const f32 = () => fp.linear(x, w, b).dispose();
         const int8 = () => fp.scopeSync(() => { const [xq, xs] = fp.quantizeRows(x); fp.linearInt8(xq, xs, wq, ws, b, { k: K }); });
-        await race(`linear 512x512 M=${M} f32 vs int8`, 2 * M * K * N, {
-          'wasm-simd': withPath(true, f32), 'wasm-simd int8': withPath(true, int8), 'typed-array int8': withPath(false, int8),
+        const q8 = () => fp.scopeSync(() => { const [xq, xs] = fp.quantizeRows(x, { block: 32 }); fp.linearInt8(xq, xs, wq8, ws8, b, { block: 32, k: K }); });
+        const w8 = () => fp.linearW8(x, wq8, ws8, b, { block: 32 }).dispose();
+        const typed: Record<string, () => unknown> = K === 512 ? { 'typed-array int8': withPath(false, int8) } : {};
+        await race(`linear ${K}x${N} M=${M} f32 vs int8`, 2 * M * K * N, {
+          'wasm-simd': withPath(true, f32), 'wasm-simd int8': withPath(true, int8), 'wasm-simd q8 W8A8': withPath(true, q8), 'wasm-simd q8 W8': withPath(true, w8), ...typed,
         });
       }
     }

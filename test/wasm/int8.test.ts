@@ -47,7 +47,7 @@ describe('linearInt8 on the Wasm fast path', () => {
       }
     });
 
-  test('quantizeRows then linearInt8 over float inputs; block scales stay on the typed-array kernel', () => {
+  test('quantizeRows then linearInt8 over float inputs, per row and in Q8_0 blocks (int8-block.ts): the twin bit for bit', () => {
     const M = 9, K = 70, N = 13;
     const x = f32(randomArray(M * K, 4), [M, K]);
     const w = f32(randomArray(N * K, 5), [N, K]);
@@ -55,8 +55,9 @@ describe('linearInt8 on the Wasm fast path', () => {
     const [fast, ref] = both(() => { const [xq, xs] = fp.quantizeRows(x); return fp.linearInt8(xq, xs, wq, ws, null, { k: K }); });
     expect(fast).toEqual(ref);
     const [wqb, wsb] = fp.quantizeRows(w, { block: 32 });
-    const [, , variants] = both(() => { const [xq, xs] = fp.quantizeRows(x, { block: 32 }); return fp.linearInt8(xq, xs, wqb, wsb, null, { block: 32, k: K }); });
-    expect(variants[0]).toBe('');
+    const [fastB, refB, variants] = both(() => { const [xq, xs] = fp.quantizeRows(x, { block: 32 }); return fp.linearInt8(xq, xs, wqb, wsb, null, { block: 32, k: K }); });
+    expect(variants[0]).toBe('linearInt8-wasm-simd-q8-block32-4x8');
+    expect(fastB).toEqual(refB);
   });
 
   test('packed int8 panels are counted (N rounded up to 8 times K rounded up to even, a byte each) and freed', () => {

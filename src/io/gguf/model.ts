@@ -24,7 +24,8 @@ export interface GgufLoadOptions {
    * they are, other types requantized to Q8_0 once; 'f32' dequantizes every weight (default for F32/F16/BF16
    * files); 'f16' dequantizes and stores float16. Embeddings and norms are always float. */
   precision?: GgufPrecision;
-  /** Int8 layers: 'dynamic' (default) quantizes activations per row (W8A8), 'none' keeps them float (W8). */
+  /** Int8 layers: 'none' (default) keeps activations float (W8, weight-only: only the file's rounding error, and
+   * on the CPU fast path faster than float32 at batch 1), 'dynamic' quantizes them per block of 32 (W8A8). */
   activations?: Extract<ActivationMode, 'dynamic' | 'none'>;
 }
 
@@ -227,7 +228,7 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
   const quantizedFile = [...file.tensors.values()].some((e) => e.shape.length === 2 && e.name !== 'token_embd.weight' && !FLOAT_TYPES.has(e.type));
   const precision = opts.precision ?? (quantizedFile ? 'int8' : 'f32');
   if (!['int8', 'f32', 'f16'].includes(precision)) throw new RangeError(`forwardpass: ${W}: precision must be 'int8', 'f32' or 'f16', got '${String(precision)}'`);
-  const activations = opts.activations ?? 'dynamic';
+  const activations = opts.activations ?? 'none';
   const model = hfModelFromConfig(cfg) as LlamaForCausalLM;
   const device = opts.device;
   const H = cfg.num_attention_heads as number, G = cfg.num_key_value_heads as number;

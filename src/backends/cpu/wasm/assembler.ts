@@ -49,6 +49,7 @@ const SIMD = {
   'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
   'f32x4.relaxed_madd': 0x105,
   'f32x4.replace_lane': 32, 'f32x4.demote_f64x2_zero': 94, 'f64x2.mul': 242,
+  'i32x4.extend_low_i16x8_s': 167, 'i32x4.extend_high_i16x8_s': 168, 'f64x2.convert_low_i32x4_s': 254,
 } as const;
 export type SimdOp = keyof typeof SIMD;
 
@@ -58,7 +59,7 @@ const OP = {
   'i32.eqz': 0x45, 'i32.eq': 0x46, 'i32.ne': 0x47, 'i32.lt_s': 0x48, 'i32.lt_u': 0x49, 'i32.gt_s': 0x4a, 'i32.le_s': 0x4c, 'i32.ge_s': 0x4e,
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, 'f64.add': 0xa0, 'f64.div': 0xa3, 'f32.demote_f64': 0xb6,
-  'f32.eq': 0x5b, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.sqrt': 0x9f, 'f64.promote_f32': 0xbb, 'f64.convert_i32_s': 0xb7,
+  'f32.eq': 0x5b, 'f32.lt': 0x5d, 'f32.div': 0x95, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.sqrt': 0x9f, 'f64.promote_f32': 0xbb, 'f64.convert_i32_s': 0xb7,
 } as const;
 export type PlainOp = keyof typeof OP;
 

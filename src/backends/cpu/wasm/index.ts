@@ -8,6 +8,7 @@ import { MR, NR } from './gemm-module.js';
 import { gemmOpThreads, linearWasm, matmulWasm, releasePanels } from './gemm.js';
 import { conv2dWasm, convFits, convThreads } from './conv.js';
 import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
+import { int8BlockVariant, runInt8Block } from './int8-block.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
 import { unaryWasm, WASM_UNARY } from './unary.js';
@@ -65,8 +66,10 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'maxPool2d' || op === 'avgPool2d') return isFloat(inputs[0]!) && inputs[0]!.size > 0 ? `${op}-wasm-simd` : '';
   if (op === 'linearInt8') {
     const a = attrs as OpAttrs['linearInt8'];
-    return a.block === 0 && a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
+    if (a.block > 0) return int8BlockVariant(op, inputs, a.block);
+    return a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
   }
+  if (op === 'linearW8') return int8BlockVariant(op, inputs, (attrs as OpAttrs['linearW8']).block);
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
@@ -119,6 +122,7 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
       M, N, K, (attrs as OpAttrs['linear']).activation);
     return true;
   }
+  if ((op === 'linearInt8' && (attrs as OpAttrs['linearInt8']).block > 0) || op === 'linearW8') return runInt8Block(op, inputs, outs, ins, attrs as OpAttrs['linearW8']);
   if (op === 'linearInt8') {
     const [xq, xs, wq, ws, bias] = ins as [CpuTensor, CpuTensor, CpuTensor, CpuTensor, CpuTensor | undefined];
     const [M, Kp] = xq.shape as [number, number];

@@ -48,10 +48,31 @@ export function quantModuleBytes(): Uint8Array<ArrayBuffer> {
       f.get(dst!).i32(4).op('i32.add').set(dst!);
     });
   });
+  // row(src, dst, sdst, nb, bl, K, fixed): the nb blocks of one row (bl values each, the last cut at K), each as
+  // JavaScript would call absmax then quant: scale = fixed, or f32(amax / 127) (f32 division rounds as fround of the
+  // f64 quotient), 1 below MIN_SCALE, NaN (and q left 0) when a value is NaN or ±Inf
+  m.func('row', [I32, I32, I32, I32, I32, I32, F32], [], (f, src, dst, sdst, nb, bl, K, fixed) => {
+    const b = f.local(I32), k0 = f.local(I32), n4 = f.local(I32), amax = f.local(F32), sc = f.local(F32);
+    f.forRange(b, () => f.i32(0), () => f.get(nb!), 1, () => {
+      f.get(b).get(bl!).op('i32.mul').set(k0);
+      // n4 = ceil((min(K, k0 + bl) - k0) / 4)
+      f.get(K!).get(k0).get(bl!).op('i32.add').get(K!).get(k0).get(bl!).op('i32.add').op('i32.lt_s').op('select').get(k0).op('i32.sub').i32(3).op('i32.add').i32(2).op('i32.shr_s').set(n4);
+      f.get(src!).get(k0).i32(2).op('i32.shl').op('i32.add').get(n4).call(0).set(amax);
+      f.get(amax).get(amax).op('f32.sub').f32(0).op('f32.eq').if(() => {
+        f.get(fixed!).get(amax).f32(127).op('f32.div').f32(0).get(fixed!).op('f32.lt').op('select').set(sc);
+        f.f32(1).get(sc).get(sc).f32(MIN_SCALE).op('f32.lt').op('select').set(sc);
+        f.get(src!).get(k0).i32(2).op('i32.shl').op('i32.add').get(dst!).get(k0).op('i32.add').get(n4).get(sc).op('f64.promote_f32').call(1);
+      }, () => { f.f32(NaN).set(sc); });
+      f.get(sdst!).get(b).i32(2).op('i32.shl').op('i32.add').get(sc).mem('f32.store');
+    });
+  });
   return m.emit();
 }
 
-interface QuantFns { absmax: (src: number, n4: number) => number; quant: (src: number, dst: number, n4: number, s: number) => void }
+interface QuantFns {
+  absmax: (src: number, n4: number) => number; quant: (src: number, dst: number, n4: number, s: number) => void;
+  row: (src: number, dst: number, sdst: number, nb: number, bl: number, K: number, fixed: number) => void;
+}
 let fns: QuantFns | null = null;
 const kernels = (): QuantFns => {
   if (!fns) {
@@ -67,27 +88,17 @@ export function quantizeRowsWasm(q: CpuTensor, s: CpuTensor, x: CpuTensor, { blo
   const Kp = q.shape[1]!, nb = s.shape[1]!, bl = block > 0 ? block : Kp;
   if (M === 0) return;
   const K4 = Math.ceil(K / 4) * 4, xBytes = M * K4 * 4;
-  const base = wasmScratch(xBytes + M * Kp);
-  const qBase = base + xBytes;
+  const base = wasmScratch(xBytes + M * Kp + M * nb * 4 + 4);
+  const qBase = base + xBytes, sBase = Math.ceil((qBase + M * Kp) / 4) * 4;
   const mem = wasmMemory().buffer;
   const hx = new Float32Array(mem, base, M * K4);
   if (K4 === K) hx.set(x.data.subarray(x.offset, x.offset + M * K));
   else for (let m = 0; m < M; m++) { hx.set(x.data.subarray(x.offset + m * K, x.offset + (m + 1) * K), m * K4); hx.fill(0, m * K4 + K, (m + 1) * K4); }
   const hq = new Int8Array(mem, qBase, M * Kp);
   hq.fill(0); // past each segment's last group of 4, and NaN segments
-  const { absmax, quant } = kernels();
-  const sd = s.data;
+  const { row } = kernels();
   const fixed = staticScale > 0 ? Math.fround(staticScale) : 0;
-  for (let m = 0; m < M; m++) {
-    for (let b = 0; b < nb; b++) {
-      const k0 = b * bl, n = Math.max(0, Math.min(K, k0 + bl) - k0), n4 = Math.ceil(n / 4); // k0 and bl are multiples of 4
-      const src = base + (m * K4 + k0) * 4, amax = absmax(src, n4);
-      if (!Number.isFinite(amax)) { sd[s.offset + m * nb + b] = NaN; continue; }
-      let sc = fixed > 0 ? fixed : Math.fround(amax / 127);
-      if (sc < MIN_SCALE) sc = 1;
-      quant(src, qBase + m * Kp + k0, n4, sc);
-      sd[s.offset + m * nb + b] = sc;
-    }
-  }
+  for (let m = 0; m < M; m++) row(base + m * K4 * 4, qBase + m * Kp, sBase + m * nb * 4, nb, bl, K, fixed); // k0 and bl are multiples of 4
+  s.data.set(new Float32Array(mem, sBase, M * nb), s.offset);
   (q.data as Int8Array).set(hq, q.offset);
 }
