@@ -35,6 +35,11 @@ export interface Backend {
   readonly collectsHandles?: boolean;
   /** Allocate room for `size` elements of `dtype`; returns an opaque handle (a typed array on CPU). */
   alloc(dtype: DType, size: number): unknown;
+  /**
+   * Take ownership of a storage array the caller made (a loader's decoded weights) as a handle, without a copy, and
+   * count it like alloc's. Backends whose handles are not typed arrays leave it out (the caller uploads instead).
+   */
+  adopt?(dtype: DType, store: StorageArray): unknown;
   /** Copy `data` (the dtype's storage array, `size` elements) into a handle. */
   write(handle: unknown, dtype: DType, data: StorageArray): void;
   /** Read a whole handle back as the dtype's storage array (a copy). */

@@ -85,6 +85,21 @@ export function fromStorage(store: StorageArray, shape: Shape, dtype: DType, dev
   return fromData(store as unknown as DataArray, shape, dtype, getBackend(device));
 }
 
+/**
+ * A tensor that owns `store` from now on (the caller must not keep writing it): on a backend that adopts arrays (the
+ * CPU) no copy is made and `memory()` counts the bytes like any tensor's; elsewhere the values are uploaded. For
+ * loaders that decode weights into arrays of their own (compare io/wrap.ts's wrapStorage, whose memory stays the
+ * caller's and is not counted).
+ */
+export function adoptStorage(store: StorageArray, shape: Shape, dtype: DType, device?: string): Tensor {
+  if (!storageMatches(dtype, store)) throw new TypeError(`forwardpass: adoptStorage: a ${dtype} tensor needs ${dtype === 'float16' ? 'Uint16Array' : dtype} storage, got ${store.constructor.name}`);
+  const n = numel(shape);
+  if (store.length !== n) throw new RangeError(`forwardpass: adoptStorage: ${store.length} elements do not fill shape ${shapeStr(shape)} (${n} elements)`);
+  const backend = getBackend(device);
+  if (!backend.adopt) return fromData(store as unknown as DataArray, shape, dtype, backend);
+  return new Tensor(new Storage(backend, backend.adopt(dtype, store), dtype, n), dtype, shape);
+}
+
 function flattenNested(values: NestedArray[]): { flat: number[]; shape: number[]; bool: boolean } {
   const shape: number[] = [];
   let cur: NestedArray = values;

@@ -51,6 +51,19 @@ describe.skipIf(!HAS)('llama GGUF models', () => {
     });
   }
 
+  it('memory() counts the weights a GGUF model holds (the loader adopts its arrays, no copy) and gets them back on dispose', async () => {
+    for (const type of ['q8_0', 'f32']) {
+      const before = fp.cpuBackend.memory();
+      const model = await load(type);
+      const during = fp.cpuBackend.memory();
+      // every parameter's bytes are live: the int8 quants, f16 scales and float32 norms (q8_0), the file's floats (f32)
+      expect(during.liveBytes - before.liveBytes).toBeGreaterThanOrEqual(model.parameterBytes());
+      model.dispose();
+      expect(fp.cpuBackend.memory().liveBytes).toBe(before.liveBytes);
+      expect(fp.cpuBackend.memory().liveBuffers).toBe(before.liveBuffers);
+    }
+  });
+
   it('a F32 file loads as float32 by default and reproduces logits.npy (the safetensors reference)', async () => {
     const model = await fp.loadModel(resolve(DIR, 'model-f32.gguf'));
     expect(model.namedParameters().every(([, t]) => t.dtype === 'float32')).toBe(true);

@@ -24,6 +24,12 @@ class CpuBackend implements Backend {
     return allocStorage(dtype, size);
   }
 
+  adopt(dtype: DType, store: StorageArray): StorageArray {
+    this.liveBytes += store.length * dtypeBytes(dtype);
+    this.liveBuffers++;
+    return store;
+  }
+
   write(handle: unknown, _dtype: DType, data: StorageArray): void {
     (handle as StorageArray).set(data as never);
   }

@@ -2,7 +2,7 @@
 // model's config, llama.cpp tensor names become HF module names (q/k rows un-permuted for llama's adjacent-pair RoPE,
 // gemma's stored 1 + w norms back to w, rope_freqs.weight as per-frequency RoPE factors), and Q8_0 weights go straight into
 // QuantizedLinear layers (int8 quants + f16 scales, no float copy); other quantized types are requantized to Q8_0.
-import { wrapStorage } from '../wrap.js';
+import { adoptStorage } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { f32ToF16 } from '../../tensor/dtype.js';
 import { LlamaForCausalLM } from '../../nn/models/llama.js';
@@ -239,7 +239,7 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
     const params = new Map(model.namedParameters());
     const linears = new Map(model.namedModules().filter(([, m]) => m instanceof Linear) as [string, Linear][]);
     const seen = new Set<string>();
-    // tensors are wrapped, not copied (CPU: the arrays made here, or the file's own bytes, become the weights)
+    // tensors are adopted, not copied (CPU: the arrays made here, or the file's own bytes, become the weights, counted by memory())
     const aliasFile = precision === 'f32' && [...file.tensors.values()].every((e) => e.type === 'F32');
     for (const e of file.tensors.values()) {
       if (e === ropeFreqs) continue;
@@ -256,8 +256,8 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
         const [rows, cols] = e.shape as [number, number];
         model.replaceSubmodule('model.embed_tokens', new Q8Embedding(rows, cols, device)).dispose();
         const { qs, d } = q8_0ToRows(ggufTensorBytes(file, e.name), rows, cols, null);
-        state.set('model.embed_tokens.qs', wrapStorage(qs, [rows, cols], 'int8', { device }));
-        state.set('model.embed_tokens.d', wrapStorage(d, [rows, cols / 32], 'float16', { device }));
+        state.set('model.embed_tokens.qs', adoptStorage(qs, [rows, cols], 'int8', device));
+        state.set('model.embed_tokens.d', adoptStorage(d, [rows, cols / 32], 'float16', device));
         continue;
       }
       const layer = key.endsWith('.weight') ? linears.get(key.slice(0, -7)) : undefined;
@@ -275,8 +275,8 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
         const f16 = d instanceof Uint16Array;
         const ql = new QuantizedLinear(cols, rows, { weights: 'q8_0', activations, bias: layer.bias !== undefined, activation: layer.activation, device, scaleDType: f16 ? 'float16' : 'float32' });
         model.replaceSubmodule(key.slice(0, -7), ql).dispose();
-        state.set(`${key}.qs`, wrapStorage(qs, [rows, cols], 'int8', { device }));
-        state.set(`${key}.d`, wrapStorage(d, [rows, cols / 32], f16 ? 'float16' : 'float32', { device }));
+        state.set(`${key}.qs`, adoptStorage(qs, [rows, cols], 'int8', device));
+        state.set(`${key}.d`, adoptStorage(d, [rows, cols / 32], f16 ? 'float16' : 'float32', device));
         continue;
       }
       let v = floatValues(file, e, order);
@@ -284,7 +284,7 @@ export async function ggufModelFromFile(file: GgufFile, opts: GgufLoadOptions = 
       if (arch.normPlusOne && /norm\.weight$/.test(key)) v = v.map((x) => x - 1);
       // a view of the file's bytes only when the model is all the file's F32 data; else a copy, so the file can go
       else if (!aliasFile && v.buffer === file.bytes.buffer) v = v.slice();
-      state.set(key, wrapStorage(v, e.shape, 'float32', { device }));
+      state.set(key, adoptStorage(v, e.shape, 'float32', device));
     }
     const missing = [...params.keys()].filter((k) => !seen.has(k) && !(k === 'lm_head.weight' && cfg.tie_word_embeddings));
     if (missing.length) throw new Error(`forwardpass: ${W}: this ${archName} file lacks ${missing.length} tensor(s) its metadata's model needs: ${missing.slice(0, 8).map((k) => ggufTensorName(k, archName)).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
