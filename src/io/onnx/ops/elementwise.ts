@@ -5,7 +5,7 @@ import { full } from '../../../tensor/creation.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import * as E from '../../../ops/elementwise.js';
 import type { UnaryOp } from '../../../ops/attrs.js';
-import { onnxCodeDType, onnxCodeName, onnxTensorToTensor } from '../values.js';
+import { onnxCodeDType, onnxCodeName, onnxElemDType, onnxTensorToTensor } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { broadcastTypes, sameShape } from './util.js';
 
@@ -208,13 +208,13 @@ registerOnnxOp('ConstantOfShape', {
   },
   infer: (c) => {
     const v = c.attrs.tensor('value', null);
-    const dtype: DType = v ? (v.dataType === 'int64' ? 'int32' : v.dataType === 'double' ? 'float32' : v.dataType === 'float' ? 'float32' : v.dataType) : 'float32';
+    const dtype: DType = v ? onnxElemDType(v.dataType)! : 'float32';
     const shape = c.inputs[0]?.values;
     return [{ dtype, ...(shape ? { shape: [...shape] } : {}) }];
   },
   run: (c) => {
     const v = c.attrs.tensor('value', null);
-    const dtype: DType = v ? (v.dataType === 'int64' ? 'int32' : v.dataType === 'double' || v.dataType === 'float' ? 'float32' : v.dataType) : 'float32';
+    const dtype: DType = v ? onnxElemDType(v.dataType)! : 'float32';
     let value = 0;
     if (v) value = v.dataType === 'int64' ? Number((v.data as BigInt64Array)[0]) : v.dataType === 'float16' ? f16ToF32((v.data as Uint16Array)[0]!) : Number(v.data[0]);
     const shape = c.ints(0) ?? [];
