@@ -107,8 +107,10 @@ export interface OnnxOpSupportEntry {
 }
 
 /**
- * Which op types of a model are supported on which backend (every registered op runs on both: they are composed
- * from ops that both backends implement), sorted by op type.
+ * Which op types of a model are supported on which backend, sorted by op type. Registered ops run on both, composed
+ * from ops that both backends implement, except the typed-array kernels (`cpuOnly`): those always marked so report
+ * webgpu false (they run on the CPU inside a WebGPU session); those needing the kernel only for some nodes (3-D
+ * pools, a MaxPool Indices output) report true.
  *
  * @example onnxOpSupport(parseOnnx(bytes)).filter((e) => !e.cpu).map((e) => e.opType)
  */
@@ -118,8 +120,9 @@ export function onnxOpSupport(model: OnnxModel): OnnxOpSupportEntry[] {
     const k = `${n.domain}::${n.opType}`;
     const e = m.get(k);
     if (e) { e.count++; continue; }
-    const ok = getOnnxOp(n.opType, n.domain) !== undefined;
-    m.set(k, { opType: n.opType, domain: n.domain, count: 1, cpu: ok, webgpu: ok });
+    const impl = getOnnxOp(n.opType, n.domain);
+    const ok = impl !== undefined;
+    m.set(k, { opType: n.opType, domain: n.domain, count: 1, cpu: ok, webgpu: ok && impl.cpuOnly !== true });
   }
   return [...m.values()].sort((a, b) => a.opType.localeCompare(b.opType));
 }

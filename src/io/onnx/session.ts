@@ -6,9 +6,10 @@
 // ones a device node reads as data get one device copy at load. Shape/Size outputs are host values (read from
 // tensor metadata, never from the device). A node runs on the host when every input is a host value and either
 // its outputs are integer/bool (shape arithmetic: Gather, Unsqueeze, Concat, Slice of shapes, masks, Range...)
-// or each input is known to hold at most 64 elements; otherwise it runs on the session backend. Inputs an op
-// declares as host inputs (shapes, axes, pads, starts, scalars) are always read synchronously on the host; only
-// a host input computed on the device (rare: e.g. a shape held in a graph input) is read back asynchronously.
+// or each input is known to hold at most 64 elements, or the op is a typed-array kernel (OnnxOpImpl.cpuOnly);
+// otherwise it runs on the session backend. Inputs an op declares as host inputs (shapes, axes, pads, starts,
+// scalars) are always read synchronously on the host; only a host input computed on the device (rare: e.g. a
+// shape held in a graph input) is read back asynchronously.
 //
 // int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
 // that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
@@ -192,7 +193,8 @@ export class OnnxSession {
       node.outputs.forEach((o, k) => { if (o) types.set(o, outTypes[k] ?? { dtype: outTypes[0]?.dtype ?? 'float32' }); });
       const allHost = named.every((x) => host.has(x));
       const small = named.every((x) => { const s = types.get(x)?.shape; return !!s && s.every((d) => typeof d === 'number') && numel(s as number[]) <= SMALL; });
-      const onHost = this.backend !== 'cpu' && (ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
+      const hostKernel = typeof impl.cpuOnly === 'function' ? impl.cpuOnly({ ...base, inputs: ins }) : impl.cpuOnly === true;
+      const onHost = this.backend !== 'cpu' && (hostKernel || ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
       if (onHost) node.outputs.forEach((o) => host.add(o));
       this.plan.push({ node, label, impl, host: onHost, state: undefined, dropped: new Set(), frees: [] });
     }

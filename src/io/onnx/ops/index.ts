@@ -13,5 +13,6 @@ import './indexing.js';
 import './loss.js';
 import './attention.js';
 import './normalize-more.js';
+import './elementwise-host.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';

@@ -18,6 +18,10 @@
 // - `impl.infer(c)` (optional) gives output dtypes, shapes (number | symbolic name | null) and, for small host
 //   integer values, their known contents (`values`, for Shape -> Gather -> Concat -> Reshape chains). Without it
 //   an output takes input 0's dtype and an unknown shape.
+// - `impl.cpuOnly` (optional): the op is a typed-array kernel (it reads its inputs with dataSync). true, or a function
+//   of the node and its inferred input types saying whether this node needs the kernel. In a session on another
+//   backend such a node runs on the host (inputs read back, outputs uploaded by the next device reader, visibly in
+//   traces), and onnxOpSupport reports it as not running on that backend.
 // - `impl.validate(c)` (optional) runs at load for every node of the plan, before inference and folding: it refuses
 //   what depends only on the node itself (attribute values and types, which outputs are wired), so that a model
 //   forwardpass cannot run fails in `loadOnnx`, never at the first `run`. Keep such checks out of `run`.
@@ -93,6 +97,8 @@ export interface OnnxOpImpl {
   hostInputs?: readonly number[];
   /** Float inputs whose constant values precision 'f16' keeps as float32 (thresholds, values to quantize). */
   exactInputs?: readonly number[];
+  /** A typed-array (host) kernel: always, or for the nodes where the function says so (see the contract above). */
+  cpuOnly?: boolean | ((c: InferContext) => boolean);
   /** Refuse at load what depends only on the node (attributes, wired outputs); see the contract above. */
   validate?(c: NodeContext): void;
   infer?(c: InferContext): ValueType[];
