@@ -14,5 +14,7 @@ import './loss.js';
 import './attention.js';
 import './normalize-more.js';
 import './elementwise-host.js';
+import './scatter.js';
+import './select.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
