@@ -16,5 +16,7 @@ import './normalize-more.js';
 import './elementwise-host.js';
 import './scatter.js';
 import './select.js';
+import './nms.js';
+import './tfidf.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
