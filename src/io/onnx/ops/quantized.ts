@@ -3,12 +3,13 @@
 // the int8 path with exact zero-point corrections (quantized-int.ts); rounding is half to even, as onnxruntime's.
 // QLinear* requantize as onnxruntime does: multiplier = float32(float32(sa·sb) / sy), y = round(float(acc)·multiplier) + zy.
 import type { Tensor } from '../../../tensor/tensor.js';
-import { shapeStr } from '../../../tensor/shape.js';
+import { numel, shapeStr } from '../../../tensor/shape.js';
 import { fromData } from '../../../tensor/creation.js';
 import { getBackend } from '../../../tensor/device.js';
 import { scopeSync } from '../../../tensor/scope.js';
 import { add, cast, clamp, div, eq, maximum, minimum, mul, round, sub, where } from '../../../ops/elementwise.js';
 import { max, min } from '../../../ops/reduce.js';
+import { stack } from '../../../ops/transform.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type PrepareContext, type RunContext, type ValueType } from './registry.js';
 import { convAcc, convRhsTo, matmulAcc, prepareConvRhs, prepareRhs, requantize, rhsTo, type ConvGeometry, type ConvRhs, type MatmulRhs } from './quantized-int.js';
 
@@ -150,7 +151,8 @@ function scales(c: RunContext, i: number, n: number, what: string): number[] {
 function matmulInfer(bIndex: number, dtype: (c: InferContext) => ValueType['dtype']) {
   return (c: InferContext): ValueType[] => {
     const a = c.inputs[0]?.shape, b = c.inputs[bIndex]?.shape;
-    if (!a || !b || a.length < 2 || b.length !== 2) return [{ dtype: dtype(c) }];
+    if (!a || !b || a.length < 2 || b.length < 2) return [{ dtype: dtype(c) }];
+    if (b.length > 2) return [{ dtype: dtype(c), shape: [...b.slice(0, -2), a[a.length - 2]!, b[b.length - 1]!] as Dim[] }];
     return [{ dtype: dtype(c), shape: [...a.slice(0, -1), b[1]!] as Dim[] }];
   };
 }
@@ -172,8 +174,33 @@ function matmulInt(c: RunContext, ai: number, bi: number, zai: number, zbi: numb
   const b = state ? undefined : c.input(bi);
   if (b) {
     expectQ(c, b, 'B');
-    if (b.rank !== 2) c.fail(`B must be 2-D, found ${shapeStr(b.shape)} (batched B is not supported)`);
+    if (b.rank < 2) c.fail(`B must have rank 2 or more, found ${shapeStr(b.shape)}`);
+    if (b.rank > 2) return batchedMatmulInt(c, a, b, (ab, bb) => matmulIntOf(c, ab, bb, zai, zbi, undefined));
   }
+  return matmulIntOf(c, a, b, zai, zbi, state);
+}
+
+/**
+ * A batched B [..., K, N]: one 2-D product per batch (A [..., M, K] with the same batch dims, or a 2-D A shared by
+ * every batch), stacked back to [..., M, N]. Zero points are per tensor or per row of A / column of B, as for 2-D.
+ */
+function batchedMatmulInt(c: RunContext, a: Tensor, b: Tensor, one: (a: Tensor, b: Tensor) => Tensor): Tensor {
+  const batch = b.shape.slice(0, -2);
+  if (a.rank > 2 && (a.rank !== b.rank || a.shape.slice(0, -2).some((d, i) => d !== batch[i]))) {
+    c.fail(`A ${shapeStr(a.shape)} and B ${shapeStr(b.shape)} must have the same batch dims (or a 2-D A)`);
+  }
+  const n = numel(batch);
+  const a3 = a.rank > 2 ? a.reshape([n, ...a.shape.slice(-2)]) : undefined;
+  const b3 = b.reshape([n, ...b.shape.slice(-2)]);
+  return scopeSync(() => {
+    const parts = Array.from({ length: n }, (_, i) => one(a3 ? a3.select(0, i) : a, b3.select(0, i)));
+    const out = stack(parts, 0);
+    return out.reshape([...batch, ...out.shape.slice(1)]);
+  });
+}
+
+/** matmulInt for a 2-D (or prepared) B. */
+function matmulIntOf(c: RunContext, a: Tensor, b: Tensor | undefined, zai: number, zbi: number, state: MatmulRhs | undefined): Tensor {
   const K = a.shape[a.rank - 1]!, M = a.shape[a.rank - 2]!;
   const N = state ? state.N : b!.shape[1]!;
   if ((state ? state.K : b!.shape[0]) !== K) c.fail(`A ${shapeStr(a.shape)} and B [${state ? state.K : b!.shape[0]}, ${N}] must share the inner size`);
