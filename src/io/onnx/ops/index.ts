@@ -18,5 +18,6 @@ import './scatter.js';
 import './select.js';
 import './nms.js';
 import './tfidf.js';
+import './signal.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
