@@ -33,15 +33,21 @@ registerOnnxOp('Gelu', {
   run: (c) => [E.gelu(c.input(0), { approximate: c.attrs.stringOf('approximate', ['none', 'tanh'] as const, 'none') })],
 });
 registerOnnxOp('Identity', { infer: (c) => [{ ...c.inputs[0]! }], run: (c) => [c.input(0)] });
+/** Dropout in training mode draws random numbers unless its ratio (input 1, default 0.5) is 0. */
+const randomDropout = 'training_mode = true with a ratio above 0 is not supported (forwardpass does not draw random numbers; ratio 0 is the identity)';
 registerOnnxOp('Dropout', {
-  // Inference: the identity; the optional mask output is all true. training_mode (an input since opset 12) must be false.
-  hostInputs: [2],
+  // Inference, or training at ratio 0: the identity; the optional mask output is all true. training_mode (an input
+  // since opset 12) true with a ratio above 0 is refused.
+  hostInputs: [1, 2],
   infer: (c) => [{ ...c.inputs[0]! }, { dtype: 'bool', ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }],
-  // a constant training_mode (an initializer) is known at load; one fed at run time is checked then
-  prepare: (c) => { if (c.constant(2)?.dataSync()[0]) c.fail('training_mode = true is not supported (inference only)'); },
+  // constant training_mode and ratio (initializers) are known at load; ones fed at run time are checked then
+  prepare: (c) => {
+    const ratio = c.constant(1) ? c.constant(1)!.dataSync()[0] : c.inputs[1] ? undefined : 0.5;
+    if (c.constant(2)?.dataSync()[0] && ratio !== undefined && ratio !== 0) c.fail(randomDropout);
+  },
   run: (c) => {
     const training = c.ints(2);
-    if (training && training[0]) c.fail('training_mode = true is not supported (inference only)');
+    if (training && training[0] && (c.floats(1)?.[0] ?? 0.5) !== 0) c.fail(randomDropout);
     const x = c.input(0);
     const mask = c.node.outputs[1] ? full(x.shape, 1, { dtype: 'bool', device: c.device }) : undefined;
     return [x, mask];

@@ -19,5 +19,7 @@ import './select.js';
 import './nms.js';
 import './tfidf.js';
 import './signal.js';
+import './lrn.js';
+import './det.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
