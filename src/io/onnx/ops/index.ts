@@ -21,5 +21,6 @@ import './tfidf.js';
 import './signal.js';
 import './lrn.js';
 import './det.js';
+import './rearrange.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
