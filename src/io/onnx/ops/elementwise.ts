@@ -8,6 +8,7 @@ import type { UnaryOp } from '../../../ops/attrs.js';
 import { onnxCodeDType, onnxCodeName, onnxElemDType, onnxTensorToTensor } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { broadcastTypes, sameShape } from './util.js';
+import { broadcastBinary, hostOut } from './host.js';
 
 const isInt = (d: DType) => !isFloatDType(d) && d !== 'bool';
 
@@ -107,10 +108,18 @@ registerOnnxOp('Pow', {
   },
 });
 registerOnnxOp('Mod', {
+  // fmod = 0: the sign of the divisor (integer modulo, composed); fmod = 1: C fmod, the sign of the dividend (a
+  // typed-array kernel: JavaScript's % is fmod), for floats and integers
   exactInputs: [0, 1],
-  validate: (c) => { if (c.attrs.intOf('fmod', [0, 1], 0) === 1) c.fail('fmod = 1 (C fmod semantics) is not supported; only the default integer modulo'); },
+  cpuOnly: (c) => c.attrs.intOf('fmod', [0, 1], 0) === 1,
+  validate: (c) => { c.attrs.intOf('fmod', [0, 1], 0); },
   infer: (c) => binaryInfer(c),
-  run: (c) => [E.remainder(c.input(0), c.input(1))],
+  run: (c) => {
+    if (c.attrs.intOf('fmod', [0, 1], 0) === 0) return [E.remainder(c.input(0), c.input(1))];
+    const a = c.input(0), b = c.input(1);
+    const { values, shape } = broadcastBinary(a, b, 'Mod', (x, y) => x % y);
+    return [hostOut(c, a.dtype === 'float32' ? Float32Array.from(values) : values, shape, a.dtype)];
+  },
 });
 
 for (const [opType, fn] of [['Max', E.maximum], ['Min', E.minimum], ['Sum', E.add]] as const) {

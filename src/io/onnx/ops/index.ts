@@ -22,5 +22,6 @@ import './signal.js';
 import './lrn.js';
 import './det.js';
 import './rearrange.js';
+import './indexing-host.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
