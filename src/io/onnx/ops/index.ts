@@ -23,5 +23,6 @@ import './lrn.js';
 import './det.js';
 import './rearrange.js';
 import './indexing-host.js';
+import './ml.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
