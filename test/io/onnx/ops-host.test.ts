@@ -320,3 +320,78 @@ describe.skipIf(!webgpu.gpu)('typed-array ONNX kernels inside a WebGPU session',
     await agree({ op: 'LRN', opset: 13, attrs: { size: 3 }, feeds: { x: f32([1, 4, 2, 2], randomArray(16, 23)) }, outputs: [['y', 'float']] }, 'webgpu', { atol: 1e-4, rtol: 1e-3 });
   });
 });
+
+describe('ONNX Mod fmod, OneHot, Compress, ReverseSequence, Unique, DepthToSpace, SpaceToDepth, SwiGLU', () => {
+  it('Mod fmod = 1 (floats with NaN, integers of mixed signs) matches onnxruntime', async () => {
+    await agree({ op: 'Mod', opset: 13, attrs: { fmod: 1 }, feeds: { a: f32([6], [5.5, -5.5, 7, NaN, -3, 0]), b: f32([6], [2, 2, -3, 1, 0.7, 2]) }, outputs: [['y', 'float']] });
+    await agree({ op: 'Mod', opset: 13, attrs: { fmod: 1 }, feeds: { a: v('int32', [4], Int32Array.from([7, -7, 7, -7])), b: v('int32', [1], Int32Array.from([-3])) }, outputs: [['y', 'int32']] });
+  });
+  it('OneHot (axes, negative and out-of-range indices) matches onnxruntime', async () => {
+    const idx = i64([2, 3], [0, -1, 4, 2, 7, -5]);
+    for (const axis of [-1, 0, 1]) await agree({ op: 'OneHot', opset: 11, attrs: { axis }, feeds: { idx, depth: f32([], [5]), values: f32([2], [-2, 3]) }, outputs: [['y', 'float']] });
+  });
+  it('Compress and ReverseSequence match onnxruntime', async () => {
+    const x = f32([3, 4], withNaN(randomArray(12, 24)));
+    const cond = v('bool', [3], Uint8Array.from([1, 0, 1]));
+    await agree({ op: 'Compress', opset: 11, attrs: { axis: 0 }, feeds: { x, cond }, outputs: [['y', 'float']] });
+    await agree({ op: 'Compress', opset: 11, attrs: { axis: -1 }, feeds: { x, cond }, outputs: [['y', 'float']] });
+    await agree({ op: 'Compress', opset: 11, feeds: { x, cond: v('bool', [5], Uint8Array.from([0, 1, 1, 0, 1])) }, outputs: [['y', 'float']] });
+    await agree({ op: 'ReverseSequence', opset: 10, attrs: { batch_axis: 1, time_axis: 0 }, feeds: { x: f32([4, 3, 2], randomArray(24, 25)), lens: i64([3], [4, 1, 3]) }, outputs: [['y', 'float']] });
+    await agree({ op: 'ReverseSequence', opset: 10, attrs: { batch_axis: 0, time_axis: 1 }, feeds: { x, lens: i64([3], [2, 4, 0]) }, outputs: [['y', 'float']] });
+  });
+  it('Unique (sorted and not, with an axis, all four outputs) matches onnxruntime', async () => {
+    const outs: [string, ElemName][] = [['y', 'float'], ['idx', 'int64'], ['inv', 'int64'], ['cnt', 'int64']];
+    const x = f32([6], [2, 1, 1, 3, 4, 3]);
+    for (const sorted of [0, 1]) await agree({ op: 'Unique', opset: 11, attrs: { sorted }, feeds: { x }, outputs: outs });
+    await agree({ op: 'Unique', opset: 11, attrs: { sorted: 1, axis: 1 }, feeds: { x: f32([2, 4, 2], [1, 1, 0, 1, 2, 1, 0, 1, 1, 1, 0, 1, 2, 1, 0, 1]) }, outputs: outs });
+  });
+  it('DepthToSpace (DCR, CRD) and SpaceToDepth match onnxruntime; SwiGLU matches its definition', async () => {
+    const x = f32([2, 8, 2, 3], randomArray(96, 26));
+    for (const mode of ['DCR', 'CRD']) await agree({ op: 'DepthToSpace', opset: 13, attrs: { blocksize: 2, mode }, feeds: { x }, outputs: [['y', 'float']] });
+    await agree({ op: 'SpaceToDepth', opset: 13, attrs: { blocksize: 2 }, feeds: { x: f32([1, 2, 4, 6], randomArray(48, 27)) }, outputs: [['y', 'float']] });
+    // SwiGLU is opset 28, which onnxruntime-node does not run: Swish_alpha(A) * B written out
+    const a = withNaN(randomArray(8, 28, -3, 3)), b = randomArray(8, 29);
+    const out = await runOurs({ op: 'SwiGLU', opset: 28, attrs: { alpha: { type: 'float', value: 1.702 } }, feeds: { a: f32([2, 4], a), b: f32([2, 4], b) }, outputs: [['y', 'float']] });
+    out.y!.data.forEach((g, i) => {
+      const want = (a[i]! / (1 + Math.exp(-1.702 * a[i]!))) * b[i]!;
+      if (Number.isNaN(want)) expect(g).toBeNaN();
+      else expect(g).toBeCloseTo(want, 5);
+    });
+    await refuses({ op: 'SwiGLU', opset: 28, feeds: { a: f32([2, 4], a), b: f32([4], b.slice(0, 4)) }, outputs: [['y', 'float']] },
+      /^forwardpass: onnx: node 'n' \(SwiGLU\): A \[2, 4\] and B \[4\] must have one shape \(SwiGLU does not broadcast\)$/, 'run');
+  });
+});
+
+describe('ai.onnx.ml Binarizer, ArrayFeatureExtractor, TreeEnsemble', () => {
+  const ml = (c: Omit<Case, 'opset' | 'domain'>): Case => ({ ...c, opset: 17, domain: 'ai.onnx.ml' });
+  it('Binarizer and ArrayFeatureExtractor match onnxruntime; Binarizer keeps NaN (onnxruntime refuses it)', async () => {
+    const x = f32([3, 4], randomArray(12, 30, -2, 2));
+    await agree(ml({ op: 'Binarizer', attrs: { threshold: { type: 'float', value: 0.25 } }, feeds: { x }, outputs: [['y', 'float']] }));
+    await agree(ml({ op: 'ArrayFeatureExtractor', feeds: { x: f32([3, 4], withNaN(randomArray(12, 31))), cols: i64([3], [3, 0, 3]) }, outputs: [['y', 'float']] }));
+    const out = await runOurs(ml({ op: 'Binarizer', feeds: { x: f32([3], [NaN, -1, 2]) }, outputs: [['y', 'float']] }));
+    expect(out.y!.data).toEqual([NaN, 0, 1]);
+    await refuses(ml({ op: 'ArrayFeatureExtractor', feeds: { x, cols: i64([1], [4]) }, outputs: [['y', 'float']] }),
+      /^forwardpass: onnx: node 'n' \(ArrayFeatureExtractor\): index 4 is out of range for the last dim of \[3, 4\] \(expected 0\.\.3\)$/, 'run');
+  });
+  it('TreeEnsemble (branch modes, set membership, NaN routing, each aggregate) matches the ONNX reference by hand', async () => {
+    // one tree: node 0 (x0 <= 3.14) -> node 1 (x0 member {1.2, 3.7}) else node 2 (x1 > 4.2, NaN goes true)
+    const attrs = (aggregate: number) => ({
+      aggregate_function: aggregate, n_targets: 2, tree_roots: [0, 0],
+      nodes_featureids: [0, 0, 1], nodes_modes: { type: 'tensor' as const, value: { type: 'uint8' as const, dims: [3], data: [0, 6, 3] } },
+      nodes_splits: { type: 'tensor' as const, value: { type: 'float' as const, dims: [3], data: [3.14, 0, 4.2] } },
+      membership_values: { type: 'tensor' as const, value: { type: 'float' as const, dims: [3], data: [1.2, 3.7, NaN] } },
+      nodes_missing_value_tracks_true: [0, 0, 1],
+      nodes_truenodeids: [1, 0, 1], nodes_trueleafs: [0, 1, 1], nodes_falsenodeids: [2, 2, 3], nodes_falseleafs: [0, 1, 1],
+      leaf_targetids: [0, 1, 0, 1], leaf_weights: { type: 'tensor' as const, value: { type: 'float' as const, dims: [4], data: [5, 12, -12, 7] } },
+    });
+    const x = f32([4, 2], [1.2, 0, 2, 0, 5, NaN, 5, 1]);
+    // leaves reached: row 0 -> 0 (t0 +5), row 1 -> 2 (t0 -12), row 2 -> 1 (NaN tracks true: t1 +12), row 3 -> 3 (t1 +7); two roots (the same tree twice)
+    const want: Record<number, number[]> = { 1: [10, 0, -24, 0, 0, 24, 0, 14], 0: [5, 0, -12, 0, 0, 12, 0, 7] };
+    for (const agg of [0, 1]) {
+      const out = await runOurs(ml({ op: 'TreeEnsemble', attrs: attrs(agg), feeds: { x }, outputs: [['y', 'float']] }));
+      expect(out.y!.data.map((e) => Math.fround(e)), `aggregate ${agg}`).toEqual(want[agg]!.map(Math.fround));
+    }
+    await refuses(ml({ op: 'TreeEnsemble', attrs: { ...attrs(1), post_transform: 1 }, feeds: { x }, outputs: [['y', 'float']] }),
+      /^forwardpass: onnx: node 'n' \(TreeEnsemble\): post_transform 1 is not supported \(only 0, NONE\)$/);
+  });
+});
