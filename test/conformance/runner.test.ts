@@ -10,7 +10,7 @@ import { mismatch } from './check.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-function writeTest(dir: string, name: string, op: string, x: { type: ElemName; dims: number[]; data: number[] }, y: { type: ElemName; dims: number[]; data: number[] }, extra: Partial<{ outShape: number[]; attrs: Record<string, number[]> }> = {}) {
+function writeTest(dir: string, name: string, op: string, x: { type: ElemName; dims: number[]; data: number[] | bigint[] }, y: { type: ElemName; dims: number[]; data: number[] | bigint[] }, extra: Partial<{ outShape: number[]; attrs: Record<string, number[]> }> = {}) {
   const d = join(dir, 'node', name);
   mkdirSync(join(d, 'test_data_set_0'), { recursive: true });
   writeFileSync(join(d, 'model.onnx'), onnxModel({
