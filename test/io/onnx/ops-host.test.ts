@@ -395,3 +395,17 @@ describe('ai.onnx.ml Binarizer, ArrayFeatureExtractor, TreeEnsemble', () => {
       /^forwardpass: onnx: node 'n' \(TreeEnsemble\): post_transform 1 is not supported \(only 0, NONE\)$/);
   });
 });
+
+describe('ONNX Einsum', () => {
+  it('matches onnxruntime: matmul, implicit output, diagonal, broadcast ellipsis, three operands, NaN', async () => {
+    const a = f32([2, 3, 4], withNaN(randomArray(24, 40))), b = f32([2, 4, 5], randomArray(40, 41)), sq = f32([2, 3, 3], randomArray(18, 42));
+    const cases: [string, Record<string, OrtValue>][] = [
+      ['bij,bjk->bik', { a, b }], ['bij,bjk', { a, b }], ['...ii->...i', { sq }], ['bii->b', { sq }], ['ij->ji', { x: f32([3, 4], randomArray(12, 43)) }],
+      ['...j,jk->...k', { a, w: f32([4, 2], randomArray(8, 44)) }], ['i,i', { p: f32([5], randomArray(5, 45)), q: f32([5], randomArray(5, 46)) }],
+      ['ij,jk,kl->il', { x: f32([2, 3], randomArray(6, 47)), u: f32([3, 4], randomArray(12, 48)), z: f32([4, 2], randomArray(8, 49)) }],
+    ];
+    for (const [equation, feeds] of cases) await agree({ op: 'Einsum', opset: 12, attrs: { equation }, feeds, outputs: [['y', 'float']] });
+    await refuses({ op: 'Einsum', opset: 12, attrs: { equation: 'ij,jk->ik' }, feeds: { a: f32([2, 3], randomArray(6, 50)), b: f32([4, 2], randomArray(8, 51)) }, outputs: [['y', 'float']] },
+      /^forwardpass: onnx: node 'n' \(Einsum\): label 'j' is 3 in one place and 4 in operand 1 \[4, 2\]$/, 'run');
+  });
+});

@@ -24,5 +24,6 @@ import './det.js';
 import './rearrange.js';
 import './indexing-host.js';
 import './ml.js';
+import './einsum.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
