@@ -409,3 +409,15 @@ describe('ONNX Einsum', () => {
       /^forwardpass: onnx: node 'n' \(Einsum\): label 'j' is 3 in one place and 4 in operand 1 \[4, 2\]$/, 'run');
   });
 });
+
+describe('ONNX RoiAlign', () => {
+  it('matches onnxruntime (avg and max, both coordinate modes, sampling ratios, rois partly outside)', async () => {
+    const x = f32([2, 3, 6, 7], randomArray(252, 60));
+    const rois = f32([3, 4], [0, 0, 4, 3, 1.5, 2.2, 6.5, 5.9, -2, -1, 3, 8]);
+    const idx = i64([3], [0, 1, 1]);
+    for (const [mode, cmode, sampling_ratio] of [['avg', 'half_pixel', 0], ['avg', 'output_half_pixel', 2], ['max', 'half_pixel', 2], ['max', 'output_half_pixel', 0]] as [string, string, number][]) {
+      await agree({ op: 'RoiAlign', opset: 16, attrs: { mode, coordinate_transformation_mode: cmode, sampling_ratio, output_height: 2, output_width: 3, spatial_scale: { type: 'float', value: 0.9 } }, feeds: { x, rois, idx }, outputs: [['y', 'float']] });
+    }
+    await refuses({ op: 'RoiAlign', opset: 16, feeds: { x, rois, idx: i64([3], [0, 2, 1]) }, outputs: [['y', 'float']] }, /^forwardpass: onnx: node 'n' \(RoiAlign\): batch index 2 of roi 1 is outside 0\.\.1$/, 'run');
+  });
+});

@@ -25,5 +25,6 @@ import './rearrange.js';
 import './indexing-host.js';
 import './ml.js';
 import './einsum.js';
+import './roialign.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
