@@ -421,3 +421,14 @@ describe('ONNX RoiAlign', () => {
     await refuses({ op: 'RoiAlign', opset: 16, feeds: { x, rois, idx: i64([3], [0, 2, 1]) }, outputs: [['y', 'float']] }, /^forwardpass: onnx: node 'n' \(RoiAlign\): batch index 2 of roi 1 is outside 0\.\.1$/, 'run');
   });
 });
+
+describe('ONNX OptionalHasElement / OptionalGetElement on tensors', () => {
+  it('an omitted input is empty (false); a tensor is present (true) and comes back from GetElement', async () => {
+    const none = await runOurs({ op: 'OptionalHasElement', opset: 18, feeds: {}, order: [''], outputs: [['y', 'bool']] });
+    expect(none.y).toEqual({ dims: [], data: [0] });
+    const some = await runOurs({ op: 'OptionalHasElement', opset: 18, feeds: { x: f32([2], [1, NaN]) }, outputs: [['y', 'bool']] });
+    expect(some.y).toEqual({ dims: [], data: [1] });
+    const got = await runOurs({ op: 'OptionalGetElement', opset: 18, feeds: { x: f32([2], [1, NaN]) }, outputs: [['y', 'float']] });
+    expect(got.y).toEqual({ dims: [2], data: [1, NaN] });
+  });
+});

@@ -26,5 +26,6 @@ import './indexing-host.js';
 import './ml.js';
 import './einsum.js';
 import './roialign.js';
+import './optional.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
