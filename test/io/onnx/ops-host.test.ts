@@ -432,3 +432,18 @@ describe('ONNX OptionalHasElement / OptionalGetElement on tensors', () => {
     expect(got.y).toEqual({ dims: [2], data: [1, NaN] });
   });
 });
+
+describe('ONNX blocked QuantizeLinear / DequantizeLinear', () => {
+  it('match onnxruntime (blocks along axis 1 and 0, a partial last block, zero points)', async () => {
+    const x = f32([3, 5], randomArray(15, 70, -4, 4));
+    const q = v('int8', [3, 5], Int8Array.from({ length: 15 }, (_, i) => (i * 37) % 200 - 100));
+    for (const [axis, block, sdims] of [[1, 2, [3, 3]], [0, 2, [2, 5]]] as [number, number, number[]][]) {
+      const n = sdims[0]! * sdims[1]!;
+      const scale = f32(sdims, randomArray(n, 71, 0.05, 0.2)), zp = v('int8', sdims, Int8Array.from({ length: n }, (_, i) => i - 3));
+      await agree({ op: 'QuantizeLinear', opset: 21, attrs: { axis, block_size: block }, feeds: { x, scale, zp }, outputs: [['y', 'int8']] });
+      await agree({ op: 'DequantizeLinear', opset: 21, attrs: { axis, block_size: block }, feeds: { q, scale, zp }, outputs: [['y', 'float']] });
+    }
+    await refuses({ op: 'DequantizeLinear', opset: 21, attrs: { axis: 1, block_size: 2 }, feeds: { q, scale: f32([3, 2], randomArray(6, 72)) }, outputs: [['y', 'float']] },
+      /^forwardpass: onnx: node 'n' \(DequantizeLinear\): x_scale \[3, 2\] must be \[3, 3\] for blocks of 2 along axis 1 of x \[3, 5\]$/, 'run');
+  });
+});

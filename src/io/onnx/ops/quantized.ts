@@ -32,6 +32,8 @@ function alongAxis(c: RunContext, i: number, x: Tensor, what: string): Tensor {
   const t = c.input(i);
   const dtype = t.dtype === 'float16' ? 'float32' : t.dtype;
   const values = c.floats(i)!;
+  const block = c.attrs.int('block_size', 0);
+  if (block > 0) return blocked(c, t, values, x, block, what);
   if (t.size === 1 && t.rank <= 1) return fromData(values, [], dtype, getBackend(c.device));
   if (t.rank !== 1) c.fail(`${what} must be a scalar or 1-D (per axis), found ${shapeStr(t.shape)}`);
   const rank = x.rank;
@@ -40,6 +42,25 @@ function alongAxis(c: RunContext, i: number, x: Tensor, what: string): Tensor {
   const axis = a0 < 0 ? a0 + rank : a0;
   if (t.shape[0] !== x.shape[axis]) c.fail(`${what} ${shapeStr(t.shape)} must have one value per index of axis ${axis} of x ${shapeStr(x.shape)}`);
   return fromData(values, x.shape.map((d, k) => (k === axis ? d : 1)), dtype, getBackend(c.device));
+}
+
+/**
+ * Blocked quantization (opset 21): `t` has x's rank, with ceil(n / block) entries along `axis` where x has n; each
+ * entry serves `block` consecutive indices. Expanded on the host to x's shape.
+ */
+function blocked(c: RunContext, t: Tensor, values: number[], x: Tensor, block: number, what: string): Tensor {
+  const rank = x.rank, a0 = c.attrs.int('axis', 1);
+  if (a0 < -rank || a0 >= rank) c.fail(`axis ${a0} is out of range for x ${shapeStr(x.shape)}`);
+  const axis = a0 < 0 ? a0 + rank : a0;
+  const want = x.shape.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
+  if (t.rank !== rank || t.shape.some((d, k) => d !== want[k])) c.fail(`${what} ${shapeStr(t.shape)} must be ${shapeStr(want)} for blocks of ${block} along axis ${axis} of x ${shapeStr(x.shape)}`);
+  const inner = numel(x.shape.slice(axis + 1)), n = x.shape[axis]!, nb = want[axis]!;
+  const out = new Float64Array(x.size);
+  for (let p = 0; p < out.length; p++) {
+    const q = Math.floor(p / inner), j = q % n, o = Math.floor(q / n);
+    out[p] = values[(o * nb + Math.floor(j / block)) * inner + (p % inner)]!;
+  }
+  return fromData(out, x.shape, t.dtype === 'float16' ? 'float32' : t.dtype, getBackend(c.device));
 }
 
 /** clamp(round(x / s) + zp) cast to the quantized type. */
@@ -52,10 +73,10 @@ function quantizeWith(x: Tensor, s: Tensor, zp: Tensor | number, type: QType): T
 
 const sameShape = (c: InferContext, dtype: ValueType['dtype']): ValueType[] => [{ dtype, ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }];
 
-/** Load-time refusals of Quantize/DequantizeLinear: blocked quantization, an output type forwardpass lacks. */
+/** Load-time refusals of Quantize/DequantizeLinear: a negative block_size, an output type forwardpass lacks. */
 function qdqValidate(c: NodeContext): void {
   const block = c.attrs.int('block_size', 0);
-  if (block !== 0) c.fail(`blocked quantization (block_size ${block}) is not supported`);
+  if (block < 0) c.fail(`block_size must be 0 (per tensor or axis) or positive (blocked), found ${block}`);
   c.attrs.int('axis', 1);
   const code = c.node.opType === 'QuantizeLinear' ? c.attrs.int('output_dtype', 0) : 0;
   if (!c.node.inputs[2] && code !== 0 && !QCODES[code]) c.fail(`output_dtype ${code} is not supported (expected 2 = uint8 or 3 = int8)`);
