@@ -30,6 +30,7 @@ function wanted(io: OnnxIO): string {
   if (io.onnxType === 'int64') return 'int32 (ONNX int64; forwardpass holds int64 as int32)';
   const own = OWN_ARRAY[io.onnxType];
   if (own) return `int32 (ONNX ${io.onnxType}; an Int32Array or a ${own.name})`;
+  if (io.onnxType === 'bfloat16') return 'float32 (ONNX bfloat16, held as float32: a Float32Array)';
   if (io.onnxType === 'double') return 'float32 (ONNX double: a Float32Array, or a Float64Array whose values fit float32)';
   if (io.dtype === 'float16') return 'float16 (a Float32Array, or a Uint16Array of raw half bits)';
   return io.dtype;

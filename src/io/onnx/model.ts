@@ -10,14 +10,15 @@ const ELEM_TYPES: Record<number, string> = {
 };
 
 /** Initializer element types this reader decodes. */
-export type OnnxDataType = 'float' | 'float16' | 'double' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
+export type OnnxDataType = 'float' | 'float16' | 'bfloat16' | 'double' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
 
-/** Decoded tensor data: float16 stays as raw uint16 bits, bool as 0/1 bytes, int64/uint64 exact as BigInt64Array/BigUint64Array. */
+/** Decoded tensor data: float16 and bfloat16 stay as raw uint16 bits, bool as 0/1 bytes, int64/uint64 exact as BigInt64Array/BigUint64Array. */
 export type OnnxTensorData = Float32Array | Uint16Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
 const DECODED: Record<string, { size: number; make: (n: number) => OnnxTensorData; view: (b: ArrayBuffer) => OnnxTensorData }> = {
   float: { size: 4, make: (n) => new Float32Array(n), view: (b) => new Float32Array(b) },
   float16: { size: 2, make: (n) => new Uint16Array(n), view: (b) => new Uint16Array(b) },
+  bfloat16: { size: 2, make: (n) => new Uint16Array(n), view: (b) => new Uint16Array(b) },
   double: { size: 8, make: (n) => new Float64Array(n), view: (b) => new Float64Array(b) },
   int8: { size: 1, make: (n) => new Int8Array(n), view: (b) => new Int8Array(b) },
   uint8: { size: 1, make: (n) => new Uint8Array(n), view: (b) => new Uint8Array(b) },
@@ -122,7 +123,7 @@ export function parseOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxParseOpt
 
 /**
  * Parses one serialized TensorProto (a `.pb` file of the ONNX test data, or an initializer's bytes) into a decoded
- * tensor, with the same rules as initializers (float, float16, double, int8, uint8, int16, uint16, int32, uint32,
+ * tensor, with the same rules as initializers (float, float16, bfloat16, double, int8, uint8, int16, uint16, int32, uint32,
  * int64, uint64, bool).
  * @example parseOnnxTensor(readFileSync('test_data_set_0/input_0.pb'), { name: 'input_0.pb' }).dims
  */
@@ -281,8 +282,8 @@ function readTensorType(r: PbReader, v: OnnxValueInfo): void {
   }
 }
 
-/** Value range each narrower type may take in TensorProto.int32_data (float16 travels as its 16 bits). */
-const INT32_FIELD_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], bool: [0, 1], float16: [0, 65535] };
+/** Value range each narrower type may take in TensorProto.int32_data (float16 and bfloat16 travel as their 16 bits). */
+const INT32_FIELD_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], bool: [0, 1], float16: [0, 65535], bfloat16: [0, 65535] };
 
 function readTensor(r: PbReader): OnnxTensor {
   const dims: number[] = [];
@@ -314,7 +315,7 @@ function readTensor(r: PbReader): OnnxTensor {
   if (external) r.fail(`${label} stores its data in an external file, which this reader does not support (expected the data inside the .onnx file)`);
   const typeName = ELEM_TYPES[code] ?? `type ${code}`;
   const spec = DECODED[typeName];
-  if (!spec) r.fail(`expected ${label} of type float, float16, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64 or bool, found ${typeName}`);
+  if (!spec) r.fail(`expected ${label} of type float, float16, bfloat16, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64 or bool, found ${typeName}`);
   for (const d of dims) if (d < 0) r.fail(`expected non-negative dims for ${label}, found [${dims.join(', ')}]`);
   let n = 1;
   for (const d of dims) n *= d;

@@ -379,12 +379,12 @@ export class OnnxSession {
         const t = env.get(o.name) ?? this.consts.get(o.name);
         if (!t) throw new Error(`forwardpass: onnx: run: graph output '${o.name}' was not computed`);
         const owned = env.get(o.name) === t && !userTensors.has(t);
-        if (needsWrap(o.onnxType) && t.dtype === 'int32') {
-          // int16/uint16 outputs wrapped to their type, uint32/uint64 checked (values.ts)
-          const vals = (await t.data()) as Int32Array;
+        if (needsWrap(o.onnxType) && (t.dtype === 'int32' || t.dtype === 'float32')) {
+          // int16/uint16 outputs wrapped to their type, uint32/uint64 checked, bfloat16 rounded (values.ts)
+          const vals = (await t.data()) as Int32Array | Float32Array;
           const w = wrapOutput(vals, o.onnxType, `graph output '${o.name}'`);
           if (w !== vals) {
-            result[o.name] = fromData(w, t.shape, 'int32', getBackend(this.backend));
+            result[o.name] = fromData(w, t.shape, t.dtype, getBackend(this.backend));
             env.delete(o.name);
             if (owned) t.dispose();
             continue;

@@ -447,3 +447,17 @@ describe('ONNX blocked QuantizeLinear / DequantizeLinear', () => {
       /^forwardpass: onnx: node 'n' \(DequantizeLinear\): x_scale \[3, 2\] must be \[3, 3\] for blocks of 2 along axis 1 of x \[3, 5\]$/, 'run');
   });
 });
+
+describe('ONNX bfloat16 (held as float32)', () => {
+  const BF16 = 'bfloat16' as ElemName; // the writer's value infos take any ELEM name
+  it('Cast to bfloat16 and bfloat16 outputs round to nearest, ties to even; NaN and ±Inf stay', async () => {
+    const x = f32([6], [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -9), NaN, Infinity, 3.14159]);
+    const cast = await runOurs({ op: 'Cast', opset: 13, attrs: { to: 16 }, feeds: { x }, outputs: [['y', BF16]] });
+    expect(cast.y!.data).toEqual([1, 1.015625, -1, NaN, Infinity, 3.140625]);
+    // a bfloat16 graph input fed as float32 values; the Add's output rounds to bfloat16 at the graph output
+    const add = await runOurs({ op: 'Add', opset: 13, feeds: { a: { type: BF16, dims: [2], data: Float32Array.from([1, 256]) }, b: { type: BF16, dims: [2], data: Float32Array.from([2 ** -8, 1]) } }, outputs: [['y', BF16]] });
+    expect(add.y!.data).toEqual([1, 256]);
+    const up = await runOurs({ op: 'Cast', opset: 13, attrs: { to: 1 }, feeds: { x: { type: BF16, dims: [2], data: Float32Array.from([1.5, -0.25]) } }, outputs: [['y', 'float']] });
+    expect(up.y!.data).toEqual([1.5, -0.25]);
+  });
+});

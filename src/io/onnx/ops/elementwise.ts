@@ -5,7 +5,7 @@ import { full } from '../../../tensor/creation.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import * as E from '../../../ops/elementwise.js';
 import type { UnaryOp } from '../../../ops/attrs.js';
-import { onnxCodeDType, onnxCodeName, onnxElemDType, onnxTensorToTensor } from '../values.js';
+import { onnxCodeDType, onnxCodeName, onnxElemDType, onnxTensorToTensor, roundToBf16 } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { broadcastTypes, sameShape } from './util.js';
 import { broadcastBinary, hostOut } from './host.js';
@@ -154,10 +154,12 @@ registerOnnxOp('Where', {
 function castTarget(c: { attrs: InferContext['attrs']; fail(m: string): never }): DType {
   const to = c.attrs.int('to');
   const d = onnxCodeDType(to);
-  if (!d) c.fail(`cannot cast to ${onnxCodeName(to)} (supported: float, float16, double as float32, int64 as int32, int32, int8, uint8, bool)`);
+  if (!d) c.fail(`cannot cast to ${onnxCodeName(to)} (supported: float, float16, double and bfloat16 as float32, int64 as int32, int32, int8, uint8, bool)`);
   return d;
 }
 registerOnnxOp('Cast', {
+  // Cast to bfloat16 (held as float32) rounds on the host (values.ts roundToBf16)
+  cpuOnly: (c) => c.attrs.int('to') === 16,
   infer: (c) => {
     const dtype = castTarget(c);
     const x = c.inputs[0];
@@ -166,6 +168,7 @@ registerOnnxOp('Cast', {
   run: (c) => {
     const dtype = castTarget(c);
     const x = c.input(0);
+    if (c.attrs.int('to') === 16) return [hostOut(c, roundToBf16(x.dataSync() as ArrayLike<number>), x.shape, 'float32')];
     if (x.dtype === dtype) return [x];
     if (isFloatDType(x.dtype) && dtype === 'int32' && x.device === 'cpu') {
       // On the host, a float that int32 cannot hold is an error (ONNX would hold it in int64).
