@@ -461,3 +461,20 @@ describe('ONNX bfloat16 (held as float32)', () => {
     expect(up.y!.data).toEqual([1.5, -0.25]);
   });
 });
+
+describe('ONNX Attention local windows (opset 25)', () => {
+  it('left/right_window_size give what the same window written as a bool attn_mask gives (with and without is_causal)', async () => {
+    const [sq, skv] = [4, 6];
+    const q = f32([1, 2, sq, 8], randomArray(64, 80)), k = f32([1, 2, skv, 8], randomArray(96, 81)), val = f32([1, 2, skv, 8], randomArray(96, 82));
+    for (const [left, right, causal] of [[1, 1, 0], [2, -1, 1], [-1, 0, 0], [0, 2, 0]]) {
+      const windowed = await runOurs({ op: 'Attention', opset: 25, attrs: { left_window_size: left, right_window_size: right, is_causal: causal }, feeds: { q, k, val }, outputs: [['y', 'float']] });
+      // without a past cache, query i sits at absolute position i (as is_causal places it)
+      const mask = Uint8Array.from({ length: sq * skv }, (_, p) => {
+        const i = Math.floor(p / skv), j = p % skv;
+        return +((left! < 0 || j >= i - left!) && (right! < 0 || j <= i + right!) && (!causal || j <= i));
+      });
+      const masked = await runOurs({ op: 'Attention', opset: 23, feeds: { q, k, val, m: v('bool', [sq, skv], mask) }, outputs: [['y', 'float']] });
+      windowed.y!.data.forEach((g, i) => expect(g).toBeCloseTo(masked.y!.data[i]!, 5));
+    }
+  });
+});
