@@ -478,3 +478,23 @@ describe('ONNX Attention local windows (opset 25)', () => {
     }
   });
 });
+
+describe('ONNX CausalConvWithState (opset 27)', () => {
+  it('equals onnxruntime\'s depthwise Conv over past_state ++ input; present_state is the last k - 1 positions; SiLU fused', async () => {
+    const [nb, ch, len, k] = [2, 3, 5, 4];
+    const x = randomArray(nb * ch * len, 90), w = randomArray(ch * k, 91), bias = randomArray(ch, 92), past = randomArray(nb * ch * (k - 1), 93);
+    const joined = new Float32Array(nb * ch * (len + k - 1));
+    for (let r = 0; r < nb * ch; r++) {
+      joined.set(past.subarray(r * (k - 1), (r + 1) * (k - 1)), r * (len + k - 1));
+      joined.set(x.subarray(r * len, (r + 1) * len), r * (len + k - 1) + k - 1);
+    }
+    const conv = await runOrt(onnxModel({ opset: 17, nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { group: ch } }], inputs: [{ name: 'x', type: 'float', shape: [nb, ch, len + k - 1] }, { name: 'w', type: 'float', shape: [ch, 1, k] }, { name: 'b', type: 'float', shape: [ch] }], outputs: [{ name: 'y', type: 'float' }] }),
+      { x: f32([nb, ch, len + k - 1], joined), w: f32([ch, 1, k], w), b: f32([ch], bias) });
+    for (const activation of ['none', 'silu']) {
+      const ours = await runOurs({ op: 'CausalConvWithState', opset: 27, attrs: { activation }, feeds: { x: f32([nb, ch, len], x), w: f32([ch, 1, k], w), bias: f32([ch], bias), past: f32([nb, ch, k - 1], past) }, outputs: [['y', 'float'], ['state', 'float']] });
+      Array.from(conv.y!.data as Float32Array).forEach((s, i) => expect(ours.y!.data[i]).toBeCloseTo(activation === 'silu' ? s / (1 + Math.exp(-s)) : s, 5));
+      const lastK = Array.from({ length: nb * ch * (k - 1) }, (_, p) => joined[Math.floor(p / (k - 1)) * (len + k - 1) + len + (p % (k - 1))]!);
+      expect(ours.state!.data).toEqual(lastK);
+    }
+  });
+});

@@ -27,5 +27,6 @@ import './ml.js';
 import './einsum.js';
 import './roialign.js';
 import './optional.js';
+import './causalconv.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
