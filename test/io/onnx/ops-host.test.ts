@@ -498,3 +498,46 @@ describe('ONNX CausalConvWithState (opset 27)', () => {
     }
   });
 });
+
+describe('ONNX LinearAttention (opset 27)', () => {
+  const [B, T, HQ, HK, DK, DV] = [1, 4, 2, 1, 3, 2];
+  const q = randomArray(B * T * HQ * DK, 100), k = randomArray(B * T * HK * DK, 101), val = randomArray(B * T * HK * DV, 102);
+  const g = randomArray(B * T * HK, 103, -1, 0), beta = randomArray(B * T * HK, 104, 0, 1);
+  const feeds = (t0: number, t1: number, past?: number[]) => ({
+    q: f32([B, t1 - t0, HQ * DK], q.slice(t0 * HQ * DK, t1 * HQ * DK)), k: f32([B, t1 - t0, HK * DK], k.slice(t0 * HK * DK, t1 * HK * DK)),
+    v: f32([B, t1 - t0, HK * DV], val.slice(t0 * HK * DV, t1 * HK * DV)), past: f32([B, HK, DK, DV], past ?? new Array(HK * DK * DV).fill(0)),
+    g: f32([B, t1 - t0, HK], g.slice(t0, t1)), beta: f32([B, t1 - t0, HK], beta.slice(t0, t1)),
+  });
+  const run = (rule: string, t0: number, t1: number, past?: number[]) =>
+    runOurs({ op: 'LinearAttention', opset: 27, attrs: { update_rule: rule, q_num_heads: HQ, kv_num_heads: HK }, feeds: feeds(t0, t1, past), outputs: [['y', 'float'], ['state', 'float']] });
+  it('gated (per-head decay) matches its closed form o_t = scale · Σ_{s<=t} exp(g_{s+1} + ... + g_t) (q_t · k_s) v_s', async () => {
+    const out = await run('gated', 0, T);
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < HQ; h++) {
+        for (let j = 0; j < DV; j++) {
+          let want = 0;
+          for (let s = 0; s <= t; s++) {
+            let dot = 0;
+            for (let i = 0; i < DK; i++) dot += q[(t * HQ + h) * DK + i]! * k[s * DK + i]!;
+            let decay = 0;
+            for (let r = s + 1; r <= t; r++) decay += g[r]!;
+            want += Math.exp(decay) * dot * val[s * DV + j]!;
+          }
+          expect(out.y!.data[(t * HQ + h) * DV + j]).toBeCloseTo(want / Math.sqrt(DK), 5);
+        }
+      }
+    }
+  });
+  it('every rule gives the same outputs in one prefill as in token-by-token decoding through present_state', async () => {
+    for (const rule of ['linear', 'gated', 'delta', 'gated_delta']) {
+      const all = await run(rule, 0, T);
+      let state: number[] | undefined;
+      for (let t = 0; t < T; t++) {
+        const step = await run(rule, t, t + 1, state);
+        step.y!.data.forEach((e, i) => expect(e, `${rule} t=${t}`).toBeCloseTo(all.y!.data[t * HQ * DV + i]!, 5));
+        state = step.state!.data;
+      }
+      state!.forEach((e, i) => expect(e).toBeCloseTo(all.state!.data[i]!, 5));
+    }
+  });
+});
