@@ -541,3 +541,47 @@ describe('ONNX LinearAttention (opset 27)', () => {
     }
   });
 });
+
+describe('ai.onnx.preview.training Adagrad, Momentum, Adam (models without the default domain)', () => {
+  const training = (op: string, attrs: Case['attrs'], feeds: Record<string, OrtValue>, outputs: string[]) => {
+    const c: Case = { op, opset: 0, attrs, feeds, outputs: outputs.map((o) => [o, 'float']) };
+    const bytes = onnxModel({
+      opset: [{ domain: 'ai.onnx.preview.training', version: 1 }],
+      nodes: [{ op, domain: 'ai.onnx.preview.training', inputs: Object.keys(feeds), outputs, attrs, name: 'n' }],
+      inputs: Object.entries(feeds).map(([name, f]) => ({ name, type: f.type as ElemName, shape: f.dims })),
+      outputs: outputs.map((name) => ({ name, type: 'float' as const })),
+    });
+    return { c, bytes };
+  };
+  const run = async (bytes: Uint8Array, feeds: Record<string, OrtValue>) => {
+    const s = await fp.loadOnnx(bytes);
+    const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, f.data as fp.OnnxFeed])));
+    const res = Object.fromEntries(await Promise.all(Object.entries(out).map(async ([k, t]) => [k, Array.from((await t.data()) as Float32Array)] as const)));
+    s.dispose();
+    return res;
+  };
+  const x = [1, -2], g = [0.5, NaN], st = [0.25, 0.5];
+  const close = (got: number[], want: number[]) => want.forEach((w, i) => (Number.isNaN(w) ? expect(got[i]).toBeNaN() : expect(got[i]).toBeCloseTo(w, 5)));
+  it('each step follows the spec\'s pseudo code (NaN gradients propagate)', async () => {
+    const base = { r: f32([], [0.1]), t: i64([], [3]), x: f32([2], x), g: f32([2], g) };
+    const ada = training('Adagrad', { decay_factor: { type: 'float', value: 0.1 }, norm_coefficient: { type: 'float', value: 0.01 } }, { ...base, h: f32([2], st) }, ['x2', 'h2']);
+    const a = await run(ada.bytes, ada.c.feeds);
+    const gr = x.map((e, i) => 0.01 * e + g[i]!), h2 = st.map((e, i) => e + gr[i]! ** 2), rate = 0.1 / (1 + 3 * 0.1);
+    close(a.h2!, h2);
+    close(a.x2!, x.map((e, i) => e - (rate * gr[i]!) / (Math.sqrt(h2[i]!) + 1e-6)));
+    for (const mode of ['standard', 'nesterov']) {
+      const mom = training('Momentum', { alpha: { type: 'float', value: 0.9 }, beta: { type: 'float', value: 0.5 }, norm_coefficient: { type: 'float', value: 0 }, mode }, { ...base, v: f32([2], st) }, ['x2', 'v2']);
+      const m = await run(mom.bytes, mom.c.feeds);
+      const v2 = st.map((e, i) => 0.9 * e + 0.5 * g[i]!);
+      close(m.v2!, v2);
+      close(m.x2!, x.map((e, i) => e - 0.1 * (mode === 'nesterov' ? g[i]! + 0.9 * v2[i]! : v2[i]!)));
+    }
+    const adam = training('Adam', {}, { ...base, v: f32([2], st), h: f32([2], [0.1, 0.2]) }, ['x2', 'v2', 'h2']);
+    const d = await run(adam.bytes, adam.c.feeds);
+    const v2 = st.map((e, i) => 0.9 * e + 0.1 * g[i]!), hh = [0.1, 0.2].map((e, i) => 0.999 * e + 0.001 * g[i]! ** 2);
+    const rate2 = (0.1 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3);
+    close(d.v2!, v2);
+    close(d.h2!, hh);
+    close(d.x2!, x.map((e, i) => e - (rate2 * v2[i]!) / (Math.sqrt(hh[i]!) + 1e-6)));
+  });
+});

@@ -29,5 +29,6 @@ import './roialign.js';
 import './optional.js';
 import './causalconv.js';
 import './linear-attention.js';
+import './optimizers.js';
 
 export { getOnnxOp, registerOnnxOp, registeredOnnxOps, AttrReader, type OnnxOpImpl, type InferContext, type PrepareContext, type RunContext, type NodeContext, type ValueType, type Dim, type OnnxPrecision } from './registry.js';
