@@ -4,11 +4,11 @@ import { f16ToF32, isFloatDType, type DType } from '../../../tensor/dtype.js';
 import { full } from '../../../tensor/creation.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import * as E from '../../../ops/elementwise.js';
+import { broadcastBinary, hostOut } from './host.js';
 import type { UnaryOp } from '../../../ops/attrs.js';
 import { onnxCodeDType, onnxCodeName, onnxElemDType, onnxTensorToTensor, roundToBf16 } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { broadcastTypes, sameShape } from './util.js';
-import { broadcastBinary, hostOut } from './host.js';
 
 const isInt = (d: DType) => !isFloatDType(d) && d !== 'bool';
 
