@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import '../../src/index.js'; // registers the backends
 import { loadOnnx, type OnnxSession } from '../../src/io/onnx/session.js';
 import { parseOnnxTensor, type OnnxTensor } from '../../src/io/onnx/model.js';
-import { onnxTensorToTensor } from '../../src/io/onnx/values.js';
+import { bf16ToF32, onnxTensorToTensor } from '../../src/io/onnx/values.js';
 import { f16ToF32 } from '../../src/tensor/dtype.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 
@@ -30,12 +30,12 @@ export const STRICT_ATOL = 1e-7;
 
 const bytesOf = (p: string) => { const b = readFileSync(p); return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); };
 
-/** The numbers of a decoded ONNX tensor (float16 bits decoded, int64 as Number). */
+/** The numbers of a decoded ONNX tensor (float16 and bfloat16 bits decoded, int64 as Number). */
 export function onnxNumbers(t: OnnxTensor): Float64Array {
   const out = new Float64Array(t.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = t.data[i]!;
-    out[i] = t.dataType === 'float16' ? f16ToF32(v as number) : Number(v);
+    out[i] = t.dataType === 'float16' ? f16ToF32(v as number) : t.dataType === 'bfloat16' ? bf16ToF32(v as number) : Number(v);
   }
   return out;
 }
@@ -80,7 +80,7 @@ async function compare(session: OnnxSession, out: Record<string, Tensor>, expect
     if (!t) return `output '${io.name}' is missing`;
     const e = expected[k]!;
     if (t.shape.length !== e.dims.length || t.shape.some((d, i) => d !== e.dims[i])) return `output '${io.name}': shape [${t.shape.join(', ')}], expected [${e.dims.join(', ')}]`;
-    const exact = !['float', 'float16', 'double'].includes(e.dataType);
+    const exact = !['float', 'float16', 'bfloat16', 'double'].includes(e.dataType);
     const actual = await t.data() as ArrayLike<number>, want = onnxNumbers(e);
     const bad = mismatch(actual, want, exact, atol);
     if (bad) return `output '${io.name}': ${bad}`;

@@ -1,23 +1,36 @@
 // Run-time inputs of an ONNX session: a Tensor or a typed array per graph input, checked against the declared
 // element type (int64 inputs take int32 data or BigInt64Array values that fit int32) and shape, and placed on the
 // backend. A float16 input takes a Float32Array (converted) or a Uint16Array of raw half bits; a double input takes a
-// Float32Array or a Float64Array (converted; a finite value beyond float32's range is an error).
+// Float32Array or a Float64Array (converted; a finite value beyond float32's range is an error). int16, uint16,
+// uint32 and uint64 inputs (held as int32, see values.ts) take an Int32Array or their own typed array (a uint32 or
+// uint64 value beyond int32 is an error).
 import { fromData } from '../../tensor/creation.js';
 import { getBackend } from '../../tensor/device.js';
 import { numel, shapeStr } from '../../tensor/shape.js';
 import { isTensor, type Tensor } from '../../tensor/tensor.js';
-import { float64ToFloat32, int64ToInt32 } from './values.js';
+import { float64ToFloat32, int64ToInt32, unsignedToInt32 } from './values.js';
 import type { OnnxIO } from './session.js';
 
 /**
  * One input value: a Tensor, or a flat typed array shaped from the input's declared shape (a Uint16Array holds the
  * raw half bits of a float16 input).
  */
-export type OnnxFeed = Tensor | Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
+export type OnnxFeed = Tensor | Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array | Int16Array | Uint32Array | BigUint64Array;
+
+/** The typed array of each ONNX integer type held in int32 besides int64 (an Int32Array is taken too). */
+const OWN_ARRAY: Record<string, { name: string; is: (a: ArrayBufferView) => boolean }> = {
+  int16: { name: 'Int16Array', is: (a) => a instanceof Int16Array },
+  uint16: { name: 'Uint16Array', is: (a) => a instanceof Uint16Array },
+  uint32: { name: 'Uint32Array', is: (a) => a instanceof Uint32Array },
+  uint64: { name: 'BigUint64Array', is: (a) => a instanceof BigUint64Array },
+};
 
 /** What a typed array for `io` must be, for error messages. */
 function wanted(io: OnnxIO): string {
   if (io.onnxType === 'int64') return 'int32 (ONNX int64; forwardpass holds int64 as int32)';
+  const own = OWN_ARRAY[io.onnxType];
+  if (own) return `int32 (ONNX ${io.onnxType}; an Int32Array or a ${own.name})`;
+  if (io.onnxType === 'bfloat16') return 'float32 (ONNX bfloat16, held as float32: a Float32Array)';
   if (io.onnxType === 'double') return 'float32 (ONNX double: a Float32Array, or a Float64Array whose values fit float32)';
   if (io.dtype === 'float16') return 'float16 (a Float32Array, or a Uint16Array of raw half bits)';
   return io.dtype;
@@ -38,14 +51,17 @@ function arrayFits(feed: ArrayBufferView, io: OnnxIO): boolean {
 export async function feedToTensor(feed: OnnxFeed, io: OnnxIO, backend: string): Promise<{ tensor: Tensor; created: boolean; shape: readonly number[] }> {
   const what = `forwardpass: onnx: run: input '${io.name}'`;
   if (isTensor(feed)) {
-    if (feed.dtype !== io.dtype) throw new TypeError(`${what} must be ${io.onnxType === 'int64' ? wanted(io) : io.dtype}, got a ${feed.dtype} tensor`);
+    if (feed.dtype !== io.dtype) throw new TypeError(`${what} must be ${io.onnxType === 'int64' || OWN_ARRAY[io.onnxType] ? wanted(io) : io.dtype}, got a ${feed.dtype} tensor`);
     if (feed.device === backend) return { tensor: feed, created: false, shape: feed.shape };
     const t = await feed.to(backend);
     return { tensor: t, created: true, shape: t.shape };
   }
   if (!ArrayBuffer.isView(feed)) throw new TypeError(`${what} must be a Tensor or a typed array, got ${feed === null ? 'null' : Array.isArray(feed) ? 'a plain array (make it a Tensor: tensor(values, { dtype }))' : typeof feed}`);
   let data: ArrayLike<number>;
-  if (feed instanceof BigInt64Array) {
+  const own = OWN_ARRAY[io.onnxType];
+  if (own?.is(feed)) {
+    data = io.onnxType === 'uint32' || io.onnxType === 'uint64' ? unsignedToInt32(feed as Uint32Array | BigUint64Array, `input '${io.name}'`, io.onnxType) : Int32Array.from(feed as Int16Array | Uint16Array);
+  } else if (feed instanceof BigInt64Array) {
     if (io.onnxType !== 'int64') throw new TypeError(`${what} must be ${wanted(io)}, got a BigInt64Array`);
     data = int64ToInt32(feed, `input '${io.name}'`, false);
   } else if (feed instanceof Float64Array && io.onnxType === 'double') {

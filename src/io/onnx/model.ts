@@ -10,19 +10,24 @@ const ELEM_TYPES: Record<number, string> = {
 };
 
 /** Initializer element types this reader decodes. */
-export type OnnxDataType = 'float' | 'float16' | 'double' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool';
+export type OnnxDataType = 'float' | 'float16' | 'bfloat16' | 'double' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
 
-/** Decoded tensor data: float16 stays as raw uint16 bits, bool as 0/1 bytes, int64 exact as BigInt64Array. */
-export type OnnxTensorData = Float32Array | Uint16Array | Float64Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+/** Decoded tensor data: float16 and bfloat16 stay as raw uint16 bits, bool as 0/1 bytes, int64/uint64 exact as BigInt64Array/BigUint64Array. */
+export type OnnxTensorData = Float32Array | Uint16Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
 const DECODED: Record<string, { size: number; make: (n: number) => OnnxTensorData; view: (b: ArrayBuffer) => OnnxTensorData }> = {
   float: { size: 4, make: (n) => new Float32Array(n), view: (b) => new Float32Array(b) },
   float16: { size: 2, make: (n) => new Uint16Array(n), view: (b) => new Uint16Array(b) },
+  bfloat16: { size: 2, make: (n) => new Uint16Array(n), view: (b) => new Uint16Array(b) },
   double: { size: 8, make: (n) => new Float64Array(n), view: (b) => new Float64Array(b) },
   int8: { size: 1, make: (n) => new Int8Array(n), view: (b) => new Int8Array(b) },
   uint8: { size: 1, make: (n) => new Uint8Array(n), view: (b) => new Uint8Array(b) },
+  int16: { size: 2, make: (n) => new Int16Array(n), view: (b) => new Int16Array(b) },
+  uint16: { size: 2, make: (n) => new Uint16Array(n), view: (b) => new Uint16Array(b) },
   int32: { size: 4, make: (n) => new Int32Array(n), view: (b) => new Int32Array(b) },
+  uint32: { size: 4, make: (n) => new Uint32Array(n), view: (b) => new Uint32Array(b) },
   int64: { size: 8, make: (n) => new BigInt64Array(n), view: (b) => new BigInt64Array(b) },
+  uint64: { size: 8, make: (n) => new BigUint64Array(n), view: (b) => new BigUint64Array(b) },
   bool: { size: 1, make: (n) => new Uint8Array(n), view: (b) => new Uint8Array(b) },
 };
 
@@ -118,7 +123,8 @@ export function parseOnnx(bytes: Uint8Array | ArrayBuffer, options: OnnxParseOpt
 
 /**
  * Parses one serialized TensorProto (a `.pb` file of the ONNX test data, or an initializer's bytes) into a decoded
- * tensor, with the same rules as initializers (float, float16, double, int8, uint8, int32, int64, bool).
+ * tensor, with the same rules as initializers (float, float16, bfloat16, double, int8, uint8, int16, uint16, int32, uint32,
+ * int64, uint64, bool).
  * @example parseOnnxTensor(readFileSync('test_data_set_0/input_0.pb'), { name: 'input_0.pb' }).dims
  */
 export function parseOnnxTensor(bytes: Uint8Array | ArrayBuffer, options: OnnxParseOptions = {}): OnnxTensor {
@@ -276,8 +282,8 @@ function readTensorType(r: PbReader, v: OnnxValueInfo): void {
   }
 }
 
-/** Value range each narrower type may take in TensorProto.int32_data (float16 travels as its 16 bits). */
-const INT32_FIELD_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], bool: [0, 1], float16: [0, 65535] };
+/** Value range each narrower type may take in TensorProto.int32_data (float16 and bfloat16 travel as their 16 bits). */
+const INT32_FIELD_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], bool: [0, 1], float16: [0, 65535], bfloat16: [0, 65535] };
 
 function readTensor(r: PbReader): OnnxTensor {
   const dims: number[] = [];
@@ -289,6 +295,7 @@ function readTensor(r: PbReader): OnnxTensor {
   const doubles: number[] = [];
   const int32s: number[] = [];
   const int64s: bigint[] = [];
+  const uint64s: bigint[] = []; // uint64_data: carries uint32 and uint64
   while (!r.done()) {
     const { field, wire } = r.tag();
     if (field === 1) r.repeatedVarint(field, 'dims', wire, dims, i64);
@@ -299,6 +306,7 @@ function readTensor(r: PbReader): OnnxTensor {
     else if (field === 8) (r.expectWire(field, 'name', wire, 2), (name = r.string()));
     else if (field === 9) (r.expectWire(field, 'raw_data', wire, 2), (raw = r.bytes('raw_data')));
     else if (field === 10) r.repeatedFloat(field, 'double_data', wire, doubles, 8);
+    else if (field === 11) r.repeatedVarint(field, 'uint64_data', wire, uint64s, (s) => BigInt.asUintN(64, s.int64()));
     else if (field === 13) (r.skip(wire), (external = true));
     else if (field === 14 && wire === 0) external = r.uint('data_location') === 1 || external;
     else r.skip(wire);
@@ -307,7 +315,7 @@ function readTensor(r: PbReader): OnnxTensor {
   if (external) r.fail(`${label} stores its data in an external file, which this reader does not support (expected the data inside the .onnx file)`);
   const typeName = ELEM_TYPES[code] ?? `type ${code}`;
   const spec = DECODED[typeName];
-  if (!spec) r.fail(`expected ${label} of type float, float16, double, int8, uint8, int32, int64 or bool, found ${typeName}`);
+  if (!spec) r.fail(`expected ${label} of type float, float16, bfloat16, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64 or bool, found ${typeName}`);
   for (const d of dims) if (d < 0) r.fail(`expected non-negative dims for ${label}, found [${dims.join(', ')}]`);
   let n = 1;
   for (const d of dims) n *= d;
@@ -322,8 +330,9 @@ function readTensor(r: PbReader): OnnxTensor {
     }
     data = spec.view(copy.buffer);
   } else {
-    const src: ArrayLike<number | bigint> = dataType === 'float' ? floats : dataType === 'double' ? doubles : dataType === 'int64' ? int64s : int32s;
-    const field = dataType === 'float' ? 'float_data' : dataType === 'double' ? 'double_data' : dataType === 'int64' ? 'int64_data' : 'int32_data';
+    const inU64 = dataType === 'uint32' || dataType === 'uint64';
+    const src: ArrayLike<number | bigint> = dataType === 'float' ? floats : dataType === 'double' ? doubles : dataType === 'int64' ? int64s : inU64 ? uint64s : int32s;
+    const field = dataType === 'float' ? 'float_data' : dataType === 'double' ? 'double_data' : dataType === 'int64' ? 'int64_data' : inU64 ? 'uint64_data' : 'int32_data';
     if (src.length !== n) r.fail(`expected ${n} values in ${field} for ${label} (${typeName} [${dims.join(', ')}]), found ${src.length}`);
     data = spec.make(n);
     if (src === int32s && dataType !== 'int32') {
@@ -336,7 +345,12 @@ function readTensor(r: PbReader): OnnxTensor {
       if (bad >= 0) r.fail(`expected int32_data values of ${label} within the int32 range, found ${int32s[bad]} at index ${bad}`);
     }
     if (dataType === 'int64') (data as BigInt64Array).set(int64s);
-    else (data as Exclude<OnnxTensorData, BigInt64Array>).set(src as ArrayLike<number>);
+    else if (dataType === 'uint64') (data as BigUint64Array).set(uint64s);
+    else if (dataType === 'uint32') {
+      const bad = uint64s.findIndex((x) => x > 0xffffffffn);
+      if (bad >= 0) r.fail(`expected uint64_data values of ${label} (uint32) within [0, 4294967295], found ${uint64s[bad]} at index ${bad}`);
+      (data as Uint32Array).set(uint64s.map(Number));
+    } else (data as Exclude<OnnxTensorData, BigInt64Array | BigUint64Array>).set(src as ArrayLike<number>);
   }
   return { name, dataType, dims, data };
 }

@@ -12,6 +12,10 @@ export function nodeLabel(node: OnnxNode, index: number): string {
 /** The version of the default ONNX domain a model imports (an error when it imports none). */
 export function defaultOpset(model: OnnxModel): number {
   const e = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  // a model without default-domain nodes (ai.onnx.ml, ai.onnx.preview.training ops only) need not import the
+  // default domain: opset 0
+  const noDefaultNodes = model.opsetImport.length > 0 && model.graph.nodes.every((n) => n.domain !== '' && n.domain !== 'ai.onnx');
+  if (!e && noDefaultNodes) return 0;
   if (!e) throw new Error(`forwardpass: onnx: the model imports no version of the default ONNX domain (opset_import lists ${model.opsetImport.map((o) => `'${o.domain}' ${o.version}`).join(', ') || 'nothing'})`);
   return e.version;
 }

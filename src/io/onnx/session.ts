@@ -25,7 +25,7 @@ import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
 import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
 import { getOnnxOp, nodeContext, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
 import { constantValue } from './ops/generate.js';
-import { isIndexDType, onnxElemDType, onnxTensorToTensor } from './values.js';
+import { HELD_ELEM_TYPES, isIndexDType, needsWrap, onnxElemDType, onnxTensorToTensor, wrapOutput } from './values.js';
 import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
 import { withImplicitInputs } from './subgraph.js';
@@ -153,7 +153,7 @@ export class OnnxSession {
       const shape = { shape: v.shape ? [...v.shape] : [], shapeKnown: v.shape !== undefined && v.shape !== null };
       if (what === 'output' && v.elemType === undefined) return { name: v.name, dtype: 'float32', onnxType: '', ...shape }; // typed by inference at load
       const dtype = onnxElemDType(v.elemType);
-      if (!dtype) throw new Error(`forwardpass: onnx: graph ${what} '${v.name}' has element type ${v.elemType ?? 'unknown'}, which forwardpass cannot hold (float, float16, double, int64, int32, int8, uint8, bool)`);
+      if (!dtype) throw new Error(`forwardpass: onnx: graph ${what} '${v.name}' has element type ${v.elemType ?? 'unknown'}, which forwardpass cannot hold (${HELD_ELEM_TYPES})`);
       return { name: v.name, dtype, onnxType: v.elemType!, ...shape };
     };
     this.inputs = g.inputs.filter((v) => !inits.has(v.name)).map((v) => io(v, 'input'));
@@ -360,7 +360,7 @@ export class OnnxSession {
         if (pending) await pending;
       }
       this.alive();
-      return this.collect(env, userTensors);
+      return await this.collect(env, userTensors);
     } finally {
       for (const t of env.values()) if (!userTensors.has(t)) t.dispose();
     }
@@ -408,7 +408,7 @@ export class OnnxSession {
         yield { index, label: st.label, opType: st.node.opType };
       }
       this.alive();
-      return this.collect(env, userTensors);
+      return await this.collect(env, userTensors);
     } finally {
       for (const t of env.values()) if (!userTensors.has(t)) t.dispose();
     }
@@ -450,12 +450,23 @@ export class OnnxSession {
   }
 
   /** The graph outputs by name, on the session backend, taken out of `env` (the caller owns them). */
-  private collect(env: Map<string, Tensor>, userTensors: Set<Tensor>): Record<string, Tensor> {
+  private async collect(env: Map<string, Tensor>, userTensors: Set<Tensor>): Promise<Record<string, Tensor>> {
     const result: Record<string, Tensor> = {};
     for (const o of this.outputs) {
       const t = env.get(o.name) ?? this.consts.get(o.name);
       if (!t) throw new Error(`forwardpass: onnx: run: graph output '${o.name}' was not computed`);
       const owned = env.get(o.name) === t && !userTensors.has(t);
+      if (needsWrap(o.onnxType) && (t.dtype === 'int32' || t.dtype === 'float32')) {
+        // int16/uint16 outputs wrapped to their type, uint32/uint64 checked, bfloat16 rounded (values.ts)
+        const vals = (await t.data()) as Int32Array | Float32Array;
+        const w = wrapOutput(vals, o.onnxType, `graph output '${o.name}'`);
+        if (w !== vals) {
+          result[o.name] = fromData(w, t.shape, t.dtype, getBackend(this.backend));
+          env.delete(o.name);
+          if (owned) t.dispose();
+          continue;
+        }
+      }
       result[o.name] = t.device === this.backend ? (owned ? t : t.clone()) : fromData(t.dataSync(), t.shape, t.dtype, getBackend(this.backend));
       if (owned && t.device !== this.backend) t.dispose();
       env.delete(o.name);

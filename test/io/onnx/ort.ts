@@ -6,13 +6,13 @@ import * as ort from 'onnxruntime-node';
 export interface OrtValue {
   type: string;
   dims: number[];
-  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | BigInt64Array;
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 }
 
 const TYPE_OF: Record<string, string> = { float32: 'float', float64: 'double', bool: 'bool' };
 const ORT_TYPE: Record<string, ort.Tensor.Type> = {
   float: 'float32', double: 'float64', int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', int32: 'int32',
-  int64: 'int64', bool: 'bool', float16: 'float16',
+  int64: 'int64', bool: 'bool', float16: 'float16', uint32: 'uint32', uint64: 'uint64',
 };
 
 function toOrt(v: OrtValue): ort.Tensor {

@@ -86,13 +86,13 @@ describe('ConvInteger / QLinearConv', () => {
 });
 
 describe('quantized op errors', () => {
-  it('refuses float operands, mismatched zero points and blocked quantization with one sentence', async () => {
+  it('refuses float operands, mismatched zero points and blocked scales of the wrong shape with one sentence', async () => {
     await expect(runNode({ op: 'MatMulInteger', inputs: ['a', 'b'], name: 'mm' }, [t('a', 'float', [1, 2], [1, 2]), t('b', 'uint8', [2, 1], [1, 2])], [{ name: 'y', type: 'int32' }]))
       .rejects.toThrow(/^forwardpass: onnx: node 'mm' \(MatMulInteger\): A must be uint8 or int8, found float32$/);
     await expect(runNode({ op: 'MatMulInteger', inputs: ['a', 'b', 'za'], name: 'mm' }, [t('a', 'uint8', [1, 2], [1, 2]), t('b', 'uint8', [2, 1], [1, 2]), t('za', 'int8', [], [0])], [{ name: 'y', type: 'int32' }]))
       .rejects.toThrow(/a_zero_point \(int8\) must have the type of its operand \(uint8\)/);
-    await expect(runNode({ op: 'QuantizeLinear', inputs: ['x', 's', 'z'], name: 'q', attrs: { block_size: 2 } }, [t('x', 'float', [2, 2], [1, 2, 3, 4]), t('s', 'float', [2, 1], [1, 1]), t('z', 'uint8', [2, 1], [0, 0])], [{ name: 'y', type: 'uint8' }], 21))
-      .rejects.toThrow(/^forwardpass: onnx: node 'q' \(QuantizeLinear\): blocked quantization \(block_size 2\) is not supported$/);
+    await expect(runNode({ op: 'QuantizeLinear', inputs: ['x', 's', 'z'], name: 'q', attrs: { block_size: 2 } }, [t('x', 'float', [2, 2], [1, 2, 3, 4]), t('s', 'float', [2, 2], [1, 1, 1, 1]), t('z', 'uint8', [2, 1], [0, 0])], [{ name: 'y', type: 'uint8' }], 21))
+      .rejects.toThrow(/^forwardpass: onnx: node 'q' \(QuantizeLinear\): y_scale \[2, 2\] must be \[2, 1\] for blocks of 2 along axis 1 of x \[2, 2\]$/);
     await expect(runNode({ op: 'ConvInteger', inputs: ['x', 'w'], name: 'c', attrs: { group: 2 } }, [t('x', 'uint8', [1, 3, 2, 2], new Array(12).fill(1)), t('w', 'uint8', [2, 1, 1, 1], [1, 1])], [{ name: 'y', type: 'int32' }]))
       .rejects.toThrow(/^forwardpass: onnx: node 'c' \(ConvInteger\): x \[1, 3, 2, 2\] and w \[2, 1, 1, 1\] do not fit group 2/);
   });

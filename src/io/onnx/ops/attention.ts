@@ -1,6 +1,6 @@
-// ONNX Attention (opsets 23, 24): 3-D or 4-D Q/K/V, nonpad_kv_seqlen, grouped-query heads, past/present key and value caches, a bool or
+// ONNX Attention (opsets 23, 24; the local windows of opset 25): 3-D or 4-D Q/K/V, nonpad_kv_seqlen, grouped-query heads, past/present key and value caches, a bool or
 // additive mask (shorter masks padded), is_causal (bottom-right aligned after the past), scale, softcap and the
-// qk_matmul_output modes. Composed from matmul, softmax and elementwise ops so it runs on every backend. A query
+// qk_matmul_output modes, left/right_window_size. Composed from matmul, softmax and elementwise ops so it runs on every backend. A query
 // row with every key masked gives zeros (not NaN), as the ONNX reference does.
 import { shapeStr } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
@@ -11,7 +11,7 @@ import { concat, pad } from '../../../ops/transform.js';
 import { registerOnnxOp, type NodeContext } from './registry.js';
 import { small } from './util.js';
 
-const KNOWN = new Set(['is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision']);
+const KNOWN = new Set(['is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale', 'softcap', 'softmax_precision', 'left_window_size', 'right_window_size']);
 
 function check(c: NodeContext): void {
   for (const a of Object.keys(c.node.attributes)) if (!KNOWN.has(a)) c.fail(`attribute '${a}' is not supported`);
@@ -92,14 +92,19 @@ function attention(c: NodeContext, q0: Tensor, k0: Tensor, v0: Tensor, mask0: Te
   const causal = c.attrs.int('is_causal', 0) === 1;
   const batch = q.shape[0]!;
   if (nonpad && nonpad.length !== batch) c.fail(`nonpad_kv_seqlen must hold ${batch} lengths, found ${nonpad.length}`);
-  if (causal || nonpad) {
+  // local windows (opset 25): key j is visible to the query at absolute position p = i + offset when
+  // p - left <= j <= p + right (-1: that side unbounded)
+  const left = c.attrs.int('left_window_size', -1), right = c.attrs.int('right_window_size', -1);
+  const windowed = left >= 0 || right >= 0;
+  if (causal || nonpad || windowed) {
     const rows = nonpad ? batch : 1;
     const cmask = new Float32Array(rows * sq * skv);
     for (let b = 0; b < rows; b++) {
       const offset = pastK || !nonpad ? past : nonpad[b]! - sq;
       for (let i = 0; i < sq; i++) {
         for (let j = 0; j < skv; j++) {
-          if ((causal && j > i + offset) || (nonpad && j >= nonpad[b]!)) cmask[(b * sq + i) * skv + j] = -Infinity;
+          const outside = (left >= 0 && j < i + offset - left) || (right >= 0 && j > i + offset + right);
+          if ((causal && j > i + offset) || (nonpad && j >= nonpad[b]!) || outside) cmask[(b * sq + i) * skv + j] = -Infinity;
         }
       }
     }

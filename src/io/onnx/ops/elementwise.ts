@@ -4,8 +4,9 @@ import { f16ToF32, isFloatDType, type DType } from '../../../tensor/dtype.js';
 import { full } from '../../../tensor/creation.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import * as E from '../../../ops/elementwise.js';
+import { broadcastBinary, hostOut } from './host.js';
 import type { UnaryOp } from '../../../ops/attrs.js';
-import { onnxCodeDType, onnxCodeName, onnxTensorToTensor } from '../values.js';
+import { onnxCodeDType, onnxCodeName, onnxElemDType, onnxTensorToTensor, roundToBf16 } from '../values.js';
 import { registerOnnxOp, type Dim, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { broadcastTypes, sameShape, small } from './util.js';
 
@@ -33,15 +34,21 @@ registerOnnxOp('Gelu', {
   run: (c) => [E.gelu(c.input(0), { approximate: c.attrs.stringOf('approximate', ['none', 'tanh'] as const, 'none') })],
 });
 registerOnnxOp('Identity', { infer: (c) => [{ ...c.inputs[0]! }], run: (c) => [c.input(0)] });
+/** Dropout in training mode draws random numbers unless its ratio (input 1, default 0.5) is 0. */
+const randomDropout = 'training_mode = true with a ratio above 0 is not supported (forwardpass does not draw random numbers; ratio 0 is the identity)';
 registerOnnxOp('Dropout', {
-  // Inference: the identity; the optional mask output is all true. training_mode (an input since opset 12) must be false.
-  hostInputs: [2],
+  // Inference, or training at ratio 0: the identity; the optional mask output is all true. training_mode (an input
+  // since opset 12) true with a ratio above 0 is refused.
+  hostInputs: [1, 2],
   infer: (c) => [{ ...c.inputs[0]! }, { dtype: 'bool', ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }],
-  // a constant training_mode (an initializer) is known at load; one fed at run time is checked then
-  prepare: (c) => { if (c.constant(2)?.dataSync()[0]) c.fail('training_mode = true is not supported (inference only)'); },
+  // constant training_mode and ratio (initializers) are known at load; ones fed at run time are checked then
+  prepare: (c) => {
+    const ratio = c.constant(1) ? c.constant(1)!.dataSync()[0] : c.inputs[1] ? undefined : 0.5;
+    if (c.constant(2)?.dataSync()[0] && ratio !== undefined && ratio !== 0) c.fail(randomDropout);
+  },
   run: (c) => {
     const training = c.ints(2);
-    if (training && training[0]) c.fail('training_mode = true is not supported (inference only)');
+    if (training && training[0] && (c.floats(1)?.[0] ?? 0.5) !== 0) c.fail(randomDropout);
     const x = c.input(0);
     const mask = c.node.outputs[1] ? full(x.shape, 1, { dtype: 'bool', device: c.device }) : undefined;
     return [x, mask];
@@ -101,10 +108,18 @@ registerOnnxOp('Pow', {
   },
 });
 registerOnnxOp('Mod', {
+  // fmod = 0: the sign of the divisor (integer modulo, composed); fmod = 1: C fmod, the sign of the dividend (a
+  // typed-array kernel: JavaScript's % is fmod), for floats and integers
   exactInputs: [0, 1],
-  validate: (c) => { if (c.attrs.intOf('fmod', [0, 1], 0) === 1) c.fail('fmod = 1 (C fmod semantics) is not supported; only the default integer modulo'); },
+  cpuOnly: (c) => c.attrs.intOf('fmod', [0, 1], 0) === 1,
+  validate: (c) => { c.attrs.intOf('fmod', [0, 1], 0); },
   infer: (c) => binaryInfer(c),
-  run: (c) => [E.remainder(c.input(0), c.input(1))],
+  run: (c) => {
+    if (c.attrs.intOf('fmod', [0, 1], 0) === 0) return [E.remainder(c.input(0), c.input(1))];
+    const a = c.input(0), b = c.input(1);
+    const { values, shape } = broadcastBinary(a, b, 'Mod', (x, y) => x % y);
+    return [hostOut(c, a.dtype === 'float32' ? Float32Array.from(values) : values, shape, a.dtype)];
+  },
 });
 
 for (const [opType, fn] of [['Max', E.maximum], ['Min', E.minimum], ['Sum', E.add]] as const) {
@@ -139,10 +154,12 @@ registerOnnxOp('Where', {
 function castTarget(c: { attrs: InferContext['attrs']; fail(m: string): never }): DType {
   const to = c.attrs.int('to');
   const d = onnxCodeDType(to);
-  if (!d) c.fail(`cannot cast to ${onnxCodeName(to)} (supported: float, float16, double as float32, int64 as int32, int32, int8, uint8, bool)`);
+  if (!d) c.fail(`cannot cast to ${onnxCodeName(to)} (supported: float, float16, double and bfloat16 as float32, int64 as int32, int32, int8, uint8, bool)`);
   return d;
 }
 registerOnnxOp('Cast', {
+  // Cast to bfloat16 (held as float32) rounds on the host (values.ts roundToBf16)
+  cpuOnly: (c) => c.attrs.int('to') === 16,
   infer: (c) => {
     const dtype = castTarget(c);
     const x = c.inputs[0];
@@ -151,6 +168,7 @@ registerOnnxOp('Cast', {
   run: (c) => {
     const dtype = castTarget(c);
     const x = c.input(0);
+    if (c.attrs.int('to') === 16) return [hostOut(c, roundToBf16(x.dataSync() as ArrayLike<number>), x.shape, 'float32')];
     if (x.dtype === dtype) return [x];
     if (isFloatDType(x.dtype) && dtype === 'int32' && x.device === 'cpu') {
       // On the host, a finite float that int32 cannot hold, or NaN, is an error (ONNX would hold it in int64).
@@ -213,13 +231,13 @@ registerOnnxOp('ConstantOfShape', {
   },
   infer: (c) => {
     const v = c.attrs.tensor('value', null);
-    const dtype: DType = v ? (v.dataType === 'int64' ? 'int32' : v.dataType === 'double' ? 'float32' : v.dataType === 'float' ? 'float32' : v.dataType) : 'float32';
+    const dtype: DType = v ? onnxElemDType(v.dataType)! : 'float32';
     const shape = c.inputs[0]?.values;
     return [{ dtype, ...(shape ? { shape: [...shape] } : {}) }];
   },
   run: (c) => {
     const v = c.attrs.tensor('value', null);
-    const dtype: DType = v ? (v.dataType === 'int64' ? 'int32' : v.dataType === 'double' || v.dataType === 'float' ? 'float32' : v.dataType) : 'float32';
+    const dtype: DType = v ? onnxElemDType(v.dataType)! : 'float32';
     let value = 0;
     if (v) value = v.dataType === 'int64' ? Number((v.data as BigInt64Array)[0]) : v.dataType === 'float16' ? f16ToF32((v.data as Uint16Array)[0]!) : Number(v.data[0]);
     const shape = c.ints(0) ?? [];

@@ -12,14 +12,22 @@ import { axesOf, axisOf, sameShape, small, composed } from './util.js';
 import { gather } from '../../../ops/transform.js';
 import { full } from '../../../tensor/creation.js';
 import { numbers } from './shape.js';
+import { batchNormTraining } from './training.js';
+
+/** BatchNormalization's training_mode (an attribute since opset 14; training.ts computes that form). */
+const bnTraining = (c: { opset: number; attrs: RunContext['attrs'] }) => c.opset >= 14 && c.attrs.intOf('training_mode', [0, 1], 0) === 1;
 
 registerOnnxOp('BatchNormalization', {
   validate: (c) => {
-    if (c.opset >= 14 && c.attrs.intOf('training_mode', [0, 1], 0) === 1) c.fail('training_mode = 1 is not supported (inference only)');
-    if (c.node.outputs.slice(1).some((o) => o)) c.fail('the running-statistics outputs (training mode) are not supported');
+    if (!bnTraining(c) && c.node.outputs.slice(1).some((o) => o)) c.fail('the running-statistics outputs need training_mode = 1 (opset 14 or later)');
   },
-  infer: (c) => sameShape(c),
+  infer: (c) => {
+    const y = sameShape(c)[0]!;
+    const stat: ValueType = { dtype: y.dtype, ...(c.inputs[3]?.shape ? { shape: [...c.inputs[3].shape] } : {}) };
+    return [y, stat, { ...stat }];
+  },
   run: (c) => {
+    if (bnTraining(c)) return batchNormTraining(c);
     const x = c.input(0);
     return [batchNorm(x, c.input(3), c.input(4), c.input(1), c.input(2), c.attrs.float('epsilon', 1e-5))];
   },

@@ -3,12 +3,13 @@
 // the int8 path with exact zero-point corrections (quantized-int.ts); rounding is half to even, as onnxruntime's.
 // QLinear* requantize as onnxruntime does: multiplier = float32(float32(sa·sb) / sy), y = round(float(acc)·multiplier) + zy.
 import type { Tensor } from '../../../tensor/tensor.js';
-import { shapeStr } from '../../../tensor/shape.js';
+import { numel, shapeStr } from '../../../tensor/shape.js';
 import { fromData } from '../../../tensor/creation.js';
 import { getBackend } from '../../../tensor/device.js';
 import { scopeSync } from '../../../tensor/scope.js';
 import { add, cast, clamp, div, eq, maximum, minimum, mul, round, sub, where } from '../../../ops/elementwise.js';
 import { max, min } from '../../../ops/reduce.js';
+import { stack } from '../../../ops/transform.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type PrepareContext, type RunContext, type ValueType } from './registry.js';
 import { convAcc, convRhsTo, matmulAcc, prepareConvRhs, prepareRhs, requantize, rhsTo, type ConvGeometry, type ConvRhs, type MatmulRhs } from './quantized-int.js';
 
@@ -31,6 +32,8 @@ function alongAxis(c: RunContext, i: number, x: Tensor, what: string): Tensor {
   const t = c.input(i);
   const dtype = t.dtype === 'float16' ? 'float32' : t.dtype;
   const values = c.floats(i)!;
+  const block = c.attrs.int('block_size', 0);
+  if (block > 0) return blocked(c, t, values, x, block, what);
   if (t.size === 1 && t.rank <= 1) return fromData(values, [], dtype, getBackend(c.device));
   if (t.rank !== 1) c.fail(`${what} must be a scalar or 1-D (per axis), found ${shapeStr(t.shape)}`);
   const rank = x.rank;
@@ -39,6 +42,25 @@ function alongAxis(c: RunContext, i: number, x: Tensor, what: string): Tensor {
   const axis = a0 < 0 ? a0 + rank : a0;
   if (t.shape[0] !== x.shape[axis]) c.fail(`${what} ${shapeStr(t.shape)} must have one value per index of axis ${axis} of x ${shapeStr(x.shape)}`);
   return fromData(values, x.shape.map((d, k) => (k === axis ? d : 1)), dtype, getBackend(c.device));
+}
+
+/**
+ * Blocked quantization (opset 21): `t` has x's rank, with ceil(n / block) entries along `axis` where x has n; each
+ * entry serves `block` consecutive indices. Expanded on the host to x's shape.
+ */
+function blocked(c: RunContext, t: Tensor, values: number[], x: Tensor, block: number, what: string): Tensor {
+  const rank = x.rank, a0 = c.attrs.int('axis', 1);
+  if (a0 < -rank || a0 >= rank) c.fail(`axis ${a0} is out of range for x ${shapeStr(x.shape)}`);
+  const axis = a0 < 0 ? a0 + rank : a0;
+  const want = x.shape.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
+  if (t.rank !== rank || t.shape.some((d, k) => d !== want[k])) c.fail(`${what} ${shapeStr(t.shape)} must be ${shapeStr(want)} for blocks of ${block} along axis ${axis} of x ${shapeStr(x.shape)}`);
+  const inner = numel(x.shape.slice(axis + 1)), n = x.shape[axis]!, nb = want[axis]!;
+  const out = new Float64Array(x.size);
+  for (let p = 0; p < out.length; p++) {
+    const q = Math.floor(p / inner), j = q % n, o = Math.floor(q / n);
+    out[p] = values[(o * nb + Math.floor(j / block)) * inner + (p % inner)]!;
+  }
+  return fromData(out, x.shape, t.dtype === 'float16' ? 'float32' : t.dtype, getBackend(c.device));
 }
 
 /** clamp(round(x / s) + zp) cast to the quantized type. */
@@ -51,10 +73,10 @@ function quantizeWith(x: Tensor, s: Tensor, zp: Tensor | number, type: QType): T
 
 const sameShape = (c: InferContext, dtype: ValueType['dtype']): ValueType[] => [{ dtype, ...(c.inputs[0]?.shape ? { shape: [...c.inputs[0].shape] } : {}) }];
 
-/** Load-time refusals of Quantize/DequantizeLinear: blocked quantization, an output type forwardpass lacks. */
+/** Load-time refusals of Quantize/DequantizeLinear: a negative block_size, an output type forwardpass lacks. */
 function qdqValidate(c: NodeContext): void {
   const block = c.attrs.int('block_size', 0);
-  if (block !== 0) c.fail(`blocked quantization (block_size ${block}) is not supported`);
+  if (block < 0) c.fail(`block_size must be 0 (per tensor or axis) or positive (blocked), found ${block}`);
   c.attrs.int('axis', 1);
   const code = c.node.opType === 'QuantizeLinear' ? c.attrs.int('output_dtype', 0) : 0;
   if (!c.node.inputs[2] && code !== 0 && !QCODES[code]) c.fail(`output_dtype ${code} is not supported (expected 2 = uint8 or 3 = int8)`);
@@ -150,7 +172,8 @@ function scales(c: RunContext, i: number, n: number, what: string): number[] {
 function matmulInfer(bIndex: number, dtype: (c: InferContext) => ValueType['dtype']) {
   return (c: InferContext): ValueType[] => {
     const a = c.inputs[0]?.shape, b = c.inputs[bIndex]?.shape;
-    if (!a || !b || a.length < 2 || b.length !== 2) return [{ dtype: dtype(c) }];
+    if (!a || !b || a.length < 2 || b.length < 2) return [{ dtype: dtype(c) }];
+    if (b.length > 2) return [{ dtype: dtype(c), shape: [...b.slice(0, -2), a[a.length - 2]!, b[b.length - 1]!] as Dim[] }];
     return [{ dtype: dtype(c), shape: [...a.slice(0, -1), b[1]!] as Dim[] }];
   };
 }
@@ -172,8 +195,33 @@ function matmulInt(c: RunContext, ai: number, bi: number, zai: number, zbi: numb
   const b = state ? undefined : c.input(bi);
   if (b) {
     expectQ(c, b, 'B');
-    if (b.rank !== 2) c.fail(`B must be 2-D, found ${shapeStr(b.shape)} (batched B is not supported)`);
+    if (b.rank < 2) c.fail(`B must have rank 2 or more, found ${shapeStr(b.shape)}`);
+    if (b.rank > 2) return batchedMatmulInt(c, a, b, (ab, bb) => matmulIntOf(c, ab, bb, zai, zbi, undefined));
   }
+  return matmulIntOf(c, a, b, zai, zbi, state);
+}
+
+/**
+ * A batched B [..., K, N]: one 2-D product per batch (A [..., M, K] with the same batch dims, or a 2-D A shared by
+ * every batch), stacked back to [..., M, N]. Zero points are per tensor or per row of A / column of B, as for 2-D.
+ */
+function batchedMatmulInt(c: RunContext, a: Tensor, b: Tensor, one: (a: Tensor, b: Tensor) => Tensor): Tensor {
+  const batch = b.shape.slice(0, -2);
+  if (a.rank > 2 && (a.rank !== b.rank || a.shape.slice(0, -2).some((d, i) => d !== batch[i]))) {
+    c.fail(`A ${shapeStr(a.shape)} and B ${shapeStr(b.shape)} must have the same batch dims (or a 2-D A)`);
+  }
+  const n = numel(batch);
+  const a3 = a.rank > 2 ? a.reshape([n, ...a.shape.slice(-2)]) : undefined;
+  const b3 = b.reshape([n, ...b.shape.slice(-2)]);
+  return scopeSync(() => {
+    const parts = Array.from({ length: n }, (_, i) => one(a3 ? a3.select(0, i) : a, b3.select(0, i)));
+    const out = stack(parts, 0);
+    return out.reshape([...batch, ...out.shape.slice(1)]);
+  });
+}
+
+/** matmulInt for a 2-D (or prepared) B. */
+function matmulIntOf(c: RunContext, a: Tensor, b: Tensor | undefined, zai: number, zbi: number, state: MatmulRhs | undefined): Tensor {
   const K = a.shape[a.rank - 1]!, M = a.shape[a.rank - 2]!;
   const N = state ? state.N : b!.shape[1]!;
   if ((state ? state.K : b!.shape[0]) !== K) c.fail(`A ${shapeStr(a.shape)} and B [${state ? state.K : b!.shape[0]}, ${N}] must share the inner size`);
