@@ -2,7 +2,7 @@
 // SwiftShader. The page (test/browser/page.js) runs every fixture model's io cases on the CPU and WebGPU backends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundles } from '../bundle.js';
-import { CHROMIUM, FLAGS, haveChromium } from './chromium.js';
+import { haveChromium, pageResult } from './chromium.js';
 import { serveStatic } from './static-server.js';
 
 let server: { base: string; close: () => Promise<void> } | null = null;
@@ -15,22 +15,7 @@ afterAll(() => server?.close());
 
 interface PageResult { adapter: { description: string; isSoftware: boolean } | null; cases: { model: string; backend: string; case: string; maxDiff: number }[]; error?: string }
 
-async function runPage(query: string): Promise<PageResult> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 60_000 });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${base}/test/browser/index.html?${query}`);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, null, { timeout: 240_000 });
-    const result = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as PageResult;
-    if (errors.length) result.error = `${result.error ?? ''} ${errors.join('; ')}`;
-    return result;
-  } finally {
-    await browser.close();
-  }
-}
+const runPage = (query: string): Promise<PageResult> => pageResult<PageResult>(`${base}/test/browser/index.html?${query}`, 240_000);
 
 describe.skipIf(!haveChromium)('in headless Chromium, from the built bundle', () => {
   it('every fixture model matches PyTorch on the CPU (1e-4) and WebGPU (1e-3) backends', async () => {

@@ -3,7 +3,7 @@
 // 2 threads with the same bits as one; served without, it runs one thread (no SharedArrayBuffer), same bits too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundles } from '../bundle.js';
-import { CHROMIUM, FLAGS, haveChromium } from './chromium.js';
+import { haveChromium, pageResult } from './chromium.js';
 import { ISOLATION_HEADERS, serveStatic } from './static-server.js';
 
 type Server = Awaited<ReturnType<typeof serveStatic>>;
@@ -19,22 +19,7 @@ afterAll(async () => { await isolated?.close(); await plain?.close(); });
 
 interface PageResult { isolated: boolean; sharedArrayBuffer: boolean; fastPath: boolean; defaultThreads: number; variants: string[]; same: boolean; error?: string }
 
-async function runPage(base: string): Promise<PageResult> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 60_000 });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${base}/test/browser/threads.html`);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, null, { timeout: 120_000 });
-    const result = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as PageResult;
-    if (errors.length) result.error = `${result.error ?? ''} ${errors.join('; ')}`;
-    return result;
-  } finally {
-    await browser.close();
-  }
-}
+const runPage = (base: string): Promise<PageResult> => pageResult<PageResult>(`${base}/test/browser/threads.html`, 120_000);
 
 describe.skipIf(!haveChromium)('worker threads in headless Chromium', () => {
   it('cross-origin isolated: shared memory, matmul and conv2d on 2 threads, bit for bit one thread\'s result', async () => {
