@@ -10,7 +10,7 @@ import type { DType } from '../../../tensor/dtype.js';
 import { numel } from '../../../tensor/shape.js';
 import { registerOnnxOp, type InferContext, type RunContext, type ValueType } from './registry.js';
 import { FLOAT_DTYPES, INT_DTYPES, broadcastBinary, hostOut, requireDType, valuesOf } from './host.js';
-import { axisOf, broadcastTypes, sameShape } from './util.js';
+import { broadcastTypes, cumulativeArgs, sameShape } from './util.js';
 
 // ---- float unary functions ----
 const FLOAT_UNARY: Record<string, (x: number) => number> = {
@@ -91,13 +91,7 @@ registerOnnxOp('CumProd', {
   validate: (c) => { c.attrs.intOf('exclusive', [0, 1], 0); c.attrs.intOf('reverse', [0, 1], 0); },
   infer: (c) => (requireDType(c, 0, [...FLOAT_DTYPES, ...INT_DTYPES]), sameShape(c)),
   run: (c) => {
-    const x = c.input(0);
-    const axisV = c.ints(1) ?? c.fail('input 1 (axis) is required');
-    if (axisV.length !== 1) c.fail(`axis must be a scalar, found ${axisV.length} values`);
-    if (x.rank === 0) c.fail('input must have rank 1 or more');
-    const a = axisOf(c, axisV[0]!, x.rank);
-    const exclusive = c.attrs.intOf('exclusive', [0, 1], 0) === 1;
-    const reverse = c.attrs.intOf('reverse', [0, 1], 0) === 1;
+    const { x, axis: a, exclusive, reverse } = cumulativeArgs(c);
     const n = x.shape[a]!, inner = numel(x.shape.slice(a + 1)), outer = numel(x.shape.slice(0, a));
     const v = valuesOf(x);
     const out = new Float64Array(v.length);

@@ -10,7 +10,7 @@ import { matmul } from '../../../ops/linalg.js';
 import { concat, pad } from '../../../ops/transform.js';
 import { onnxTensorToTensor } from '../values.js';
 import { registerOnnxOp, type Dim, type RunContext } from './registry.js';
-import { axesOf, axisOf, sameShape, small } from './util.js';
+import { axesOf, axisOf, cumulativeArgs, sameShape, small } from './util.js';
 import { numbers } from './shape.js';
 
 /** The value of a Constant node as a CPU tensor (int64 clamped only when `clamp`: see values.ts). */
@@ -160,13 +160,7 @@ registerOnnxOp('CumSum', {
   validate: (c) => { c.attrs.intOf('exclusive', [0, 1], 0); c.attrs.intOf('reverse', [0, 1], 0); },
   infer: (c) => sameShape(c),
   run: (c) => {
-    const x = c.input(0);
-    const axisV = c.ints(1) ?? c.fail('input 1 (axis) is required');
-    if (axisV.length !== 1) c.fail(`axis must be a scalar, found ${axisV.length} values`);
-    if (x.rank === 0) c.fail('input must have rank 1 or more');
-    const a = axisOf(c, axisV[0]!, x.rank);
-    const exclusive = c.attrs.intOf('exclusive', [0, 1], 0) === 1;
-    const reverse = c.attrs.intOf('reverse', [0, 1], 0) === 1;
+    const { x, axis: a, exclusive, reverse } = cumulativeArgs(c);
     const n = x.shape[a]!;
     // out[.., j] = Σ_i x[.., i] · T[i, j], T[i, j] = 1 where i contributes to j
     const T = new Float32Array(n * n);

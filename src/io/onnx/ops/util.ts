@@ -3,7 +3,7 @@ import type { DType } from '../../../tensor/dtype.js';
 import { fromData } from '../../../tensor/creation.js';
 import { getBackend } from '../../../tensor/device.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import type { Dim, InferContext, NodeContext, ValueType } from './registry.js';
+import type { Dim, InferContext, NodeContext, RunContext, ValueType } from './registry.js';
 
 /** Broadcast two symbolic shapes (NumPy rules; unknown where it cannot be told). */
 export function broadcastDims(a: Dim[], b: Dim[]): Dim[] {
@@ -37,6 +37,15 @@ export function broadcastTypes(types: (ValueType | undefined)[]): Dim[] | undefi
 export function axisOf(c: NodeContext, axis: number, rank: number, what = 'axis'): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) c.fail(`${what} ${axis} is out of range for rank ${rank} (expected ${-rank}..${Math.max(rank - 1, 0)})`);
   return axis < 0 ? axis + rank : axis;
+}
+
+/** CumSum's and CumProd's operands: the input, its axis (input 1, a scalar) and the exclusive / reverse attributes. */
+export function cumulativeArgs(c: RunContext): { x: Tensor; axis: number; exclusive: boolean; reverse: boolean } {
+  const x = c.input(0);
+  const axisV = c.ints(1) ?? c.fail('input 1 (axis) is required');
+  if (axisV.length !== 1) c.fail(`axis must be a scalar, found ${axisV.length} values`);
+  if (x.rank === 0) c.fail('input must have rank 1 or more');
+  return { x, axis: axisOf(c, axisV[0]!, x.rank), exclusive: c.attrs.intOf('exclusive', [0, 1], 0) === 1, reverse: c.attrs.intOf('reverse', [0, 1], 0) === 1 };
 }
 
 /** Resolve and sort a list of axes; repeated axes are an error. */
