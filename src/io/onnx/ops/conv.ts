@@ -1,4 +1,5 @@
-// ONNX Conv (1-D and 2-D; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
+// ONNX Conv (any rank: 1-D and 2-D compose conv1d/conv2d and run on every backend, 3-D and up run the typed-array
+// im2col kernel convNd of spatial-kernels.ts on the host (cpuOnly); auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
 // AveragePool (ceil_mode, count_include_pad, pads up to the kernel size), GlobalAveragePool, GlobalMaxPool.
 // 1-D and 2-D pools compose the tensor ops maxPool2d/avgPool2d; 3-D pools, AveragePool with dilations and a
 // MaxPool Indices output (storage_order 0 or 1) run the typed-array kernel poolNd (spatial-kernels.ts) on the host.
@@ -14,7 +15,7 @@ import { tensor } from '../../../tensor/creation.js';
 import { Conv2d } from '../../../nn/conv.js';
 import { QuantizedConv2d } from '../../../quant/modules.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
-import { poolNd, type PoolKind } from './spatial-kernels.js';
+import { convNd, poolNd, type PoolKind } from './spatial-kernels.js';
 import { hostFloats, small } from './util.js';
 
 export const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
@@ -58,6 +59,8 @@ export function windowOf(c: NodeContext, spatial: number[], kernel: number[]): W
 const pad4 = (w: Window): Pad4 => [w.pads[0]![0], w.pads[1]![0], w.pads[0]![1], w.pads[1]![1]];
 
 registerOnnxOp('Conv', {
+  // 1-D and 2-D compose conv1d/conv2d; other ranks (3-D and up) run the typed-array kernel convNd on the host
+  cpuOnly: (c) => { const r = c.inputs[0]?.shape?.length; return r !== undefined && r !== 3 && r !== 4; },
   validate: (c) => { c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET'); c.attrs.int('group', 1); },
   infer: (c) => {
     const [x, w] = c.inputs;
@@ -91,13 +94,17 @@ registerOnnxOp('Conv', {
     const w = c.input(1);
     const b = c.inputs[2] ?? null;
     const groups = c.attrs.int('group', 1);
-    if (x.rank !== w.rank) c.fail(`X ${shapeStr(x.shape)} and W ${shapeStr(w.shape)} must have the same rank`);
+    if (x.rank < 3 || x.rank !== w.rank) c.fail(`X ${shapeStr(x.shape)} and W ${shapeStr(w.shape)} must be [N, C, ...spatial] and [M, C/group, ...kernel] of the same rank`);
     const ks = c.attrs.ints('kernel_shape', w.shape.slice(2));
     if (ks.some((k, i) => k !== w.shape[2 + i])) c.fail(`kernel_shape ${JSON.stringify(ks)} does not match W ${shapeStr(w.shape)}`);
     const win = windowOf(c, x.shape.slice(2), w.shape.slice(2));
     if (x.rank === 4) return [conv2d(x, w, b, { stride: win.strides as [number, number], dilation: win.dilations as [number, number], padding: pad4(win), groups })];
     if (x.rank === 3) return [conv1d(x, w, b, { stride: win.strides[0]!, dilation: win.dilations[0]!, padding: win.pads[0]!, groups })];
-    return c.fail(`only 1-D and 2-D convolutions are supported, found X ${shapeStr(x.shape)}`);
+    if (groups < 1 || w.shape[1]! * groups !== x.shape[1] || w.shape[0]! % groups !== 0) c.fail(`W ${shapeStr(w.shape)} must be [M, C/group, ...kernel] with C = ${x.shape[1]} and M divisible by group ${groups}`);
+    if (b && (b.rank !== 1 || b.shape[0] !== w.shape[0])) c.fail(`B must be [${w.shape[0]}], found ${shapeStr(b.shape)}`);
+    const r = convNd(hostFloats(c, x, 'X'), x.shape, hostFloats(c, w, 'W'), w.shape, b ? hostFloats(c, b, 'B') : undefined, groups, win);
+    if (r.shape.some((d) => d <= 0)) c.fail(`the output ${shapeStr(r.shape)} is empty: the kernel ${JSON.stringify(win.kernel)} (dilated) is larger than the padded input ${shapeStr(x.shape)}`);
+    return [small(r.y, r.shape, x.dtype, c.device)];
   },
 });
 
