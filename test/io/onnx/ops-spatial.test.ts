@@ -7,6 +7,7 @@ import * as fp from '../../../src/index.js';
 import { expectNodeLikeOrt, floats, int64s, oneNodeModel, runOurs, withNaN } from './ort-check.js';
 import { webgpu } from '../../webgpu.js';
 import { maxAbsDiff } from '../../helpers.js';
+import { convNd } from '../../../src/io/onnx/ops/spatial-kernels.js';
 
 const hasNaN = (v: number[]) => v.some(Number.isNaN);
 
@@ -59,7 +60,7 @@ describe('ConvTranspose vs onnxruntime', () => {
   });
 });
 
-describe('Conv 3-D (the im2col kernel convNd) vs onnxruntime', () => {
+describe('Conv 3-D (im2col gather + matmul; reference: the typed-array kernel convNd) vs onnxruntime', () => {
   const cases: [string, number[], number[], Record<string, number | number[] | string>][] = [
     ['plain, with bias', [2, 3, 4, 5, 4], [4, 3, 2, 3, 2], {}],
     ['group 2, strides, dilations, asymmetric pads', [1, 4, 5, 6, 5], [6, 2, 3, 2, 2], { group: 2, strides: [2, 1, 2], dilations: [1, 2, 2], pads: [1, 0, 2, 0, 1, 1] }],
@@ -76,7 +77,17 @@ describe('Conv 3-D (the im2col kernel convNd) vs onnxruntime', () => {
       expect(hasNaN((await runOurs({ op: 'Conv', opset: 17, feeds: withNaN(feeds, 'x'), attrs })).y!)).toBe(true);
     });
   }
-  it('the kernel matches the composed 2-D path (conv2d) on the same layer with a unit depth axis', async () => {
+  it('the composed path (gather + matmul) matches the typed-array kernel convNd', async () => {
+    const win = { kernel: [3, 2, 2], strides: [2, 1, 2], dilations: [1, 2, 2], pads: [[1, 2], [0, 1], [2, 1]] as [number, number][] };
+    const feeds = { x: floats([2, 4, 5, 6, 5], 1), w: floats([6, 2, 3, 2, 2], 2), b: floats([6], 3) };
+    const attrs = { group: 2, strides: win.strides, dilations: win.dilations, pads: [1, 0, 2, 2, 1, 1] };
+    const ours = (await runOurs({ op: 'Conv', opset: 17, feeds, attrs })).y!;
+    const ref = convNd(feeds.x.data as Float32Array, feeds.x.dims, feeds.w.data as Float32Array, feeds.w.dims, feeds.b.data as Float32Array, 2, win);
+    expect(ref.shape).toEqual([2, 6, 3, 5, 3]);
+    expect(ours.length).toBe(ref.y.length);
+    expect(maxAbsDiff(ours, Array.from(ref.y))).toBeLessThan(1e-4);
+  });
+  it('matches the 2-D path (conv2d) on the same layer with a unit depth axis', async () => {
     const feeds = { x: floats([2, 4, 6, 5], 1), w: floats([6, 2, 3, 2], 2), b: floats([6], 3) };
     const attrs = { group: 2, strides: [2, 1], dilations: [1, 2], pads: [1, 0, 2, 1] };
     const two = (await runOurs({ op: 'Conv', opset: 17, feeds, attrs })).y!;
@@ -235,10 +246,11 @@ describe.skipIf(!webgpu.gpu)('in a WebGPU session', () => {
     expect(r.gpu.device).toBe('webgpu');
     expect(maxAbsDiff(r.gpu.values, r.cpu)).toBeLessThan(1e-4);
   });
-  it('Conv 3-D (the typed-array kernel convNd) runs on the CPU inside the session; its output comes back on the device', async () => {
-    const r = await both({ op: 'Conv', opset: 17, feeds: { x: floats([1, 2, 4, 4, 3], 1), w: floats([3, 2, 2, 2, 2], 2) }, attrs: { pads: [1, 0, 1, 0, 1, 1] } });
+  it('Conv 3-D runs on the device (im2col gather + matmul, composed from device ops) with the CPU result', async () => {
+    const r = await both({ op: 'Conv', opset: 17, feeds: { x: floats([1, 4, 4, 4, 3], 1), w: floats([6, 2, 2, 2, 2], 2), b: floats([6], 3) }, attrs: { pads: [1, 0, 1, 0, 1, 1], group: 2, strides: [1, 2, 1] } });
+    expect([r.entry.cpu, r.entry.webgpu]).toEqual([true, true]);
     expect(r.gpu.device).toBe('webgpu');
-    expect(r.gpu.values).toEqual(r.cpu);
+    expect(maxAbsDiff(r.gpu.values, r.cpu)).toBeLessThan(1e-4);
   });
   it('GridSample (a typed-array kernel) runs on the CPU inside the session; its output comes back on the device', async () => {
     const r = await both({ op: 'GridSample', opset: 20, feeds: { x: floats([1, 2, 4, 4], 3), grid: floats([1, 3, 3, 2], 4, -1.2, 1.2) } });

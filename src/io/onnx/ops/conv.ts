@@ -1,5 +1,5 @@
-// ONNX Conv (any rank: 1-D and 2-D compose conv1d/conv2d and run on every backend, 3-D and up run the typed-array
-// im2col kernel convNd of spatial-kernels.ts on the host (cpuOnly); auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
+// ONNX Conv (any rank, every backend: 1-D and 2-D through conv1d/conv2d, 3-D and up as an im2col gather and a
+// matmul, whose reference is the typed-array kernel convNd of spatial-kernels.ts; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
 // AveragePool (ceil_mode, count_include_pad, pads up to the kernel size), GlobalAveragePool, GlobalMaxPool.
 // 1-D and 2-D pools compose the tensor ops maxPool2d/avgPool2d; 3-D pools, AveragePool with dilations and a
 // MaxPool Indices output (storage_order 0 or 1) run the typed-array kernel poolNd (spatial-kernels.ts) on the host.
@@ -10,13 +10,15 @@ import type { Pad4 } from '../../../ops/attrs.js';
 import { conv1d, conv2d } from '../../../ops/conv.js';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.js';
 import { max, mean } from '../../../ops/reduce.js';
-import { where } from '../../../ops/elementwise.js';
+import { add, where } from '../../../ops/elementwise.js';
+import { matmul } from '../../../ops/linalg.js';
+import { gather, pad } from '../../../ops/transform.js';
 import { tensor } from '../../../tensor/creation.js';
 import { Conv2d } from '../../../nn/conv.js';
 import { QuantizedConv2d } from '../../../quant/modules.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
-import { convNd, poolNd, type PoolKind } from './spatial-kernels.js';
-import { hostFloats, small } from './util.js';
+import { im2colIndex, poolNd, type PoolKind } from './spatial-kernels.js';
+import { composed, hostFloats, small } from './util.js';
 
 export const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 
@@ -59,8 +61,6 @@ export function windowOf(c: NodeContext, spatial: number[], kernel: number[]): W
 const pad4 = (w: Window): Pad4 => [w.pads[0]![0], w.pads[1]![0], w.pads[0]![1], w.pads[1]![1]];
 
 registerOnnxOp('Conv', {
-  // 1-D and 2-D compose conv1d/conv2d; other ranks (3-D and up) run the typed-array kernel convNd on the host
-  cpuOnly: (c) => { const r = c.inputs[0]?.shape?.length; return r !== undefined && r !== 3 && r !== 4; },
   validate: (c) => { c.attrs.stringOf('auto_pad', AUTO_PAD, 'NOTSET'); c.attrs.int('group', 1); },
   infer: (c) => {
     const [x, w] = c.inputs;
@@ -102,11 +102,28 @@ registerOnnxOp('Conv', {
     if (x.rank === 3) return [conv1d(x, w, b, { stride: win.strides[0]!, dilation: win.dilations[0]!, padding: win.pads[0]!, groups })];
     if (groups < 1 || w.shape[1]! * groups !== x.shape[1] || w.shape[0]! % groups !== 0) c.fail(`W ${shapeStr(w.shape)} must be [M, C/group, ...kernel] with C = ${x.shape[1]} and M divisible by group ${groups}`);
     if (b && (b.rank !== 1 || b.shape[0] !== w.shape[0])) c.fail(`B must be [${w.shape[0]}], found ${shapeStr(b.shape)}`);
-    const r = convNd(hostFloats(c, x, 'X'), x.shape, hostFloats(c, w, 'W'), w.shape, b ? hostFloats(c, b, 'B') : undefined, groups, win);
-    if (r.shape.some((d) => d <= 0)) c.fail(`the output ${shapeStr(r.shape)} is empty: the kernel ${JSON.stringify(win.kernel)} (dilated) is larger than the padded input ${shapeStr(x.shape)}`);
-    return [small(r.y, r.shape, x.dtype, c.device)];
+    const { index, outSp } = im2colIndex(x.shape.slice(2), w.shape.slice(2), win);
+    if (outSp.some((d) => d <= 0)) c.fail(`the output ${shapeStr([x.shape[0]!, w.shape[0]!, ...outSp])} is empty: the kernel ${JSON.stringify(win.kernel)} (dilated) is larger than the padded input ${shapeStr(x.shape)}`);
+    return [convByIm2col(x, w, b, groups, index, outSp)];
   },
 });
+
+/**
+ * Conv over any number of spatial axes from ops every backend has: each plane of X gets one zero appended (the value
+ * a tap in the padding reads), the taps are gathered into im2col columns [N, group, C/group·K, P] by `index`
+ * (im2colIndex: K kernel taps × P output positions) and multiplied by W's rows [group, M/group, C/group·K].
+ */
+function convByIm2col(x: Tensor, w: Tensor, b: Tensor | undefined | null, groups: number, index: Int32Array, outSp: number[]): Tensor {
+  return composed((t) => {
+    const [N, C] = x.shape as [number, number];
+    const [M, Cg] = w.shape as [number, number];
+    const inN = x.size / (N * C), J = w.size / M, P = index.length / (J / Cg);
+    const planes = t(pad(t(x.reshape([N, C, inN])), [0, 1]));
+    const cols = t(t(gather(planes, t(small(index, [index.length], 'int32', x.device)), 2)).reshape([N, groups, J, P]));
+    const y = t(matmul(t(w.reshape([groups, M / groups, J])), cols)).reshape([N, M, ...outSp]);
+    return b ? add(t(y), t(b.reshape([M, ...outSp.map(() => 1)]))) : y;
+  });
+}
 
 function poolInfer(c: InferContext): ValueType[] {
   const x = c.inputs[0];

@@ -116,7 +116,7 @@ export function poolNd(x: ArrayLike<number>, shape: readonly number[], w: Spatia
  * For every (input position, kernel position) pair of a transposed sliding window, the flat output offset it adds
  * to, or -1 when it falls outside the output: output coordinate = in·stride + k·dilation - padBefore per axis.
  * Shared by ConvTranspose and Col2Im (both scatter-add input columns into an image) and, with input and output
- * swapped, by convNd (the input offset an output position's tap gathers).
+ * swapped, by im2colIndex (the input offset an output position's tap gathers).
  */
 export function scatterMap(inSp: readonly number[], kernel: readonly number[], outSp: readonly number[], strides: readonly number[], dilations: readonly number[], padBefore: readonly number[]): Int32Array {
   const K = prodOf(kernel);
@@ -318,19 +318,37 @@ function groupProduct(y: Float32Array, w: ArrayLike<number>, cols: Float32Array,
 }
 
 /**
+ * The im2col gather of a convolution over `inSp`: the output spatial sizes and, for kernel tap k and output
+ * position p, index[k·P + p] = the flat input offset the tap reads, or prod(inSp) (one past the plane: a zero)
+ * where it falls in the padding. Shared by convNd and the composed Conv path (conv.ts), which gathers with it.
+ */
+export function im2colIndex(inSp: readonly number[], kernel: readonly number[], win: SpatialWindow): { index: Int32Array; outSp: number[] } {
+  const outSp = inSp.map((n, a) => pooledLen(n, kernel[a]!, win.strides[a]!, win.dilations[a]!, win.pads[a]![0], win.pads[a]![1], false));
+  const K = prodOf(kernel), P = prodOf(outSp), inN = prodOf(inSp);
+  // the scatter map with input and output swapped: the input offset each (output position, kernel tap) reads
+  const map = scatterMap(outSp, kernel, inSp, win.strides, win.dilations, win.pads.map((p) => p[0]));
+  const index = new Int32Array(K * P);
+  for (let p = 0; p < P; p++) {
+    for (let k = 0; k < K; k++) {
+      const o = map[p * K + k]!;
+      index[k * P + p] = o < 0 ? inN : o;
+    }
+  }
+  return { index, outSp };
+}
+
+/**
  * Convolution over any number of spatial axes: x [N, C, ...in], w [M, C/group, ...kernel], optional bias [M] ->
  * y [N, M, ...out]. Per image and group the input is gathered into im2col columns [C/group·prod(kernel), P] (a tap
  * in the padding reads 0) and multiplied by the group's weight rows. NaN in x reaches every output whose window
- * reads it.
+ * reads it. The reference of the composed Conv path (gather + matmul, conv.ts).
  */
 export function convNd(x: ArrayLike<number>, xShape: readonly number[], w: ArrayLike<number>, wShape: readonly number[], bias: ArrayLike<number> | undefined, group: number, win: SpatialWindow): { y: Float32Array; shape: number[] } {
   const [N, C] = xShape as [number, number];
   const [M, Cg] = wShape as [number, number];
   const inSp = xShape.slice(2), kernel = wShape.slice(2);
-  const outSp = inSp.map((n, a) => pooledLen(n, kernel[a]!, win.strides[a]!, win.dilations[a]!, win.pads[a]![0], win.pads[a]![1], false));
+  const { index, outSp } = im2colIndex(inSp, kernel, win);
   const K = prodOf(kernel), P = prodOf(outSp), inN = prodOf(inSp), Mg = M / group;
-  // the input offset each (output position, kernel tap) reads: the scatter map with input and output swapped
-  const map = scatterMap(outSp, kernel, inSp, win.strides, win.dilations, win.pads.map((p) => p[0]));
   const y = new Float32Array(N * M * P);
   const cols = new Float32Array(Cg * K * P);
   for (let n = 0; n < N; n++) {
@@ -340,8 +358,8 @@ export function convNd(x: ArrayLike<number>, xShape: readonly number[], w: Array
         for (let k = 0; k < K; k++) {
           const row = (cg * K + k) * P;
           for (let p = 0; p < P; p++) {
-            const o = map[p * K + k]!;
-            cols[row + p] = o < 0 ? 0 : x[xBase + o]!;
+            const o = index[k * P + p]!;
+            cols[row + p] = o === inN ? 0 : x[xBase + o]!;
           }
         }
       }
