@@ -1,4 +1,4 @@
-// The spatial typed-array kernels (ConvTranspose, LpPool, 3-D and dilated pools, MaxPool Indices, Col2Im,
+// The spatial typed-array kernels (Conv 3-D, ConvTranspose, LpPool, 3-D and dilated pools, MaxPool Indices, Col2Im,
 // GridSample, AffineGrid, DeformConv, MaxUnpool) and the general Resize path (cubic, antialias, tf_crop_and_resize,
 // keep_aspect_ratio_policy), Upsample: one-node models against onnxruntime-node (atol 1e-4 + rtol 1e-4 unless
 // stated), NaN in -> NaN out, bad input -> one `forwardpass:` error naming what was expected and found.
@@ -7,6 +7,7 @@ import * as fp from '../../../src/index.js';
 import { expectNodeLikeOrt, floats, int64s, oneNodeModel, runOurs, withNaN } from './ort-check.js';
 import { webgpu } from '../../webgpu.js';
 import { maxAbsDiff } from '../../helpers.js';
+import { convNd } from '../../../src/io/onnx/ops/spatial-kernels.js';
 
 const hasNaN = (v: number[]) => v.some(Number.isNaN);
 
@@ -56,6 +57,50 @@ describe('ConvTranspose vs onnxruntime', () => {
   it('refuses a weight whose channels do not match X, naming both', async () => {
     const feeds = { x: floats([1, 3, 4, 4], 1), w: floats([2, 2, 3, 3], 2) };
     await expect(runOurs({ op: 'ConvTranspose', opset: 17, feeds })).rejects.toThrow(/^forwardpass: onnx: node 'n' \(ConvTranspose\): W \[2, 2, 3, 3\] must have C = 3 input channels, divisible by group 1$/);
+  });
+});
+
+describe('Conv 3-D (im2col gather + matmul; reference: the typed-array kernel convNd) vs onnxruntime', () => {
+  const cases: [string, number[], number[], Record<string, number | number[] | string>][] = [
+    ['plain, with bias', [2, 3, 4, 5, 4], [4, 3, 2, 3, 2], {}],
+    ['group 2, strides, dilations, asymmetric pads', [1, 4, 5, 6, 5], [6, 2, 3, 2, 2], { group: 2, strides: [2, 1, 2], dilations: [1, 2, 2], pads: [1, 0, 2, 0, 1, 1] }],
+    ['auto_pad SAME_LOWER with strides', [1, 2, 5, 4, 6], [3, 2, 3, 3, 2], { strides: [2, 2, 3], auto_pad: 'SAME_LOWER' }],
+    ['auto_pad VALID, depthwise (group = C)', [1, 3, 4, 4, 4], [3, 1, 2, 2, 3], { auto_pad: 'VALID', group: 3 }],
+  ];
+  for (const [what, xs, ws, attrs] of cases) {
+    it(what, async () => {
+      const feeds = { x: floats(xs, 1), w: floats(ws, 2), b: floats([ws[0]!], 3) };
+      const before = fp.cpuBackend.memory().liveBuffers;
+      await expectNodeLikeOrt({ op: 'Conv', opset: 17, feeds, attrs });
+      await expectNodeLikeOrt({ op: 'Conv', opset: 17, feeds: { x: feeds.x, w: feeds.w }, attrs });
+      expect(fp.cpuBackend.memory().liveBuffers, 'CPU buffers left alive').toBe(before);
+      expect(hasNaN((await runOurs({ op: 'Conv', opset: 17, feeds: withNaN(feeds, 'x'), attrs })).y!)).toBe(true);
+    });
+  }
+  it('the composed path (gather + matmul) matches the typed-array kernel convNd', async () => {
+    const win = { kernel: [3, 2, 2], strides: [2, 1, 2], dilations: [1, 2, 2], pads: [[1, 2], [0, 1], [2, 1]] as [number, number][] };
+    const feeds = { x: floats([2, 4, 5, 6, 5], 1), w: floats([6, 2, 3, 2, 2], 2), b: floats([6], 3) };
+    const attrs = { group: 2, strides: win.strides, dilations: win.dilations, pads: [1, 0, 2, 2, 1, 1] };
+    const ours = (await runOurs({ op: 'Conv', opset: 17, feeds, attrs })).y!;
+    const ref = convNd(feeds.x.data as Float32Array, feeds.x.dims, feeds.w.data as Float32Array, feeds.w.dims, feeds.b.data as Float32Array, 2, win);
+    expect(ref.shape).toEqual([2, 6, 3, 5, 3]);
+    expect(ours.length).toBe(ref.y.length);
+    expect(maxAbsDiff(ours, Array.from(ref.y))).toBeLessThan(1e-4);
+  });
+  it('matches the 2-D path (conv2d) on the same layer with a unit depth axis', async () => {
+    const feeds = { x: floats([2, 4, 6, 5], 1), w: floats([6, 2, 3, 2], 2), b: floats([6], 3) };
+    const attrs = { group: 2, strides: [2, 1], dilations: [1, 2], pads: [1, 0, 2, 1] };
+    const two = (await runOurs({ op: 'Conv', opset: 17, feeds, attrs })).y!;
+    const feeds3 = { x: { ...feeds.x, dims: [2, 4, 1, 6, 5] }, w: { ...feeds.w, dims: [6, 2, 1, 3, 2] }, b: feeds.b };
+    const three = (await runOurs({ op: 'Conv', opset: 17, feeds: feeds3, attrs: { group: 2, strides: [1, 2, 1], dilations: [1, 1, 2], pads: [0, 1, 0, 0, 2, 1] } })).y!;
+    expect(three.length).toBe(two.length);
+    expect(maxAbsDiff(two, three)).toBeLessThan(1e-4);
+  });
+  it('refuses a weight whose channels do not fit X and group, and a bias of the wrong size, naming both', async () => {
+    const x = floats([1, 4, 3, 3, 3], 1);
+    await expect(runOurs({ op: 'Conv', opset: 17, feeds: { x, w: floats([2, 3, 2, 2, 2], 2) } })).rejects.toThrow(/^forwardpass: onnx: node 'n' \(Conv\): W \[2, 3, 2, 2, 2\] must be \[M, C\/group, \.\.\.kernel\] with C = 4 and M divisible by group 1$/);
+    await expect(runOurs({ op: 'Conv', opset: 17, feeds: { x, w: floats([2, 4, 2, 2, 2], 2), b: floats([3], 3) } })).rejects.toThrow(/^forwardpass: onnx: node 'n' \(Conv\): B must be \[2\], found \[3\]$/);
+    await expect(runOurs({ op: 'Conv', opset: 17, feeds: { x, w: floats([2, 4, 4, 2, 2], 2) } })).rejects.toThrow(/^forwardpass: onnx: node 'n' \(Conv\): the output \[1, 2, 0, 2, 2\] is empty/);
   });
 });
 
@@ -197,6 +242,12 @@ describe.skipIf(!webgpu.gpu)('in a WebGPU session', () => {
   }
   it('ConvTranspose 2-D runs on the device (composed from device ops) with the CPU result', async () => {
     const r = await both({ op: 'ConvTranspose', opset: 17, feeds: { x: floats([1, 4, 5, 4], 1), w: floats([4, 3, 3, 3], 2) }, attrs: { strides: [2, 2], pads: [1, 0, 0, 1], group: 2 } });
+    expect([r.entry.cpu, r.entry.webgpu]).toEqual([true, true]);
+    expect(r.gpu.device).toBe('webgpu');
+    expect(maxAbsDiff(r.gpu.values, r.cpu)).toBeLessThan(1e-4);
+  });
+  it('Conv 3-D runs on the device (im2col gather + matmul, composed from device ops) with the CPU result', async () => {
+    const r = await both({ op: 'Conv', opset: 17, feeds: { x: floats([1, 4, 4, 4, 3], 1), w: floats([6, 2, 2, 2, 2], 2), b: floats([6], 3) }, attrs: { pads: [1, 0, 1, 0, 1, 1], group: 2, strides: [1, 2, 1] } });
     expect([r.entry.cpu, r.entry.webgpu]).toEqual([true, true]);
     expect(r.gpu.device).toBe('webgpu');
     expect(maxAbsDiff(r.gpu.values, r.cpu)).toBeLessThan(1e-4);

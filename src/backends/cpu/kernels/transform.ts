@@ -33,6 +33,16 @@ export const gather: CpuKernel<{ axis: number; negativeIndices: boolean; name: s
     rows[k] = i;
   }
   const xd = x!.data, od = out!.data, xo = x!.offset;
+  if (inner < 8) {
+    // short rows (one element when gathering along the last axis): a plain loop; a subarray per row costs far more
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < K; k++) {
+        const to = (o * K + k) * inner, from = xo + (o * A + rows[k]!) * inner;
+        for (let j = 0; j < inner; j++) od[to + j] = xd[from + j]!;
+      }
+    }
+    return;
+  }
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < K; k++) copyRun(od, (o * K + k) * inner, xd, xo + (o * A + rows[k]!) * inner, inner);
   }

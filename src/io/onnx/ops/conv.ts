@@ -1,4 +1,5 @@
-// ONNX Conv (1-D and 2-D; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
+// ONNX Conv (any rank, every backend: 1-D and 2-D through conv1d/conv2d, 3-D and up as an im2col gather and a
+// matmul, whose reference is the typed-array kernel convNd of spatial-kernels.ts; auto_pad NOTSET/SAME_UPPER/SAME_LOWER/VALID, group, dilations), MaxPool and
 // AveragePool (ceil_mode, count_include_pad, pads up to the kernel size), GlobalAveragePool, GlobalMaxPool.
 // 1-D and 2-D pools compose the tensor ops maxPool2d/avgPool2d; 3-D pools, AveragePool with dilations and a
 // MaxPool Indices output (storage_order 0 or 1) run the typed-array kernel poolNd (spatial-kernels.ts) on the host.
@@ -9,13 +10,15 @@ import type { Pad4 } from '../../../ops/attrs.js';
 import { conv1d, conv2d } from '../../../ops/conv.js';
 import { avgPool2d, maxPool2d } from '../../../ops/pool.js';
 import { max, mean } from '../../../ops/reduce.js';
-import { where } from '../../../ops/elementwise.js';
+import { add, where } from '../../../ops/elementwise.js';
+import { matmul } from '../../../ops/linalg.js';
+import { gather, pad } from '../../../ops/transform.js';
 import { tensor } from '../../../tensor/creation.js';
 import { Conv2d } from '../../../nn/conv.js';
 import { QuantizedConv2d } from '../../../quant/modules.js';
 import { registerOnnxOp, type Dim, type InferContext, type NodeContext, type RunContext, type ValueType } from './registry.js';
-import { poolNd, type PoolKind } from './spatial-kernels.js';
-import { hostFloats, small } from './util.js';
+import { im2colIndex, poolNd, type PoolKind } from './spatial-kernels.js';
+import { composed, hostFloats, small } from './util.js';
 
 export const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 
@@ -91,15 +94,36 @@ registerOnnxOp('Conv', {
     const w = c.input(1);
     const b = c.inputs[2] ?? null;
     const groups = c.attrs.int('group', 1);
-    if (x.rank !== w.rank) c.fail(`X ${shapeStr(x.shape)} and W ${shapeStr(w.shape)} must have the same rank`);
+    if (x.rank < 3 || x.rank !== w.rank) c.fail(`X ${shapeStr(x.shape)} and W ${shapeStr(w.shape)} must be [N, C, ...spatial] and [M, C/group, ...kernel] of the same rank`);
     const ks = c.attrs.ints('kernel_shape', w.shape.slice(2));
     if (ks.some((k, i) => k !== w.shape[2 + i])) c.fail(`kernel_shape ${JSON.stringify(ks)} does not match W ${shapeStr(w.shape)}`);
     const win = windowOf(c, x.shape.slice(2), w.shape.slice(2));
     if (x.rank === 4) return [conv2d(x, w, b, { stride: win.strides as [number, number], dilation: win.dilations as [number, number], padding: pad4(win), groups })];
     if (x.rank === 3) return [conv1d(x, w, b, { stride: win.strides[0]!, dilation: win.dilations[0]!, padding: win.pads[0]!, groups })];
-    return c.fail(`only 1-D and 2-D convolutions are supported, found X ${shapeStr(x.shape)}`);
+    if (groups < 1 || w.shape[1]! * groups !== x.shape[1] || w.shape[0]! % groups !== 0) c.fail(`W ${shapeStr(w.shape)} must be [M, C/group, ...kernel] with C = ${x.shape[1]} and M divisible by group ${groups}`);
+    if (b && (b.rank !== 1 || b.shape[0] !== w.shape[0])) c.fail(`B must be [${w.shape[0]}], found ${shapeStr(b.shape)}`);
+    const { index, outSp } = im2colIndex(x.shape.slice(2), w.shape.slice(2), win);
+    if (outSp.some((d) => d <= 0)) c.fail(`the output ${shapeStr([x.shape[0]!, w.shape[0]!, ...outSp])} is empty: the kernel ${JSON.stringify(win.kernel)} (dilated) is larger than the padded input ${shapeStr(x.shape)}`);
+    return [convByIm2col(x, w, b, groups, index, outSp)];
   },
 });
+
+/**
+ * Conv over any number of spatial axes from ops every backend has: each plane of X gets one zero appended (the value
+ * a tap in the padding reads), the taps are gathered into im2col columns [N, group, C/group·K, P] by `index`
+ * (im2colIndex: K kernel taps × P output positions) and multiplied by W's rows [group, M/group, C/group·K].
+ */
+function convByIm2col(x: Tensor, w: Tensor, b: Tensor | undefined | null, groups: number, index: Int32Array, outSp: number[]): Tensor {
+  return composed((t) => {
+    const [N, C] = x.shape as [number, number];
+    const [M, Cg] = w.shape as [number, number];
+    const inN = x.size / (N * C), J = w.size / M, P = index.length / (J / Cg);
+    const planes = t(pad(t(x.reshape([N, C, inN])), [0, 1]));
+    const cols = t(t(gather(planes, t(small(index, [index.length], 'int32', x.device)), 2)).reshape([N, groups, J, P]));
+    const y = t(matmul(t(w.reshape([groups, M / groups, J])), cols)).reshape([N, M, ...outSp]);
+    return b ? add(t(y), t(b.reshape([M, ...outSp.map(() => 1)]))) : y;
+  });
+}
 
 function poolInfer(c: InferContext): ValueType[] {
   const x = c.inputs[0];

@@ -1,5 +1,6 @@
 // Typed-array reference kernels of the ONNX spatial ops that forwardpass has no tensor op for (N-D pooling with
-// dilations and indices, transposed convolution and Col2Im as one scatter, grid sampling, deformable convolution).
+// dilations and indices, N-D convolution by im2col, transposed convolution and Col2Im as one scatter, grid sampling,
+// deformable convolution).
 // Plain loops over flat row-major arrays, float32 arithmetic, no backend: the op files (conv.ts, spatial.ts) read
 // their inputs with dataSync and wrap what these return. NaN propagates (a max over a window holding NaN is NaN).
 
@@ -114,7 +115,8 @@ export function poolNd(x: ArrayLike<number>, shape: readonly number[], w: Spatia
 /**
  * For every (input position, kernel position) pair of a transposed sliding window, the flat output offset it adds
  * to, or -1 when it falls outside the output: output coordinate = in·stride + k·dilation - padBefore per axis.
- * Shared by ConvTranspose and Col2Im (both scatter-add input columns into an image).
+ * Shared by ConvTranspose and Col2Im (both scatter-add input columns into an image) and, with input and output
+ * swapped, by im2colIndex (the input offset an output position's tap gathers).
  */
 export function scatterMap(inSp: readonly number[], kernel: readonly number[], outSp: readonly number[], strides: readonly number[], dilations: readonly number[], padBefore: readonly number[]): Int32Array {
   const K = prodOf(kernel);
@@ -294,15 +296,75 @@ export function deformConv2d(x: ArrayLike<number>, xShape: readonly number[], w:
           }
         }
       }
-      for (let m = 0; m < Mg; m++) {
-        const oc = g * Mg + m, yBase = (n * M + oc) * P;
-        for (let p = 0; p < P; p++) y[yBase + p] = bias ? bias[oc]! : 0;
-        for (let j = 0; j < Cg * K; j++) {
-          const wv = w[oc * Cg * K + j]!;
-          for (let p = 0; p < P; p++) y[yBase + p] += wv * cols[j * P + p]!;
-        }
-      }
+      groupProduct(y, w, cols, bias, n, g, M, Mg, Cg * K, P);
     }
   }
   return y;
+}
+
+/**
+ * One group's share of a convolution from its im2col columns: y[n, g·Mg + m, p] = bias + Σ_j w[g·Mg + m, j]·cols[j, p]
+ * for m < Mg, with w [M, J] (J = C/group·prod(kernel)) and cols [J, P] (P output positions).
+ */
+function groupProduct(y: Float32Array, w: ArrayLike<number>, cols: Float32Array, bias: ArrayLike<number> | undefined, n: number, g: number, M: number, Mg: number, J: number, P: number): void {
+  for (let m = 0; m < Mg; m++) {
+    const oc = g * Mg + m, yBase = (n * M + oc) * P;
+    y.fill(bias ? bias[oc]! : 0, yBase, yBase + P);
+    for (let j = 0; j < J; j++) {
+      const wv = w[oc * J + j]!;
+      for (let p = 0; p < P; p++) y[yBase + p] += wv * cols[j * P + p]!;
+    }
+  }
+}
+
+/**
+ * The im2col gather of a convolution over `inSp`: the output spatial sizes and, for kernel tap k and output
+ * position p, index[k·P + p] = the flat input offset the tap reads, or prod(inSp) (one past the plane: a zero)
+ * where it falls in the padding. Shared by convNd and the composed Conv path (conv.ts), which gathers with it.
+ */
+export function im2colIndex(inSp: readonly number[], kernel: readonly number[], win: SpatialWindow): { index: Int32Array; outSp: number[] } {
+  const outSp = inSp.map((n, a) => pooledLen(n, kernel[a]!, win.strides[a]!, win.dilations[a]!, win.pads[a]![0], win.pads[a]![1], false));
+  const K = prodOf(kernel), P = prodOf(outSp), inN = prodOf(inSp);
+  // the scatter map with input and output swapped: the input offset each (output position, kernel tap) reads
+  const map = scatterMap(outSp, kernel, inSp, win.strides, win.dilations, win.pads.map((p) => p[0]));
+  const index = new Int32Array(K * P);
+  for (let p = 0; p < P; p++) {
+    for (let k = 0; k < K; k++) {
+      const o = map[p * K + k]!;
+      index[k * P + p] = o < 0 ? inN : o;
+    }
+  }
+  return { index, outSp };
+}
+
+/**
+ * Convolution over any number of spatial axes: x [N, C, ...in], w [M, C/group, ...kernel], optional bias [M] ->
+ * y [N, M, ...out]. Per image and group the input is gathered into im2col columns [C/group·prod(kernel), P] (a tap
+ * in the padding reads 0) and multiplied by the group's weight rows. NaN in x reaches every output whose window
+ * reads it. The reference of the composed Conv path (gather + matmul, conv.ts).
+ */
+export function convNd(x: ArrayLike<number>, xShape: readonly number[], w: ArrayLike<number>, wShape: readonly number[], bias: ArrayLike<number> | undefined, group: number, win: SpatialWindow): { y: Float32Array; shape: number[] } {
+  const [N, C] = xShape as [number, number];
+  const [M, Cg] = wShape as [number, number];
+  const inSp = xShape.slice(2), kernel = wShape.slice(2);
+  const { index, outSp } = im2colIndex(inSp, kernel, win);
+  const K = prodOf(kernel), P = prodOf(outSp), inN = prodOf(inSp), Mg = M / group;
+  const y = new Float32Array(N * M * P);
+  const cols = new Float32Array(Cg * K * P);
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < group; g++) {
+      for (let cg = 0; cg < Cg; cg++) {
+        const xBase = (n * C + g * Cg + cg) * inN;
+        for (let k = 0; k < K; k++) {
+          const row = (cg * K + k) * P;
+          for (let p = 0; p < P; p++) {
+            const o = index[k * P + p]!;
+            cols[row + p] = o === inN ? 0 : x[xBase + o]!;
+          }
+        }
+      }
+      groupProduct(y, w, cols, bias, n, g, M, Mg, Cg * K, P);
+    }
+  }
+  return { y, shape: [N, M, ...outSp] };
 }
