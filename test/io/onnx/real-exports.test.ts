@@ -9,38 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as fp from '../../../src/node.js';
-import { fixturePath } from '../../helpers.js';
 import { ortNumbers, toFeeds, worst } from './compare.js';
 import { runOrt, type OrtValue } from './ort.js';
-
-interface Entry {
-  family: string;
-  exporter: 'legacy' | 'dynamo';
-  file: string;
-  exported: boolean;
-  error?: string;
-  opset?: number;
-  op_types?: string[];
-  inputs: Record<string, { dtype: string; shape: number[]; file: string }>;
-  graph_inputs?: string[];
-  outputs?: Record<string, { shape: number[]; file: string }>;
-  ort_vs_torch_max_abs_diff?: number;
-}
-
-const DIR = fixturePath('onnx-exports');
-const manifest = JSON.parse(readFileSync(fixturePath('onnx-exports', 'manifest.json'), 'utf8')) as { models: Entry[] };
-const TOL = { atol: 1e-4, rtol: 1e-3 };
-const FAMILIES = ['gpt2', 'llama', 'mistral', 'qwen2', 'phi3', 'gpt-neox', 'bert', 'roberta', 'distilbert', 'mobilebert', 't5-encoder', 'vit', 'whisper-encoder'];
-/** Exports that PyTorch itself refuses (the error is in the manifest); none is hidden from the list below. */
-const EXPORT_FAILS: string[] = [];
-
-const npy = (file: string) => fp.readNpyFile(`${DIR}/${file}`);
-
-/** The feeds an export takes (graph inputs only: a dynamo export may drop an unused one). */
-async function feedsOf(e: Entry): Promise<Record<string, fp.Tensor>> {
-  const names = e.graph_inputs ?? Object.keys(e.inputs);
-  return Object.fromEntries(await Promise.all(names.map(async (k) => [k, await npy(e.inputs[k]!.file)] as const)));
-}
+import { DIR, type Entry, EXPORT_FAILS, FAMILIES, feedsOf, manifest, npy, TOL } from './real-exports.js';
 
 describe('real Hugging Face exports vs onnxruntime (CPU)', () => {
   it('the manifest covers every family with both exporters; the exports PyTorch refused carry their error', () => {
