@@ -15,7 +15,7 @@ export { registerBackend, getBackend, hasBackend, listBackends, setDefaultDevice
 export type { Backend, MemoryInfo } from './backends/backend.js';
 export { cpuBackend } from './backends/cpu/index.js';
 export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, getNumThreads, setNumThreads, type WasmFeatures } from './backends/cpu/wasm/index.js';
-export { addOpHook, runOp, withOpContext, type OpEvent, type OpHook } from './ops/dispatch.js';
+export { addOpHook, HOST_OP, runOp, withOpContext, type OpEvent, type OpHook, type TracedOp } from './ops/dispatch.js';
 export type { OpName, OpAttrs } from './ops/attrs.js';
 export * from './ops/elementwise.js';
 export * from './ops/reduce.js';

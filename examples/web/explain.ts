@@ -109,6 +109,7 @@ function specifics(r: fp.TraceRecord): string {
  * @example explainOp(record) // 'Keeps positive values and sets negative ones to 0. ...'
  */
 export function explainOp(r: fp.TraceRecord): string {
+  if (r.op === 'host') return `The ONNX op ${(r.attrs as { opType: string }).opType} has no kernel on this backend: a plain typed-array loop computed it on the CPU, and its outputs went on to the next op.`;
   const general = (OP_EXPLANATIONS as Record<string, string>)[r.op] ?? `(No explanation of '${r.op}' yet.)`;
   const here = specifics(r);
   return here ? `${general} ${here}` : general;

@@ -11,9 +11,17 @@ export interface OutSpec {
   dtype: DType;
 }
 
+/**
+ * The op name hooks and trace records give a typed-array kernel that ran on the host outside the op interface (an
+ * ONNX op with no backend kernel, inside a CPU or a WebGPU session); `attrs.opType` names it.
+ */
+export const HOST_OP = 'host';
+/** An op as hooks and traces see it: a kernel op, or HOST_OP. */
+export type TracedOp = OpName | typeof HOST_OP;
+
 /** What a dispatch hook sees for each op executed. */
 export interface OpEvent {
-  op: OpName;
+  op: TracedOp;
   attrs: unknown;
   inputs: readonly Tensor[];
   outputs: readonly Tensor[];
@@ -55,6 +63,16 @@ export function withOpContext<T>(label: unknown, fn: () => T): T {
 }
 
 const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+/**
+ * Tell the hooks (the tracer) that a host typed-array kernel `opType` turned `inputs` into `outputs` in `ms`, so a
+ * step that dispatched no op still shows in traces, as HOST_OP on the 'cpu' backend, in the current op context.
+ */
+export function reportHostOp(opType: string, inputs: readonly Tensor[], outputs: readonly Tensor[], ms: number): void {
+  if (hooks.size === 0 || outputs.length === 0) return;
+  const ev: OpEvent = { op: HOST_OP, attrs: { opType }, inputs, outputs, backend: 'cpu', ms, context: contextStack.slice(), variant: `${opType}-typed-array` };
+  for (const h of hooks) h(ev);
+}
 
 /**
  * Run kernel `op` on `inputs` (all on one device), producing tensors of `outs` specs.

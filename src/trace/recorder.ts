@@ -3,7 +3,7 @@
 // forward hook that marks which op produced each module output or checkpoint. Device reads finish in `finish()`.
 // The op hook sees every op of the process, across awaits: only one recorder may listen at a time.
 import type { Backend } from '../backends/backend.js';
-import { addOpHook, type OpEvent } from '../ops/dispatch.js';
+import { addOpHook, HOST_OP, type OpEvent } from '../ops/dispatch.js';
 import type { OpName } from '../ops/attrs.js';
 import { keep } from '../tensor/scope.js';
 import { numel } from '../tensor/shape.js';
@@ -127,7 +127,7 @@ export class Recorder {
       ms: e.ms,
       timing,
     };
-    const labels = gpu.dispatchLabels ? [...gpu.dispatchLabels()] : undefined;
+    const labels = e.op !== HOST_OP && gpu.dispatchLabels ? [...gpu.dispatchLabels()] : undefined;
     if (labels && labels.length) {
       const main = labels.filter((l) => !PACKING.test(l));
       const shown = main.length ? main : labels;
@@ -143,7 +143,7 @@ export class Recorder {
       if (backend.readSync) this.fill(outputs[i]!, toFloat32(o.dataSync()));
       else this.pending.push({ info: outputs[i]!, view: holdView(o) });
     });
-    if (this.sync && !backend.readSync && backend.sync) this.replays.push({ rec, backend, op: e.op, ins: e.inputs.map(holdView), attrs: e.attrs });
+    if (this.sync && e.op !== HOST_OP && !backend.readSync && backend.sync) this.replays.push({ rec, backend, op: e.op, ins: e.inputs.map(holdView), attrs: e.attrs });
     this.batch.push(rec);
   }
 

@@ -1,7 +1,7 @@
 // Step-through tracing: what one traced op looks like (a TraceRecord), the options of trace()/steps(), and the
 // Trace a whole forward pass becomes.
 import type { DType } from '../tensor/dtype.js';
-import type { OpName } from '../ops/attrs.js';
+import type { TracedOp } from '../ops/dispatch.js';
 
 /** Statistics of one op output, over its values widened to float32. */
 export interface TensorStats {
@@ -44,7 +44,8 @@ export type TimingKind = 'cpu' | 'gpu-encode' | 'gpu-sync';
 export interface TraceRecord {
   /** Position in execution order, from 0. */
   index: number;
-  op: OpName;
+  /** The kernel op, or 'host' (HOST_OP) for a typed-array kernel run on the host outside the op interface (attrs.opType names it). */
+  op: TracedOp;
   /** The kernel attributes (axis, eps, stride...), as dispatched. */
   attrs: unknown;
   /**

@@ -63,5 +63,6 @@ describe('op explanations of the step-through page', () => {
     expect(explainOp(rec('softmax', [[1, 4, 11, 11]], [1, 4, 11, 11]))).toMatch(/ Here 44 rows of 11 each add up to 1\.$/);
     expect(explainOp(rec('relu', [[2]], [2]))).toBe(OP_EXPLANATIONS.relu);
     expect(explainOp(rec('someNewOp', [[2]], [2]))).toBe("(No explanation of 'someNewOp' yet.)");
+    expect(explainOp({ ...rec('host', [[2, 6]], [2, 3]), attrs: { opType: 'TopK' } } as fp.TraceRecord)).toMatch(/^The ONNX op TopK has no kernel on this backend: a plain typed-array loop computed it on the CPU/);
   });
 });

@@ -92,6 +92,31 @@ describe.skipIf(!webgpu.gpu)(`ONNX fixtures on webgpu (${webgpu.gpu?.setup.adapt
     cpu.dispose();
   });
 
+  it('a typed-array op (TopK) in a WebGPU session runs on the host and shows in the trace as such; in a CPU session too', async () => {
+    const model = makeModel(13, [
+      { op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' },
+      { op: 'TopK', inputs: ['y', 'k'], outputs: ['v', 'i'], name: 'topk', attrs: { axis: -1 } },
+      { op: 'Neg', inputs: ['v'], outputs: ['z'], name: 'neg' },
+    ], { x: ['float', [2, 6]] }, ['z', 'i'], { k: i64([3]) });
+    const x = fp.randn([2, 6], { seed: 5 });
+    for (const backend of ['webgpu', 'cpu']) {
+      const s = await fp.OnnxSession.fromModel(model, { backend });
+      const t = await s.trace({ x });
+      const host = t.records.filter((r) => r.op === fp.HOST_OP);
+      expect(host.map((r) => [r.node, r.backend, r.variant, (r.attrs as { opType: string }).opType, r.outputs.map((o) => o.shape)])).toEqual([
+        ['topk', 'cpu', 'TopK-typed-array', 'TopK', [[2, 3], [2, 3]]],
+      ]);
+      expect(t.records.find((r) => r.node === 'relu')!.backend).toBe(backend);
+      expect(t.records.find((r) => r.node === 'neg')!.backend).toBe(backend);
+      if (backend === 'webgpu') expect(s.placement.find((p) => p.label === 'topk')).toMatchObject({ device: 'cpu', fallback: true });
+      const { z } = await s.run({ x });
+      const want = Array.from(await x.data(), (v) => Math.max(v, 0));
+      const rows = [want.slice(0, 6), want.slice(6)].flatMap((r) => r.sort((a, b) => b - a).slice(0, 3).map((v) => -v));
+      expect(Array.from(await z!.data())).toEqual(rows.map((v) => Math.fround(v)));
+      s.dispose();
+    }
+  });
+
   it('precision int8: mlp-digits runs linearInt8 on the device and keeps eval accuracy within 1 point', async () => {
     const s = await fp.loadOnnx(bytes('mlp-digits'), { backend: 'webgpu', precision: 'int8' });
     const ev = await fp.loadFixtureEval(fixturePath('mlp-digits'));

@@ -20,7 +20,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { fromData } from '../../tensor/creation.js';
 import { getBackend, getDefaultDevice } from '../../tensor/device.js';
 import { keep } from '../../tensor/scope.js';
-import { withOpContext } from '../../ops/dispatch.js';
+import { reportHostOp, withOpContext } from '../../ops/dispatch.js';
 import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
 import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
 import { getOnnxOp, nodeContext, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
@@ -93,6 +93,8 @@ interface Step {
   label: string;
   impl: OnnxOpImpl;
   host: boolean;
+  /** The op is a typed-array kernel (OnnxOpImpl.cpuOnly) here: its run dispatches no op, so it reports itself to traces. */
+  hostKernel: boolean;
   state: unknown;
   dropped: Set<number>;
   /** Values whose last reader is this step. */
@@ -215,7 +217,7 @@ export class OnnxSession {
       const hostKernel = typeof impl.cpuOnly === 'function' ? impl.cpuOnly({ ...base, inputs: ins }) : impl.cpuOnly === true;
       const onHost = this.backend !== 'cpu' && (hostKernel || ALWAYS_HOST.has(node.opType) || (allHost && (outTypes.every((t) => isIndexDType(t.dtype)) || small)));
       if (onHost) node.outputs.forEach((o) => host.add(o));
-      this.plan.push({ node, label, impl, host: onHost, state: undefined, dropped: new Set(), frees: [] });
+      this.plan.push({ node, label, impl, host: onHost, hostKernel, state: undefined, dropped: new Set(), frees: [] });
     }
     for (const o of this.outputs) {
       const t = types.get(o.name);
@@ -224,7 +226,7 @@ export class OnnxSession {
     }
     if (this.optimize) {
       const addConst = (name: string, t: Tensor) => this.setConst(name, t, types);
-      this.plan = fuseSteps(this.plan, { consts: this.consts, types, outputs, addConst }, (s) => ({ ...s, state: undefined, dropped: new Set<number>(), frees: [] }));
+      this.plan = fuseSteps(this.plan, { consts: this.consts, types, outputs, addConst }, (s) => ({ ...s, hostKernel: false, state: undefined, dropped: new Set<number>(), frees: [] }));
       this.dropUnread(outputs);
     }
     this.limits = dimLimits(this.plan, types, this.consts, this.opset);
@@ -289,21 +291,21 @@ export class OnnxSession {
    * unless an input must first be read back to the CPU (then a promise): a plan that runs on one device takes no
    * microtask turn per node.
    */
-  private runNode(impl: OnnxOpImpl, node: OnnxNode, label: string, device: string, given: (Tensor | undefined)[], state: unknown, dropped: Set<number>): (Tensor | undefined)[] | Promise<(Tensor | undefined)[]> {
+  private runNode(impl: OnnxOpImpl, node: OnnxNode, label: string, device: string, given: (Tensor | undefined)[], state: unknown, dropped: Set<number>, hostKernel = false): (Tensor | undefined)[] | Promise<(Tensor | undefined)[]> {
     const hostIdx = impl.hostInputs ?? [];
     const want = (i: number) => (hostIdx.includes(i) ? 'cpu' : device);
     if (given.some((t, i) => t && !dropped.has(i) && t.device !== 'cpu' && want(i) === 'cpu')) {
       return (async () => {
         const moved: (Tensor | undefined)[] = [];
         for (const [i, t] of given.entries()) if (t && !dropped.has(i) && t.device !== 'cpu' && want(i) === 'cpu') moved[i] = await t.to('cpu');
-        return this.runPlaced(impl, node, label, device, given, state, dropped, moved);
+        return this.runPlaced(impl, node, label, device, given, state, dropped, moved, hostKernel);
       })();
     }
-    return this.runPlaced(impl, node, label, device, given, state, dropped, []);
+    return this.runPlaced(impl, node, label, device, given, state, dropped, [], hostKernel);
   }
 
   /** runNode once the inputs read back to the CPU are in `moved` (by input index). */
-  private runPlaced(impl: OnnxOpImpl, node: OnnxNode, label: string, device: string, given: (Tensor | undefined)[], state: unknown, dropped: Set<number>, moved: (Tensor | undefined)[]): (Tensor | undefined)[] {
+  private runPlaced(impl: OnnxOpImpl, node: OnnxNode, label: string, device: string, given: (Tensor | undefined)[], state: unknown, dropped: Set<number>, moved: (Tensor | undefined)[], hostKernel = false): (Tensor | undefined)[] {
     const hostIdx = impl.hostInputs ?? [];
     const temps: Tensor[] = moved.filter((t): t is Tensor => !!t);
     const inputs: (Tensor | undefined)[] = [];
@@ -327,7 +329,12 @@ export class OnnxSession {
       input: (i: number) => inputs[i] ?? b.fail(`input ${i} is required but missing`),
     };
     try {
-      const outs = withOpContext(label, () => impl.run(ctx));
+      const t0 = hostKernel ? performance.now() : 0;
+      const outs = withOpContext(label, () => {
+        const o = impl.run(ctx);
+        if (hostKernel) reportHostOp(node.opType, inputs.filter((t): t is Tensor => !!t), o.filter((t): t is Tensor => !!t), performance.now() - t0);
+        return o;
+      });
       // an op may hand back one of its inputs (Identity...): outputs are always new tensor objects
       return outs.map((o) => (o && (given.includes(o) || inputs.includes(o)) ? o.reshape(o.shape) : o));
     } catch (e) {
@@ -424,7 +431,7 @@ export class OnnxSession {
       if (!this.consts.has(x)) throw new Error(`forwardpass: onnx: node '${st.label}' (${st.node.opType}) reads '${x}', which an earlier node did not produce`);
       return device !== 'cpu' ? this.deviceConsts.get(x) ?? this.consts.get(x) : this.consts.get(x);
     });
-    const outs = this.runNode(st.impl, st.node, st.label, device, given, st.state, st.dropped);
+    const outs = this.runNode(st.impl, st.node, st.label, device, given, st.state, st.dropped, st.hostKernel);
     if (outs instanceof Promise) return outs.then((o) => this.store(st, o, env, userTensors));
     this.store(st, outs, env, userTensors);
     return undefined;
