@@ -53,7 +53,20 @@ async function ortRunner(ort: Ort, engine: string, backend: string, dir: string,
   };
 }
 
-let ortWebLoaded: Promise<Ort> | null = null;
+let ortWebLoaded: Promise<typeof import('onnxruntime-web')> | null = null;
+
+/**
+ * onnxruntime-web set to one Wasm thread, loaded once for every suite; rejects when the package is missing.
+ *
+ * @example const ort = await ortWebOneThread().catch(() => null);
+ */
+export function ortWebOneThread(): Promise<typeof import('onnxruntime-web')> {
+  ortWebLoaded ??= import('onnxruntime-web').then((ort) => {
+    ort.env.wasm.numThreads = 1;
+    return ort;
+  });
+  return ortWebLoaded;
+}
 
 /**
  * The ONNX peers available for a fixture folder: onnxruntime-node (native CPU, one intra-op thread, as
@@ -70,12 +83,7 @@ export async function onnxPeers(dir: string): Promise<{ runners: ModelRunner[]; 
     missing.push(`onnxruntime-node: skipped (${(e as Error).message.split('\n')[0]})`);
   }
   try {
-    ortWebLoaded ??= (async () => {
-      const ort = (await import('onnxruntime-web')) as unknown as Ort & { env: { wasm: { numThreads: number } } };
-      ort.env.wasm.numThreads = 1;
-      return ort;
-    })();
-    const ort = await ortWebLoaded;
+    const ort = (await ortWebOneThread()) as unknown as Ort;
     runners.push(await ortRunner(ort, 'onnxruntime-web', 'wasm', dir, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
   } catch (e) {
     missing.push(`onnxruntime-web: skipped (${(e as Error).message.split('\n')[0]})`);

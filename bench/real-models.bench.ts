@@ -5,23 +5,15 @@
 // `npm run bench -- real-models` (not in the default set: a few minutes); FORWARDPASS_BENCH_ONLY=regex picks problems.
 import * as fp from '../src/index.js';
 import { encoderOnnx, resnet18Onnx } from './real-models.js';
+import { ortWebOneThread } from './peers.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
 
 const ROUNDS = 2;
 const only = process.env.FORWARDPASS_BENCH_ONLY ? new RegExp(process.env.FORWARDPASS_BENCH_ONLY) : null;
 
 type OrtSession = { run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> };
-type OrtModule = { InferenceSession: { create(bytes: Uint8Array, opts: Record<string, unknown>): Promise<OrtSession> }; Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown; env?: { wasm: { numThreads: number } } };
+type OrtModule = { InferenceSession: { create(bytes: Uint8Array, opts: Record<string, unknown>): Promise<OrtSession> }; Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown };
 
-async function peer(name: 'onnxruntime-web' | 'onnxruntime-node'): Promise<OrtModule | null> {
-  try {
-    const ort = (await import(name)) as unknown as OrtModule;
-    if (name === 'onnxruntime-web') ort.env!.wasm.numThreads = 1;
-    return ort;
-  } catch {
-    return null;
-  }
-}
 
 const suite: BenchSuite = {
   name: 'real-models',
@@ -35,7 +27,8 @@ const suite: BenchSuite = {
   notes: ['Random seeded weights; inputs uniform in ±1. Variants of one problem are timed round-robin in 2 passes; the lower median is kept. 2 shared cores: compare ratios within one run.'],
   async run(log, ctx) {
     const rows: BenchRow[] = [];
-    const web = await peer('onnxruntime-web'), node = await peer('onnxruntime-node');
+    const web = (await ortWebOneThread().catch(() => null)) as unknown as OrtModule | null;
+    const node = (await import('onnxruntime-node').catch(() => null)) as unknown as OrtModule | null;
     const models: [string, Uint8Array, (B: number) => number[]][] = [
       ['resnet18 224x224', resnet18Onnx(), (B) => [B, 3, 224, 224]],
       ['encoder 6x384 T=128', encoderOnnx(), (B) => [B, 128, 384]],

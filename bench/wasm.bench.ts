@@ -11,23 +11,14 @@ import { batchInputs } from '../src/cli/bench-inputs.js';
 import { readModelConfig } from '../src/cli/bench-models.js';
 import { onnxModel } from '../test/io/onnx/writer.js';
 import { onnxRunner } from './onnx-runner.js';
+import { ortWebOneThread } from './peers.js';
 import { whenThreadsReady } from '../src/backends/cpu/wasm/threads.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
 
-type OrtWeb = typeof import('onnxruntime-web');
 const ROUNDS = 3;
 /** FORWARDPASS_BENCH_ONLY=regex: time only the problems whose group name matches (e.g. 'int8|mlp'). */
 const only = process.env.FORWARDPASS_BENCH_ONLY ? new RegExp(process.env.FORWARDPASS_BENCH_ONLY) : null;
 
-async function ortWeb(): Promise<OrtWeb | null> {
-  try {
-    const ort = (await import('onnxruntime-web')) as OrtWeb;
-    ort.env.wasm.numThreads = 1;
-    return ort;
-  } catch {
-    return null;
-  }
-}
 
 const randomF32 = (n: number, seed: number) => { const r = fp.makeRng(seed); return Float32Array.from({ length: n }, () => r() * 2 - 1); };
 
@@ -61,7 +52,7 @@ const suite: BenchSuite = {
   notes: ['Variants of one problem are timed round-robin in 3 passes; the lowest per-pass median is kept. 2 shared cores: compare ratios, not absolute times.'],
   async run(log, ctx) {
     const rows: BenchRow[] = [];
-    const ort = await ortWeb();
+    const ort = await ortWebOneThread().catch(() => null);
     const timeMs = 200 * ctx.scale;
     const race = async (group: string, flops: number | null, fns: Record<string, () => unknown>) => {
       if (only && !only.test(group)) return;
