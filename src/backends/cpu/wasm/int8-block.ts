@@ -16,7 +16,7 @@ import type { ActivationName } from '../../../ops/attrs.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
-import { cachedPack, INT8_MAX_K } from './int8.js';
+import { addr, cachedPack, emitInt8DotLoop, INT8_MAX_K } from './int8.js';
 import { runPacked } from './gemm.js';
 import { heapF32, wasmMemory, wasmScratch } from './memory.js';
 
@@ -31,9 +31,6 @@ function rowOffsets(f: FunctionBuilder, mr: number, stride: Local): Local[] {
   for (let r = 0; r < mr; r++) { const l = f.local(I32); f.get(stride).i32(r).op('i32.mul').set(l); out.push(l); }
   return out;
 }
-
-/** Push `base + off` (off omitted for row 0). */
-const addr = (f: FunctionBuilder, base: Local, off: Local | undefined, r: number): void => { f.get(base); if (r > 0) f.get(off!).op('i32.add'); };
 
 /**
  * `q8rows{mr}(a, b, c, xs, blocks, panels, nbk, pairs, lda, bStride, ldc, xsStride)`: for each panel and each of
@@ -56,20 +53,7 @@ function emitQ8Rows(f: FunctionBuilder, mr: number, p: Local[]): void {
       f.get(xs).get(ib).get(xsStride).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(xp);
       f.get(c).get(ib).get(ldc).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').get(j).i32(6).op('i32.shl').op('i32.add').set(cr);
       f.forRange(kb, () => f.i32(0), () => f.get(nbk), 1, () => {
-        for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.i32(0).simd('i32x4.splat').set(acc[r]![h]!);
-        f.get(pairs).set(k);
-        f.loop(() => {
-          f.get(bp).vmem('v128.load8x8_s', 0).set(w0);
-          f.get(bp).vmem('v128.load8x8_s', 8).set(w1);
-          for (let r = 0; r < mr; r++) {
-            addr(f, ap, aOff[r], r);
-            f.vmem('v128.load32_splat', 0).set(xv);
-            for (let h = 0; h < 2; h++) f.get(acc[r]![h]!).get(h === 0 ? w0 : w1).get(xv).simd('i32x4.dot_i16x8_s').simd('i32x4.add').set(acc[r]![h]!);
-          }
-          f.get(ap).i32(4).op('i32.add').set(ap);
-          f.get(bp).i32(16).op('i32.add').set(bp);
-          f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
-        });
+        emitInt8DotLoop(f, mr, ap, aOff, bp, k, pairs, acc, w0, w1, xv);
         // the panel's 8 weight scales for this block, as four f64x2
         for (let q = 0; q < 2; q++) {
           f.get(bp).vmem('v128.load', 16 * q).tee(t).simd('f64x2.promote_low_f32x4').set(wd[2 * q]!);

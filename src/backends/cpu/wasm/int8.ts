@@ -7,10 +7,37 @@
 import { linearEpilogue } from '../kernels/linear.js';
 import type { ActivationName } from '../../../ops/attrs.js';
 import type { NumArray } from '../types.js';
-import { I32, type Local, ModuleBuilder, V128 } from './assembler.js';
+import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
 
 const MR = 4, NR = 8, MC = 64;
+/** Push `base + off` (off omitted for row 0). */
+export const addr = (f: FunctionBuilder, base: Local, off: Local | undefined, r: number): void => { f.get(base); if (r > 0) f.get(off!).op('i32.add'); };
+
+/**
+ * The int8 dot loop both int8 kernels emit (per-row here, Q8_0 blocks in int8-block.ts): zero the mr x 2 int32
+ * accumulators `acc`, then `pairs` times (counted down in `k`) add row r's int16 pair, a splat read at
+ * ap + aOff[r], times the panel's next 8 int8 weights widened to int16 (two i32x4.dot_i16x8_s), advancing ap by
+ * 4 bytes and bp by 16.
+ */
+export function emitInt8DotLoop(f: FunctionBuilder, mr: number, ap: Local, aOff: readonly (Local | undefined)[], bp: Local, k: Local, pairs: Local,
+  acc: readonly (readonly Local[])[], w0: Local, w1: Local, xv: Local): void {
+  for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.i32(0).simd('i32x4.splat').set(acc[r]![h]!);
+  f.get(pairs).set(k);
+  f.loop(() => {
+    f.get(bp).vmem('v128.load8x8_s', 0).set(w0);
+    f.get(bp).vmem('v128.load8x8_s', 8).set(w1);
+    for (let r = 0; r < mr; r++) {
+      addr(f, ap, aOff[r], r);
+      f.vmem('v128.load32_splat', 0).set(xv);
+      for (let h = 0; h < 2; h++) f.get(acc[r]![h]!).get(h === 0 ? w0 : w1).get(xv).simd('i32x4.dot_i16x8_s').simd('i32x4.add').set(acc[r]![h]!);
+    }
+    f.get(ap).i32(4).op('i32.add').set(ap);
+    f.get(bp).i32(16).op('i32.add').set(bp);
+    f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
+  });
+}
+
 /** Longest K whose int32 sums cannot overflow even for -128·-128 products (2^31 / 2^14). */
 export const INT8_MAX_K = 131071;
 
@@ -31,21 +58,7 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
         f.forRange(ib, () => f.i32(0), () => f.get(blocks), 1, () => {
           f.get(bj).set(bp);
           f.get(a).get(ib).get(lda).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(ap);
-          for (let r = 0; r < mr; r++) for (let h = 0; h < 2; h++) f.i32(0).simd('i32x4.splat').set(acc[r]![h]!);
-          f.get(pairs).set(k);
-          f.loop(() => {
-            f.get(bp).vmem('v128.load8x8_s', 0).set(w0);
-            f.get(bp).vmem('v128.load8x8_s', 8).set(w1);
-            for (let r = 0; r < mr; r++) {
-              f.get(ap);
-              if (r > 0) f.get(rowOff[r - 1]!).op('i32.add');
-              f.vmem('v128.load32_splat', 0).set(xv);
-              for (let h = 0; h < 2; h++) f.get(acc[r]![h]!).get(h === 0 ? w0 : w1).get(xv).simd('i32x4.dot_i16x8_s').simd('i32x4.add').set(acc[r]![h]!);
-            }
-            f.get(ap).i32(4).op('i32.add').set(ap);
-            f.get(bp).i32(16).op('i32.add').set(bp);
-            f.get(k).i32(1).op('i32.sub').tee(k).brIf(0);
-          });
+          emitInt8DotLoop(f, mr, ap, [undefined, ...rowOff], bp, k, pairs, acc, w0, w1, xv);
           // C tile row r at c + (ib·mr + r)·ldc + j·32
           f.get(c).get(ib).i32(mr).op('i32.mul').get(ldc).op('i32.mul').op('i32.add').get(j).i32(5).op('i32.shl').op('i32.add').set(cr);
           for (let r = 0; r < mr; r++) {
