@@ -40,8 +40,9 @@ const suite: BenchSuite = {
   name: 'wasm',
   description: 'CPU fast path (Wasm SIMD128, one and two threads) vs the typed-array kernels and onnxruntime-web Wasm (one thread).',
   variants: {
-    'wasm-simd': 'forwardpass CPU with the Wasm SIMD fast path (the default), one thread (setNumThreads(1))',
+    'wasm-simd': 'forwardpass CPU with the Wasm SIMD128 fast path (the default, relaxed SIMD switched off), one thread (setNumThreads(1))',
     'wasm-simd 2 threads': 'the same with setNumThreads(2): large GEMMs and im2col split across the caller and one worker thread',
+    'wasm-relaxed': 'matmul 512³ only, where the runtime has relaxed SIMD (e.g. node --experimental-wasm-relaxed-simd): the GEMM with f32x4.relaxed_madd, one thread (the wasm-simd rows keep plain SIMD128: setWasmRelaxedSimd(false))',
     'typed-array': 'forwardpass CPU with setCpuFastPath(false): the typed-array reference kernels',
     'ort-web': 'onnxruntime-web, Wasm backend, numThreads 1, graph optimizations on',
     'wasm-simd int8': 'quantizeRows (Wasm, f64 division and Math.round rounding) + linearInt8 on the fast path (i32x4.dot_i16x8_s)',
@@ -70,7 +71,7 @@ const suite: BenchSuite = {
         log(`  ${group.padEnd(28)} ${variant.padEnd(19)} ${t.medianMs.toFixed(3).padStart(9)} ms${flops ? ` ${(flops / t.medianMs / 1e6).toFixed(1).padStart(6)} GFLOP/s` : ''}${ref ? `  (ort-web / this: ${(ref / t.medianMs).toFixed(2)}x)` : ''}${one && variant === 'wasm-simd 2 threads' ? `  (${(one / t.medianMs).toFixed(2)}x one thread)` : ''}`);
       }
     };
-    const withPath = (on: boolean, f: () => unknown, threads = 1) => () => { fp.setCpuFastPath(on); fp.setNumThreads(threads); return f(); };
+    const withPath = (on: boolean, f: () => unknown, threads = 1, relaxed = false) => () => { fp.setCpuFastPath(on); fp.setWasmRelaxedSimd(relaxed); fp.setNumThreads(threads); return f(); };
     /** The fast path on one thread, on two, and the typed-array kernels. */
     const paths = (f: () => unknown): Record<string, () => unknown> => ({ 'wasm-simd': withPath(true, f), 'wasm-simd 2 threads': withPath(true, f, 2), 'typed-array': withPath(false, f) });
     // start the worker now, so that no timed call runs before it is ready (lowering the count later only parks it)
@@ -81,6 +82,8 @@ const suite: BenchSuite = {
     {
       const n = 512, a = fp.tensor(randomF32(n * n, 1), { shape: [n, n] }), b = fp.tensor(randomF32(n * n, 2), { shape: [n, n] });
       const fns = paths(() => fp.matmul(a, b).dispose());
+      // relaxed SIMD beside plain SIMD128, alternated in one process (only where this runtime validates it)
+      if (fp.detectWasmFeatures().relaxedSimd) fns['wasm-relaxed'] = withPath(true, () => fp.matmul(a, b).dispose(), 1, true);
       if (ort) {
         const bytes = onnxModel({ nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['y'] }], inputs: [{ name: 'a', type: 'float', shape: [n, n] }, { name: 'b', type: 'float', shape: [n, n] }], outputs: [{ name: 'y', type: 'float', shape: [n, n] }] });
         const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
@@ -162,6 +165,7 @@ const suite: BenchSuite = {
       runner.dispose();
     }
     fp.setCpuFastPath(true);
+    fp.setWasmRelaxedSimd(true);
     fp.setNumThreads(1);
     return rows;
   },

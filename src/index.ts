@@ -14,7 +14,7 @@ export { setDebug, leakReport, type DebugOptions, type LeakReport } from './tens
 export { registerBackend, getBackend, hasBackend, listBackends, setDefaultDevice, getDefaultDevice } from './tensor/device.js';
 export type { Backend, MemoryInfo } from './backends/backend.js';
 export { cpuBackend } from './backends/cpu/index.js';
-export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, getNumThreads, setNumThreads, type WasmFeatures } from './backends/cpu/wasm/index.js';
+export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, setWasmRelaxedSimd, wasmRelaxedSimdEnabled, getNumThreads, setNumThreads, type WasmFeatures } from './backends/cpu/wasm/index.js';
 export { addOpHook, HOST_OP, runOp, withOpContext, type OpEvent, type OpHook, type TracedOp } from './ops/dispatch.js';
 export type { OpName, OpAttrs } from './ops/attrs.js';
 export * from './ops/elementwise.js';

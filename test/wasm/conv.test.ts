@@ -44,7 +44,7 @@ describe('conv2d on the Wasm fast path against the typed-array twin', () => {
     const x = rand(xs, xs[1]! + 1), w = rand(ws, ws[0]! + 2), b = rand([ws[0]!], 3);
     for (const bias of [b, null]) {
       const [fast, ref, variants] = both(() => fp.conv2d(x, w, bias, opts));
-      expect(variants[0]).toMatch(/^conv2d-wasm-simd-4x8(-threads\d+)?$/); // -threadsT: large enough to split (test/threads/)
+      expect(variants[0]).toMatch(new RegExp(`^conv2d-wasm-${fp.wasmRelaxedSimdEnabled() ? 'relaxed' : 'simd'}-4x8(-threads\\d+)?$`)); // relaxed: where relaxed SIMD is on (test/wasm/relaxed.test.ts); -threadsT: large enough to split (test/threads/)
       const K = ws[1]! * ws[2]! * ws[3]!;
       expect(fast.length).toBe(ref.length);
       for (let p = 0; p < ref.length; p++) expect(Math.abs(fast[p]! - ref[p]!)).toBeLessThanOrEqual((K + 2) * U * (K + 1) + U * Math.abs(ref[p]!));

@@ -81,8 +81,9 @@ describe('linear on the Wasm fast path against the typed-array twin', () => {
 
   test('the tracer-facing variant names the Wasm kernel, and the off switch names none', () => {
     const x = rand([2, 3], 1), w = rand([4, 3], 2);
-    expect(fp.cpuBackend.variant!('linear', [x, w], { activation: 'none' })).toBe('linear-wasm-simd-4x8');
-    expect(fp.cpuBackend.variant!('matmul', [rand([1, 2, 3], 3), rand([1, 3, 4], 4)], { transB: false })).toBe('matmul-wasm-simd-4x8');
+    const kind = fp.wasmRelaxedSimdEnabled() ? 'relaxed' : 'simd'; // relaxed where relaxed SIMD is on (test/wasm/relaxed.test.ts)
+    expect(fp.cpuBackend.variant!('linear', [x, w], { activation: 'none' })).toBe(`linear-wasm-${kind}-4x8`);
+    expect(fp.cpuBackend.variant!('matmul', [rand([1, 2, 3], 3), rand([1, 3, 4], 4)], { transB: false })).toBe(`matmul-wasm-${kind}-4x8`);
     setCpuFastPath(false);
     expect(fp.cpuBackend.variant!('linear', [x, w], { activation: 'none' })).toBe('');
   });

@@ -47,7 +47,10 @@ const SIMD = {
   'f32x4.add': 228, 'f32x4.sub': 229, 'f32x4.mul': 230, 'f32x4.div': 231, 'f32x4.min': 232, 'f32x4.max': 233,
   'f64x2.abs': 236, 'f64x2.add': 240, 'f64x2.sub': 241, 'f64x2.div': 243, 'f64x2.min': 244,
   'i32x4.trunc_sat_f32x4_s': 248, 'f32x4.convert_i32x4_s': 250, 'i32x4.trunc_sat_f64x2_s_zero': 252,
-  'f32x4.relaxed_madd': 0x105,
+  // relaxed SIMD (opcodes 0x100 and up, so two LEB128 bytes): madd/nmadd compute ±a·b + c rounded once or twice; the
+  // dots multiply int8 by 7-bit lanes (a second operand with its top bit set gives an implementation-defined result)
+  'f32x4.relaxed_madd': 0x105, 'f32x4.relaxed_nmadd': 0x106, 'f64x2.relaxed_madd': 0x107, 'f64x2.relaxed_nmadd': 0x108,
+  'i16x8.relaxed_dot_i8x16_i7x16_s': 0x112, 'i32x4.relaxed_dot_i8x16_i7x16_add_s': 0x113,
   'f32x4.replace_lane': 32, 'f32x4.demote_f64x2_zero': 94, 'f64x2.mul': 242,
   'i32x4.extend_low_i16x8_s': 167, 'i32x4.extend_high_i16x8_s': 168, 'f64x2.convert_low_i32x4_s': 254,
 } as const;

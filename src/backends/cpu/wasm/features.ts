@@ -1,5 +1,6 @@
-// Feature detection for the CPU fast path (WebAssembly SIMD128, relaxed SIMD) by validating tiny modules, and the
-// switch that turns the fast path on (default where SIMD validates) or off (FORWARDPASS_WASM=0, setCpuFastPath).
+// Feature detection for the CPU fast path (WebAssembly SIMD128, relaxed SIMD) by validating tiny modules, the
+// switch that turns the fast path on (default where SIMD validates) or off (FORWARDPASS_WASM=0, setCpuFastPath), and
+// the one for relaxed SIMD on it (default where it validates; off with FORWARDPASS_WASM_RELAXED=0, setWasmRelaxedSimd).
 import { ModuleBuilder, V128 } from './assembler.js';
 
 /** What this runtime's WebAssembly validates. */
@@ -30,8 +31,8 @@ export function detectWasmFeatures(): WasmFeatures {
   return detected;
 }
 
-const envOff = (): boolean => {
-  const env = typeof process !== 'undefined' ? process.env?.FORWARDPASS_WASM : undefined;
+const envOff = (name: string): boolean => {
+  const env = typeof process !== 'undefined' ? process.env?.[name] : undefined;
   return env === '0' || env === 'false' || env === 'off';
 };
 
@@ -50,11 +51,30 @@ export function setCpuFastPath(on: boolean): void {
 
 /** Whether CPU kernels take the Wasm SIMD fast path now (switched on and SIMD128 available). */
 export function cpuFastPathEnabled(): boolean {
-  if (enabled === null) enabled = !envOff();
+  if (enabled === null) enabled = !envOff('FORWARDPASS_WASM');
   return enabled && !simulateNoSimd && detectWasmFeatures().simd128;
 }
 
 /** Tests: pretend the runtime has no SIMD128 (the fast path then stays off even when switched on). */
 export function simulateNoWasmSimd(on: boolean): void {
   simulateNoSimd = on;
+}
+
+let relaxedOn: boolean | null = null;
+
+/**
+ * Let the fast path use relaxed SIMD where the runtime validates it (the default, unless FORWARDPASS_WASM_RELAXED=0),
+ * or keep it on plain SIMD128. Relaxed SIMD's f32x4.relaxed_madd may round once (fused) or twice depending on the
+ * machine, so a GEMM's last bits may differ between machines; `false` makes them the same as plain SIMD128's.
+ * @example setWasmRelaxedSimd(false); // plain SIMD128 kernels only
+ */
+export function setWasmRelaxedSimd(on: boolean): void {
+  if (typeof on !== 'boolean') throw new TypeError(`forwardpass: setWasmRelaxedSimd: expected true or false, got ${String(on)}`);
+  relaxedOn = on;
+}
+
+/** Whether the fast path's kernels that have a relaxed-SIMD form use it now (fast path on, switched on, and relaxed SIMD validates). */
+export function wasmRelaxedSimdEnabled(): boolean {
+  if (relaxedOn === null) relaxedOn = !envOff('FORWARDPASS_WASM_RELAXED');
+  return relaxedOn && cpuFastPathEnabled() && detectWasmFeatures().relaxedSimd;
 }

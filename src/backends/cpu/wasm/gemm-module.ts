@@ -20,7 +20,7 @@ export const MC = 64;
  * apart), c = C row 0 col 0 (rows ldc apart). The panel loop is outside, so one B micro-panel (kc x 8) stays in L1
  * while the row blocks pass it.
  */
-function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): void {
+function emitRows(f: FunctionBuilder, mr: number, relaxed: boolean, p: Local[]): void {
   const [a, b, c, blocks, panels, kc, lda, bStride, ldbk, ldc, bias, relu] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
   const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cp = f.local(I32), cr = f.local(I32);
   const bj = f.local(I32), aStep = f.local(I32), cStep = f.local(I32);
@@ -56,7 +56,9 @@ function emitRows(f: FunctionBuilder, mr: number, fma: boolean, p: Local[]): voi
           f.vmem('v128.load32_splat', 0).set(av);
           for (let h = 0; h < 2; h++) {
             const x = acc[r]![h]!;
-            if (fma) f.get(av).get(h === 0 ? b0 : b1).get(x).simd('f32x4.relaxed_madd').set(x);
+            // relaxed: x = a·b + x in one instruction (an FMA where the machine has one: one rounding instead of
+            // two, still one accumulator per output in k order, so batch invariance and the threads' bits hold)
+            if (relaxed) f.get(av).get(h === 0 ? b0 : b1).get(x).simd('f32x4.relaxed_madd').set(x);
             else f.get(x).get(av).get(h === 0 ? b0 : b1).simd('f32x4.mul').simd('f32x4.add').set(x);
           }
         }
@@ -121,12 +123,26 @@ function emitGemm(f: FunctionBuilder, p: Local[]): void {
   });
 }
 
-/** The GEMM module's bytes: exports rows1..rows{MR} and gemm; `fma` uses f32x4.relaxed_madd (relaxed SIMD) instead of mul+add. */
-export function gemmModuleBytes(fma = false): Uint8Array<ArrayBuffer> {
+/** The GEMM module's bytes: exports rows1..rows{MR} and gemm; `relaxed` uses f32x4.relaxed_madd (relaxed SIMD) instead of mul+add. */
+export function gemmModuleBytes(relaxed = false): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
-  for (let mr = 1; mr <= MR; mr++) m.func(`rows${mr}`, Array(12).fill(I32), [], (f, ...p) => emitRows(f, mr, fma, p));
+  for (let mr = 1; mr <= MR; mr++) m.func(`rows${mr}`, Array(12).fill(I32), [], (f, ...p) => emitRows(f, mr, relaxed, p));
   m.func('gemm', Array(13).fill(I32), [], (f, ...p) => emitGemm(f, p));
   return m.emit();
+}
+
+/**
+ * The compiled GEMM module: the relaxed-SIMD one when `relaxed` is asked and this runtime validates its bytes, else
+ * the plain SIMD128 one (`relaxed` in the answer says which). The caller asks for relaxed only where features.ts
+ * detected it; validating the real module as well keeps an engine that knows relaxed_madd but not in this context
+ * (or a detection bug) on the plain kernel instead of failing.
+ */
+export function compileGemmModule(relaxed: boolean, validate: (bytes: Uint8Array<ArrayBuffer>) => boolean = (b) => WebAssembly.validate(b)): { module: WebAssembly.Module; relaxed: boolean } {
+  if (relaxed) {
+    const bytes = gemmModuleBytes(true);
+    if (validate(bytes)) return { module: new WebAssembly.Module(bytes), relaxed: true };
+  }
+  return { module: new WebAssembly.Module(gemmModuleBytes(false)), relaxed: false };
 }
 
 export type RowsFn = (a: number, b: number, c: number, blocks: number, panels: number, kc: number, lda: number, bStride: number, ldbk: number, ldc: number, bias: number, relu: number) => void;

@@ -6,7 +6,8 @@ import { unaryWasm, WASM_UNARY } from './unary.js';
 import type { ActivationName } from '../../../ops/attrs.js';
 import { UNARY } from '../../../ops/elementwise.js';
 import type { NumArray } from '../types.js';
-import { gemmModuleBytes, MR, NR, type GemmFn } from './gemm-module.js';
+import { compileGemmModule, MR, NR, type GemmFn } from './gemm-module.js';
+import { wasmRelaxedSimdEnabled } from './features.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
 import { availableThreads, parallelFor, shareKernels } from './threads.js';
 
@@ -28,17 +29,24 @@ export function setGemmThreadsMinFlops(flops = GEMM_THREADS_MIN_FLOPS): void {
 /** Tasks per thread a threaded GEMM is cut into, so that a thread slowed by other processes gets fewer. */
 const TASKS_PER_THREAD = 4;
 
-let gemmFn: GemmFn | null = null, gemmId = -1;
+/** A compiled `gemm`: this thread's function, its id for parallelFor, and whether it is the relaxed-SIMD module. */
+export interface GemmKernel { fn: GemmFn; id: number; relaxed: boolean }
+const gemmKernels: [GemmKernel | null, GemmKernel | null] = [null, null]; // [plain SIMD128 asked, relaxed SIMD asked]
 
-/** This thread's `gemm` (compiled once, and shared with the worker threads). */
-function gemmKernel(): GemmFn {
-  if (!gemmFn) {
-    const module = new WebAssembly.Module(gemmModuleBytes());
+/**
+ * This thread's `gemm` (each module compiled once, and shared with the worker threads): the relaxed-SIMD module
+ * while the fast path uses relaxed SIMD (features.ts) and it validates, else (or with `plain`) the SIMD128 one.
+ */
+export function gemmKernel(plain = false): GemmKernel {
+  const want = !plain && wasmRelaxedSimdEnabled() ? 1 : 0;
+  let k = gemmKernels[want];
+  if (!k) {
+    const { module, relaxed } = compileGemmModule(want === 1);
     const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
-    [gemmId] = shareKernels(module, exports, ['gemm']) as [number];
-    gemmFn = exports.gemm as GemmFn;
+    const [id] = shareKernels(module, exports, ['gemm']) as [number];
+    k = gemmKernels[want] = { fn: exports.gemm as GemmFn, id, relaxed };
   }
-  return gemmFn;
+  return k;
 }
 
 /**
@@ -90,10 +98,11 @@ function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): vo
  * conv2d's per-row bias); a bias row [Np] at byte `bias` (0: none) is added after the sum and relu (NaN kept)
  * applied, both fused into the last K block. B at byte `b` is packed panels (ldb = 0) or, with
  * ldb > 0, row-major [K, >= Np] with rows ldb floats apart, read in place (32 bytes past its last row must be
- * readable: the padding columns read neighbours and only feed C's padding columns).
+ * readable: the padding columns read neighbours and only feed C's padding columns). `plain`: the SIMD128 kernel even
+ * where relaxed SIMD is on, for a caller whose results must equal another mul-then-add kernel's bit for bit.
  */
-export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0): void {
-  const gemm = gemmKernel();
+export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0, plain = false): void {
+  const { fn: gemm, id: gemmId } = gemmKernel(plain);
   const [, , , , panels, , kb, lda, bStride, ldbk, ldc, , r] = gemmArgs(M, Np, K, a, b, c, relu, ldb, bias);
   const T = gemmThreads(M, Np, K);
   if (T === 1) { gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, r); return; }
@@ -119,7 +128,7 @@ export function runPacked(M: number, Np: number, K: number, a: number, b: number
  * one product per task of the thread pool: each runs as runPacked on one thread would run it.
  */
 export function runPackedEach(count: number, M: number, Np: number, K: number, at: (i: number) => [number, number, number], ldb = 0): void {
-  gemmKernel();
+  const gemmId = gemmKernel().id;
   const args = gemmArgs(M, Np, K, 0, 0, 0, false, ldb, 0);
   parallelFor(gemmId, count, (i, arg) => {
     arg.set(args);

@@ -5,7 +5,7 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor } from '../types.js';
 import { cpuFastPathEnabled } from './features.js';
 import { MR, NR } from './gemm-module.js';
-import { gemmOpThreads, linearWasm, matmulWasm, releasePanels } from './gemm.js';
+import { gemmKernel, gemmOpThreads, linearWasm, matmulWasm, releasePanels } from './gemm.js';
 import { conv2dWasm, convFits, convThreads } from './conv.js';
 import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { int8BlockVariant, runInt8Block } from './int8-block.js';
@@ -26,12 +26,17 @@ import { threadPoolBytes } from './threads.js';
 /** Broadcast binary ops below this many elements stay on the typed-array loop (exact either way; the copies cost more). */
 const ELEMENTWISE_MIN = 64;
 
-export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, type WasmFeatures } from './features.js';
+export { setCpuFastPath, cpuFastPathEnabled, detectWasmFeatures, simulateNoWasmSimd, setWasmRelaxedSimd, wasmRelaxedSimdEnabled, type WasmFeatures } from './features.js';
 export { getNumThreads, setNumThreads } from './threads.js';
 
-const GEMM_VARIANT = `wasm-simd-${MR}x${NR}`;
-/** The GEMM variant's name, with `-threadsT` when it splits across T > 1 threads (so that traces show it). */
-const gemmVariant = (threads: number): string => (threads > 1 ? `${GEMM_VARIANT}-threads${threads}` : GEMM_VARIANT);
+/**
+ * The GEMM variant's name: `wasm-simd-4x8`, or `wasm-relaxed-4x8` when the module that runs is the relaxed-SIMD one
+ * (f32x4.relaxed_madd), with `-threadsT` when it splits across T > 1 threads (so that traces show it).
+ */
+const gemmVariant = (threads: number): string => {
+  const name = `wasm-${gemmKernel().relaxed ? 'relaxed' : 'simd'}-${MR}x${NR}`;
+  return threads > 1 ? `${name}-threads${threads}` : name;
+};
 
 const isFloat = (t: Tensor): boolean => t.dtype === 'float32' || t.dtype === 'float16';
 
