@@ -11,6 +11,7 @@ import { batchInputs } from '../src/cli/bench-inputs.js';
 import { readModelConfig } from '../src/cli/bench-models.js';
 import { onnxModel } from '../test/io/onnx/writer.js';
 import { onnxRunner } from './onnx-runner.js';
+import { describeCeiling, wasmSimdCeiling } from './wasm-ceiling.js';
 import { ortWebOneThread } from './peers.js';
 import { whenThreadsReady } from '../src/backends/cpu/wasm/threads.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
@@ -167,6 +168,16 @@ const suite: BenchSuite = {
     fp.setCpuFastPath(true);
     fp.setWasmRelaxedSimd(true);
     fp.setNumThreads(1);
+    // each GFLOP/s problem's best fast-path median as a share of this machine's ceiling (one thread: plain SIMD128
+    // for the f32 rows, the int16 dot for int8, where a multiply-add counts as 2 FLOPs, as the dot's 2 ops)
+    const ceiling = wasmSimdCeiling();
+    log(describeCeiling(ceiling));
+    suite.notes!.push(`${describeCeiling(ceiling)}. Share of it reached, median of the best pass (one thread):`);
+    for (const r of rows) {
+      if (r.unit !== 'GFLOP/s' || !['wasm-simd', 'wasm-relaxed', 'wasm-simd int8'].includes(r.variant)) continue;
+      const peak = r.variant === 'wasm-simd int8' ? ceiling.int16Dot : r.variant === 'wasm-relaxed' ? (ceiling.f32Relaxed ?? ceiling.f32) : ceiling.f32;
+      suite.notes!.push(`${r.group}, ${r.variant}: ${r.value.toFixed(1)} GFLOP/s = ${((100 * r.value) / peak).toFixed(0)}% of ${peak.toFixed(1)}`);
+    }
     return rows;
   },
 };
