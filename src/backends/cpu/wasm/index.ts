@@ -87,7 +87,8 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
     const out = broadcastOut(inputs);
-    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && binaryPlan(inputs, out) ? `${op}-wasm-simd-broadcast` : '';
+    const plan = out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN ? binaryPlan(inputs, out) : null;
+    return plan ? `${op}-wasm-simd${plan.same ? '' : '-broadcast'}` : '';
   }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
