@@ -53,7 +53,7 @@ export function binaryPlan(inputs: readonly { shape: readonly number[]; strides:
   while (dims.length < 4) { dims.unshift(1); xs.unshift(0); ys.unshift(0); }
   const ix = xs[3]!, iy = ys[3]!;
   const mode = ix === 1 && iy === 1 ? 0 : ix === 1 && iy === 0 ? 1 : ix === 0 && iy === 1 ? 2 : -1;
-  if (mode < 0) return null;
+  if (mode === -1) return null;
   const span = (s: number[]) => dims.reduce((a, d, i) => a + (d - 1) * s[i]!, 1);
   const spanX = span(xs), spanY = span(ys);
   if (spanX > 4 * n + 1024 || spanY > 4 * n + 1024) return null; // a sparse window of a big tensor: the twin reads it in place
