@@ -13,13 +13,14 @@ import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
 import { unaryWasm, WASM_UNARY } from './unary.js';
 import { isContiguous } from '../../../tensor/shape.js';
-import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
 import { wherePlan, whereWasm } from './where.js';
 import { normFits, normWasm } from './norm.js';
 import { depthwiseFits, depthwiseWasm, poolWasm } from './window.js';
 import { copyFits, copyWasm } from './copy.js';
+import { reducePlan, reduceVariant, reduceWasm, WASM_REDUCE } from './reduce.js';
 import { sdpaFits, sdpaWasm } from './sdpa.js';
 import { threadPoolBytes } from './threads.js';
 
@@ -82,6 +83,10 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'softmax') {
     const x = inputs[0]!;
     return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
+  }
+  if (WASM_REDUCE.has(op as ReduceOp)) {
+    const x = inputs[0]!;
+    return isFloat(x) && isContiguous(x.shape, x.strides) ? reduceVariant(op as ReduceOp, x, (attrs as OpAttrs['sum']).axes) : '';
   }
   if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims) ? `${op}-wasm-simd-f64` : '';
   if (WASM_BINARY.has(op as BinaryOp)) {
@@ -153,6 +158,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   }
   if (WASM_BINARY.has(op as BinaryOp)) {
     binaryWasm(op as BinaryOp, outs[0]!, ins[0]!, ins[1]!, binaryPlan(inputs, outs[0]!.shape)!);
+    return true;
+  }
+  if (WASM_REDUCE.has(op as ReduceOp)) {
+    reduceWasm(op as ReduceOp, outs[0]!, ins[0]!, reducePlan(ins[0]!.shape, (attrs as OpAttrs['sum']).axes)!);
     return true;
   }
   if (op === 'quantizeRows') {
