@@ -11,7 +11,7 @@ import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { int8BlockVariant, runInt8Block } from './int8-block.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
-import { unaryWasm, WASM_UNARY } from './unary.js';
+import { unaryFits, unaryWasm, WASM_UNARY } from './unary.js';
 import { isContiguous } from '../../../tensor/shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../../../ops/attrs.js';
 import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
@@ -74,7 +74,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
-    return isFloat(x) && x.size > 0 && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : ''; // every size: a value's result must not depend on its tensor's size
+    return isFloat(x) && unaryFits(op as UnaryOp, x.size) && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
   }
   if (op === 'where') {
     const out = outShape3(inputs);
@@ -140,7 +140,7 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   }
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = ins[0]!;
-    unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
+    unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length, attrs as OpAttrs['clamp']);
     return true;
   }
   if (op === 'where') {
