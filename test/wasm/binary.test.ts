@@ -107,4 +107,34 @@ describe('broadcast add/sub/mul/div on the Wasm fast path', () => {
     expect(both('add', t([64, 64], 7).transpose(), t([64, 64], 8))[2]).toBe('');
     expect(both('add', fp.tensor(new Int32Array(128).fill(3), { shape: [2, 64] }), fp.tensor(new Int32Array([2]), { shape: [1], dtype: 'int32' }))[2]).toBe('');
   });
+
+  test('pow with a one-element exponent 2 or 0.5 (float32 or int32): the twin bit for bit; other exponents stay on the twin', () => {
+    const run = (x: fp.Tensor, e: fp.Tensor): [number[], number[], string] => {
+      let variant = '';
+      const off = fp.addOpHook((ev) => { if (ev.op === 'pow') variant = ev.variant ?? ''; });
+      setCpuFastPath(true);
+      const fast = Array.from(fp.pow(x, e).dataSync() as Float32Array);
+      off();
+      setCpuFastPath(false);
+      return [fast, Array.from(fp.pow(x, e).dataSync() as Float32Array), variant];
+    };
+    const edges = [0, -0, 1, -1, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, 1e-23, 2.5, -2.5];
+    for (const shape of [[64], [3, 17, 5], [2, 1, 255]]) {
+      const x = t(shape, 41);
+      const d = x.dataSync() as Float32Array;
+      const xe = fp.tensor(d.map((v, i) => (i < edges.length ? edges[i]! : v)), { shape });
+      for (const [e, kind] of [[fp.tensor(new Float32Array([2]), { shape: [] }), 'square'], [fp.tensor(new Float32Array([0.5]), { shape: [1] }), 'sqrt'],
+        [fp.tensor(new Int32Array([2]), { shape: [1], dtype: 'int32' }), 'square']] as const) {
+        for (const v of [x, xe]) {
+          const [fast, ref, variant] = run(v, e);
+          expect(variant).toBe(`pow-wasm-simd-${kind}`);
+          expect(mismatches(fast, ref)).toEqual([]);
+        }
+      }
+    }
+    expect(run(t([64], 42), fp.tensor(new Float32Array([3]), { shape: [] }))[2]).toBe('');
+    expect(run(t([63], 42), fp.tensor(new Float32Array([2]), { shape: [] }))[2]).toBe('');
+    expect(run(t([64], 42), fp.tensor(new Float32Array([2]), { shape: [1, 1] }))[2]).toBe(''); // the output gains a dim
+    expect(run(t([64], 42), t([64], 43))[2]).toBe('');
+  });
 });

@@ -117,7 +117,43 @@ export function binaryModuleBytes(): Uint8Array<ArrayBuffer> {
       });
     });
   }
+  // pow with a constant exponent: x·x (2) and sqrt (0.5; sqrt(-0) = -0 and sqrt(-Inf) = NaN, where pow gives +0 and +Inf)
+  for (const e of ['square', 'sqrt'] as const) {
+    m.func(`pow_${e}`, [I32, I32, I32], [], (f, src, dst, n4) => {
+      const j = f.local(I32), x = f.local(V128);
+      f.forRange(j, () => f.i32(0), () => f.get(n4!), 1, () => {
+        f.get(dst!).get(src!).vmem('v128.load').set(x);
+        if (e === 'square') f.get(x).get(x).simd('f32x4.mul');
+        else f.v128f32(Infinity).get(x).simd('f32x4.sqrt').v128f32(0).simd('f32x4.add').get(x).v128f32(-Infinity).simd('f32x4.eq').simd('v128.bitselect');
+        f.vmem('v128.store');
+        f.get(src!).i32(16).op('i32.add').set(src!);
+        f.get(dst!).i32(16).op('i32.add').set(dst!);
+      });
+    });
+  }
   return m.emit();
+}
+
+/**
+ * pow(x, c) for a one-element exponent c of 2 or 0.5 (Pow(x, 2) and Sqrt-as-Pow of exported graphs, e.g. a decomposed
+ * LayerNorm's variance): 'square' or 'sqrt', else null. The twin's Math.pow(x, 2) is x·x exactly in float64 and
+ * Math.pow(x, 0.5) is sqrt(x) but for -0 and -Inf (fdlibm's special cases), so float32 x·x and sqrt give its bits.
+ */
+export function powKind(inputs: readonly Tensor[]): 'square' | 'sqrt' | null {
+  const [x, y] = inputs as [Tensor, Tensor];
+  if (!(x.dtype === 'float32' || x.dtype === 'float16') || x.size < 64 || y.size !== 1 || y.rank > x.rank || !x.isContiguous()) return null;
+  if (!(y.dtype === 'float32' || y.dtype === 'int32')) return null;
+  const c = (y.storage.handle as Float32Array | Int32Array)[y.offset];
+  return c === 2 ? 'square' : c === 0.5 ? 'sqrt' : null;
+}
+
+/** out = pow(x, c) for powKind's kinds (x contiguous, out its shape). */
+export function powWasm(out: CpuTensor, x: CpuTensor, kind: 'square' | 'sqrt'): void {
+  const n = out.data.length, n4 = Math.ceil(n / 4), p = wasmScratch(n4 * 16);
+  const h = heapF32();
+  h.set(x.data.subarray(x.offset, x.offset + n) as never, p >> 2);
+  kernels()[`pow_${kind}`]!(p, p, n4);
+  (out.data as NumArray).set(h.subarray(p >> 2, (p >> 2) + n) as never);
 }
 
 type Fn = (...args: number[]) => void;

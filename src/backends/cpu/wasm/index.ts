@@ -14,7 +14,7 @@ import { quantizeRowsWasm } from './quant.js';
 import { unaryFits, unaryWasm, WASM_UNARY } from './unary.js';
 import { isContiguous } from '../../../tensor/shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../../../ops/attrs.js';
-import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
+import { binaryPlan, binaryWasm, powKind, powWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
 import { wherePlan, whereWasm } from './where.js';
 import { normFits, normWasm } from './norm.js';
@@ -89,6 +89,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     return isFloat(x) && isContiguous(x.shape, x.strides) ? reduceVariant(op as ReduceOp, x, (attrs as OpAttrs['sum']).axes) : '';
   }
   if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims) ? `${op}-wasm-simd-f64` : '';
+  if (op === 'pow') { const k = powKind(inputs); return k ? `pow-wasm-simd-${k}` : ''; }
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
     const out = broadcastOut(inputs);
@@ -154,6 +155,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   if (op === 'layerNorm' || op === 'rmsNorm') {
     const a = attrs as OpAttrs['layerNorm'];
     normWasm(outs[0]!, ins, a.eps, a.dims, op === 'rmsNorm');
+    return true;
+  }
+  if (op === 'pow') {
+    powWasm(outs[0]!, ins[0]!, powKind(inputs)!);
     return true;
   }
   if (WASM_BINARY.has(op as BinaryOp)) {
