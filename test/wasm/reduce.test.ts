@@ -5,6 +5,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
 import { reduceModuleBytes, reducePlan } from '../../src/backends/cpu/wasm/reduce.js';
+import { wasmHeapTop } from '../../src/backends/cpu/wasm/memory.js';
+import { onnxModel } from '../io/onnx/writer.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -92,5 +94,59 @@ describe('reductions on the Wasm fast path', () => {
     expect(both('sum', t([4, 8, 5], 6), [0, 2])[2]).toBe('');
     const i = fp.tensor(Int32Array.from({ length: 128 }, (_, k) => k - 60), { shape: [2, 64], dtype: 'int32' });
     expect(both('sum', i, -1)[2]).toBe('');
+  });
+
+  test('an exported graph\'s decomposed LayerNorm, Clip, Transpose and ReduceMax: every op on the fast path, named in the trace, the same bits as the twin', async () => {
+    const D = 48, f = (name: string, dims: number[], data: number[]) => ({ name, type: 'float' as const, dims, data });
+    const bytes = onnxModel({
+      nodes: [
+        { op: 'ReduceMean', inputs: ['x'], outputs: ['mu'], attrs: { axes: [-1], keepdims: 1 } },
+        { op: 'Sub', inputs: ['x', 'mu'], outputs: ['d'] },
+        { op: 'Pow', inputs: ['d', 'two'], outputs: ['d2'] },
+        { op: 'ReduceMean', inputs: ['d2'], outputs: ['var'], attrs: { axes: [-1], keepdims: 1 } },
+        { op: 'Add', inputs: ['var', 'eps'], outputs: ['ve'] },
+        { op: 'Sqrt', inputs: ['ve'], outputs: ['sd'] },
+        { op: 'Div', inputs: ['d', 'sd'], outputs: ['n'] },
+        { op: 'Mul', inputs: ['n', 'g'], outputs: ['ng'] },
+        { op: 'Add', inputs: ['ng', 'b'], outputs: ['y'] },
+        { op: 'Clip', inputs: ['y', 'lo', 'hi'], outputs: ['c'] },
+        { op: 'Transpose', inputs: ['c'], outputs: ['t'], attrs: { perm: [0, 2, 1] } },
+        { op: 'ReduceMax', inputs: ['t'], outputs: ['out'], attrs: { axes: [1], keepdims: 0 } },
+      ],
+      initializers: [f('two', [], [2]), f('eps', [], [1e-5]), f('g', [D], Array.from(randomArray(D, 2, 0.5, 1.5))), f('b', [D], Array.from(randomArray(D, 3))),
+        f('lo', [], [-1]), f('hi', [], [1])],
+      inputs: [{ name: 'x', type: 'float', shape: [4, 40, D] }],
+      outputs: [{ name: 'out', type: 'float', shape: [4, 40] }],
+    });
+    const s = await fp.loadOnnx(bytes, { backend: 'cpu' });
+    const x = fp.tensor(randomArray(4 * 40 * D, 1, -3, 3), { shape: [4, 40, D] });
+    const run = async (on: boolean): Promise<[string[], number[]]> => {
+      setCpuFastPath(on);
+      const t = await s.trace({ x });
+      const { out } = await s.run({ x });
+      return [t.records.map((r) => r.variant ?? ''), Array.from(out!.dataSync() as Float32Array)];
+    };
+    const [on, fast] = await run(true);
+    expect(on).toEqual(['mean-wasm-rows', 'sub-wasm-simd-broadcast', 'pow-wasm-simd-square', 'mean-wasm-rows', 'add-wasm-simd-broadcast', 'sqrt-wasm-simd',
+      'div-wasm-simd-broadcast', 'mul-wasm-simd-broadcast', 'add-wasm-simd-broadcast', 'clamp-wasm-simd', 'copy-wasm-strided', 'max-wasm-simd-cols']);
+    const [off, ref] = await run(false);
+    expect(off.filter((v) => v.includes('wasm'))).toEqual([]);
+    expect(mismatches(fast, ref)).toEqual([]);
+    s.dispose();
+  });
+
+  test('runs of changing sizes leave memory() and the Wasm heap flat (the scratch block is reused)', () => {
+    const step = (i: number) => fp.scopeSync(() => {
+      const n = 5 + (i % 9), x = fp.tensor(randomArray(3 * n * (n + 60), i), { shape: [3, n, n + 60] });
+      fp.mean(x, { axis: -1 }); fp.max(x, { axis: 1 }); fp.sum(x, { axis: [0, 1] });
+      fp.add(x, fp.tensor(randomArray(n, i + 1), { shape: [1, n, 1] })); fp.mul(x, x);
+      fp.pow(x, fp.tensor(new Float32Array([2]), { shape: [] })); fp.sqrt(x); fp.clamp(x, -0.5, 0.5);
+      x.transpose(1, 2).contiguous();
+    });
+    for (let i = 0; i < 30; i++) step(i);
+    const m0 = fp.cpuBackend.memory(), top0 = wasmHeapTop();
+    for (let i = 30; i < 330; i++) step(i);
+    expect(fp.cpuBackend.memory()).toEqual(m0);
+    expect(wasmHeapTop()).toBe(top0);
   });
 });
