@@ -27,7 +27,7 @@ function both(op: keyof typeof OPS, x: fp.Tensor): [Float32Array, Float32Array, 
   return [fast, OPS[op](x).dataSync() as Float32Array, variant];
 }
 
-const EDGES = [0, -0, Infinity, -Infinity, NaN, 88.7, 89, 88.72, -87.3, -87.4, -100, -103.9, -104, -105, 1e30, -1e30, 1e-40, -1e-40, 1e-45, 3.4e38, -3.4e38, 0.5, -0.5, 8.4, -8.4];
+const EDGES = [0, -0, Infinity, -Infinity, NaN, 88.7, 89, 88.72, -87.3, -87.4, -100, -103.9, -104, -105, 1e30, -1e30, 1e-40, -1e-40, 1e-45, 3.4e38, -3.4e38, 0.5, -0.5, 8.4, -8.4, -3, 3, 6, -6, -2.9999998, 3.0000002];
 
 function wide(n: number, seed: number): Float32Array {
   const r = fp.makeRng(seed), d = new Float32Array(n);
@@ -107,6 +107,7 @@ const EXACT: Record<string, [string, (x: fp.Tensor) => fp.Tensor]> = {
   hardSigmoid: ['hardSigmoid', (x) => fp.hardSigmoid(x)],
   'hardSigmoid(0.2, 0.5)': ['hardSigmoid', (x) => fp.hardSigmoid(x, 0.2, 0.5)],
   'hardSigmoid(-1e-300, -0) (products below float32)': ['hardSigmoid', (x) => fp.hardSigmoid(x, -1e-300, -0)],
+  hardSwish: ['hardSwish', (x) => fp.hardSwish(x)],
 };
 
 function bothExact(name: string, x: fp.Tensor): [number[], number[], string] {

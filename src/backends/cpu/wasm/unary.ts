@@ -1,7 +1,7 @@
 // Elementwise activations on Wasm SIMD (relu, sigmoid, silu, gelu, geluTanh) with a float32 exp and erfc written as
 // polynomials. Reference twins: the UNARY table (ops/elementwise.ts, ops/math.ts, computed in float64); relu is
 // exact, the rest agree within the tolerance test/wasm/unary.test.ts states and measures (NaN and ±Inf as the twin).
-// The exact ops of exported graphs (neg, abs, sqrt, reciprocal, square, clamp / ReLU6, leakyRelu, hardSigmoid) equal
+// The exact ops of exported graphs (neg, abs, sqrt, reciprocal, square, clamp / ReLU6, leakyRelu, hardSigmoid, hardSwish) equal
 // the twin bit for bit: one correctly rounded float32 operation where the twin's float64 one rounded to float32 gives
 // the same (sqrt, 1/x, x·x), float64 lanes where it would not (a·x with a float64 slope), and comparisons written as
 // the twin's (x < lo ? lo : ..., Math.min / Math.max with their NaN and ±0 rules).
@@ -13,7 +13,7 @@ import { wasmMemory, wasmScratch } from './memory.js';
 /** The activations (approximate, within the stated tolerance; every size, so that a value's result never depends on its tensor's size). */
 const ACTIVATIONS: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['relu', 'sigmoid', 'silu', 'gelu', 'geluTanh']);
 /** The exact ops (bit for bit with the twin), and the parametric ones among them (alpha, beta passed as float64). */
-const EXACT: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['neg', 'abs', 'sqrt', 'reciprocal', 'square', 'clamp', 'leakyRelu', 'hardSigmoid']);
+const EXACT: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['neg', 'abs', 'sqrt', 'reciprocal', 'square', 'clamp', 'leakyRelu', 'hardSigmoid', 'hardSwish']);
 const PARAMETRIC: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['clamp', 'leakyRelu', 'hardSigmoid']);
 /** The ops this module runs. */
 export const WASM_UNARY: ReadonlySet<UnaryOp> = new Set<UnaryOp>([...ACTIVATIONS, ...EXACT]);
@@ -96,6 +96,20 @@ export function unaryModuleBytes(): Uint8Array<ArrayBuffer> {
   kernel('sqrt', (f, x, y) => { f.get(x).simd('f32x4.sqrt').set(y); }); // correctly rounded, as float64 sqrt rounded to float32
   kernel('reciprocal', (f, x, y) => { f.v128f32(1).get(x).simd('f32x4.div').set(y); });
   kernel('square', (f, x, y) => { f.get(x).get(x).simd('f32x4.mul').set(y); });
+  // (x · Math.max(0, Math.min(6, x + 3))) / 6 in float64 lanes, as the twin: Math.min(6, u) is f64x2.min (NaN wins);
+  // Math.max(0, c) is -min(-0, -c) (NaN wins, +0 for c <= 0; f64x2.max is not in the assembler's table)
+  kernel('hardSwish', (f, x, y, s) => {
+    const half = (from: () => void, out: Local) => {
+      from(); f.simd('f64x2.promote_low_f32x4').set(s.a); // x
+      f.f64(6).simd('f64x2.splat').get(s.a).f64(3).simd('f64x2.splat').simd('f64x2.add').simd('f64x2.min'); // c
+      f.f64(-1).simd('f64x2.splat').simd('f64x2.mul').set(s.b); // -c
+      f.f64(-0).simd('f64x2.splat').get(s.b).simd('f64x2.min').f64(-1).simd('f64x2.splat').simd('f64x2.mul'); // max(0, c)
+      f.get(s.a).simd('f64x2.mul').f64(6).simd('f64x2.splat').simd('f64x2.div').simd('f32x4.demote_f64x2_zero').set(out);
+    };
+    half(() => f.get(x), s.c);
+    half(() => f.get(x).get(x).shuffle(HIGH_TO_LOW), y);
+    f.get(s.c).get(y).shuffle(LOWS).set(y);
+  });
   // (src, dst, n4, alpha, beta): the parametric ops
   const kernelAB = (name: UnaryOp, body: (f: FunctionBuilder, x: Local, y: Local, a: Local, b: Local, t: Local, u: Local) => void) =>
     m.func(name, [I32, I32, I32, F64, F64], [], (f, src, dst, n4, alpha, beta) => {
