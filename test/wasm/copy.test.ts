@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
-import { copyModuleBytes, copyPlan } from '../../src/backends/cpu/wasm/copy.js';
+import { copyModuleBytes, copyPlan, isTranspose } from '../../src/backends/cpu/wasm/copy.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -45,6 +45,23 @@ describe('strided copy on the Wasm fast path', () => {
     ['float16 permute', () => t([4, 9, 3, 8], 9, 'float16').permute(0, 2, 1, 3)],
     ['int32 transpose', () => fp.tensor(Int32Array.from({ length: 96 }, (_, i) => i * 7 - 300), { shape: [8, 12], dtype: 'int32' }).transpose()],
   ])('%s: the twin bit for bit', (_name, view) => {
+    const [fast, ref, variant] = both(view);
+    expect(variant).toBe('copy-wasm-strided');
+    expect(same(fast, ref)).toEqual([]);
+  });
+
+  test.each([
+    ['a batch of single 4x4 tiles', () => t([16, 4, 4], 20).transpose(1, 2)],
+    ['edges on both sides (5 x 7, batch 3)', () => t([3, 7, 5], 21).transpose(1, 2)],
+    ['1 x n and n x 4 edges', () => t([2, 4, 255], 22).transpose(1, 2)],
+    ['more than one cache block of columns (300 x 203)', () => t([203, 300], 23).transpose()],
+    ['NCHW -> NHWC', () => t([2, 16, 9, 11], 24).permute(0, 2, 3, 1)],
+    ['NHWC -> NCHW', () => t([2, 9, 11, 16], 25).permute(0, 3, 1, 2)],
+    ['kᵀ out of a fused qkv row [B, S, 3, H, D] -> [B, H, D, S]', () => t([2, 17, 3, 4, 16], 26).narrow(2, 1, 1).reshape([2, 17, 4, 16]).permute(0, 2, 3, 1)],
+    ['float16 kᵀ', () => t([2, 3, 33, 8], 27, 'float16').transpose(-2, -1)],
+  ])('transposes, tiled: %s: the twin bit for bit', (_name, view) => {
+    const v = view();
+    expect(isTranspose(copyPlan(v.shape, v.strides)!)).toBe(true);
     const [fast, ref, variant] = both(view);
     expect(variant).toBe('copy-wasm-strided');
     expect(same(fast, ref)).toEqual([]);

@@ -27,7 +27,7 @@ function both(op: keyof typeof OPS, x: fp.Tensor): [Float32Array, Float32Array, 
   return [fast, OPS[op](x).dataSync() as Float32Array, variant];
 }
 
-const EDGES = [0, -0, Infinity, -Infinity, NaN, 88.7, 89, 88.72, -87.3, -87.4, -100, -103.9, -104, -105, 1e30, -1e30, 1e-40, -1e-40, 1e-45, 3.4e38, -3.4e38, 0.5, -0.5, 8.4, -8.4];
+const EDGES = [0, -0, Infinity, -Infinity, NaN, 88.7, 89, 88.72, -87.3, -87.4, -100, -103.9, -104, -105, 1e30, -1e30, 1e-40, -1e-40, 1e-45, 3.4e38, -3.4e38, 0.5, -0.5, 8.4, -8.4, -3, 3, 6, -6, -2.9999998, 3.0000002];
 
 function wide(n: number, seed: number): Float32Array {
   const r = fp.makeRng(seed), d = new Float32Array(n);
@@ -87,5 +87,59 @@ describe('activations on the Wasm fast path', () => {
       expect(variant).toBe(`${op}-wasm-simd`);
       expect(Array.from(few)).toEqual(Array.from(all.slice(0, 3)));
     }
+  });
+});
+
+// The exact ops of exported graphs: bit for bit with the twin (NaN for NaN, -0 and ±Inf kept), at 64 elements and up.
+const EXACT: Record<string, [string, (x: fp.Tensor) => fp.Tensor]> = {
+  neg: ['neg', (x) => fp.neg(x)],
+  abs: ['abs', (x) => fp.abs(x)],
+  sqrt: ['sqrt', (x) => fp.sqrt(x)],
+  reciprocal: ['reciprocal', (x) => fp.reciprocal(x)],
+  square: ['square', (x) => fp.square(x)],
+  relu6: ['clamp', (x) => fp.relu6(x)],
+  'clamp(-0.1, 0.3)': ['clamp', (x) => fp.clamp(x, -0.1, 0.3)],
+  'clamp(-Inf, 1e300)': ['clamp', (x) => fp.clamp(x, -Infinity, 1e300)],
+  'clamp(2, -2) (min above max)': ['clamp', (x) => fp.clamp(x, 2, -2)],
+  'clamp(0, 1e-40) (subnormal bound)': ['clamp', (x) => fp.clamp(x, 0, 1e-40)],
+  leakyRelu: ['leakyRelu', (x) => fp.leakyRelu(x)],
+  'leakyRelu(0.2)': ['leakyRelu', (x) => fp.leakyRelu(x, 0.2)],
+  hardSigmoid: ['hardSigmoid', (x) => fp.hardSigmoid(x)],
+  'hardSigmoid(0.2, 0.5)': ['hardSigmoid', (x) => fp.hardSigmoid(x, 0.2, 0.5)],
+  'hardSigmoid(-1e-300, -0) (products below float32)': ['hardSigmoid', (x) => fp.hardSigmoid(x, -1e-300, -0)],
+  hardSwish: ['hardSwish', (x) => fp.hardSwish(x)],
+};
+
+function bothExact(name: string, x: fp.Tensor): [number[], number[], string] {
+  const [op, f] = EXACT[name]!;
+  let variant = '';
+  const off = fp.addOpHook((e) => { if (e.op === op) variant = e.variant ?? ''; });
+  setCpuFastPath(true);
+  const fast = Array.from(f(x).dataSync() as Float32Array);
+  off();
+  setCpuFastPath(false);
+  return [fast, Array.from(f(x).dataSync() as Float32Array), variant];
+}
+const bitDiffs = (a: number[], b: number[], x: Float32Array) => a.flatMap((v, i) => (Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i]!)) ? [] : [[x[i], v, b[i]]])).slice(0, 5);
+
+describe('exact unary ops on the Wasm fast path', () => {
+  test.each(Object.keys(EXACT))('%s: the twin bit for bit over ±120, the edges, and lengths 64, 67, 255, 4099', (name) => {
+    const d = wide(4099, 11);
+    for (const n of [64, 67, 255, 4099]) {
+      const x = d.slice(n === 4099 ? 0 : 3, (n === 4099 ? 0 : 3) + n);
+      const [fast, ref, variant] = bothExact(name, fp.tensor(x, { shape: [n] }));
+      expect(variant).toBe(`${EXACT[name]![0]}-wasm-simd`);
+      expect(bitDiffs(fast, ref, x)).toEqual([]);
+    }
+  });
+
+  test('float16 and batch shapes; below 64 elements, strided views and int32 stay on the twin', () => {
+    const h = fp.tensor(wide(3 * 100, 13).map((v) => Math.max(-6e4, Math.min(6e4, v))), { shape: [3, 100], dtype: 'float16' });
+    const [fast, ref, variant] = bothExact('hardSigmoid', h);
+    expect(variant).toBe('hardSigmoid-wasm-simd');
+    expect(fast).toEqual(ref);
+    expect(bothExact('sqrt', fp.tensor(wide(63, 14), { shape: [63] }))[2]).toBe('');
+    expect(bothExact('neg', fp.tensor(wide(128, 15), { shape: [8, 16] }).transpose())[2]).toBe('');
+    expect(bothExact('abs', fp.tensor(Int32Array.from({ length: 128 }, (_, i) => i - 64), { shape: [128], dtype: 'int32' }))[2]).toBe('');
   });
 });

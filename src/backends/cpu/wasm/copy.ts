@@ -5,7 +5,7 @@
 import { forEachStrided, isContiguous } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
-import { I32, ModuleBuilder } from './assembler.js';
+import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { wasmMemory, wasmScratch } from './memory.js';
 
 /** The view as at most 4 dims (shape, element strides), size-1 dims dropped and mergeable dims merged; null if not. */
@@ -62,15 +62,80 @@ export function copyModuleBytes(): Uint8Array<ArrayBuffer> {
       });
     });
   });
+  m.func('transpose', [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, src, dst, d0, d1, d2, d3, s0, s1, s3) => emitTranspose(f, src!, dst!, d0!, d1!, d2!, d3!, s0!, s1!, s3!));
   return m.emit();
 }
 
-type Gather = (src: number, dst: number, d0: number, d1: number, d2: number, d3: number, s0: number, s1: number, s2: number, s3: number) => void;
-let gatherFn: Gather | null = null;
-const kernel = (): Gather => {
-  if (!gatherFn) gatherFn = new WebAssembly.Instance(new WebAssembly.Module(copyModuleBytes()), { env: { memory: wasmMemory() } }).exports.gather as Gather;
-  return gatherFn;
+/** Columns (of the output) per cache block: the tiles of a block read 64 source rows, 4 KiB of cache lines, reused by the next tiles. */
+const BLOCK = 64;
+
+/**
+ * `transpose(src, dst, d0, d1, d2, d3, s0, s1, s3)`: dst[i0, i1, i2, i3] = src[i0·s0 + i1·s1 + i2 + i3·s3], i.e. for
+ * each (i0, i1) a d3 x d2 row-major matrix (rows s3 apart) written transposed. 4x4 tiles: four 16-byte loads from
+ * four source rows, eight i8x16.shuffle, four 16-byte stores to four output rows; the tiles go column block by
+ * column block (BLOCK output columns) so that a block's source lines stay in cache while its rows are swept. Rows and
+ * columns past the last multiple of 4 are copied one element at a time.
+ */
+function emitTranspose(f: FunctionBuilder, src: Local, dst: Local, d0: Local, d1: Local, d2: Local, d3: Local, s0: Local, s1: Local, s3: Local): void {
+  const i0 = f.local(I32), i1 = f.local(I32), i = f.local(I32), j = f.local(I32), jb = f.local(I32), je = f.local(I32), p = f.local(I32), o = f.local(I32);
+  const d2t = f.local(I32), d3t = f.local(I32), rowOut = f.local(I32), a = f.local(I32), b = f.local(I32);
+  const r = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)], t = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  for (const x of [s0, s1, s3]) f.get(x).i32(2).op('i32.shl').set(x); // byte strides
+  f.get(d2).i32(-4).op('i32.and').set(d2t);
+  f.get(d3).i32(-4).op('i32.and').set(d3t);
+  f.get(d3).i32(2).op('i32.shl').set(rowOut);
+  // 32-bit lanes k of the two inputs (a: 0-3, b: 4-7) as i8x16.shuffle byte indices
+  const lanes = (...k: number[]) => k.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+  /** out[i][j] = src[i, j] for i in [iFrom, iTo), j in [jFrom, jTo) (the edges the tiles leave). */
+  const scalar = (iFrom: () => void, iTo: () => void, jFrom: () => void, jTo: () => void) => {
+    f.forRange(i, iFrom, iTo, 1, () => {
+      f.forRange(j, jFrom, jTo, 1, () => {
+        f.get(o).get(i).get(rowOut).op('i32.mul').op('i32.add').get(j).i32(2).op('i32.shl').op('i32.add');
+        f.get(p).get(i).i32(2).op('i32.shl').op('i32.add').get(j).get(s3).op('i32.mul').op('i32.add').mem('i32.load');
+        f.mem('i32.store');
+      });
+    });
+  };
+  f.get(dst).set(o);
+  f.forRange(i0, () => f.i32(0), () => f.get(d0), 1, () => {
+    f.forRange(i1, () => f.i32(0), () => f.get(d1), 1, () => {
+      f.get(src).get(i0).get(s0).op('i32.mul').op('i32.add').get(i1).get(s1).op('i32.mul').op('i32.add').set(p);
+      f.forRange(jb, () => f.i32(0), () => f.get(d3t), BLOCK, () => {
+        f.get(jb).i32(BLOCK).op('i32.add').tee(je).get(d3t).get(je).get(d3t).op('i32.lt_s').op('select').set(je);
+        f.forRange(i, () => f.i32(0), () => f.get(d2t), 4, () => {
+          f.forRange(j, () => f.get(jb), () => f.get(je), 4, () => {
+            f.get(p).get(i).i32(2).op('i32.shl').op('i32.add').get(j).get(s3).op('i32.mul').op('i32.add').set(a);
+            for (let k = 0; k < 4; k++) { f.get(a).vmem('v128.load').set(r[k]!); if (k < 3) f.get(a).get(s3).op('i32.add').set(a); }
+            // r[k] = source row j+k, elements i..i+3; wanted: output row i+k, elements j..j+3 = lane k of r[0..3]
+            f.get(r[0]!).get(r[1]!).shuffle(lanes(0, 4, 1, 5)).set(t[0]!);
+            f.get(r[0]!).get(r[1]!).shuffle(lanes(2, 6, 3, 7)).set(t[1]!);
+            f.get(r[2]!).get(r[3]!).shuffle(lanes(0, 4, 1, 5)).set(t[2]!);
+            f.get(r[2]!).get(r[3]!).shuffle(lanes(2, 6, 3, 7)).set(t[3]!);
+            f.get(o).get(i).get(rowOut).op('i32.mul').op('i32.add').get(j).i32(2).op('i32.shl').op('i32.add').set(b);
+            for (const [k, x, y, l] of [[0, 0, 2, [0, 1, 4, 5]], [1, 0, 2, [2, 3, 6, 7]], [2, 1, 3, [0, 1, 4, 5]], [3, 1, 3, [2, 3, 6, 7]]] as const) {
+              f.get(b).get(t[x]!).get(t[y]!).shuffle(lanes(...l)).vmem('v128.store');
+              if (k < 3) f.get(b).get(rowOut).op('i32.add').set(b);
+            }
+          });
+        });
+      });
+      scalar(() => f.i32(0), () => f.get(d2), () => f.get(d3t), () => f.get(d3)); // the last d3 % 4 columns
+      scalar(() => f.get(d2t), () => f.get(d2), () => f.i32(0), () => f.get(d3t)); // the last d2 % 4 rows
+      f.get(o).get(d2).get(rowOut).op('i32.mul').op('i32.add').set(o);
+    });
+  });
+}
+
+type Fn = (...args: number[]) => void;
+let fns: { gather: Fn; transpose: Fn } | null = null;
+const kernels = (): { gather: Fn; transpose: Fn } => {
+  if (!fns) fns = new WebAssembly.Instance(new WebAssembly.Module(copyModuleBytes()), { env: { memory: wasmMemory() } }).exports as unknown as { gather: Fn; transpose: Fn };
+  return fns;
 };
+
+/** Whether a plan is a batch of transposes: unit stride on dim 2, not on dim 3, both at least a 4x4 tile. */
+export const isTranspose = (plan: { shape: number[]; strides: number[] }): boolean =>
+  plan.strides[2] === 1 && plan.strides[3] !== 1 && plan.shape[2]! >= 4 && plan.shape[3]! >= 4;
 
 /**
  * Lay the view `x` out contiguously at float index `dst` of `heap` (a Float32Array or Int32Array over the Wasm
@@ -84,7 +149,8 @@ export function gatherInto(heap: Float32Array | Int32Array, x: CpuTensor, dst: n
   if (!plan) { forEachStrided(x.shape, x.strides, x.offset, (i, src) => { heap[dst + i] = data[src]!; }); return; }
   heap.set(data.subarray(x.offset, x.offset + spanOf(plan)) as never, tmp);
   const [d0, d1, d2, d3] = plan.shape as [number, number, number, number], [s0, s1, s2, s3] = plan.strides as [number, number, number, number];
-  kernel()(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s2, s3);
+  if (isTranspose(plan)) kernels().transpose(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s3);
+  else kernels().gather(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s2, s3);
 }
 
 /** The float count gatherInto may need at `tmp` for the view `x` (its span, 0 when contiguous). */

@@ -11,15 +11,16 @@ import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { int8BlockVariant, runInt8Block } from './int8-block.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
-import { unaryWasm, WASM_UNARY } from './unary.js';
+import { unaryFits, unaryWasm, WASM_UNARY } from './unary.js';
 import { isContiguous } from '../../../tensor/shape.js';
-import type { BinaryOp, UnaryOp } from '../../../ops/attrs.js';
-import { binaryPlan, binaryWasm, WASM_BINARY } from './binary.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../../../ops/attrs.js';
+import { binaryPlan, binaryWasm, powKind, powWasm, WASM_BINARY } from './binary.js';
 import { softmaxFits, softmaxWasm } from './softmax.js';
 import { wherePlan, whereWasm } from './where.js';
 import { normFits, normWasm } from './norm.js';
 import { depthwiseFits, depthwiseWasm, poolWasm } from './window.js';
 import { copyFits, copyWasm } from './copy.js';
+import { reducePlan, reduceVariant, reduceWasm, WASM_REDUCE } from './reduce.js';
 import { sdpaFits, sdpaWasm } from './sdpa.js';
 import { threadPoolBytes } from './threads.js';
 
@@ -78,7 +79,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
-    return isFloat(x) && x.size > 0 && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : ''; // every size: a value's result must not depend on its tensor's size
+    return isFloat(x) && unaryFits(op as UnaryOp, x.size) && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
   }
   if (op === 'where') {
     const out = outShape3(inputs);
@@ -88,11 +89,17 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     const x = inputs[0]!;
     return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
   }
+  if (WASM_REDUCE.has(op as ReduceOp)) {
+    const x = inputs[0]!;
+    return isFloat(x) && isContiguous(x.shape, x.strides) ? reduceVariant(op as ReduceOp, x, (attrs as OpAttrs['sum']).axes) : '';
+  }
   if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims) ? `${op}-wasm-simd-f64` : '';
+  if (op === 'pow') { const k = powKind(inputs); return k ? `pow-wasm-simd-${k}` : ''; }
   if (WASM_BINARY.has(op as BinaryOp)) {
     if (!inputs.every(isFloat)) return '';
     const out = broadcastOut(inputs);
-    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && binaryPlan(inputs, out) ? `${op}-wasm-simd-broadcast` : '';
+    const plan = out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN ? binaryPlan(inputs, out) : null;
+    return plan ? `${op}-wasm-simd${plan.same ? '' : '-broadcast'}` : '';
   }
   if (op === 'linear' || op === 'matmul') {
     const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
@@ -139,7 +146,7 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
   }
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = ins[0]!;
-    unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length);
+    unaryWasm(op as UnaryOp, outs[0]!.data, x.data, x.offset, outs[0]!.data.length, attrs as OpAttrs['clamp']);
     return true;
   }
   if (op === 'where') {
@@ -155,8 +162,16 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     normWasm(outs[0]!, ins, a.eps, a.dims, op === 'rmsNorm');
     return true;
   }
+  if (op === 'pow') {
+    powWasm(outs[0]!, ins[0]!, powKind(inputs)!);
+    return true;
+  }
   if (WASM_BINARY.has(op as BinaryOp)) {
     binaryWasm(op as BinaryOp, outs[0]!, ins[0]!, ins[1]!, binaryPlan(inputs, outs[0]!.shape)!);
+    return true;
+  }
+  if (WASM_REDUCE.has(op as ReduceOp)) {
+    reduceWasm(op as ReduceOp, outs[0]!, ins[0]!, reducePlan(ins[0]!.shape, (attrs as OpAttrs['sum']).axes)!);
     return true;
   }
   if (op === 'quantizeRows') {
