@@ -41,7 +41,7 @@ describe('the tracer names the fast path kernels', () => {
     const [on, fast] = await variants(true);
     expect(on).toMatchObject({
       conv2d: 'conv2d-depthwise-wasm-simd', maxPool2d: 'maxPool2d-wasm-simd', avgPool2d: 'avgPool2d-wasm-simd',
-      copy: 'copy-wasm-strided', layerNorm: 'layerNorm-wasm-simd-f64',
+      copy: 'copy-wasm-transpose-4x4', layerNorm: 'layerNorm-wasm-simd-f64',
     });
     const [off, ref] = await variants(false);
     expect(Object.values(off).some((v) => v.includes('wasm'))).toBe(false);

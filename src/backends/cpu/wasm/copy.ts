@@ -32,6 +32,12 @@ export function copyFits(x: Tensor): boolean {
   return spanOf(plan) <= 4 * x.size + 1024; // a small window of a large tensor stays on the twin (the span copy would dominate)
 }
 
+/** The variant the tracer names for a copy copyFits took: the tiled transpose or the nested-loop gather. */
+export function copyVariant(x: Tensor): string {
+  const plan = copyPlan(x.shape, x.strides);
+  return plan && isTranspose(plan) ? 'copy-wasm-transpose-4x4' : 'copy-wasm-strided';
+}
+
 /** `gather(src, dst, d0, d1, d2, d3, s0, s1, s2, s3)`: dst[i0, i1, i2, i3] = src[i0·s0 + i1·s1 + i2·s2 + i3·s3]. */
 export function copyModuleBytes(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });

@@ -19,7 +19,7 @@ import { softmaxFits, softmaxWasm } from './softmax.js';
 import { wherePlan, whereWasm } from './where.js';
 import { normFits, normWasm } from './norm.js';
 import { depthwiseFits, depthwiseWasm, poolWasm } from './window.js';
-import { copyFits, copyWasm } from './copy.js';
+import { copyFits, copyVariant, copyWasm } from './copy.js';
 import { reducePlan, reduceVariant, reduceWasm, WASM_REDUCE } from './reduce.js';
 import { sdpaFits, sdpaWasm } from './sdpa.js';
 import { threadPoolBytes } from './threads.js';
@@ -68,7 +68,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     return `conv2d-${gemmVariant(convThreads(inputs[0]!.shape, inputs[1]!.shape, attrs as Conv2dAttrs))}`;
   }
   if (op === 'sdpa') return sdpaFits(inputs) ? 'sdpa-wasm-simd-fused' : '';
-  if (op === 'copy') return copyFits(inputs[0]!) ? 'copy-wasm-strided' : '';
+  if (op === 'copy') return copyFits(inputs[0]!) ? copyVariant(inputs[0]!) : '';
   if (op === 'maxPool2d' || op === 'avgPool2d') return isFloat(inputs[0]!) && inputs[0]!.size > 0 ? `${op}-wasm-simd` : '';
   if (op === 'linearInt8') {
     const a = attrs as OpAttrs['linearInt8'];
