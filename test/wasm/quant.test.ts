@@ -46,6 +46,19 @@ describe('quantizeRows on the Wasm fast path', () => {
     expectTwin(x, { block: 8 });
   });
 
+  test('extreme magnitudes: huge quotients under a static scale clamp at ±127; tiny and denormal values; max by bits', () => {
+    // quant clamps with f64x2.pmin and converts through the 1.5·2^52 trick, absmax compares float bits as int32:
+    // quotients far beyond 2^52, denormals and values just below a power of two must still match the twin
+    const row = [3e38, -3e38, 1e30, -1e-30, 1e-45, -1e-45, 2 ** -126, 0.99999994, -1, 127.49999, 0.5000001, 1e20];
+    const x = fp.tensor(Float32Array.from({ length: 3 * 16 }, (_, i) => (i < 16 ? row[i % row.length]! : (row[i % row.length]! * (i >> 4)) / 7)), { shape: [3, 16] });
+    expectTwin(x);
+    expectTwin(x, { staticScale: 1e-3 });
+    expectTwin(x, { staticScale: 1e30 });
+    expectTwin(x, { block: 8 });
+    const tiny = fp.tensor(Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) * 1e-44), { shape: [1, 8] }); // amax / 127 below MIN_SCALE: scale 1
+    expectTwin(tiny);
+  });
+
   test('exact .5 ties round half up on |r| (away from zero), as Math.round, not to even', () => {
     const row = [127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.5, -1.5, 0, -0, 3.4999998];
     const out = expectTwin(fp.tensor(Float32Array.from(row), { shape: [1, row.length] }));
