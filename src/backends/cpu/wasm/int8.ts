@@ -8,7 +8,9 @@ import { linearEpilogue } from '../kernels/linear.js';
 import type { ActivationName } from '../../../ops/attrs.js';
 import type { NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
+import { gemmThreads } from './gemm.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+import { parallelFor, shareKernels } from './threads.js';
 
 const MR = 4, NR = 8, MC = 64;
 /** Push `base + off` (off omitted for row 0). */
@@ -70,6 +72,27 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
       });
     });
   }
+  // i8gemm(a, b, c, M, panels, pairs, lda, bStride, ldc): the whole product, blocks of MC rows (A's block stays in
+  // L2 while the panels pass it, each panel in L1 while the row tiles pass it), MR-row tiles and a remainder tile.
+  // One call is one task of the thread pool: a range of panels or of whole tiles runs as one thread runs it.
+  m.func('i8gemm', [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, a, b, c, M, panels, pairs, lda, bStride, ldc) => {
+    const i0 = f.local(I32), mc = f.local(I32), blocks = f.local(I32), rest = f.local(I32), ai = f.local(I32), ci = f.local(I32);
+    f.forRange(i0, () => f.i32(0), () => f.get(M!), MC, () => {
+      f.get(M!).get(i0).op('i32.sub').i32(MC).get(M!).get(i0).op('i32.sub').i32(MC).op('i32.lt_s').op('select').set(mc); // min(M - i0, MC)
+      f.get(mc).i32(MR).op('i32.div_u').set(blocks);
+      f.get(mc).get(blocks).i32(MR).op('i32.mul').op('i32.sub').set(rest);
+      f.get(a!).get(i0).get(lda!).op('i32.mul').op('i32.add').set(ai);
+      f.get(c!).get(i0).get(ldc!).op('i32.mul').op('i32.add').set(ci);
+      const call = (mr: number, n: () => void) => { n(); f.get(panels!).get(pairs!).get(lda!).get(bStride!).get(ldc!).call(mr - 1); };
+      f.get(blocks).if(() => call(MR, () => f.get(ai).get(b!).get(ci).get(blocks)));
+      for (let r = 1; r < MR; r++) {
+        f.get(rest).i32(r).op('i32.eq').if(() => call(r, () => {
+          f.get(ai).get(blocks).i32(MR).op('i32.mul').get(lda!).op('i32.mul').op('i32.add').get(b!);
+          f.get(ci).get(blocks).i32(MR).op('i32.mul').get(ldc!).op('i32.mul').op('i32.add').i32(1);
+        }));
+      }
+    });
+  });
   // rescale(c, rows, n4, ldc, xs, ws, bias): C row m in place, int32 -> f32 = ((f64(c) · xs[m]) · ws[n]) + bias[n]
   // in float64, rounded once to f32: the twin's expression, so the same value bit for bit
   m.func('rescale', [I32, I32, I32, I32, I32, I32, I32], [], (f, c, rows, n4, ldc, xs, ws, bias) => {
@@ -98,16 +121,48 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
   return m.emit();
 }
 
-type I8Rows = (a: number, b: number, c: number, blocks: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number) => void;
 type Rescale = (c: number, rows: number, n4: number, ldc: number, xs: number, ws: number, bias: number) => void;
-let fns: { rows: I8Rows[]; rescale: Rescale } | null = null;
-const kernels = (): { rows: I8Rows[]; rescale: Rescale } => {
+type I8Gemm = (a: number, b: number, c: number, M: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number) => void;
+let fns: { gemm: I8Gemm; gemmId: number; rescale: Rescale } | null = null;
+/** This thread's instance of the int8 module (compiled once; i8gemm shared with the worker threads). */
+const kernels = (): { gemm: I8Gemm; gemmId: number; rescale: Rescale } => {
   if (!fns) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(int8ModuleBytes()), { env: { memory: wasmMemory() } });
-    fns = { rows: Array.from({ length: MR }, (_, i) => inst.exports[`i8rows${i + 1}`] as I8Rows), rescale: inst.exports.rescale as Rescale };
+    const module = new WebAssembly.Module(int8ModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    const [gemmId] = shareKernels(module, exports, ['i8gemm']) as [number];
+    fns = { gemm: exports.i8gemm as I8Gemm, gemmId, rescale: exports.rescale as Rescale };
   }
   return fns;
 };
+
+/** Tasks per thread a threaded product is cut into (as the f32 GEMM), so that a thread slowed by other processes gets fewer. */
+const TASKS_PER_THREAD = 4;
+
+/** Threads the per-row int8 product of M rows, N outputs and K inputs splits across (1: not split). */
+export const int8Threads = (M: number, N: number, K: number): number => (M > 0 && N > 0 ? gemmThreads(M, Math.ceil(N / NR) * NR, K) : 1);
+
+/**
+ * C int32 [M, Np] at byte `c` = A (int16 pairs [M, pairs], rows lda bytes apart, at `a`) · the packed panels at
+ * `b`, on gemmThreads(M, Np, K) threads (the f32 GEMM's rule: one below 4 MFLOP): tasks of whole panels, or of
+ * whole MR-row tiles when there are too few panels. Integer sums are exact, so any split gives the same C.
+ */
+function runInt8(M: number, Np: number, K: number, a: number, b: number, c: number, pairs: number, lda: number, bStride: number, ldc: number): void {
+  const { gemm, gemmId } = kernels(), panels = Np / NR, T = gemmThreads(M, Np, K);
+  if (T === 1) { gemm(a, b, c, M, panels, pairs, lda, bStride, ldc); return; }
+  if (panels >= T) {
+    const tasks = Math.min(panels, T * TASKS_PER_THREAD);
+    parallelFor(gemmId, tasks, (i, args) => {
+      const p0 = Math.floor((i * panels) / tasks), p1 = Math.floor(((i + 1) * panels) / tasks);
+      args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, pairs, lda, bStride, ldc]);
+    });
+  } else {
+    const tiles = Math.ceil(M / MR), tasks = Math.min(tiles, T * TASKS_PER_THREAD);
+    parallelFor(gemmId, tasks, (i, args) => {
+      const m0 = Math.floor((i * tiles) / tasks) * MR, m1 = Math.min(M, Math.floor(((i + 1) * tiles) / tasks) * MR);
+      args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, pairs, lda, bStride, ldc]);
+    });
+  }
+}
 
 /** The int8 module's bytes (for validation tests). */
 export { int8ModuleBytes };
@@ -175,13 +230,8 @@ export function linearInt8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumAr
   heap.set(ws.subarray(wso, wso + N), pws >> 2);
   heap.fill(0, (pws >> 2) + N, (pb >> 2) + Np);
   if (bias) heap.set(bias.subarray(bo, bo + N), pb >> 2);
-  const { rows: run, rescale } = kernels(), pairs = K2 >> 1, lda = Kp * 2, bStride = K2 * NR, ldc = Np * 4, panels = Np / NR;
-  for (let i0 = 0; i0 < M; i0 += MC) {
-    const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
-    if (blocks) run[MR - 1]!(s + i0 * lda, wp, c + i0 * ldc, blocks, panels, pairs, lda, bStride, ldc);
-    if (rest) run[rest - 1]!(s + (i0 + blocks * MR) * lda, wp, c + (i0 + blocks * MR) * ldc, 1, panels, pairs, lda, bStride, ldc);
-  }
-  rescale(c, M, Np >> 2, ldc, pxs, pws, pb);
+  runInt8(M, Np, K, s, wp, c, K2 >> 1, Kp * 2, K2 * NR, Np * 4);
+  kernels().rescale(c, M, Np >> 2, Np * 4, pxs, pws, pb);
   const out = heap.subarray(c >> 2, (c >> 2) + M * Np);
   if (N === Np) y.set(out);
   else for (let m = 0; m < M; m++) y.set(out.subarray(m * Np, m * Np + N), m * N);
