@@ -66,6 +66,26 @@ describe('quantizeRows on the Wasm fast path', () => {
     expect(out.q.slice(0, row.length)).toEqual([127, 3, -3, 1, -1, 127, -127, 2, -2, 0, 0, 3]);
   });
 
+  test('exact ties at any scale, and their float32 neighbours: round half up, as the twin (quant rounds floor(|r| + 0.5))', () => {
+    // s with at most 16 significant bits makes (j + 0.5)·s exact in float32, so x / s is exactly a tie; one float32
+    // step either side is the closest a non-tie quotient can come, which floor(|r| + 0.5) must still round as the twin
+    const rng = fp.makeRng(11), M = 64, K = 3 * 128;
+    const d = new Float32Array(M * K), ulp = (v: number) => { const b = new Float32Array([Math.abs(v)]); const u = new Uint32Array(b.buffer); u[0]! += 1; return b[0]! - Math.abs(v); };
+    for (let m = 0; m < M; m++) {
+      const s = Math.fround((1 + Math.floor(rng() * 65535)) * 2 ** (Math.floor(rng() * 40) - 30));
+      d[m * K] = 127 * s;
+      for (let k = 1; k < K; k += 3) {
+        const x = Math.fround((Math.floor(rng() * 254) - 127 + 0.5) * s);
+        d[m * K + k] = x;
+        d[m * K + k + 1] = Math.fround(x + ulp(x));
+        if (k + 2 < K) d[m * K + k + 2] = Math.fround(x - ulp(x));
+      }
+    }
+    const x = fp.tensor(d, { shape: [M, K] });
+    expectTwin(x);
+    for (let m = 0; m < 4; m++) expectTwin(fp.tensor(d.slice(m * K, (m + 1) * K), { shape: [1, K] }), { staticScale: d[m * K]! / 127 });
+  });
+
   test('the division is in float64 like the twin: quotients that a float32 division would round onto a tie', () => {
     // x / s lands just below k + 0.5 in f64 but on it in f32 for many such pairs; compare against the twin everywhere
     const rng = fp.makeRng(7), M = 200, K = 64;

@@ -30,23 +30,26 @@ export function quantModuleBytes(): Uint8Array<ArrayBuffer> {
     f.get(mx).get(mx).get(mx).shuffle([4, 5, 6, 7, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15]).simd('i32x4.max_s');
     f.lane('i32x4.extract_lane', 0).op('f32.reinterpret_i32');
   });
-  // Each step is chosen for a short x64 lowering, all exact: the values are finite here (the row checked them), so
-  // f64x2.pmin (one minpd) equals f64x2.min; k >= +0, so OR-ing r's sign bit gives sign(r)·k; adding 1.5·2^52 leaves
-  // the integer k in the low 32 bits of the double (two's complement: 2^51 + k in the mantissa), which one shuffle
+  // Each step is chosen for a short x64 lowering, all exact. The values are finite here (the row checked them).
+  // Math.round(a) = floor(a) + (frac(a) >= 0.5) equals floor(a + 0.5) for every a = fl64(x / s) that can occur: the
+  // sum could only round up onto an integer if a lay within 2^-46 of a half-integer without being one, and a
+  // quotient of two float32 values is either exactly a half-integer or at least 2^-27 away from it below 128 (its
+  // distance is a multiple of 2^min(exponents) over 2s); beyond 128 both clamp to 127. f64x2.pmin (one minpd)
+  // equals f64x2.min on finite values; k >= +0, so OR-ing r's sign bit gives sign(r)·k; adding 1.5·2^52 leaves the
+  // integer k in the low 32 bits of the double (two's complement: 2^51 + k in the mantissa), which one shuffle
   // gathers, instead of i32x4.trunc_sat_f64x2_s_zero's saturating sequence.
   m.func('quant', [I32, I32, I32, F64], [], (f, src, dst, n4, s) => {
-    const i = f.local(I32), v = f.local(V128), sv = f.local(V128), half = f.local(V128), one = f.local(V128), lim = f.local(V128), sign = f.local(V128);
-    const magic = f.local(V128), r = f.local(V128), a = f.local(V128), t = f.local(V128), k: Local[] = [f.local(V128), f.local(V128)];
+    const i = f.local(I32), v = f.local(V128), sv = f.local(V128), half = f.local(V128), lim = f.local(V128), sign = f.local(V128);
+    const magic = f.local(V128), r = f.local(V128), t = f.local(V128), k: Local[] = [f.local(V128), f.local(V128)];
     f.get(s!).simd('f64x2.splat').set(sv);
     const splat = (x: number, l: Local) => { f.f64(x).simd('f64x2.splat').set(l); };
-    splat(0.5, half); splat(1, one); splat(127, lim); splat(-0, sign); splat(1.5 * 2 ** 52, magic);
+    splat(0.5, half); splat(127, lim); splat(-0, sign); splat(1.5 * 2 ** 52, magic);
     f.forRange(i, () => f.i32(0), () => f.get(n4!), 1, () => {
       f.get(src!).vmem('v128.load').set(v);
       for (let h = 0; h < 2; h++) {
         f.get(v);
         if (h === 1) f.get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
-        f.simd('f64x2.promote_low_f32x4').get(sv).simd('f64x2.div').tee(r).simd('f64x2.abs').tee(a).simd('f64x2.floor').set(t);
-        f.get(t).get(a).get(t).simd('f64x2.sub').get(half).simd('f64x2.ge').get(one).simd('v128.and').simd('f64x2.add');
+        f.simd('f64x2.promote_low_f32x4').get(sv).simd('f64x2.div').tee(r).simd('f64x2.abs').get(half).simd('f64x2.add').simd('f64x2.floor');
         f.get(lim).simd('f64x2.pmin'); // lim < k ? lim : k
         f.get(r).get(sign).simd('v128.and').simd('v128.or').get(magic).simd('f64x2.add').set(k[h]!);
       }
