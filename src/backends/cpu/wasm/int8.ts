@@ -93,6 +93,17 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
       }
     });
   });
+  // widen(src, dst, n16): int16 dst [16·n16] = int8 src [16·n16]
+  m.func('widen', [I32, I32, I32], [], (f, src, dst, n16) => {
+    const i = f.local(I32), v = f.local(V128);
+    f.forRange(i, () => f.i32(0), () => f.get(n16!), 1, () => {
+      f.get(src!).vmem('v128.load').set(v);
+      f.get(dst!).get(v).simd('i16x8.extend_low_i8x16_s').vmem('v128.store', 0);
+      f.get(dst!).get(v).simd('i16x8.extend_high_i8x16_s').vmem('v128.store', 16);
+      f.get(src!).i32(16).op('i32.add').set(src!);
+      f.get(dst!).i32(32).op('i32.add').set(dst!);
+    });
+  });
   // rescale(c, rows, n4, ldc, xs, ws, bias): C row m in place, int32 -> f32 = ((f64(c) · xs[m]) · ws[n]) + bias[n]
   // in float64, rounded once to f32: the twin's expression, so the same value bit for bit
   m.func('rescale', [I32, I32, I32, I32, I32, I32, I32], [], (f, c, rows, n4, ldc, xs, ws, bias) => {
@@ -123,14 +134,15 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
 
 type Rescale = (c: number, rows: number, n4: number, ldc: number, xs: number, ws: number, bias: number) => void;
 type I8Gemm = (a: number, b: number, c: number, M: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number) => void;
-let fns: { gemm: I8Gemm; gemmId: number; rescale: Rescale } | null = null;
+type Widen = (src: number, dst: number, n16: number) => void;
+let fns: { gemm: I8Gemm; gemmId: number; rescale: Rescale; widen: Widen } | null = null;
 /** This thread's instance of the int8 module (compiled once; i8gemm shared with the worker threads). */
-const kernels = (): { gemm: I8Gemm; gemmId: number; rescale: Rescale } => {
+const kernels = (): { gemm: I8Gemm; gemmId: number; rescale: Rescale; widen: Widen } => {
   if (!fns) {
     const module = new WebAssembly.Module(int8ModuleBytes());
     const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
     const [gemmId] = shareKernels(module, exports, ['i8gemm']) as [number];
-    fns = { gemm: exports.i8gemm as I8Gemm, gemmId, rescale: exports.rescale as Rescale };
+    fns = { gemm: exports.i8gemm as I8Gemm, gemmId, rescale: exports.rescale as Rescale, widen: exports.widen as Widen };
   }
   return fns;
 };
@@ -223,9 +235,14 @@ export function linearInt8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumAr
   ws: NumArray, wso: number, bias: NumArray | null, bo: number, M: number, N: number, K: number, Kp: number, activation: ActivationName): void {
   const K2 = K + (K & 1), Np = Math.ceil(N / NR) * NR;
   const wp = packedInt8(wKey, wq, wo, N, K, Kp);
-  const aBytes = Math.ceil((M * Kp * 2 + 4) / 16) * 16, cBytes = M * Np * 4, s = wasmScratch(aBytes + cBytes + M * 4 + 2 * Np * 4);
-  const c = s + aBytes, pxs = c + cBytes, pws = pxs + M * 4, pb = pws + Np * 4, heap = heapF32();
-  new Int16Array(wasmMemory().buffer, s, M * Kp).set(xq.subarray(xo, xo + M * Kp)); // widened once: one load32_splat per row and k pair
+  // scratch: A int16 [M, Kp] (whole 32-byte groups: widen writes them), C int32 [M, Np], xs, ws, bias, xq staged as int8
+  const n16 = Math.ceil((M * Kp) / 16), aBytes = n16 * 32 + 32, cBytes = M * Np * 4;
+  const s = wasmScratch(aBytes + cBytes + M * 4 + 2 * Np * 4 + n16 * 16);
+  const c = s + aBytes, pxs = c + cBytes, pws = pxs + M * 4, pb = pws + Np * 4, px = pb + Np * 4, heap = heapF32();
+  // widened once (one load32_splat per row and k pair in the loop): a same-type copy, then i16x8.extend in Wasm,
+  // where Int16Array.set from an Int8Array converts value by value (about 10x slower at 64 x 512)
+  new Int8Array(wasmMemory().buffer, px, M * Kp).set(xq.subarray(xo, xo + M * Kp));
+  kernels().widen(px, s, n16);
   heap.set(xs.subarray(xso, xso + M), pxs >> 2);
   heap.set(ws.subarray(wso, wso + N), pws >> 2);
   heap.fill(0, (pws >> 2) + N, (pb >> 2) + Np);
