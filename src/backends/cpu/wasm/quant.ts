@@ -78,12 +78,25 @@ export function quantModuleBytes(): Uint8Array<ArrayBuffer> {
       f.get(sdst!).get(b).i32(2).op('i32.shl').op('i32.add').get(sc).mem('f32.store');
     });
   });
+  // rows(src, dst, sdst, M, nb, bl, K, fixed, K4, Kp): row() for M rows (src rows K4 floats apart, dst rows Kp bytes,
+  // scales nb floats): one call from JavaScript per call, not per row (a JS -> Wasm call costs about as much as
+  // quantizing a 64-value row)
+  m.func('rows', [I32, I32, I32, I32, I32, I32, I32, F32, I32, I32], [], (f, src, dst, sdst, M, nb, bl, K, fixed, K4, Kp) => {
+    const i = f.local(I32);
+    f.forRange(i, () => f.i32(0), () => f.get(M!), 1, () => {
+      f.get(src!).get(dst!).get(sdst!).get(nb!).get(bl!).get(K!).get(fixed!).call(2);
+      f.get(src!).get(K4!).i32(2).op('i32.shl').op('i32.add').set(src!);
+      f.get(dst!).get(Kp!).op('i32.add').set(dst!);
+      f.get(sdst!).get(nb!).i32(2).op('i32.shl').op('i32.add').set(sdst!);
+    });
+  });
   return m.emit();
 }
 
 interface QuantFns {
   absmax: (src: number, n4: number) => number; quant: (src: number, dst: number, n4: number, s: number) => void;
   row: (src: number, dst: number, sdst: number, nb: number, bl: number, K: number, fixed: number) => void;
+  rows: (src: number, dst: number, sdst: number, M: number, nb: number, bl: number, K: number, fixed: number, K4: number, Kp: number) => void;
 }
 let fns: QuantFns | null = null;
 const kernels = (): QuantFns => {
@@ -108,9 +121,8 @@ export function quantizeRowsWasm(q: CpuTensor, s: CpuTensor, x: CpuTensor, { blo
   else for (let m = 0; m < M; m++) { hx.set(x.data.subarray(x.offset + m * K, x.offset + (m + 1) * K), m * K4); hx.fill(0, m * K4 + K, (m + 1) * K4); }
   const hq = new Int8Array(mem, qBase, M * Kp);
   hq.fill(0); // past each segment's last group of 4, and NaN segments
-  const { row } = kernels();
   const fixed = staticScale > 0 ? Math.fround(staticScale) : 0;
-  for (let m = 0; m < M; m++) row(base + m * K4 * 4, qBase + m * Kp, sBase + m * nb * 4, nb, bl, K, fixed); // k0 and bl are multiples of 4
+  kernels().rows(base, qBase, sBase, M, nb, bl, K, fixed, K4, Kp); // k0 and bl are multiples of 4
   s.data.set(new Float32Array(mem, sBase, M * nb), s.offset);
   (q.data as Int8Array).set(hq, q.offset);
 }
