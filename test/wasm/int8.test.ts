@@ -4,6 +4,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
 import { int8ModuleBytes } from '../../src/backends/cpu/wasm/int8.js';
+import { setGemmThreadsMinFlops } from '../../src/backends/cpu/wasm/gemm.js';
+import { whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -68,5 +70,38 @@ describe('linearInt8 on the Wasm fast path', () => {
     expect(fp.cpuBackend.memory().cacheBytes! - before).toBe(16 * 8);
     wq.dispose();
     expect(fp.cpuBackend.memory().cacheBytes!).toBe(before);
+  });
+
+  test('split across 2 threads (panels, or row tiles when there are few panels): the same bits as one thread', async () => {
+    fp.setNumThreads(2);
+    await whenThreadsReady();
+    try {
+      for (const [M, N, K] of [[1, 130, 33], [3, 9, 1021], [17, 40, 255], [70, 3, 64], [9, 17, 7], [64, 64, 512]] as const) {
+        const Kp = K + ((4 - (K % 4)) % 4);
+        const rng = fp.makeRng(M * 7 + N * 3 + K);
+        const q = (rows: number) => Int8Array.from({ length: rows * Kp }, (_, i) => (i % Kp >= K ? 0 : Math.floor(rng() * 256) - 128));
+        const xq = i8(q(M), [M, Kp]), wq = i8(q(N), [N, Kp]);
+        const xs = f32(randomArray(M, 6, 0.001, 0.02), [M, 1]), ws = f32(randomArray(N, 7, 0.001, 0.02), [N, 1]), bias = f32(randomArray(N, 8), [N]);
+        const runWith = (minFlops: number): [Float32Array, string] => {
+          let variant = '';
+          const off = fp.addOpHook((e) => { if (e.op === 'linearInt8') variant = e.variant ?? ''; });
+          setGemmThreadsMinFlops(minFlops);
+          try {
+            return [fp.linearInt8(xq, xs, wq, ws, bias, { k: K, activation: 'relu' }).dataSync() as Float32Array, variant];
+          } finally {
+            off();
+          }
+        };
+        const [one, v1] = runWith(Infinity), [two, v2] = runWith(0);
+        expect(new Uint32Array(two.buffer)).toEqual(new Uint32Array(one.buffer));
+        if (fp.cpuFastPathEnabled()) {
+          expect(v1).toBe('linearInt8-wasm-simd-dot-4x8');
+          expect(v2).toBe('linearInt8-wasm-simd-dot-4x8-threads2');
+        } else expect([v1, v2]).toEqual(['', '']);
+      }
+    } finally {
+      setGemmThreadsMinFlops();
+      fp.setNumThreads(1);
+    }
   });
 });

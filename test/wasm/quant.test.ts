@@ -46,11 +46,44 @@ describe('quantizeRows on the Wasm fast path', () => {
     expectTwin(x, { block: 8 });
   });
 
+  test('extreme magnitudes: huge quotients under a static scale clamp at ±127; tiny and denormal values; max by bits', () => {
+    // quant clamps with f64x2.pmin and converts through the 1.5·2^52 trick, absmax compares float bits as int32:
+    // quotients far beyond 2^52, denormals and values just below a power of two must still match the twin
+    const row = [3e38, -3e38, 1e30, -1e-30, 1e-45, -1e-45, 2 ** -126, 0.99999994, -1, 127.49999, 0.5000001, 1e20];
+    const x = fp.tensor(Float32Array.from({ length: 3 * 16 }, (_, i) => (i < 16 ? row[i % row.length]! : (row[i % row.length]! * (i >> 4)) / 7)), { shape: [3, 16] });
+    expectTwin(x);
+    expectTwin(x, { staticScale: 1e-3 });
+    expectTwin(x, { staticScale: 1e30 });
+    expectTwin(x, { block: 8 });
+    const tiny = fp.tensor(Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) * 1e-44), { shape: [1, 8] }); // amax / 127 below MIN_SCALE: scale 1
+    expectTwin(tiny);
+  });
+
   test('exact .5 ties round half up on |r| (away from zero), as Math.round, not to even', () => {
     const row = [127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.5, -1.5, 0, -0, 3.4999998];
     const out = expectTwin(fp.tensor(Float32Array.from(row), { shape: [1, row.length] }));
     expect(out.s).toEqual([1]);
     expect(out.q.slice(0, row.length)).toEqual([127, 3, -3, 1, -1, 127, -127, 2, -2, 0, 0, 3]);
+  });
+
+  test('exact ties at any scale, and their float32 neighbours: round half up, as the twin (quant rounds floor(|r| + 0.5))', () => {
+    // s with at most 16 significant bits makes (j + 0.5)·s exact in float32, so x / s is exactly a tie; one float32
+    // step either side is the closest a non-tie quotient can come, which floor(|r| + 0.5) must still round as the twin
+    const rng = fp.makeRng(11), M = 64, K = 3 * 128;
+    const d = new Float32Array(M * K), ulp = (v: number) => { const b = new Float32Array([Math.abs(v)]); const u = new Uint32Array(b.buffer); u[0]! += 1; return b[0]! - Math.abs(v); };
+    for (let m = 0; m < M; m++) {
+      const s = Math.fround((1 + Math.floor(rng() * 65535)) * 2 ** (Math.floor(rng() * 40) - 30));
+      d[m * K] = 127 * s;
+      for (let k = 1; k < K; k += 3) {
+        const x = Math.fround((Math.floor(rng() * 254) - 127 + 0.5) * s);
+        d[m * K + k] = x;
+        d[m * K + k + 1] = Math.fround(x + ulp(x));
+        if (k + 2 < K) d[m * K + k + 2] = Math.fround(x - ulp(x));
+      }
+    }
+    const x = fp.tensor(d, { shape: [M, K] });
+    expectTwin(x);
+    for (let m = 0; m < 4; m++) expectTwin(fp.tensor(d.slice(m * K, (m + 1) * K), { shape: [1, K] }), { staticScale: d[m * K]! / 127 });
   });
 
   test('the division is in float64 like the twin: quotients that a float32 division would round onto a tie', () => {

@@ -53,6 +53,7 @@ const SIMD = {
   'i16x8.relaxed_dot_i8x16_i7x16_s': 0x112, 'i32x4.relaxed_dot_i8x16_i7x16_add_s': 0x113,
   'f32x4.replace_lane': 32, 'f32x4.demote_f64x2_zero': 94, 'f64x2.mul': 242,
   'i32x4.extend_low_i16x8_s': 167, 'i32x4.extend_high_i16x8_s': 168, 'f64x2.convert_low_i32x4_s': 254,
+  'i32x4.max_s': 184, 'f64x2.pmin': 246, // quantizeRows (int8)
 } as const;
 export type SimdOp = keyof typeof SIMD;
 
@@ -63,6 +64,7 @@ const OP = {
   'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e, 'i32.and': 0x71, 'i32.or': 0x72, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'f32.add': 0x92, 'f32.sub': 0x93, 'f32.mul': 0x94, 'f32.max': 0x97, 'f64.add': 0xa0, 'f64.div': 0xa3, 'f32.demote_f64': 0xb6,
   'f32.eq': 0x5b, 'f32.lt': 0x5d, 'f32.div': 0x95, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.sqrt': 0x9f, 'f64.promote_f32': 0xbb, 'f64.convert_i32_s': 0xb7,
+  'f32.reinterpret_i32': 0xbe, // quantizeRows (int8)
 } as const;
 export type PlainOp = keyof typeof OP;
 

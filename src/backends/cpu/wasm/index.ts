@@ -7,7 +7,7 @@ import { cpuFastPathEnabled } from './features.js';
 import { MR, NR } from './gemm-module.js';
 import { gemmKernel, gemmOpThreads, linearWasm, matmulWasm, releasePanels } from './gemm.js';
 import { conv2dWasm, convFits, convThreads } from './conv.js';
-import { INT8_MAX_K, linearInt8Wasm, releaseInt8 } from './int8.js';
+import { INT8_MAX_K, int8Threads, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { int8BlockVariant, runInt8Block } from './int8-block.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
@@ -73,7 +73,9 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
   if (op === 'linearInt8') {
     const a = attrs as OpAttrs['linearInt8'];
     if (a.block > 0) return int8BlockVariant(op, inputs, a.block);
-    return a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8' ? `linearInt8-wasm-simd-dot-${MR}x${NR}` : '';
+    if (!(a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8')) return '';
+    const T = int8Threads(inputs[0]!.size / inputs[0]!.shape[inputs[0]!.shape.length - 1]!, inputs[2]!.shape[0]!, a.k);
+    return `linearInt8-wasm-simd-dot-${MR}x${NR}${T > 1 ? `-threads${T}` : ''}`;
   }
   if (op === 'linearW8') return int8BlockVariant(op, inputs, (attrs as OpAttrs['linearW8']).block);
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';

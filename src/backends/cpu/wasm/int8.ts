@@ -1,14 +1,21 @@
 // W8A8 linear on Wasm SIMD: exact int32 sums with i32x4.dot_i16x8_s (two int8 products per lane and instruction),
-// then the twin's own float epilogue, so outputs equal the typed-array kernel's bit for bit. Reference twin:
+// then the twin's own float epilogue (in the tile's registers), so outputs equal the typed-array kernel's bit for bit.
+// Reference twin:
 // linearInt8 (block = 0: one scale per row) in kernels/int8.ts. Legend: M = rows, K = true inner size (attrs.k),
 // Kp = padded row length of xq and wq, K2 = K rounded up to even, N = out features, Np = N rounded up to 8.
 // Weights are packed per 8-column panel and k pair: [w(n0,k) w(n0,k+1) w(n1,k) w(n1,k+1) .. w(n3,k+1)] then n4..n7
-// (16 int8 per k pair), read with v128.load8x8_s; x is widened to int16 once per call (a JS typed-array copy), so each row's k pair is one v128.load32_splat.
+// (16 int8 per k pair), read with v128.load8x8_s; x is widened to int16 once per call (in Wasm), so each row's k pair
+// is one v128.load32_splat. A 4x8 tile step is 2 widening loads, 4 splats, 8 dots and 8 adds for 64 multiply-adds,
+// where the f32 GEMM's step does 32 with 8 mul + 8 add: the two-vector-ops-per-8-products floor of plain SIMD128.
+// Weights packed as int16 instead (plain v128.load, no widening) measured 5-8% faster at M >= 64 but double the
+// packed bytes, and batch 1 reads every weight once per call, so the int8 panels stay.
 import { linearEpilogue } from '../kernels/linear.js';
 import type { ActivationName } from '../../../ops/attrs.js';
 import type { NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
+import { gemmThreads } from './gemm.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+import { parallelFor, shareKernels } from './threads.js';
 
 const MR = 4, NR = 8, MC = 64;
 /** Push `base + off` (off omitted for row 0). */
@@ -41,13 +48,36 @@ export function emitInt8DotLoop(f: FunctionBuilder, mr: number, ap: Local, aOff:
 /** Longest K whose int32 sums cannot overflow even for -128·-128 products (2^31 / 2^14). */
 export const INT8_MAX_K = 131071;
 
-/** `i8rows{mr}(a, b, c, blocks, panels, pairs, lda, bStride, ldc)`: C int32 tiles = Σ over `pairs` k pairs. */
+const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/**
+ * Pop an i32x4 of exact sums and push its f32x4 ((f64(sum) · sx) · w) + b, in float64 and rounded once to f32: the
+ * twin's expression, so the same value bit for bit. sx: the row scale as f64x2; w, b: 4 column scales and biases.
+ */
+function emitRescale(f: FunctionBuilder, sum: Local, sx: Local, w: Local, b: Local, lo: Local): void {
+  const half = (v: Local, hi: boolean) => { f.get(v); if (hi) f.get(v).shuffle(HIGH); };
+  for (const hi of [false, true]) {
+    half(sum, hi); f.simd('f64x2.convert_low_i32x4_s').get(sx).simd('f64x2.mul');
+    half(w, hi); f.simd('f64x2.promote_low_f32x4').simd('f64x2.mul');
+    half(b, hi); f.simd('f64x2.promote_low_f32x4').simd('f64x2.add').simd('f32x4.demote_f64x2_zero');
+    if (!hi) f.set(lo);
+  }
+  f.set(sum);
+  f.get(lo).get(sum).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+}
+
+/**
+ * `i8rows{mr}(a, b, c, blocks, panels, pairs, lda, bStride, ldc, xs, ws, bias)`: for each panel and each of `blocks`
+ * tiles of mr rows, the int32 sums over `pairs` k pairs, rescaled in registers (emitRescale) with row scales at
+ * `xs` (f32, one per row) and the panel's column scales and biases at `ws`, `bias` (f32, 8 per panel), stored as
+ * f32 into C (rows ldc bytes apart). Rescaling in the tile saves a second pass over C (the old `rescale` export).
+ */
 function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
   for (let mr = 1; mr <= MR; mr++) {
-    m.func(`i8rows${mr}`, [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], (f, ...p) => {
-      const [a, b, c, blocks, panels, pairs, lda, bStride, ldc] = p as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
-      const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cr = f.local(I32), bj = f.local(I32);
+    m.func(`i8rows${mr}`, Array(12).fill(I32), [], (f, ...p) => {
+      const [a, b, c, blocks, panels, pairs, lda, bStride, ldc, xs, ws, bias] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+      const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cr = f.local(I32), bj = f.local(I32), xr = f.local(I32);
       const rowOff: Local[] = [];
       for (let r = 1; r < mr; r++) { const l = f.local(I32); f.get(lda).i32(r).op('i32.mul').set(l); rowOff.push(l); }
       const acc: Local[][] = [];
@@ -59,55 +89,115 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
           f.get(bj).set(bp);
           f.get(a).get(ib).get(lda).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(ap);
           emitInt8DotLoop(f, mr, ap, [undefined, ...rowOff], bp, k, pairs, acc, w0, w1, xv);
-          // C tile row r at c + (ib·mr + r)·ldc + j·32
+          // C tile row r at c + (ib·mr + r)·ldc + j·32, its row scale at xs + (ib·mr + r)·4; the loop's registers are
+          // free now: w0, w1 take the panel's column scales, xv the row scale, bp and ap the biases and low halves
           f.get(c).get(ib).i32(mr).op('i32.mul').get(ldc).op('i32.mul').op('i32.add').get(j).i32(5).op('i32.shl').op('i32.add').set(cr);
+          f.get(xs).get(ib).i32(mr * 4).op('i32.mul').op('i32.add').set(xr);
+          f.get(j).i32(5).op('i32.shl').set(bp);
+          for (let h = 0; h < 2; h++) {
+            f.get(ws).get(bp).op('i32.add').vmem('v128.load', 16 * h).set(h === 0 ? w0 : w1);
+          }
+          const bv = [f.local(V128), f.local(V128)], lo = f.local(V128);
+          for (let h = 0; h < 2; h++) f.get(bias).get(bp).op('i32.add').vmem('v128.load', 16 * h).set(bv[h]!);
           for (let r = 0; r < mr; r++) {
-            f.get(cr).get(acc[r]![0]!).vmem('v128.store', 0);
-            f.get(cr).get(acc[r]![1]!).vmem('v128.store', 16);
+            f.get(xr).mem('f32.load', 4 * r).op('f64.promote_f32').simd('f64x2.splat').set(xv);
+            for (let h = 0; h < 2; h++) {
+              f.get(cr);
+              emitRescale(f, acc[r]![h]!, xv, h === 0 ? w0 : w1, bv[h]!, lo);
+              f.vmem('v128.store', 16 * h);
+            }
             if (r + 1 < mr) f.get(cr).get(ldc).op('i32.add').set(cr);
           }
         });
       });
     });
   }
-  // rescale(c, rows, n4, ldc, xs, ws, bias): C row m in place, int32 -> f32 = ((f64(c) · xs[m]) · ws[n]) + bias[n]
-  // in float64, rounded once to f32: the twin's expression, so the same value bit for bit
-  m.func('rescale', [I32, I32, I32, I32, I32, I32, I32], [], (f, c, rows, n4, ldc, xs, ws, bias) => {
-    const i = f.local(I32), j = f.local(I32), p = f.local(I32), wp = f.local(I32), bp = f.local(I32), sx = f.local(V128), a = f.local(V128), w = f.local(V128), b = f.local(V128), lo = f.local(V128);
-    const high = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-    const half = (v: Local, hi: boolean) => { f.get(v); if (hi) f.get(v).shuffle(high); };
-    f.forRange(i, () => f.i32(0), () => f.get(rows!), 1, () => {
-      f.get(xs!).mem('f32.load').op('f64.promote_f32').simd('f64x2.splat').set(sx);
-      f.get(c!).get(i).get(ldc!).op('i32.mul').op('i32.add').set(p);
-      f.get(ws!).set(wp); f.get(bias!).set(bp);
-      f.forRange(j, () => f.i32(0), () => f.get(n4!), 1, () => {
-        f.get(p).vmem('v128.load').set(a); f.get(wp).vmem('v128.load').set(w); f.get(bp).vmem('v128.load').set(b);
-        for (const hi of [false, true]) {
-          half(a, hi); f.simd('f64x2.convert_low_i32x4_s').get(sx).simd('f64x2.mul');
-          half(w, hi); f.simd('f64x2.promote_low_f32x4').simd('f64x2.mul');
-          half(b, hi); f.simd('f64x2.promote_low_f32x4').simd('f64x2.add').simd('f32x4.demote_f64x2_zero');
-          if (!hi) f.set(lo);
-        }
-        f.set(a);
-        f.get(p).get(lo).get(a).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).vmem('v128.store');
-        for (const l of [p, wp, bp]) f.get(l).i32(16).op('i32.add').set(l);
-      });
-      f.get(xs!).i32(4).op('i32.add').set(xs!);
+  // i8gemm(a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias): the whole product, blocks of MC rows (A's block stays in
+  // L2 while the panels pass it, each panel in L1 while the row tiles pass it), MR-row tiles and a remainder tile.
+  // One call is one task of the thread pool: a range of panels or of whole tiles runs as one thread runs it.
+  m.func('i8gemm', Array(12).fill(I32), [], (f, a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias) => {
+    const i0 = f.local(I32), mc = f.local(I32), blocks = f.local(I32), rest = f.local(I32), ai = f.local(I32), ci = f.local(I32), xi = f.local(I32);
+    f.forRange(i0, () => f.i32(0), () => f.get(M!), MC, () => {
+      f.get(M!).get(i0).op('i32.sub').i32(MC).get(M!).get(i0).op('i32.sub').i32(MC).op('i32.lt_s').op('select').set(mc); // min(M - i0, MC)
+      f.get(mc).i32(MR).op('i32.div_u').set(blocks);
+      f.get(mc).get(blocks).i32(MR).op('i32.mul').op('i32.sub').set(rest);
+      f.get(a!).get(i0).get(lda!).op('i32.mul').op('i32.add').set(ai);
+      f.get(c!).get(i0).get(ldc!).op('i32.mul').op('i32.add').set(ci);
+      f.get(xs!).get(i0).i32(2).op('i32.shl').op('i32.add').set(xi);
+      const call = (mr: number, n: () => void, x: () => void) => {
+        n(); f.get(panels!).get(pairs!).get(lda!).get(bStride!).get(ldc!); x(); f.get(ws!).get(bias!).call(mr - 1);
+      };
+      f.get(blocks).if(() => call(MR, () => f.get(ai).get(b!).get(ci).get(blocks), () => f.get(xi)));
+      for (let r = 1; r < MR; r++) {
+        f.get(rest).i32(r).op('i32.eq').if(() => call(r, () => {
+          f.get(ai).get(blocks).i32(MR).op('i32.mul').get(lda!).op('i32.mul').op('i32.add').get(b!);
+          f.get(ci).get(blocks).i32(MR).op('i32.mul').get(ldc!).op('i32.mul').op('i32.add').i32(1);
+        }, () => f.get(xi).get(blocks).i32(MR * 4).op('i32.mul').op('i32.add')));
+      }
+    });
+  });
+  // widen(src, dst, n16): int16 dst [16·n16] = int8 src [16·n16]
+  m.func('widen', [I32, I32, I32], [], (f, src, dst, n16) => {
+    const i = f.local(I32), v = f.local(V128);
+    f.forRange(i, () => f.i32(0), () => f.get(n16!), 1, () => {
+      f.get(src!).vmem('v128.load').set(v);
+      f.get(dst!).get(v).simd('i16x8.extend_low_i8x16_s').vmem('v128.store', 0);
+      f.get(dst!).get(v).simd('i16x8.extend_high_i8x16_s').vmem('v128.store', 16);
+      f.get(src!).i32(16).op('i32.add').set(src!);
+      f.get(dst!).i32(32).op('i32.add').set(dst!);
     });
   });
   return m.emit();
 }
 
-type I8Rows = (a: number, b: number, c: number, blocks: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number) => void;
-type Rescale = (c: number, rows: number, n4: number, ldc: number, xs: number, ws: number, bias: number) => void;
-let fns: { rows: I8Rows[]; rescale: Rescale } | null = null;
-const kernels = (): { rows: I8Rows[]; rescale: Rescale } => {
+type I8Gemm = (a: number, b: number, c: number, M: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number, xs: number, ws: number, bias: number) => void;
+type Widen = (src: number, dst: number, n16: number) => void;
+let fns: { gemm: I8Gemm; gemmId: number; widen: Widen } | null = null;
+/** This thread's instance of the int8 module (compiled once; i8gemm shared with the worker threads). */
+const kernels = (): { gemm: I8Gemm; gemmId: number; widen: Widen } => {
   if (!fns) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(int8ModuleBytes()), { env: { memory: wasmMemory() } });
-    fns = { rows: Array.from({ length: MR }, (_, i) => inst.exports[`i8rows${i + 1}`] as I8Rows), rescale: inst.exports.rescale as Rescale };
+    const module = new WebAssembly.Module(int8ModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    const [gemmId] = shareKernels(module, exports, ['i8gemm']) as [number];
+    fns = { gemm: exports.i8gemm as I8Gemm, gemmId, widen: exports.widen as Widen };
   }
   return fns;
 };
+
+/** Tasks per thread a threaded product is cut into (as the f32 GEMM), so that a thread slowed by other processes gets fewer. */
+const TASKS_PER_THREAD = 4;
+
+/**
+ * Threads the per-row int8 product of M rows, N outputs and K inputs splits across (1: not split): the f32 GEMM's
+ * rule at twice the size (2K), since a dot_i16x8_s step does a multiply-add in about half an f32 one's time, so waking
+ * a worker pays off only from twice the work (at 8 x 512 x 512, 2 threads measured 82 us against 67 on one, load 10).
+ */
+export const int8Threads = (M: number, N: number, K: number): number => (M > 0 && N > 0 ? gemmThreads(M, Math.ceil(N / NR) * NR, 2 * K) : 1);
+
+/**
+ * C f32 [M, Np] at byte `c` = the rescaled products of A (int16 pairs [M, pairs], rows lda bytes apart, at `a`) and
+ * the packed panels at `b` (row scales at `xs`, column scales and biases at `ws`, `bias`, Np each), on
+ * int8Threads(M, Np, K) threads: tasks of whole panels, or of whole MR-row tiles when there are too few panels.
+ * Each output is computed alone (exact integer sum, then its own rescale), so any split gives the same C.
+ */
+function runInt8(M: number, Np: number, K: number, a: number, b: number, c: number, pairs: number, lda: number, bStride: number, ldc: number,
+  xs: number, ws: number, bias: number): void {
+  const { gemm, gemmId } = kernels(), panels = Np / NR, T = int8Threads(M, Np, K);
+  if (T === 1) { gemm(a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias); return; }
+  if (panels >= T) {
+    const tasks = Math.min(panels, T * TASKS_PER_THREAD);
+    parallelFor(gemmId, tasks, (i, args) => {
+      const p0 = Math.floor((i * panels) / tasks), p1 = Math.floor(((i + 1) * panels) / tasks);
+      args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, pairs, lda, bStride, ldc, xs, ws + p0 * NR * 4, bias + p0 * NR * 4]);
+    });
+  } else {
+    const tiles = Math.ceil(M / MR), tasks = Math.min(tiles, T * TASKS_PER_THREAD);
+    parallelFor(gemmId, tasks, (i, args) => {
+      const m0 = Math.floor((i * tiles) / tasks) * MR, m1 = Math.min(M, Math.floor(((i + 1) * tiles) / tasks) * MR);
+      args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, pairs, lda, bStride, ldc, xs + m0 * 4, ws, bias]);
+    });
+  }
+}
 
 /** The int8 module's bytes (for validation tests). */
 export { int8ModuleBytes };
@@ -168,20 +258,19 @@ export function linearInt8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumAr
   ws: NumArray, wso: number, bias: NumArray | null, bo: number, M: number, N: number, K: number, Kp: number, activation: ActivationName): void {
   const K2 = K + (K & 1), Np = Math.ceil(N / NR) * NR;
   const wp = packedInt8(wKey, wq, wo, N, K, Kp);
-  const aBytes = Math.ceil((M * Kp * 2 + 4) / 16) * 16, cBytes = M * Np * 4, s = wasmScratch(aBytes + cBytes + M * 4 + 2 * Np * 4);
-  const c = s + aBytes, pxs = c + cBytes, pws = pxs + M * 4, pb = pws + Np * 4, heap = heapF32();
-  new Int16Array(wasmMemory().buffer, s, M * Kp).set(xq.subarray(xo, xo + M * Kp)); // widened once: one load32_splat per row and k pair
+  // scratch: A int16 [M, Kp] (whole 32-byte groups: widen writes them), C f32 [M, Np], xs, ws, bias, xq staged as int8
+  const n16 = Math.ceil((M * Kp) / 16), aBytes = n16 * 32 + 32, cBytes = M * Np * 4;
+  const s = wasmScratch(aBytes + cBytes + M * 4 + 2 * Np * 4 + n16 * 16);
+  const c = s + aBytes, pxs = c + cBytes, pws = pxs + M * 4, pb = pws + Np * 4, px = pb + Np * 4, heap = heapF32();
+  // widened once (one load32_splat per row and k pair in the loop): a same-type copy, then i16x8.extend in Wasm,
+  // where Int16Array.set from an Int8Array converts value by value (about 10x slower at 64 x 512)
+  new Int8Array(wasmMemory().buffer, px, M * Kp).set(xq.subarray(xo, xo + M * Kp));
+  kernels().widen(px, s, n16);
   heap.set(xs.subarray(xso, xso + M), pxs >> 2);
   heap.set(ws.subarray(wso, wso + N), pws >> 2);
   heap.fill(0, (pws >> 2) + N, (pb >> 2) + Np);
   if (bias) heap.set(bias.subarray(bo, bo + N), pb >> 2);
-  const { rows: run, rescale } = kernels(), pairs = K2 >> 1, lda = Kp * 2, bStride = K2 * NR, ldc = Np * 4, panels = Np / NR;
-  for (let i0 = 0; i0 < M; i0 += MC) {
-    const mc = Math.min(MC, M - i0), blocks = Math.floor(mc / MR), rest = mc - blocks * MR;
-    if (blocks) run[MR - 1]!(s + i0 * lda, wp, c + i0 * ldc, blocks, panels, pairs, lda, bStride, ldc);
-    if (rest) run[rest - 1]!(s + (i0 + blocks * MR) * lda, wp, c + (i0 + blocks * MR) * ldc, 1, panels, pairs, lda, bStride, ldc);
-  }
-  rescale(c, M, Np >> 2, ldc, pxs, pws, pb);
+  runInt8(M, Np, K, s, wp, c, K2 >> 1, Kp * 2, K2 * NR, Np * 4, pxs, pws, pb);
   const out = heap.subarray(c >> 2, (c >> 2) + M * Np);
   if (N === Np) y.set(out);
   else for (let m = 0; m < M; m++) y.set(out.subarray(m * Np, m * Np + N), m * N);
