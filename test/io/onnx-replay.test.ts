@@ -70,6 +70,22 @@ describe('ONNX graph replay on the CPU', () => {
     });
   }
 
+  it('at precision f16 and int8 (prepared weights) replay equals the normal path too', async () => {
+    for (const precision of ['f16', 'int8'] as const) {
+      for (const name of ['mlp-digits', 'tiny-bert-cls']) {
+        const on = await fp.loadOnnx(bytes(name), { backend: 'cpu', precision });
+        const off = await fp.loadOnnx(bytes(name), { backend: 'cpu', precision, replay: false });
+        for (let i = 0; i < 4; i++) {
+          const x = inputsOf(name, 3, 60 + i);
+          expect(bits(await values(await on.run(tensors(x)))), `${name} ${precision}`).toEqual(bits(await values(await off.run(tensors(x)))));
+        }
+        expect(on.replayInfo.replays, `${name} ${precision}`).toBe(2);
+        on.dispose();
+        off.dispose();
+      }
+    }
+  });
+
   it('FORWARDPASS_WASM has its own twin: replay equals the normal path with the fast path off too', async () => {
     const was = fp.cpuFastPathEnabled();
     fp.setCpuFastPath(false);
