@@ -438,7 +438,13 @@ export class OnnxSession {
       if (!userTensors.has(t)) t.dispose();
     }
     const c = new Capture(this.replayer!.maxBytes);
-    for (const v of this.inputs) c.feed(env.get(v.name)!);
+    try {
+      for (const v of this.inputs) c.feed(env.get(v.name)!);
+    } catch (e) {
+      c.stop(); // never leave the recorder installed
+      c.fail('the run failed');
+      throw e;
+    }
     return c;
   }
 
