@@ -3,8 +3,10 @@
 // ONNX session step, op checks, tensor allocation, kernel call), as ms per run and µs per node, each with graph replay
 // (src/io/onnx/replay.ts) and without (replay: false), timed in alternating blocks in one process: wall time (median
 // of 15 blocks per variant; best block in brackets) and process CPU time (all blocks of the variant; less sensitive
-// to other processes on a shared machine).
+// to other processes on a shared machine). onnxruntime-web (Wasm, one thread), when installed, is timed in the same
+// blocks on the same inputs, so the last column compares with it under the same load.
 // Usage: node --import tsx --import ./test/wgsl-hook.mjs bench/dispatch-overhead.ts [blockRuns=200] [models...]
+//   FORWARDPASS_BENCH_BATCH=1,8,64 times those batch sizes (default 1).
 import { cpus, loadavg } from 'node:os';
 import * as fp from '../src/index.js';
 import { onnxModel } from '../test/io/onnx/writer.js';
@@ -12,6 +14,7 @@ import { batchInputs } from '../src/cli/bench-inputs.js';
 import { readModelConfig } from '../src/cli/bench-models.js';
 import { join } from 'node:path';
 import { onnxRunner } from './onnx-runner.js';
+import { ortWebOneThread } from './peers.js';
 
 const blockRuns = Number(process.argv[2] ?? 200);
 const BLOCKS = 15;
@@ -53,17 +56,29 @@ const x = fp.tensor([1, -2, 3, -4], { shape: [1, 4] });
 const chainT = await time(chains.map((chain) => async () => { const { y } = await chain.run({ x }); y!.dispose(); }));
 console.log(`chain of ${N} Relu/Add on [1, 4], per node: on ${line(chainT[0]!, N)} | off ${line(chainT[1]!, N)}`);
 const names = process.argv.slice(3);
+const batches = (process.env.FORWARDPASS_BENCH_BATCH ?? '1').split(',').map(Number);
+const ort = await ortWebOneThread().catch(() => null);
 for (const name of names.length ? names : ['mlp-digits', 'cnn-digits', 'cnn-mnist', 'tiny-bert-cls', 'tiny-gpt']) {
   const dir = join('test/fixtures', name);
   const runners = await Promise.all([true, false].map((replay) => onnxRunner(dir, 'cpu', 'f32', { replay })));
-  const { inputs } = await batchInputs(dir, readModelConfig(dir), 1);
-  const bound = await Promise.all(runners.map((r) => r.bind(inputs)));
-  let ops = 0;
-  const off = fp.addOpHook(() => { ops++; });
-  await bound[1]!.call();
-  off();
-  const [on, normal] = await time(bound.map((b) => () => b.call()));
-  console.log(`${name.padEnd(14)} B=1 (${ops} ops): on ${line(on!)} | off ${line(normal!)} | ${(normal!.wall / on!.wall).toFixed(2)}x`);
-  bound.forEach((b) => b.dispose());
+  const os = ort ? await ort.InferenceSession.create(join(dir, 'model.onnx'), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) : null;
+  for (const B of batches) {
+    const { inputs } = await batchInputs(dir, readModelConfig(dir), B);
+    const bound = await Promise.all(runners.map((r) => r.bind(inputs)));
+    let ops = 0;
+    const off = fp.addOpHook(() => { ops++; });
+    await bound[1]!.call();
+    off();
+    const calls: (() => Promise<unknown>)[] = bound.map((b) => () => b.call());
+    if (os && ort) {
+      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.dtype === 'int32' ? new ort.Tensor('int64', BigInt64Array.from(v.data, (q) => BigInt(q)), v.shape) : new ort.Tensor('float32', v.data as Float32Array, v.shape)]));
+      calls.push(() => os.run(feeds));
+    }
+    const [on, normal, web] = await time(calls);
+    const vsWeb = web ? ` | ort-web ${line(web)} | ort-web / replay ${(web.wall / on!.wall).toFixed(2)}x (CPU ${(web.cpu / on!.cpu).toFixed(2)}x)` : '';
+    console.log(`${name.padEnd(14)} B=${B} (${ops} ops): on ${line(on!)} | off ${line(normal!)} | off / on ${(normal!.wall / on!.wall).toFixed(2)}x${vsWeb}`);
+    bound.forEach((b) => b.dispose());
+  }
+  await os?.release();
   runners.forEach((r) => r.dispose());
 }
