@@ -11,6 +11,10 @@
 // scalars) are always read synchronously on the host; only a host input computed on the device (rare: e.g. a
 // shape held in a graph input) is read back asynchronously.
 //
+// REPLAY (CPU sessions, replay.ts): the second run with some feed shapes is recorded as its list of kernel calls, and
+// later runs with those shapes repeat just those calls on session-held buffers, unless the work depends on input
+// values (then that shape always takes the normal path). Tracers (op hooks), stepwise() and trace() never replay.
+//
 // int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
 // that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
 // outputs declared int64 come back as int32 tensors.
