@@ -158,6 +158,19 @@ describe('ONNX graph replay on the CPU', () => {
     expect(held()).toBe(base);
   });
 
+  it('runs inside scope() (which disposes what the capture run made) replay correctly afterwards', async () => {
+    const on = await fp.loadOnnx(bytes('tiny-bert-cls'), { backend: 'cpu' });
+    const off = await fp.loadOnnx(bytes('tiny-bert-cls'), { backend: 'cpu', replay: false });
+    for (let i = 0; i < 5; i++) {
+      const x = inputsOf('tiny-bert-cls', 2, 80 + i);
+      const a = await fp.scope(async () => values(await on.run(tensors(x))));
+      expect(bits(a)).toEqual(bits(await values(await off.run(tensors(x)))));
+    }
+    expect(on.replayInfo.replays).toBe(3);
+    on.dispose();
+    off.dispose();
+  });
+
   it('shape errors and missing inputs read as they do without replay, also for a shape captured before', async () => {
     const errorOf = async (s: fp.OnnxSession, feeds: Record<string, fp.OnnxFeed>) => { try { await s.run(feeds); return 'no error'; } catch (e) { return (e as Error).message; } };
     const on = await fp.loadOnnx(bytes('tiny-bert-cls'), { backend: 'cpu' });
