@@ -8,14 +8,15 @@ import type { BoundCall, ModelRunner } from '../src/cli/bench-models.js';
 import type { Precision } from '../src/cli/backend.js';
 
 /**
- * A runner for `dir/model.onnx` through `loadOnnx` on `backend` at `precision`; engine 'forwardpass-onnx'.
+ * A runner for `dir/model.onnx` through `loadOnnx` on `backend` at `precision`; engine 'forwardpass-onnx'. `replay`
+ * is the load option (default: the session's default, on for 'cpu' unless FORWARDPASS_REPLAY=0).
  *
  * @example const r = await onnxRunner('test/fixtures/mlp-digits', 'cpu', 'f32'); const b = await r.bind(inputs); await b.call();
  */
-export async function onnxRunner(dir: string, backend: string, precision: Precision): Promise<ModelRunner> {
+export async function onnxRunner(dir: string, backend: string, precision: Precision, opts: { replay?: boolean } = {}): Promise<ModelRunner> {
   const t0 = performance.now();
   const bytes = readFileSync(join(dir, 'model.onnx'));
-  const session = await fp.loadOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { backend, precision });
+  const session = await fp.loadOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { backend, precision, ...(opts.replay !== undefined ? { replay: opts.replay } : {}) });
   const loadMs = performance.now() - t0;
   const output = session.outputs[0]!.name;
   return {

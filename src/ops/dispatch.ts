@@ -5,6 +5,7 @@ import { numel, shapeStr, type Shape } from '../tensor/shape.js';
 import { Storage } from '../tensor/storage.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type OpAttrs, type OpName, VIEW_OPS } from './attrs.js';
+import type { Backend } from '../backends/backend.js';
 
 export interface OutSpec {
   shape: Shape;
@@ -39,6 +40,28 @@ export interface OpEvent {
 
 export type OpHook = (e: OpEvent) => void;
 const hooks = new Set<OpHook>();
+
+/** Whether any op hook listens (a tracer): graph replay then steps aside, so that every node is still seen. */
+export function opHooksActive(): boolean {
+  return hooks.size > 0;
+}
+
+/**
+ * Sees every kernel call runOp makes, after it ran: the backend, the op, the inputs as the kernel got them (contiguous
+ * copies included), the fresh outputs and the attributes. The ONNX session's graph capture (src/io/onnx/replay.ts)
+ * listens here while it records a run, to replay the same calls later without the machinery around them.
+ */
+export interface OpRecorder {
+  kernel(backend: Backend, op: OpName, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: unknown): void;
+}
+let recorder: OpRecorder | undefined;
+
+/** Install (or with undefined remove) the one op recorder; returns the one it replaces. */
+export function setOpRecorder(r: OpRecorder | undefined): OpRecorder | undefined {
+  const prev = recorder;
+  recorder = r;
+  return prev;
+}
 
 /** Listen to every op dispatched; returns a function that removes the hook. */
 export function addOpHook(hook: OpHook): () => void {
@@ -112,6 +135,7 @@ export function runOp<K extends OpName>(op: K, inputs: readonly Tensor[], outs: 
       const ev: OpEvent = { op, attrs, inputs: ins, outputs, backend: backend.name, ms, context: contextStack.slice(), ...(variant ? { variant } : {}) };
       for (const h of hooks) h(ev);
     }
+    recorder?.kernel(backend, op, ins, outputs, attrs);
   } catch (e) {
     for (const o of outputs) o.dispose();
     throw e;

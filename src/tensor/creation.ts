@@ -37,19 +37,24 @@ export function checkSize(what: string, shape: Shape, dtype: DType): void {
   throw new RangeError(`forwardpass: ${what}: shape ${shapeStr(shape)} holds ${n.toPrecision(4).replace(/\.?0+(e|$)/, '$1')} elements${bytes}, more than a tensor can hold (at most ${MAX_ELEMENTS}, the longest typed array)`);
 }
 
+/**
+ * `data` (user-facing values: numbers for float16, a Uint16Array read as raw half bits) as the dtype's storage array:
+ * the array itself when it already is one, else a converted copy (bool as 0/1).
+ */
+export function toStorageArray(data: ArrayLike<number>, dtype: DType): StorageArray {
+  if (dtype === 'float16') return data instanceof Uint16Array ? data : f32ArrayToF16(data);
+  if (storageMatches(dtype, data as unknown as ArrayBufferView)) return data as unknown as StorageArray;
+  const n = data.length, store = allocStorage(dtype, n), bool = dtype === 'bool';
+  for (let i = 0; i < n; i++) store[i] = bool ? (data[i] ? 1 : 0) : (data[i] as number);
+  return store;
+}
+
 /** Wrap `data` (user-facing values: numbers for float16 too) as a tensor on `backend`. */
 export function fromData(data: ArrayLike<number>, shape: Shape, dtype: DType, backend: Backend): Tensor {
   checkShape(shape);
   const n = numel(shape);
   if (data.length !== n) throw new RangeError(`forwardpass: tensor: ${data.length} values do not fill shape ${shapeStr(shape)} (${n} elements)`);
-  let store: StorageArray;
-  if (dtype === 'float16') store = data instanceof Uint16Array ? data : f32ArrayToF16(data);
-  else if (storageMatches(dtype, data as unknown as ArrayBufferView)) store = data as unknown as StorageArray;
-  else {
-    store = allocStorage(dtype, n);
-    const bool = dtype === 'bool';
-    for (let i = 0; i < n; i++) store[i] = bool ? (data[i] ? 1 : 0) : (data[i] as number);
-  }
+  const store = toStorageArray(data, dtype);
   const handle = backend.alloc(dtype, n);
   backend.write(handle, dtype, store);
   return new Tensor(new Storage(backend, handle, dtype, n), dtype, shape);

@@ -4,10 +4,19 @@ import type { Backend } from '../backends/backend.js';
 import type { DType } from './dtype.js';
 import { unwatchStorage, watchStorage } from './lifetime.js';
 
+let nextSerial = 0;
+
+/** The serial number the next storage made will have (storages are numbered in order of creation). */
+export function nextStorageSerial(): number {
+  return nextSerial;
+}
+
 /** A block of device memory holding `size` elements of `dtype`. Views share it; the last `release()` frees it. */
 export class Storage {
   /** Tensors holding this storage (shared with its finalizer, which counts them as leaked). */
   private readonly refs = { n: 1 };
+  /** Order of creation: tells storages made during a span of time (an ONNX graph capture) from older ones. */
+  readonly serial = nextSerial++;
   /**
    * @param counted the backend allocated `handle` and counts it in memory(): a storage collected without dispose()
    *   is then released to it (false for memory owned elsewhere, see wrapStorage).

@@ -26,6 +26,17 @@ export function isTensor(x: unknown): x is Tensor {
 
 let nextId = 1;
 
+/** Told of each storage whose values are read on the host (data, dataSync); see watchHostReads. */
+let hostReads: ((s: Storage) => void) | undefined;
+
+/**
+ * Call `fn` with the storage of every tensor read on the host (`data()`, `dataSync()`) until the next call; undefined
+ * stops. The ONNX graph capture listens while it records, to tell runs whose later ops depend on input values.
+ */
+export function watchHostReads(fn: ((s: Storage) => void) | undefined): void {
+  hostReads = fn;
+}
+
 /**
  * An n-dimensional array on a device. Ops return new tensors at once; device work may be queued,
  * so read values with `await t.data()`. Views (reshape, permute, narrow, expand...) share storage.
@@ -248,6 +259,7 @@ export class Tensor {
   /** The values, row-major, as a new typed array (Float32Array for float16, Uint8Array 0/1 for bool). */
   async data(): Promise<DataArray> {
     this.assertAlive('data');
+    hostReads?.(this.storage);
     const c = this.isContiguous() ? this : this.contiguous();
     try {
       const raw = await c.storage.backend.read(c.storage.handle, c.dtype, c.storage.size);
@@ -260,6 +272,7 @@ export class Tensor {
   /** Synchronous `data()`, for devices that allow it (CPU). */
   dataSync(): DataArray {
     this.assertAlive('dataSync');
+    hostReads?.(this.storage);
     const b = this.storage.backend;
     if (!b.readSync) throw new Error(`forwardpass: dataSync: the ${b.name} backend reads asynchronously; use await t.data()`);
     const c = this.isContiguous() ? this : this.contiguous();

@@ -56,6 +56,18 @@ export async function feedToTensor(feed: OnnxFeed, io: OnnxIO, backend: string):
     const t = await feed.to(backend);
     return { tensor: t, created: true, shape: t.shape };
   }
+  const { data, shape } = feedArray(feed, io);
+  // fromData reads a Uint16Array as raw half bits and converts other arrays value by value
+  return { tensor: fromData(data, shape, io.dtype, getBackend(backend)), created: true, shape };
+}
+
+/**
+ * A typed-array feed for `io` as values fromData takes (converted from int64, uint32, double... where needed) and
+ * its shape, from the declared shape (every dim known, or one unknown dim taken from the length). Throws the run's
+ * errors for a feed that is not a typed array of a type `io` takes, or that the declared shape cannot shape.
+ */
+export function feedArray(feed: Exclude<OnnxFeed, Tensor>, io: OnnxIO): { data: ArrayLike<number>; shape: number[] } {
+  const what = `forwardpass: onnx: run: input '${io.name}'`;
   if (!ArrayBuffer.isView(feed)) throw new TypeError(`${what} must be a Tensor or a typed array, got ${feed === null ? 'null' : Array.isArray(feed) ? 'a plain array (make it a Tensor: tensor(values, { dtype }))' : typeof feed}`);
   let data: ArrayLike<number>;
   const own = OWN_ARRAY[io.onnxType];
@@ -71,16 +83,13 @@ export async function feedToTensor(feed: OnnxFeed, io: OnnxIO, backend: string):
     data = feed as ArrayLike<number>;
   }
   if (!io.shapeKnown) throw new RangeError(`${what}: the model declares no shape for it, so a typed array cannot be shaped; pass a Tensor`);
-  // shape from the declaration: every dim known, or one unknown dim taken from the length
   const dims = io.shape.map((d) => (typeof d === 'number' ? d : -1));
   const unknown = dims.filter((d) => d === -1).length;
   const known = numel(dims.filter((d) => d !== -1));
   if (unknown > 1 || (unknown === 1 && (known === 0 || data.length % known !== 0)) || (unknown === 0 && known !== data.length)) {
     throw new RangeError(`${what}: a typed array of ${data.length} values cannot be shaped as [${io.shape.map((d) => d ?? '?').join(', ')}]; pass a Tensor with its shape`);
   }
-  const shape = dims.map((d) => (d === -1 ? data.length / known : d));
-  // fromData reads a Uint16Array as raw half bits and converts other arrays value by value
-  return { tensor: fromData(data, shape, io.dtype, getBackend(backend)), created: true, shape };
+  return { data, shape: dims.map((d) => (d === -1 ? data.length / known : d)) };
 }
 
 /** `float32 [batch, 3]`, `int64 as int32 [?]`, `float32 (any shape)`: an input's type and shape for messages. */

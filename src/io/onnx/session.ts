@@ -11,16 +11,21 @@
 // scalars) are always read synchronously on the host; only a host input computed on the device (rare: e.g. a
 // shape held in a graph input) is read back asynchronously.
 //
+// REPLAY (CPU sessions, replay.ts): the second run with some feed shapes is recorded as its list of kernel calls, and
+// later runs with those shapes repeat just those calls on session-held buffers, unless the work depends on input
+// values (then that shape always takes the normal path). Tracers (op hooks), stepwise() and trace() never replay.
+//
 // int64: forwardpass has no int64 dtype. ONNX int64 inputs, initializers and Cast targets are int32; a constant
 // that does not fit is an error, except Slice starts/ends (INT64_MAX/MIN sentinels), which are clamped. Graph
 // outputs declared int64 come back as int32 tensors.
-import type { DType } from '../../tensor/dtype.js';
-import { numel } from '../../tensor/shape.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import type { DType, StorageArray } from '../../tensor/dtype.js';
+import { forEachStrided, numel } from '../../tensor/shape.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { Storage } from '../../tensor/storage.js';
 import { fromData } from '../../tensor/creation.js';
 import { getBackend, getDefaultDevice } from '../../tensor/device.js';
 import { keep } from '../../tensor/scope.js';
-import { reportHostOp, withOpContext } from '../../ops/dispatch.js';
+import { opHooksActive, reportHostOp, withOpContext } from '../../ops/dispatch.js';
 import { parseOnnx, type OnnxModel, type OnnxNode } from './model.js';
 import { checkSupported, defaultOpset, liveNodes, nodeLabel, onnxOpSupport, topoSort, type OnnxOpSupportEntry } from './plan.js';
 import { getOnnxOp, nodeContext, type Dim, type OnnxOpImpl, type OnnxPrecision, type ValueType } from './ops/index.js';
@@ -30,11 +35,13 @@ import { bindFeeds, type OnnxFeed } from './feeds.js';
 import { storeF16 } from './precision.js';
 import { withImplicitInputs } from './subgraph.js';
 import { fuseSteps } from './fuse.js';
+import { Capture, REPLAY_MAX_BYTES, Replayer, replayRefusal, type OnnxReplayInfo } from './replay.js';
 import { checkDimLimits, dimLimits, type DimLimit } from './limits.js';
 import { steps as traceSteps, trace as traceRun, type Trace } from '../../trace/trace.js';
 import type { TraceOptions, TraceRecord } from '../../trace/types.js';
 
 export type { OnnxFeed } from './feeds.js';
+export type { OnnxReplayInfo } from './replay.js';
 
 export interface OnnxLoadOptions {
   /** 'cpu', 'webgpu' or another registered backend name; default: the default device. */
@@ -50,6 +57,14 @@ export interface OnnxLoadOptions {
    * subgraphs as one Gelu (see fuse.ts). false runs every node as the file has it (to compare, or to trace each node).
    */
   optimize?: boolean;
+  /**
+   * Graph capture and replay on the 'cpu' backend (default true; the environment variable FORWARDPASS_REPLAY=0 makes
+   * the default false): the second run with some feed shapes is recorded, and later runs with those shapes repeat
+   * only its kernel calls on session-held buffers, without per-op overhead (see replay.ts). Runs whose later ops
+   * depend on input values, not only on shapes, are never replayed. `{ maxBytes }` caps the intermediates held
+   * (64 MiB by default). false always takes the normal path (to compare).
+   */
+  replay?: boolean | { maxBytes?: number };
 }
 
 /** A graph input or output: name, the dtype forwardpass uses, the ONNX element type, and the symbolic shape. */
@@ -102,6 +117,11 @@ interface Step {
 }
 
 const SMALL = 64;
+
+/** An environment variable, where there is an environment (Node). */
+function readEnv(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
 const ALWAYS_HOST = new Set(['Shape', 'Size']);
 
 /**
@@ -138,6 +158,10 @@ export class OnnxSession {
   private disposed = false;
   /** Symbolic input dims bounded by a constant table they slice (learned positions), checked on every run. */
   private limits = new Map<string, DimLimit>();
+  /** Captured runs by feed shapes (replay.ts); undefined where replay is off, with the reason in replayOff. */
+  private replayer: Replayer | undefined;
+  private replayOff = '';
+  private readonly replayOpt: boolean | { maxBytes?: number };
 
   private constructor(private readonly model: OnnxModel, opts: OnnxLoadOptions) {
     this.opset = defaultOpset(model);
@@ -147,6 +171,7 @@ export class OnnxSession {
     this.backend = getBackend(opts.backend ?? opts.device ?? getDefaultDevice()).name;
     this.precision = opts.precision ?? 'f32';
     this.optimize = opts.optimize ?? true;
+    this.replayOpt = opts.replay ?? (readEnv('FORWARDPASS_REPLAY') !== '0');
     if (!['f32', 'f16', 'int8'].includes(this.precision)) throw new Error(`forwardpass: onnx: precision must be 'f32', 'f16' or 'int8', got '${String(this.precision)}'`);
     this.supported = onnxOpSupport(model);
     const g = model.graph;
@@ -233,6 +258,8 @@ export class OnnxSession {
     if (this.precision === 'f16') storeF16(this.plan, this.consts);
     for (const st of this.plan) await this.prepare(st, types);
     this.planMemory(outputs);
+    this.replayOff = this.replayOpt === false ? 'turned off (replay: false, or FORWARDPASS_REPLAY=0)' : this.backend !== 'cpu' ? `the '${this.backend}' backend (replay runs on 'cpu' only)` : replayRefusal(this.plan.map((st) => st.node.opType)) ?? '';
+    if (!this.replayOff) this.replayer = new Replayer(this.inputs, (typeof this.replayOpt === 'object' ? this.replayOpt.maxBytes : undefined) ?? REPLAY_MAX_BYTES);
   }
 
   /** Dispose the constants that no step reads and no graph output names (weights a fusion replaced). */
@@ -354,23 +381,112 @@ export class OnnxSession {
    * @example const { logits } = await session.run({ input_ids: ids, attention_mask: mask });
    */
   async run(feeds: Record<string, OnnxFeed>): Promise<Record<string, Tensor>> {
-    // the loop of execute() without its pauses: a step awaits only when it must read an input back to the CPU
     this.alive();
+    // replay: feeds shaped as a captured run's repeat its kernel calls (replay.ts); the 2nd run with a shape records
+    let captureKey: string | undefined;
+    const rp = this.replayer;
+    if (rp && !opHooksActive()) {
+      const bound = rp.bind(feeds);
+      if (bound) {
+        const rec = rp.lookup(bound.key);
+        // a kernel that throws (an index out of range in the feeds) does so again on the normal path below, which
+        // reports it as it always does
+        if (rec && rec.replay(bound.values)) return this.copyOutputs(rec.outputs);
+        else if (!rec && rp.wantCapture(bound.key)) captureKey = bound.key;
+      }
+    }
+    // the loop of execute() without its pauses: a step awaits only when it must read an input back to the CPU
     const env = new Map<string, Tensor>();
     const userTensors = new Set<Tensor>();
+    let capture: Capture | undefined;
     try {
       await bindFeeds(this.inputs, feeds, this.backend, env, userTensors);
       checkDimLimits(this.inputs, env, this.limits);
+      if (captureKey !== undefined) capture = this.startCapture(env, userTensors);
       for (const st of this.plan) {
         this.alive();
+        if (capture) {
+          capture.label = st.label;
+          if (st.hostKernel && st.node.inputs.some((x) => capture!.isTainted(env.get(x)))) capture.fail(`node '${st.label}' is a host kernel reading values computed from the inputs`);
+        }
         const pending = this.step(st, env, userTensors);
-        if (pending) await pending;
+        if (pending) {
+          // the capture must not span a pause: other code's ops would land in it
+          if (capture) this.endCapture(capture, captureKey!, 'a step waits for a value read back from a device', env);
+          capture = undefined;
+          await pending;
+        }
       }
       this.alive();
+      if (capture) {
+        const rec = this.endCapture(capture, captureKey!, undefined, env);
+        capture = undefined;
+        if (rec) return this.copyOutputs(rec.outputs);
+      }
       return await this.collect(env, userTensors);
     } finally {
+      if (capture) { capture.stop(); capture.fail('the run failed'); }
       for (const t of env.values()) if (!userTensors.has(t)) t.dispose();
     }
+  }
+
+  /**
+   * Start recording a run whose feeds are bound in `env`: each feed becomes a session-owned contiguous tensor (the
+   * caller's own tensors are copied), which replays of this shape will write the next feeds into.
+   */
+  private startCapture(env: Map<string, Tensor>, userTensors: Set<Tensor>): Capture {
+    for (const v of this.inputs) {
+      const t = env.get(v.name)!;
+      if (!userTensors.has(t) && t.isContiguous() && t.offset === 0 && t.storage.size === t.size) continue;
+      env.set(v.name, t.clone());
+      if (!userTensors.has(t)) t.dispose();
+    }
+    const c = new Capture(this.replayer!.maxBytes);
+    try {
+      for (const v of this.inputs) c.feed(env.get(v.name)!);
+    } catch (e) {
+      c.stop(); // never leave the recorder installed
+      c.fail('the run failed');
+      throw e;
+    }
+    return c;
+  }
+
+  /** Stop recording; keep the recording (returned) unless the run failed to qualify (`failure`, or the capture's own). */
+  private endCapture(c: Capture, key: string, failure: string | undefined, env: Map<string, Tensor>) {
+    c.stop();
+    if (failure !== undefined) c.fail(failure);
+    const outs = this.outputs.map((o) => env.get(o.name) ?? this.consts.get(o.name));
+    if (outs.some((t) => !t)) c.fail('a graph output was not computed');
+    const rec = c.finish(key, outs as Tensor[]);
+    if (rec) this.replayer!.add(rec);
+    else this.replayer!.refuse(key, c.failure!);
+    return rec;
+  }
+
+  /** Fresh copies of a recording's graph outputs that the caller owns, converted as collect() does. */
+  private copyOutputs(outs: readonly Tensor[]): Record<string, Tensor> {
+    const result: Record<string, Tensor> = {};
+    const backend = getBackend(this.backend);
+    this.outputs.forEach((o, i) => {
+      const t = outs[i]!;
+      if (needsWrap(o.onnxType) && (t.dtype === 'int32' || t.dtype === 'float32')) {
+        const vals = t.dataSync() as Int32Array | Float32Array;
+        result[o.name] = fromData(wrapOutput(vals, o.onnxType, `graph output '${o.name}'`), t.shape, t.dtype, backend);
+      } else {
+        // straight from the held storage (the tensor object itself may be one the normal run disposed)
+        const n = t.size, h = backend.alloc(t.dtype, n) as StorageArray, src = t.storage.handle as StorageArray;
+        if (t.isContiguous()) h.set(src.subarray(t.offset, t.offset + n) as never);
+        else forEachStrided(t.shape, t.strides, t.offset, (i, j) => { h[i] = src[j]!; });
+        result[o.name] = new Tensor(new Storage(backend, h, t.dtype, n), t.dtype, t.shape);
+      }
+    });
+    return result;
+  }
+
+  /** How graph replay stands in this session (see OnnxLoadOptions.replay): for tests and diagnostics. */
+  get replayInfo(): OnnxReplayInfo {
+    return this.replayer ? this.replayer.info() : { enabled: false, reason: this.replayOff, shapes: [], refused: {}, replays: 0, bytes: 0 };
   }
 
   /**
@@ -488,6 +604,7 @@ export class OnnxSession {
     for (const t of this.consts.values()) t.dispose();
     for (const t of this.deviceConsts.values()) t.dispose();
     for (const st of this.plan) (st.state as { dispose?: () => void } | undefined)?.dispose?.();
+    this.replayer?.dispose();
     this.consts.clear();
     this.deviceConsts.clear();
   }
