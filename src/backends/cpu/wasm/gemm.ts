@@ -25,6 +25,11 @@ let minFlops = GEMM_THREADS_MIN_FLOPS;
 export function setGemmThreadsMinFlops(flops = GEMM_THREADS_MIN_FLOPS): void {
   minFlops = flops;
 }
+let forcedSplit: 'panels' | 'rows' | null = null;
+/** Tests and benchmarks: split threaded GEMMs by panels or by row tiles wherever both can (null: splitByPanels decides). */
+export function setGemmSplit(split: 'panels' | 'rows' | null): void {
+  forcedSplit = split;
+}
 /** Tasks per thread a threaded GEMM is cut into, so that a thread slowed by other processes gets fewer. */
 const TASKS_PER_THREAD = 4;
 
@@ -97,21 +102,58 @@ export function runPacked(M: number, Np: number, K: number, a: number, b: number
   const [, , , , panels, , kb, lda, bStride, ldbk, ldc, , r] = gemmArgs(M, Np, K, a, b, c, relu, ldb, bias);
   const T = gemmThreads(M, Np, K);
   if (T === 1) { gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, r); return; }
-  // Threads: tasks of whole panels (columns), or of whole MR-row tiles when there are too few panels. A task runs
-  // the same K blocks in the same order on its outputs as one thread does, so the result is bit-identical.
-  if (panels >= T) {
+  // Threads: tasks of whole panels (columns) or of whole MR-row tiles, whichever balances better (panels on a tie:
+  // a panel's B stays in cache for all its rows). A task runs the same K blocks in the same order on its outputs as
+  // one thread does, so the result is bit-identical.
+  const tiles = Math.ceil(M / MR);
+  if (splitByPanels(M, panels, T)) {
     const tasks = Math.min(panels, T * TASKS_PER_THREAD);
     parallelFor(gemmId, tasks, (i, args) => {
-      const p0 = Math.floor((i * panels) / tasks), p1 = Math.floor(((i + 1) * panels) / tasks);
+      const p0 = chunkStart(i, panels, tasks), p1 = chunkStart(i + 1, panels, tasks);
       args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, K, kb, lda, bStride, ldbk, ldc, bias ? bias + p0 * NR * 4 : 0, r]);
     });
   } else {
-    const tiles = Math.ceil(M / MR), tasks = Math.min(tiles, T * TASKS_PER_THREAD);
+    const tasks = Math.min(tiles, T * TASKS_PER_THREAD);
     parallelFor(gemmId, tasks, (i, args) => {
-      const m0 = Math.floor((i * tiles) / tasks) * MR, m1 = Math.min(M, Math.floor(((i + 1) * tiles) / tasks) * MR);
+      const m0 = chunkStart(i, tiles, tasks) * MR, m1 = Math.min(M, chunkStart(i + 1, tiles, tasks) * MR);
       args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, K, kb, lda, bStride, ldbk, ldc, bias, r]);
     });
   }
+}
+
+/**
+ * Where chunk i of `n` units cut into `tasks` chunks starts: the first n % tasks chunks hold one unit more, so the
+ * bigger tasks are claimed first and the last ones to finish are the small ones.
+ */
+export function chunkStart(i: number, n: number, tasks: number): number {
+  const q = Math.floor(n / tasks);
+  return i * q + Math.min(i, n - q * tasks);
+}
+
+/**
+ * When the threads finish `n` units cut into min(n, T·TASKS_PER_THREAD) chunks (chunkStart's sizes, biggest first),
+ * each claimed by the least loaded thread: the largest load, in units.
+ */
+function finish(n: number, T: number): number {
+  const tasks = Math.min(n, T * TASKS_PER_THREAD), load = new Array<number>(T).fill(0);
+  for (let i = 0; i < tasks; i++) {
+    let t = 0;
+    for (let j = 1; j < T; j++) if (load[j]! < load[t]!) t = j;
+    load[t]! += chunkStart(i + 1, n, tasks) - chunkStart(i, n, tasks);
+  }
+  return Math.max(...load);
+}
+
+/**
+ * Whether a threaded GEMM of M rows and `panels` panels splits by panels (else by MR-row tiles): the split whose
+ * busiest thread has less to do, in multiply-adds. ResNet-18's last stage (512 rows, 7 panels) on 2 threads: panels
+ * leave one thread 4 of 7 (8/7 of an even share), row tiles 64 of 128 (an even share).
+ */
+export function splitByPanels(M: number, panels: number, T: number): boolean {
+  const tiles = Math.ceil(M / MR);
+  if (panels < T || tiles < T) return panels >= T; // gemmThreads keeps T within the larger of the two
+  if (forcedSplit) return forcedSplit === 'panels';
+  return finish(panels, T) * M <= finish(tiles, T) * MR * panels;
 }
 
 /**

@@ -1,0 +1,98 @@
+// How threaded work is cut: GEMMs split by panels or by row tiles (splitByPanels picks; setGemmSplit forces either
+// for these tests) and the Wasm im2col at every column stride, split by channels or by (channel, kernel row), give
+// the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
+// splits and the outputs are the typed-array kernels' (compared the same way, trivially equal).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as fp from '../../src/node.js';
+import { chunkStart, setGemmSplit, setGemmThreadsMinFlops, splitByPanels } from '../../src/backends/cpu/wasm/gemm.js';
+import { setWasmIm2col } from '../../src/backends/cpu/wasm/conv.js';
+import { whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { randomArray } from '../helpers.js';
+
+const rand = (shape: number[], seed: number) => fp.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape });
+
+/** The first index where the float32 bit patterns differ (NaN == NaN, -0 != +0), or -1. */
+function firstBitDiff(a: Float32Array, b: Float32Array): number {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+/** f's output with nothing split (the one-thread code path). */
+function oneThread(f: () => fp.Tensor): Float32Array {
+  setGemmThreadsMinFlops(Infinity);
+  try { return f().dataSync() as Float32Array; } finally { setGemmThreadsMinFlops(0); }
+}
+
+/** f on 1, 2 and 3 threads, everything that can split split (and each GEMM split every way): the one-thread bits. */
+async function expectSameBits(f: () => fp.Tensor, ref = oneThread(f)): Promise<void> {
+  for (const T of [1, 2, 3]) {
+    fp.setNumThreads(T); await whenThreadsReady();
+    for (const split of [null, 'panels', 'rows'] as const) {
+      setGemmSplit(split);
+      expect(firstBitDiff(f().dataSync() as Float32Array, ref), `${T} threads, split ${split ?? 'auto'}`).toBe(-1);
+    }
+  }
+  setGemmSplit(null);
+}
+
+beforeAll(async () => { fp.setNumThreads(2); await whenThreadsReady(); setGemmThreadsMinFlops(0); });
+afterAll(() => { setGemmSplit(null); setGemmThreadsMinFlops(); fp.setNumThreads(1); });
+
+describe('cutting work into tasks', () => {
+  test('chunkStart: chunks cover 0..n in order, the bigger ones first, sizes within one', () => {
+    for (const [n, tasks] of [[7, 7], [25, 8], [98, 8], [3, 2], [1568, 8], [1, 1], [64, 3]] as const) {
+      const sizes = Array.from({ length: tasks }, (_, i) => chunkStart(i + 1, n, tasks) - chunkStart(i, n, tasks));
+      expect(chunkStart(0, n, tasks)).toBe(0);
+      expect(chunkStart(tasks, n, tasks)).toBe(n);
+      expect(sizes.every((s, i) => s >= 1 && (i === 0 || s <= sizes[i - 1]!))).toBe(true);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  test('splitByPanels: the split whose busiest thread does less (panels on a tie), and whichever dimension has enough units', () => {
+    expect(splitByPanels(512, 7, 2)).toBe(false); // ResNet-18's last stage: 4 of 7 panels against 64 of 128 row tiles
+    expect(splitByPanels(256, 25, 2)).toBe(false); // 13 of 25 panels against 32 of 64 tiles
+    expect(splitByPanels(64, 392, 2)).toBe(true); // 196 of 392 panels: even
+    expect(splitByPanels(128, 48, 2)).toBe(true); // a tie: 24 panels or 16 tiles of 4 rows (of 48 panels)
+    expect(splitByPanels(1, 125, 4)).toBe(true); // one row tile
+    expect(splitByPanels(1000, 1, 2)).toBe(false); // one panel
+  });
+});
+
+describe('bit-identical to one thread, every split', () => {
+  // [M, N, K]: 7 panels / 128 tiles (rows win), 25 panels / 64 tiles, odd tails (M % 4, N % 8), one row tile
+  for (const [M, N, K] of [[512, 56, 40], [255, 200, 17], [130, 17, 300], [3, 255, 65], [17, 9, 1]] as const) {
+    test(`linear ${M}x${K} -> ${N} (bias, relu) and matmul`, async () => {
+      const x = rand([M, K], M), w = rand([N, K], N), b = rand([N], K);
+      await expectSameBits(() => fp.linear(x, w, b, { activation: 'relu' }));
+      await expectSameBits(() => fp.matmul(x, w.transpose(0, 1)));
+    });
+  }
+
+  // the Wasm im2col at column strides 1, 2 and 3; with fewer channels than 2 a thread it splits by (channel, kernel row)
+  const convs: [string, number[], number[], fp.Conv2dOptions][] = [
+    ['a 7x7 stride-2 RGB stem, pad 3', [1, 3, 37, 29], [16, 3, 7, 7], { stride: 2, padding: 3 }],
+    ['1 channel, stride 3, pad larger than the overhang', [1, 1, 17, 16], [5, 1, 3, 3], { stride: 3, padding: [2, 2, 1, 3] }],
+    ['stride [1, 2], dilation 2', [1, 2, 15, 18], [9, 2, 3, 3], { stride: [1, 2], dilation: 2, padding: 2 }],
+    ['stride [2, 3], 9 channels, 1-wide input', [1, 9, 11, 1], [4, 9, 3, 3], { stride: [2, 3], padding: 1 }],
+    ['stride 2, 17 channels, batch 2, groups 1', [2, 17, 13, 11], [8, 17, 3, 3], { stride: 2, padding: [0, 1, 2, 1] }],
+    ['stride 2, groups 3', [1, 6, 12, 10], [9, 2, 3, 3], { stride: 2, groups: 3, padding: 1 }],
+  ];
+  for (const [name, xs, ws, opts] of convs) {
+    test(`conv2d ${name}: the JavaScript packCols' bits`, async () => {
+      const x = rand(xs, 3), w = rand(ws, 4), b = rand([ws[0]!], 5);
+      setWasmIm2col(false);
+      let ref: Float32Array;
+      try { ref = oneThread(() => fp.conv2d(x, w, b, opts)); } finally { setWasmIm2col(true); }
+      await expectSameBits(() => fp.conv2d(x, w, b, opts), ref);
+    });
+  }
+
+  test('NaN in an input pixel lands where one thread puts it (a strided conv)', async () => {
+    const xd = randomArray(2 * 15 * 15, 8); xd[100] = NaN; xd[300] = Infinity;
+    const x = fp.tensor(xd, { shape: [1, 2, 15, 15] }), w = rand([6, 2, 5, 5], 9);
+    await expectSameBits(() => fp.conv2d(x, w, null, { stride: 2, padding: 2 }));
+  });
+});
