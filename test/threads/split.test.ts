@@ -1,12 +1,12 @@
 // How threaded work is cut: GEMMs split by panels or by row tiles (splitByPanels picks; setGemmSplit forces either
-// for these tests) and the Wasm im2col at every column stride, split by channels or by (channel, kernel row), give
-// the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
+// for these tests), the Wasm im2col at every column stride, split by channels or by (channel, kernel row), and the
+// row-wise ops (softmax) split by rows give the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
 // splits and the outputs are the typed-array kernels' (compared the same way, trivially equal).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
-import { chunkStart, setGemmSplit, setGemmThreadsMinFlops, splitByPanels } from '../../src/backends/cpu/wasm/gemm.js';
+import { setGemmSplit, setGemmThreadsMinFlops, splitByPanels } from '../../src/backends/cpu/wasm/gemm.js';
 import { setWasmIm2col } from '../../src/backends/cpu/wasm/conv.js';
-import { whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { chunkStart, setOpThreadsMinWork, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
 import { randomArray } from '../helpers.js';
 
 const rand = (shape: number[], seed: number) => fp.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape });
@@ -38,7 +38,7 @@ async function expectSameBits(f: () => fp.Tensor, ref = oneThread(f)): Promise<v
 }
 
 beforeAll(async () => { fp.setNumThreads(2); await whenThreadsReady(); setGemmThreadsMinFlops(0); });
-afterAll(() => { setGemmSplit(null); setGemmThreadsMinFlops(); fp.setNumThreads(1); });
+afterAll(() => { setGemmSplit(null); setGemmThreadsMinFlops(); setOpThreadsMinWork(null); fp.setNumThreads(1); });
 
 describe('cutting work into tasks', () => {
   test('chunkStart: chunks cover 0..n in order, the bigger ones first, sizes within one', () => {
@@ -95,4 +95,28 @@ describe('bit-identical to one thread, every split', () => {
     const x = fp.tensor(xd, { shape: [1, 2, 15, 15] }), w = rand([6, 2, 5, 5], 9);
     await expectSameBits(() => fp.conv2d(x, w, null, { stride: 2, padding: 2 }));
   });
+});
+
+describe('row-wise ops split by rows: the one-thread bits', () => {
+  /** f with no op split (setOpThreadsMinWork(Infinity)), then on 1, 2, 3 threads with every op that can split split. */
+  async function expectRowsSplitSame(f: () => fp.Tensor): Promise<void> {
+    setOpThreadsMinWork(Infinity);
+    let ref: Float32Array;
+    try { ref = f().dataSync() as Float32Array; } finally { setOpThreadsMinWork(0); }
+    for (const T of [1, 2, 3]) {
+      fp.setNumThreads(T); await whenThreadsReady();
+      expect(firstBitDiff(f().dataSync() as Float32Array, ref), `${T} threads`).toBe(-1);
+    }
+    setOpThreadsMinWork(null);
+  }
+
+  for (const [R, L] of [[1, 17], [3, 1], [17, 3], [5, 255], [255, 17], [64, 128]] as const) {
+    test(`softmax of ${R} rows of ${L}, with NaN and infinities in some rows`, async () => {
+      const d = randomArray(R * L, R + L);
+      if (R > 2) { d[L] = NaN; d[2 * L] = Infinity; d[2 * L + (L > 1 ? 1 : 0)] = Infinity; }
+      if (R > 4) d[4 * L] = -Infinity;
+      const x = fp.tensor(d.map((v) => v * 8), { shape: [R, L] });
+      await expectRowsSplitSame(() => fp.softmax(x, -1));
+    });
+  }
 });

@@ -8,7 +8,7 @@ import { UNARY } from '../../../ops/elementwise.js';
 import type { NumArray } from '../types.js';
 import { gemmModuleBytes, MR, NR, type GemmFn } from './gemm-module.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
-import { availableThreads, parallelFor, shareKernels } from './threads.js';
+import { availableThreads, chunkStart, parallelFor, shareKernels, TASKS_PER_THREAD } from './threads.js';
 
 /** K steps per block at most: a B micro-panel (KC x 8 floats, 8 KB) stays in L1 while MC rows of A pass it. */
 const KC = 256;
@@ -30,8 +30,6 @@ let forcedSplit: 'panels' | 'rows' | null = null;
 export function setGemmSplit(split: 'panels' | 'rows' | null): void {
   forcedSplit = split;
 }
-/** Tasks per thread a threaded GEMM is cut into, so that a thread slowed by other processes gets fewer. */
-const TASKS_PER_THREAD = 4;
 
 let gemmFn: GemmFn | null = null, gemmId = -1;
 
@@ -119,15 +117,6 @@ export function runPacked(M: number, Np: number, K: number, a: number, b: number
       args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, K, kb, lda, bStride, ldbk, ldc, bias, r]);
     });
   }
-}
-
-/**
- * Where chunk i of `n` units cut into `tasks` chunks starts: the first n % tasks chunks hold one unit more, so the
- * bigger tasks are claimed first and the last ones to finish are the small ones.
- */
-export function chunkStart(i: number, n: number, tasks: number): number {
-  const q = Math.floor(n / tasks);
-  return i * q + Math.min(i, n - q * tasks);
 }
 
 /**

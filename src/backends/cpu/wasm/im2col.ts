@@ -5,8 +5,7 @@
 // Legend as conv.ts: Cg channels of H x W at byte x, taps k = (c, kh, kw), cols [K, Ho·Wo] row-major at byte dst.
 import { I32, type Local, ModuleBuilder } from './assembler.js';
 import { wasmMemory } from './memory.js';
-import { chunkStart } from './gemm.js';
-import { parallelFor, shareKernels } from './threads.js';
+import { chunkStart, parallelFor, shareKernels } from './threads.js';
 
 /** `im2col(x, dst, Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW)`; pT may be negative (a task's later taps). */
 export function im2colModuleBytes(): Uint8Array<ArrayBuffer> {

@@ -245,6 +245,37 @@ export function availableThreads(): number {
 const argsRow = new Int32Array(MAX_ARGS);
 
 /**
+ * Where chunk i of `n` units cut into `tasks` chunks starts: the first n % tasks chunks hold one unit more, so the
+ * bigger tasks are claimed first and the last ones to finish are the small ones.
+ */
+export function chunkStart(i: number, n: number, tasks: number): number {
+  const q = Math.floor(n / tasks);
+  return i * q + Math.min(i, n - q * tasks);
+}
+
+/** Tasks per thread a threaded op is cut into, so that a thread slowed by other processes gets fewer. */
+export const TASKS_PER_THREAD = 4;
+
+let opMinWork: number | null = null;
+/**
+ * Tests: split the row-wise ops (softmax, layerNorm, pools: each with its own break-even) from `work` on (0: every
+ * op that has 2 rows; Infinity: none); null restores each op's break-even. GEMMs have setGemmThreadsMinFlops.
+ */
+export function setOpThreadsMinWork(work: number | null = null): void {
+  opMinWork = work;
+}
+
+/**
+ * Tasks to cut an op of `units` independent units (rows, planes) into: 1 on one thread, for one unit, or below the
+ * op's measured break-even (`work` against `minWork`, in the op's own measure), else up to TASKS_PER_THREAD a thread.
+ */
+export function opTasks(units: number, work: number, minWork: number): number {
+  const T = availableThreads();
+  if (T === 1 || units < 2 || work < (opMinWork ?? minWork)) return 1;
+  return Math.min(units, T * TASKS_PER_THREAD);
+}
+
+/**
  * Run kernel `fn` (an id from shareKernels) once per task i < count, with the i32 arguments `fill(i, args)` writes,
  * on the pool's threads and this one; returns when every task is done (then throws the first error a task threw).
  * Tasks must write disjoint memory. With one thread (or count 1) the tasks run here, in order.
