@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
 import { setGemmSplit, setGemmThreadsMinFlops, splitByPanels } from '../../src/backends/cpu/wasm/gemm.js';
 import { setWasmIm2col } from '../../src/backends/cpu/wasm/conv.js';
-import { chunkStart, setOpThreadsMinWork, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { chunkStart, parallelFor, setOpThreadsMinWork, shareKernels, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { I32, ModuleBuilder } from '../../src/backends/cpu/wasm/assembler.js';
+import { wasmMemory, wasmScratch } from '../../src/backends/cpu/wasm/memory.js';
 import { randomArray } from '../helpers.js';
 
 const rand = (shape: number[], seed: number) => fp.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), { shape });
@@ -61,6 +63,28 @@ describe('cutting work into tasks', () => {
   });
 });
 
+describe('parallelFor with `after`', () => {
+  test('after(i) runs once per task on this thread, after task i wrote its result, on 1, 2 and 3 threads, over several jobs', async () => {
+    // put(dst, v): stores v at dst, after a busy loop of v % 7 · 10,000 steps (tasks finish out of order)
+    const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
+    m.func('put', [I32, I32], [], (f, dst, v) => {
+      const k = f.local(I32);
+      f.forRange(k, () => f.i32(0), () => f.get(v!).i32(7).op('i32.and').i32(10000).op('i32.mul'), 1, () => {});
+      f.get(dst!).get(v!).mem('i32.store');
+    });
+    const module = new WebAssembly.Module(m.emit());
+    const [id] = shareKernels(module, new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports, ['put']) as [number];
+    const count = 300, dst = wasmScratch(count * 4); // 300 tasks: two jobs of the pool
+    for (const T of [1, 2, 3]) {
+      fp.setNumThreads(T); await whenThreadsReady();
+      new Int32Array(wasmMemory().buffer, dst, count).fill(0);
+      const seen: number[] = [];
+      parallelFor(id, count, (i, a) => a.set([dst + i * 4, i + 1]), (i) => { seen.push(i); expect(new Int32Array(wasmMemory().buffer, dst, count)[i]).toBe(i + 1); });
+      expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
+    }
+  });
+});
+
 describe('bit-identical to one thread, every split', () => {
   // [M, N, K]: 7 panels / 128 tiles (rows win), 25 panels / 64 tiles, odd tails (M % 4, N % 8), one row tile
   for (const [M, N, K] of [[512, 56, 40], [255, 200, 17], [130, 17, 300], [3, 255, 65], [17, 9, 1]] as const) {
@@ -79,6 +103,7 @@ describe('bit-identical to one thread, every split', () => {
     ['stride [2, 3], 9 channels, 1-wide input', [1, 9, 11, 1], [4, 9, 3, 3], { stride: [2, 3], padding: 1 }],
     ['stride 2, 17 channels, batch 2, groups 1', [2, 17, 13, 11], [8, 17, 3, 3], { stride: 2, padding: [0, 1, 2, 1] }],
     ['stride 2, groups 3', [1, 6, 12, 10], [9, 2, 3, 3], { stride: 2, groups: 3, padding: 1 }],
+    ['100x100, 10,000 positions (C goes out task by task: pieces of 512 floats and more)', [1, 2, 100, 100], [5, 2, 3, 3], { padding: 1 }],
   ];
   for (const [name, xs, ws, opts] of convs) {
     test(`conv2d ${name}: the JavaScript packCols' bits`, async () => {

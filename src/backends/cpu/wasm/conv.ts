@@ -5,7 +5,7 @@
 import type { Conv2dAttrs } from '../../../ops/attrs.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { NR } from './gemm-module.js';
-import { batchThreads, cachedWeight, copyOut, gemmThreads, initRows, runPacked, runPackedEach } from './gemm.js';
+import { batchThreads, cachedWeight, copyBlock, copyOut, gemmThreads, initRows, runPacked, runPackedEach } from './gemm.js';
 import { heapF32, wasmScratch } from './memory.js';
 import { im2colEach, im2colThreaded } from './im2col.js';
 
@@ -95,16 +95,14 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
       else packCols(x.data, xo, geo, cols(j));
       initRows(Og, Pp, cOf(j), b ? b.data : null, (b ? b.offset : 0) + group(i0 + j) * Og);
     }
+    // C goes out of Wasm memory block by block (or item by item) on this thread as the threads finish them
+    const oOff = (i: number) => (Math.floor(i / G) * O + group(i) * Og) * P;
     if (m === 1) {
       if (inWasm) im2colThreaded(threads, image(0), cols(0), Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW); // split when the product is
-      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P);
+      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P, 0, (m0, m1, j0, j1) => copyBlock(Pp, P, cOf(0), out.data, oOff(i0), m0, m1, j0, j1));
     } else {
       if (inWasm) im2colEach(m, image, cols, Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW);
-      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P);
-    }
-    for (let j = 0; j < m; j++) {
-      const i = i0 + j;
-      copyOut(Og, P, Pp, cOf(j), out.data, (Math.floor(i / G) * O + group(i) * Og) * P, 'none');
+      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P, (j) => copyOut(Og, P, Pp, cOf(j), out.data, oOff(i0 + j), 'none'));
     }
   }
 }
