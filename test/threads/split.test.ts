@@ -1,6 +1,6 @@
 // How threaded work is cut: GEMMs split by panels or by row tiles (splitByPanels picks; setGemmSplit forces either
 // for these tests), the Wasm im2col at every column stride, split by channels or by (channel, kernel row), and the
-// row-wise ops (softmax) split by rows give the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
+// row-wise ops (softmax, layerNorm, rmsNorm) split by rows give the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
 // splits and the outputs are the typed-array kernels' (compared the same way, trivially equal).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
@@ -123,6 +123,18 @@ describe('bit-identical to one thread, every split', () => {
 });
 
 describe('row-wise ops split by rows: the one-thread bits', () => {
+  for (const [R, D] of [[2, 1], [3, 3], [17, 17], [5, 255], [255, 4], [64, 384]] as const) {
+    test(`layerNorm and rmsNorm of ${R} rows of ${D}, with and without weight and bias, NaN and infinity in rows`, async () => {
+      const d = randomArray(R * D, R * D);
+      d[0] = NaN; if (R > 2) d[2 * D] = Infinity;
+      const x = fp.tensor(d, { shape: [R, D] }), w = rand([D], 1), b = rand([D], 2);
+      await expectRowsSplitSame(() => fp.layerNorm(x, D, w, b, 1e-5));
+      await expectRowsSplitSame(() => fp.layerNorm(x, D, null, null, 0.25));
+      await expectRowsSplitSame(() => fp.rmsNorm(x, D, w));
+      await expectRowsSplitSame(() => fp.rmsNorm(x.reshape([R, 1, D]), [1, D], null, 1e-3));
+    });
+  }
+
   /** f with no op split (setOpThreadsMinWork(Infinity)), then on 1, 2, 3 threads with every op that can split split. */
   async function expectRowsSplitSame(f: () => fp.Tensor): Promise<void> {
     setOpThreadsMinWork(Infinity);
