@@ -1,6 +1,6 @@
 // How threaded work is cut: GEMMs split by panels or by row tiles (splitByPanels picks; setGemmSplit forces either
 // for these tests), the Wasm im2col at every column stride, split by channels or by (channel, kernel row), and the
-// row-wise ops (softmax, layerNorm, rmsNorm) split by rows give the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
+// row-wise ops (softmax, layerNorm, rmsNorm) split by rows and the window ops (pools, depthwise conv) by planes give the one-thread bits on 1, 2 and 3 threads on awkward shapes. With the fast path off (FORWARDPASS_WASM=0) nothing
 // splits and the outputs are the typed-array kernels' (compared the same way, trivially equal).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
@@ -123,6 +123,30 @@ describe('bit-identical to one thread, every split', () => {
 });
 
 describe('row-wise ops split by rows: the one-thread bits', () => {
+  // window ops split by planes: each task pads its planes and runs the window pass (column strides 1, 2 and 3)
+  const windows: [string, number[], fp.MaxPool2dOptions][] = [
+    ['3x3 stride 2 pad 1 (the ResNet pool), 17 planes', [1, 17, 15, 13], { kernelSize: 3, stride: 2, padding: 1 }],
+    ['2x2 stride 1, 3 planes of 1x5', [3, 1, 2, 5], { kernelSize: [1, 2], stride: 1 }],
+    ['3x2 stride 3, dilation 2, ceil mode, 2 images x 5 planes', [2, 5, 17, 16], { kernelSize: [3, 2], stride: 3, dilation: 2, ceilMode: true, padding: [1, 1] }],
+    ['5x5 stride [1, 2] pad 2, 255 planes of 3x3', [1, 255, 3, 3], { kernelSize: 5, stride: [1, 2], padding: 2 }],
+  ];
+  for (const [name, xs, opts] of windows) {
+    test(`maxPool2d, avgPool2d and a depthwise conv: ${name}, NaN in a plane`, async () => {
+      const d = randomArray(xs.reduce((a, b) => a * b, 1), xs[1]!);
+      d[1] = NaN; d[d.length - 1] = -Infinity;
+      const x = fp.tensor(d, { shape: xs });
+      await expectRowsSplitSame(() => fp.maxPool2d(x, opts));
+      if (!opts.dilation) {
+        await expectRowsSplitSame(() => fp.avgPool2d(x, { kernelSize: opts.kernelSize, stride: opts.stride, padding: opts.padding, ceilMode: opts.ceilMode }));
+        await expectRowsSplitSame(() => fp.avgPool2d(x, { kernelSize: opts.kernelSize, stride: opts.stride, padding: opts.padding, countIncludePad: false }));
+      }
+      const C = xs[1]!, k = opts.kernelSize, [kh, kw] = typeof k === 'number' ? [k, k] : k;
+      const w = rand([2 * C, 1, kh, kw], 6), b = rand([2 * C], 7); // 2 outputs per channel: each input plane read twice
+      await expectRowsSplitSame(() => fp.conv2d(x, w, b, { groups: C, stride: opts.stride, padding: opts.padding, dilation: opts.dilation }));
+      await expectRowsSplitSame(() => fp.conv2d(x, rand([C, 1, kh, kw], 8), null, { groups: C, stride: opts.stride, padding: opts.padding }));
+    });
+  }
+
   for (const [R, D] of [[2, 1], [3, 3], [17, 17], [5, 255], [255, 4], [64, 384]] as const) {
     test(`layerNorm and rmsNorm of ${R} rows of ${D}, with and without weight and bias, NaN and infinity in rows`, async () => {
       const d = randomArray(R * D, R * D);
