@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as fp from '../../src/node.js';
 import { setGemmSplit, setGemmThreadsMinFlops, splitByPanels } from '../../src/backends/cpu/wasm/gemm.js';
 import { setWasmIm2col } from '../../src/backends/cpu/wasm/conv.js';
-import { chunkStart, parallelFor, setOpThreadsMinWork, shareKernels, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { chunkStart, parallelFor, setOpThreadsMinWork, setThreadSpin, shareKernels, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
 import { I32, ModuleBuilder } from '../../src/backends/cpu/wasm/assembler.js';
 import { wasmMemory, wasmScratch } from '../../src/backends/cpu/wasm/memory.js';
 import { randomArray } from '../helpers.js';
@@ -82,6 +82,19 @@ describe('parallelFor with `after`', () => {
       parallelFor(id, count, (i, a) => a.set([dst + i * 4, i + 1]), (i) => { seen.push(i); expect(new Int32Array(wasmMemory().buffer, dst, count)[i]).toBe(i + 1); });
       expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
     }
+  });
+});
+
+describe('polling before sleeping (setThreadSpin)', () => {
+  test('no polls, the default and many: the one-thread bits; a bad count is one clear error', async () => {
+    const x = rand([67, 90], 1), w = rand([130, 90], 2);
+    const ref = oneThread(() => fp.linear(x, w, null));
+    for (const polls of [0, undefined, 1 << 20]) {
+      setThreadSpin(polls);
+      await expectSameBits(() => fp.linear(x, w, null), ref);
+    }
+    setThreadSpin();
+    for (const bad of [-1, 1.5, NaN, 2 ** 31]) expect(() => setThreadSpin(bad)).toThrow(`forwardpass: setThreadSpin: expected a whole number of polls from 0 to 2^30, got ${bad}`);
   });
 });
 

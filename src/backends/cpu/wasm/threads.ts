@@ -17,7 +17,8 @@ const MAX_ARGS = 16;
 // a task is claimed by compareExchange on that word, so a worker still looking at an older job can never claim one.
 // NOTIFY_EACH: the caller consumes tasks' results as they finish (parallelFor's `after`), so a worker wakes it on every
 // task done, not only on the last; FINISHED + i holds the generation of the job whose task i is done.
-const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9, ACTIVE = 10, NOTIFY_EACH = 11;
+// SPIN: how many times a thread rereads the word it waits on before it sleeps in Atomics.wait (setThreadSpin).
+const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9, ACTIVE = 10, NOTIFY_EACH = 11, SPIN = 12;
 const KNOWN = 16; // KNOWN + w: how many kernels worker w has instantiated
 const TABLE = KNOWN + MAX_THREADS; // MAX_TASKS rows of MAX_ARGS arguments
 const FINISHED = TABLE + MAX_TASKS * MAX_ARGS;
@@ -32,7 +33,7 @@ const CLOSED = 1023; // index part of NEXT while the caller writes a job: never 
 const WORKER_SOURCE = `'use strict';
 const GEN = ${GEN}, NEXT = ${NEXT}, COUNT = ${COUNT}, DONE = ${DONE}, NEED = ${NEED}, FAILED = ${FAILED}, READY = ${READY};
 const ON_WORKERS = ${ON_WORKERS}, FN = ${FN}, NARGS = ${NARGS}, ACTIVE = ${ACTIVE}, KNOWN = ${KNOWN}, TABLE = ${TABLE}, MAX_ARGS = ${MAX_ARGS};
-const NOTIFY_EACH = ${NOTIFY_EACH}, FINISHED = ${FINISHED};
+const NOTIFY_EACH = ${NOTIFY_EACH}, FINISHED = ${FINISHED}, SPIN = ${SPIN};
 let ctl = null, memory = null, index = 0, seen = 0;
 const fns = [];
 function take(msg) {
@@ -49,6 +50,9 @@ function take(msg) {
 function loop() {
   for (;;) {
     let g = Atomics.load(ctl, GEN);
+    // a worker taking jobs polls a while before it sleeps: the next job (conv2d's GEMM after its im2col) often comes
+    // sooner than a sleeping thread wakes
+    if (index < Atomics.load(ctl, ACTIVE)) for (let s = Atomics.load(ctl, SPIN); g === seen && s > 0; s--) g = Atomics.load(ctl, GEN);
     while (g === seen) { Atomics.wait(ctl, GEN, seen); g = Atomics.load(ctl, GEN); }
     seen = g;
     const need = Atomics.load(ctl, NEED);
@@ -199,6 +203,7 @@ function startPool(): Pool | null {
   const ctl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   ctl[NEED] = local.length;
   ctl[ACTIVE] = T - 1;
+  ctl[SPIN] = spin;
   const p: Pool = { ctl, workers: [], gen: 0, failed: false };
   const onError = () => { p.failed = true; unavailable = true; };
   const memory = wasmMemory();
@@ -248,6 +253,24 @@ export function availableThreads(): number {
 }
 
 const argsRow = new Int32Array(MAX_ARGS);
+
+/**
+ * Polls of a waited-on word before a thread sleeps: 2^12 polls of ~10 ns (measured at load 9; Atomics.load on
+ * shared memory is not inlined by Node 20's V8), 20-40 µs. The gain (a worker awake for the GEMM job right after
+ * im2col's) could not be measured on the loaded 2-core VM: setThreadSpin(0) is the comparison to run on a quiet one.
+ */
+export const THREAD_SPIN = 1 << 12;
+let spin = THREAD_SPIN;
+/**
+ * Benchmarks: how many times a thread rereads the word it waits for (a new job; the last tasks done) before it sleeps
+ * in Atomics.wait; 0 sleeps at once. Polling costs CPU time while it lasts, and saves a sleeping thread's wake-up
+ * (tens of µs on a VM) when the next job comes soon. No argument restores THREAD_SPIN.
+ */
+export function setThreadSpin(polls = THREAD_SPIN): void {
+  if (!Number.isInteger(polls) || polls < 0 || polls > 2 ** 30) throw new RangeError(`forwardpass: setThreadSpin: expected a whole number of polls from 0 to 2^30, got ${polls}`);
+  spin = polls;
+  if (pool) Atomics.store(pool.ctl, SPIN, polls);
+}
 
 /**
  * Where chunk i of `n` units cut into `tasks` chunks starts: the first n % tasks chunks hold one unit more, so the
@@ -345,10 +368,11 @@ function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: numb
     Atomics.add(ctl, DONE, 1);
   }
   const block = canBlock();
+  let polls = spin; // poll a while before sleeping: the last tasks often end sooner than a sleeping thread wakes
   for (let d = Atomics.load(ctl, DONE); ; d = Atomics.load(ctl, DONE)) {
     if (after) handOver(); // DONE counts a task after its FINISHED slot is set: at count, every one is handed over
     if (d >= count) break;
-    if (block) Atomics.wait(ctl, DONE, d);
+    if (block && --polls < 0) Atomics.wait(ctl, DONE, d);
   }
   const failed = Atomics.exchange(ctl, FAILED, 0);
   if (error !== null) throw error;
