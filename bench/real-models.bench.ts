@@ -4,7 +4,7 @@
 // one thread) and onnxruntime-node (native, one intra-op thread), timed round-robin in one process.
 // `npm run bench -- real-models` (not in the default set: a few minutes); FORWARDPASS_BENCH_ONLY=regex picks problems.
 import * as fp from '../src/index.js';
-import { whenThreadsReady } from '../src/backends/cpu/wasm/threads.js';
+import { setThreadSpin, whenThreadsReady } from '../src/backends/cpu/wasm/threads.js';
 import { encoderOnnx, resnet18Onnx } from './real-models.js';
 import { ortWebOneThread } from './peers.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
@@ -56,6 +56,7 @@ const suite: BenchSuite = {
           return d;
         };
         fp.setNumThreads(2); await whenThreadsReady(); // the worker started and ready before any timing
+        if (process.env.FORWARDPASS_THREAD_SPIN) setThreadSpin(Number(process.env.FORWARDPASS_THREAD_SPIN)); // polls before sleeping (0: none)
         const fns: Record<string, () => Promise<unknown>> = {
           'fp wasm-simd': runFp(true, 1, 'fp wasm-simd'), 'fp wasm-simd threads=2': runFp(true, 2, 'fp wasm-simd threads=2'), 'fp typed-array': runFp(false, 1, 'fp typed-array'),
         };
