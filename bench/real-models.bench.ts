@@ -4,6 +4,7 @@
 // one thread) and onnxruntime-node (native, one intra-op thread), timed round-robin in one process.
 // `npm run bench -- real-models` (not in the default set: a few minutes); FORWARDPASS_BENCH_ONLY=regex picks problems.
 import * as fp from '../src/index.js';
+import { setThreadSpin, whenThreadsReady } from '../src/backends/cpu/wasm/threads.js';
 import { encoderOnnx, resnet18Onnx } from './real-models.js';
 import { ortWebOneThread } from './peers.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
@@ -17,9 +18,10 @@ type OrtModule = { InferenceSession: { create(bytes: Uint8Array, opts: Record<st
 
 const suite: BenchSuite = {
   name: 'real-models',
-  description: 'ResNet-18 (224x224) and a 6-layer 384-wide transformer encoder (seq 128) built with the ONNX test writer: forwardpass typed-array, forwardpass Wasm SIMD fast path, onnxruntime-web Wasm and onnxruntime-node, one thread each.',
+  description: 'ResNet-18 (224x224) and a 6-layer 384-wide transformer encoder (seq 128) built with the ONNX test writer: forwardpass typed-array, forwardpass Wasm SIMD fast path, onnxruntime-web Wasm and onnxruntime-node, one thread each; the fast path on 2 threads too.',
   variants: {
-    'fp wasm-simd': 'forwardpass loadOnnx on the CPU backend with the Wasm SIMD fast path (the default)',
+    'fp wasm-simd': 'forwardpass loadOnnx on the CPU backend with the Wasm SIMD fast path (the default), one thread (setNumThreads(1))',
+    'fp wasm-simd threads=2': 'the same on 2 threads (setNumThreads(2)): the GEMMs and im2col split across the calling thread and one worker',
     'fp typed-array': 'the same session with setCpuFastPath(false): the typed-array reference kernels',
     'ort-web': 'onnxruntime-web, Wasm backend, numThreads 1, graph optimizations on',
     'ort-node': 'onnxruntime-node, CPU provider, intra- and inter-op threads 1, graph optimizations on',
@@ -44,8 +46,20 @@ const suite: BenchSuite = {
         const shape = shapeOf(B), rng = fp.makeRng(B);
         const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
         const x = fp.tensor(data, { shape });
-        const runFp = (on: boolean) => async () => { fp.setCpuFastPath(on); const out = await session.run({ x }); const y = Object.values(out)[0]!; const d = y.dataSync(); y.dispose(); return d; };
-        const fns: Record<string, () => Promise<unknown>> = { 'fp wasm-simd': runFp(true), 'fp typed-array': runFp(false) };
+        const cpuMs: Record<string, number> = {}, calls: Record<string, number> = {};
+        const runFp = (on: boolean, threads: number, name: string) => async () => {
+          fp.setCpuFastPath(on); fp.setNumThreads(threads);
+          const c0 = process.cpuUsage();
+          const out = await session.run({ x }); const y = Object.values(out)[0]!; const d = y.dataSync(); y.dispose();
+          const c = process.cpuUsage(c0);
+          cpuMs[name] = (cpuMs[name] ?? 0) + (c.user + c.system) / 1000; calls[name] = (calls[name] ?? 0) + 1;
+          return d;
+        };
+        fp.setNumThreads(2); await whenThreadsReady(); // the worker started and ready before any timing
+        if (process.env.FORWARDPASS_THREAD_SPIN) setThreadSpin(Number(process.env.FORWARDPASS_THREAD_SPIN)); // polls before sleeping (0: none)
+        const fns: Record<string, () => Promise<unknown>> = {
+          'fp wasm-simd': runFp(true, 1, 'fp wasm-simd'), 'fp wasm-simd threads=2': runFp(true, 2, 'fp wasm-simd threads=2'), 'fp typed-array': runFp(false, 1, 'fp typed-array'),
+        };
         if (webS && web) { const feeds = { x: new web.Tensor('float32', data, shape) }; fns['ort-web'] = () => webS.run(feeds); }
         if (nodeS && node) { const feeds = { x: new node.Tensor('float32', data, shape) }; fns['ort-node'] = () => nodeS.run(feeds); }
         // agreement: the fast path against onnxruntime-node (or -web) on this input
@@ -66,13 +80,19 @@ const suite: BenchSuite = {
         const ref = best['ort-web']?.medianMs, refNode = best['ort-node']?.medianMs;
         for (const [variant, t] of Object.entries(best)) {
           rows.push({ group, variant, ...t, value: t.medianMs, best: t.minMs, unit: 'ms' });
-          log(`  ${group.padEnd(26)} ${variant.padEnd(15)} ${t.medianMs.toFixed(2).padStart(9)} ms${ref ? `  ort-web/this ${(ref / t.medianMs).toFixed(2)}x` : ''}${refNode ? `  ort-node/this ${(refNode / t.medianMs).toFixed(2)}x` : ''}`);
+          log(`  ${group.padEnd(26)} ${variant.padEnd(23)} ${t.medianMs.toFixed(2).padStart(9)} ms${ref ? `  ort-web/this ${(ref / t.medianMs).toFixed(2)}x` : ''}${refNode ? `  ort-node/this ${(refNode / t.medianMs).toFixed(2)}x` : ''}`);
+        }
+        const one = best['fp wasm-simd'], two = best['fp wasm-simd threads=2'];
+        if (one && two) {
+          const cpu = (v: string) => cpuMs[v]! / calls[v]!;
+          log(`  ${group.padEnd(26)} 2 threads / 1 thread: ${(one.medianMs / two.medianMs).toFixed(2)}x (median), ${(one.minMs / two.minMs).toFixed(2)}x (fastest); CPU time per call ${cpu('fp wasm-simd').toFixed(1)} -> ${cpu('fp wasm-simd threads=2').toFixed(1)} ms (1 thread / 2 threads ${(cpu('fp wasm-simd') / cpu('fp wasm-simd threads=2')).toFixed(2)}x: 1.00 is no threading overhead)`);
         }
         x.dispose();
       }
       session.dispose();
     }
     fp.setCpuFastPath(true);
+    fp.setNumThreads(1);
     return rows;
   },
 };

@@ -5,7 +5,7 @@
 import type { Conv2dAttrs } from '../../../ops/attrs.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { NR } from './gemm-module.js';
-import { batchThreads, cachedWeight, copyOut, gemmThreads, initRows, runPacked, runPackedEach } from './gemm.js';
+import { batchThreads, cachedWeight, copyBlock, copyOut, gemmThreads, initRows, runPacked, runPackedEach } from './gemm.js';
 import { heapF32, wasmScratch } from './memory.js';
 import { im2colEach, im2colThreaded } from './im2col.js';
 
@@ -61,7 +61,7 @@ export function packCols(x: NumArray, xOff: number, g: Geo, dst: number): void {
 }
 
 let useWasmIm2col = true;
-/** Tests: route column-stride-1 convs through the JavaScript packCols (false) to compare the two im2cols. */
+/** Tests: route convs through the JavaScript packCols (false) to compare the two im2cols. */
 export function setWasmIm2col(on: boolean): void {
   useWasmIm2col = on;
 }
@@ -77,7 +77,7 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
   if (N === 0 || O === 0 || P === 0) return;
   const wp = cachedWeight(wKey, 'rows', w.data, w.offset, O, K);
   const pointwise = kH === 1 && kW === 1 && sH === 1 && sW === 1 && pT === 0 && pL === 0 && Ho === H && Wo === W;
-  const inWasm = !pointwise && sW === 1 && useWasmIm2col; // column stride 1: runs are contiguous, im2col in Wasm
+  const inWasm = !pointwise && useWasmIm2col; // im2col in Wasm (packCols: the tests' reference)
   const img = inWasm ? Math.ceil((Cg * H * W * 4) / 64) * 64 : 0, colBytes = K * P * 4 + 64, itemBytes = img + colBytes + Og * Pp * 4;
   // Items are (image, group) pairs. One at a time, each product split across threads when big enough (gemmThreads);
   // or, when each is too small to split but the batch is not, `per` items at once, one item per task.
@@ -95,16 +95,14 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
       else packCols(x.data, xo, geo, cols(j));
       initRows(Og, Pp, cOf(j), b ? b.data : null, (b ? b.offset : 0) + group(i0 + j) * Og);
     }
+    // C goes out of Wasm memory block by block (or item by item) on this thread as the threads finish them
+    const oOff = (i: number) => (Math.floor(i / G) * O + group(i) * Og) * P;
     if (m === 1) {
-      if (inWasm) im2colThreaded(threads, image(0), cols(0), Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW); // split when the product is
-      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P);
+      if (inWasm) im2colThreaded(threads, image(0), cols(0), Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW); // split when the product is
+      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P, 0, (m0, m1, j0, j1) => copyBlock(Pp, P, cOf(0), out.data, oOff(i0), m0, m1, j0, j1));
     } else {
-      if (inWasm) im2colEach(m, image, cols, Cg, H, W, kH, kW, Ho, Wo, sH, pT, pL, dH, dW);
-      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P);
-    }
-    for (let j = 0; j < m; j++) {
-      const i = i0 + j;
-      copyOut(Og, P, Pp, cOf(j), out.data, (Math.floor(i / G) * O + group(i) * Og) * P, 'none');
+      if (inWasm) im2colEach(m, image, cols, Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW);
+      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P, (j) => copyOut(Og, P, Pp, cOf(j), out.data, oOff(i0 + j), 'none'));
     }
   }
 }

@@ -9,7 +9,7 @@ import type { NumArray } from '../types.js';
 import { compileGemmModule, MR, NR, type GemmFn } from './gemm-module.js';
 import { wasmRelaxedSimdEnabled } from './features.js';
 import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
-import { availableThreads, parallelFor, shareKernels } from './threads.js';
+import { availableThreads, chunkStart, parallelFor, shareKernels, TASKS_PER_THREAD } from './threads.js';
 
 /** K steps per block at most: a B micro-panel (KC x 8 floats, 8 KB) stays in L1 while MC rows of A pass it. */
 const KC = 256;
@@ -26,8 +26,18 @@ let minFlops = GEMM_THREADS_MIN_FLOPS;
 export function setGemmThreadsMinFlops(flops = GEMM_THREADS_MIN_FLOPS): void {
   minFlops = flops;
 }
-/** Tasks per thread a threaded GEMM is cut into, so that a thread slowed by other processes gets fewer. */
-const TASKS_PER_THREAD = 4;
+/**
+ * Floats per row piece from which runPacked hands a panel task's block of C to `after` as soon as it is done (M
+ * copies of such pieces); shorter pieces go out in one copy at the end (out.set of a subarray costs 90-150 ns a call,
+ * the time it copies 400-500 floats in: measured 158 ns for 8 floats, 177 ns for 512, 987 ns for 4096, load 11).
+ */
+const MIN_PIECE = 512;
+
+let forcedSplit: 'panels' | 'rows' | null = null;
+/** Tests and benchmarks: split threaded GEMMs by panels or by row tiles wherever both can (null: splitByPanels decides). */
+export function setGemmSplit(split: 'panels' | 'rows' | null): void {
+  forcedSplit = split;
+}
 
 /** A compiled `gemm`: this thread's function, its id for parallelFor, and whether it is the relaxed-SIMD module. */
 export interface GemmKernel { fn: GemmFn; id: number; relaxed: boolean }
@@ -98,42 +108,76 @@ function copyA(a: NumArray, aOff: number, M: number, K: number, dst: number): vo
  * conv2d's per-row bias); a bias row [Np] at byte `bias` (0: none) is added after the sum and relu (NaN kept)
  * applied, both fused into the last K block. B at byte `b` is packed panels (ldb = 0) or, with
  * ldb > 0, row-major [K, >= Np] with rows ldb floats apart, read in place (32 bytes past its last row must be
- * readable: the padding columns read neighbours and only feed C's padding columns). `plain`: the SIMD128 kernel even
+ * readable: the padding columns read neighbours and only feed C's padding columns). `after(m0, m1, j0, j1)`, when
+ * given, runs on this thread for each finished block of C (rows m0..m1, columns j0..j1; the blocks tile C) as soon as
+ * it is done: copyBlock there copies C out while the other threads still compute. `plain`: the SIMD128 kernel even
  * where relaxed SIMD is on, for a caller whose results must equal another mul-then-add kernel's bit for bit.
  */
-export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0, plain = false): void {
+export function runPacked(M: number, Np: number, K: number, a: number, b: number, c: number, relu: boolean, ldb = 0, bias = 0,
+  after?: (m0: number, m1: number, j0: number, j1: number) => void, plain = false): void {
   const { fn: gemm, id: gemmId } = gemmKernel(plain);
   const [, , , , panels, , kb, lda, bStride, ldbk, ldc, , r] = gemmArgs(M, Np, K, a, b, c, relu, ldb, bias);
   const T = gemmThreads(M, Np, K);
-  if (T === 1) { gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, r); return; }
-  // Threads: tasks of whole panels (columns), or of whole MR-row tiles when there are too few panels. A task runs
-  // the same K blocks in the same order on its outputs as one thread does, so the result is bit-identical.
-  if (panels >= T) {
-    const tasks = Math.min(panels, T * TASKS_PER_THREAD);
+  if (T === 1) { gemm(a, b, c, M, panels, K, kb, lda, bStride, ldbk, ldc, bias, r); after?.(0, M, 0, Np); return; }
+  // Threads: tasks of whole panels (columns) or of whole MR-row tiles, whichever balances better (panels on a tie:
+  // a panel's B stays in cache for all its rows). A task runs the same K blocks in the same order on its outputs as
+  // one thread does, so the result is bit-identical.
+  const tiles = Math.ceil(M / MR);
+  if (splitByPanels(M, panels, T)) {
+    // a panel task's block of C is M row pieces: handed out per task only when those are long enough to copy well
+    const tasks = Math.min(panels, T * TASKS_PER_THREAD), perTask = after !== undefined && Math.floor(panels / tasks) * NR >= MIN_PIECE;
     parallelFor(gemmId, tasks, (i, args) => {
-      const p0 = Math.floor((i * panels) / tasks), p1 = Math.floor(((i + 1) * panels) / tasks);
+      const p0 = chunkStart(i, panels, tasks), p1 = chunkStart(i + 1, panels, tasks);
       args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, K, kb, lda, bStride, ldbk, ldc, bias ? bias + p0 * NR * 4 : 0, r]);
-    });
+    }, perTask ? (i) => after(0, M, chunkStart(i, panels, tasks) * NR, chunkStart(i + 1, panels, tasks) * NR) : undefined);
+    if (after && !perTask) after(0, M, 0, Np);
   } else {
-    const tiles = Math.ceil(M / MR), tasks = Math.min(tiles, T * TASKS_PER_THREAD);
+    const tasks = Math.min(tiles, T * TASKS_PER_THREAD);
     parallelFor(gemmId, tasks, (i, args) => {
-      const m0 = Math.floor((i * tiles) / tasks) * MR, m1 = Math.min(M, Math.floor(((i + 1) * tiles) / tasks) * MR);
+      const m0 = chunkStart(i, tiles, tasks) * MR, m1 = Math.min(M, chunkStart(i + 1, tiles, tasks) * MR);
       args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, K, kb, lda, bStride, ldbk, ldc, bias, r]);
-    });
+    }, after && ((i) => after(chunkStart(i, tiles, tasks) * MR, Math.min(M, chunkStart(i + 1, tiles, tasks) * MR), 0, Np)));
   }
 }
 
 /**
- * runPacked for `count` products of one shape (no bias, no relu), item i's A, B and C at the byte addresses `at(i)`,
- * one product per task of the thread pool: each runs as runPacked on one thread would run it.
+ * When the threads finish `n` units cut into min(n, T·TASKS_PER_THREAD) chunks (chunkStart's sizes, biggest first),
+ * each claimed by the least loaded thread: the largest load, in units.
  */
-export function runPackedEach(count: number, M: number, Np: number, K: number, at: (i: number) => [number, number, number], ldb = 0): void {
+function finish(n: number, T: number): number {
+  const tasks = Math.min(n, T * TASKS_PER_THREAD), load = new Array<number>(T).fill(0);
+  for (let i = 0; i < tasks; i++) {
+    let t = 0;
+    for (let j = 1; j < T; j++) if (load[j]! < load[t]!) t = j;
+    load[t]! += chunkStart(i + 1, n, tasks) - chunkStart(i, n, tasks);
+  }
+  return Math.max(...load);
+}
+
+/**
+ * Whether a threaded GEMM of M rows and `panels` panels splits by panels (else by MR-row tiles): the split whose
+ * busiest thread has less to do, in multiply-adds. ResNet-18's last stage (512 rows, 7 panels) on 2 threads: panels
+ * leave one thread 4 of 7 (8/7 of an even share), row tiles 64 of 128 (an even share).
+ */
+export function splitByPanels(M: number, panels: number, T: number): boolean {
+  const tiles = Math.ceil(M / MR);
+  if (panels < T || tiles < T) return panels >= T; // gemmThreads keeps T within the larger of the two
+  if (forcedSplit) return forcedSplit === 'panels';
+  return finish(panels, T) * M <= finish(tiles, T) * MR * panels;
+}
+
+/**
+ * runPacked for `count` products of one shape (no bias, no relu), item i's A, B and C at the byte addresses `at(i)`,
+ * one product per task of the thread pool: each runs as runPacked on one thread would run it. `after(i)` runs on
+ * this thread once item i is done (parallelFor's `after`).
+ */
+export function runPackedEach(count: number, M: number, Np: number, K: number, at: (i: number) => [number, number, number], ldb = 0, after?: (i: number) => void): void {
   const gemmId = gemmKernel().id;
   const args = gemmArgs(M, Np, K, 0, 0, 0, false, ldb, 0);
   parallelFor(gemmId, count, (i, arg) => {
     arg.set(args);
     [arg[0], arg[1], arg[2]] = at(i);
-  });
+  }, after);
 }
 
 /** The arguments of the module's `gemm` for runPacked's product (same parameters). */
@@ -159,6 +203,14 @@ function initC(M: number, Np: number, c: number): void {
 function biasRow(bias: NumArray, bOff: number, N: number, Np: number, dst: number): void {
   const h = heapF32(), base = dst >>> 2;
   for (let j = 0; j < Np; j++) h[base + j] = j < N ? bias[bOff + j]! : 0;
+}
+
+/** Copy rows m0..m1, columns j0..j1 (those below N) of C [M, Np] at byte `c` into out [M, N] at oOff. */
+export function copyBlock(Np: number, N: number, c: number, out: NumArray, oOff: number, m0: number, m1: number, j0: number, j1: number): void {
+  const h = heapF32(), base = c >>> 2, j2 = Math.min(j1, N);
+  if (j0 >= j2) return;
+  if (j0 === 0 && j2 === Np) { out.set(h.subarray(base + m0 * Np, base + m1 * Np), oOff + m0 * N); return; }
+  for (let i = m0; i < m1; i++) out.set(h.subarray(base + i * Np + j0, base + i * Np + j2), oOff + i * N + j0);
 }
 
 /** Copy C [M, Np] at byte `c` into out [M, N] at oOff, applying an activation other than relu / none. */
@@ -220,8 +272,10 @@ export function linearWasm(out: NumArray, x: NumArray, xOff: number, w: NumArray
   copyA(x, xOff, M, K, s);
   initC(M, Np, pc);
   if (bias) biasRow(bias, bOff, N, Np, pb);
-  runPacked(M, Np, K, s, wp, pc, activation === 'relu', 0, bias ? pb : 0);
-  copyOut(M, N, Np, pc, out, 0, activation);
+  // C goes out block by block as the threads finish them (copyOut after: an activation runs on the whole output)
+  const plain = activation === 'none' || activation === 'relu';
+  runPacked(M, Np, K, s, wp, pc, activation === 'relu', 0, bias ? pb : 0, plain ? (m0, m1, j0, j1) => copyBlock(Np, N, pc, out, 0, m0, m1, j0, j1) : undefined);
+  if (!plain) copyOut(M, N, Np, pc, out, 0, activation);
 }
 
 /**
@@ -243,8 +297,8 @@ export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number,
       else heapF32().set(b.subarray(bo, bo + K * N), (pb + t * bBytes) >>> 2);
     }
     initC(Bt * M, Np, pc);
-    runPackedEach(Bt, M, Np, K, (t) => [s + (Ba > 1 ? t * aBytes : 0), pb + (Bb > 1 ? t * bBytes : 0), pc + t * cBytes], transB ? 0 : N);
-    for (let t = 0; t < Bt; t++) copyOut(M, N, Np, pc + t * cBytes, out, t * M * N, 'none');
+    runPackedEach(Bt, M, Np, K, (t) => [s + (Ba > 1 ? t * aBytes : 0), pb + (Bb > 1 ? t * bBytes : 0), pc + t * cBytes], transB ? 0 : N,
+      (t) => copyOut(M, N, Np, pc + t * cBytes, out, t * M * N, 'none')); // each item goes out as soon as it is done
     return;
   }
   const s = wasmScratch(aBytes + bBytes + M * Np * 4);
@@ -257,8 +311,7 @@ export function matmulWasm(out: NumArray, a: NumArray, aOff: number, Ba: number,
       else heapF32().set(b.subarray(bo, bo + K * N), pb >>> 2);
     }
     initC(M, Np, pc);
-    runPacked(M, Np, K, pa, pb, pc, false, transB ? 0 : N);
-    copyOut(M, N, Np, pc, out, t * M * N, 'none');
+    runPacked(M, Np, K, pa, pb, pc, false, transB ? 0 : N, 0, (m0, m1, j0, j1) => copyBlock(Np, N, pc, out, t * M * N, m0, m1, j0, j1));
   }
 }
 

@@ -8,6 +8,7 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F64, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { heapF32, wasmMemory, wasmScratch } from './memory.js';
+import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
 
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 const JOIN_LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
@@ -92,15 +93,32 @@ export function normModuleBytes(): Uint8Array<ArrayBuffer> {
       });
     });
   });
+  // rowsAt(x, w, b, o, R, D, epsAt, rms): rows with eps read as the float64 at byte epsAt (16 bytes readable), for
+  // the thread pool, whose tasks pass i32 arguments only
+  m.func('rowsAt', [I32, I32, I32, I32, I32, I32, I32, I32], [], (f, x, w, b, o, R, D, epsAt, rms) => {
+    f.get(x!).get(w!).get(b!).get(o!).get(R!).get(D!).get(epsAt!).vmem('v128.load').lane('f64x2.extract_lane', 0).get(rms!).call(0);
+  });
   return m.emit();
 }
 
 type Rows = (x: number, w: number, b: number, o: number, R: number, D: number, eps: number, rms: number) => void;
-let rowsFn: Rows | null = null;
+let rowsFn: Rows | null = null, rowsAtId = -1;
 const kernel = (): Rows => {
-  if (!rowsFn) rowsFn = new WebAssembly.Instance(new WebAssembly.Module(normModuleBytes()), { env: { memory: wasmMemory() } }).exports.rows as Rows;
+  if (!rowsFn) {
+    const module = new WebAssembly.Module(normModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    [rowsAtId] = shareKernels(module, exports, ['rowsAt']) as [number];
+    rowsFn = exports.rows as Rows;
+  }
   return rowsFn;
 };
+
+/**
+ * Norms below this many elements stay on one thread: about the one-thread time of the GEMM's measured break-even
+ * (4 MFLOP, ~150 µs), at ~1.6 ns an element, the op with its copies (the encoder's 12 norms of 128 x 384 took 0.96 ms
+ * a run at load 1.3). Not measured for the norm itself: the 2-core VM stayed at load 9-11.
+ */
+export const NORM_THREADS_MIN = 1 << 16;
 
 /** Whether the fast path takes this layerNorm / rmsNorm: a float x with at least one element per row. */
 export function normFits(inputs: readonly Tensor[], dims: number): boolean {
@@ -118,11 +136,20 @@ export function normWasm(out: CpuTensor, [x, weight, bias]: readonly (CpuTensor 
   for (let i = x!.shape.length - dims; i < x!.shape.length; i++) D *= x!.shape[i]!;
   const R = n / D, D4 = Math.ceil(D / 4) * 4;
   // x, output, then w and b (each padded to whole groups of 4 and 4 more: the vector loop never reads past them)
-  const base = wasmScratch((2 * n + 2 * D4 + 16) * 4);
+  const base = wasmScratch((2 * n + 2 * D4 + 20) * 4); // + 16 bytes: eps as a float64 for threaded tasks
   const h = heapF32(), xq = base >> 2, oq = xq + n + 4, wq = oq + n + 4, bq = wq + D4 + 4;
   h.set((x!.data as NumArray).subarray(x!.offset, x!.offset + n) as never, xq);
   if (weight) h.set((weight.data as NumArray).subarray(weight.offset, weight.offset + D) as never, wq); else h.fill(1, wq, wq + D);
   if (bias) h.set((bias.data as NumArray).subarray(bias.offset, bias.offset + D) as never, bq); else h.fill(0, bq, bq + D);
-  kernel()(xq << 2, wq << 2, bq << 2, oq << 2, R, D, eps, rms ? 1 : 0);
+  const run = kernel(), tasks = opTasks(R, n, NORM_THREADS_MIN);
+  if (tasks === 1) run(xq << 2, wq << 2, bq << 2, oq << 2, R, D, eps, rms ? 1 : 0);
+  else { // rows are independent: a task's rows get the bits one thread gives them; eps goes through memory as a float64
+    const epsAt = (bq + D4 + 4) << 2;
+    new DataView(wasmMemory().buffer).setFloat64(epsAt, eps, true);
+    parallelFor(rowsAtId, tasks, (i, args) => {
+      const r0 = chunkStart(i, R, tasks);
+      args.set([(xq + r0 * D) << 2, wq << 2, bq << 2, (oq + r0 * D) << 2, chunkStart(i + 1, R, tasks) - r0, D, epsAt, rms ? 1 : 0]);
+    });
+  }
   (out.data as NumArray).set(h.subarray(oq, oq + n) as never);
 }

@@ -5,6 +5,7 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F64, I32, ModuleBuilder, V128 } from './assembler.js';
 import { wasmMemory, wasmScratch } from './memory.js';
+import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
 import { emitExp } from './unary.js';
 
 /** `rows(src, dst, R, L4)`: R rows of L4 floats (a multiple of 4), src and dst may be the same block. */
@@ -45,11 +46,24 @@ export function softmaxModuleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 type Rows = (src: number, dst: number, R: number, L4: number) => void;
-let rowsFn: Rows | null = null;
+let rowsFn: Rows | null = null, rowsId = -1;
 const kernel = (): Rows => {
-  if (!rowsFn) rowsFn = new WebAssembly.Instance(new WebAssembly.Module(softmaxModuleBytes()), { env: { memory: wasmMemory() } }).exports.rows as Rows;
+  if (!rowsFn) {
+    const module = new WebAssembly.Module(softmaxModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    [rowsId] = shareKernels(module, exports, ['rows']) as [number];
+    rowsFn = exports.rows as Rows;
+  }
   return rowsFn;
 };
+
+/**
+ * Softmaxes below this many elements (rows x padded length) stay on one thread. One thread takes about 5 ns an
+ * element (the op, copies included: 160 µs at 2^15), the time the GEMM's measured break-even (4 MFLOP) takes;
+ * the softmax's own break-even could not be measured here (the 2-core VM at load 9.5: 2 threads won only from
+ * 2^18 elements, 1.3 vs 0.8 ms).
+ */
+export const SOFTMAX_THREADS_MIN = 1 << 15;
 
 /** Whether the fast path takes this softmax: the last axis of a contiguous float tensor. */
 export function softmaxFits(x: Tensor, axis: number): boolean {
@@ -64,7 +78,14 @@ export function softmaxWasm(out: CpuTensor, x: CpuTensor): void {
   const xd = x.data as NumArray;
   if (L4 === L) h.set(xd.subarray(x.offset, x.offset + n) as never);
   else for (let r = 0; r < R; r++) { h.set(xd.subarray(x.offset + r * L, x.offset + (r + 1) * L) as never, r * L4); h.fill(-Infinity, r * L4 + L, (r + 1) * L4); }
-  kernel()(p, p, R, L4);
+  const run = kernel(), tasks = opTasks(R, R * L4, SOFTMAX_THREADS_MIN);
+  if (tasks === 1) run(p, p, R, L4);
+  else { // rows are independent: a task's rows get the bits one thread gives them
+    parallelFor(rowsId, tasks, (i, args) => {
+      const r0 = chunkStart(i, R, tasks), at = p + r0 * L4 * 4;
+      args.set([at, at, chunkStart(i + 1, R, tasks) - r0, L4]);
+    });
+  }
   const o = out.data as NumArray;
   if (L4 === L) o.set(h.subarray(0, n) as never);
   else for (let r = 0; r < R; r++) o.set(h.subarray(r * L4, r * L4 + L) as never, r * L);

@@ -15,10 +15,14 @@ const MAX_ARGS = 16;
 
 // Control block slots (Int32). NEXT packs the job's generation (22 bits) with the next unclaimed task index (10 bits):
 // a task is claimed by compareExchange on that word, so a worker still looking at an older job can never claim one.
-const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9, ACTIVE = 10;
+// NOTIFY_EACH: the caller consumes tasks' results as they finish (parallelFor's `after`), so a worker wakes it on every
+// task done, not only on the last; FINISHED + i holds the generation of the job whose task i is done.
+// SPIN: how many times a thread rereads the word it waits on before it sleeps in Atomics.wait (setThreadSpin).
+const GEN = 0, NEXT = 1, COUNT = 2, DONE = 3, NEED = 4, FAILED = 5, READY = 6, ON_WORKERS = 7, FN = 8, NARGS = 9, ACTIVE = 10, NOTIFY_EACH = 11, SPIN = 12;
 const KNOWN = 16; // KNOWN + w: how many kernels worker w has instantiated
 const TABLE = KNOWN + MAX_THREADS; // MAX_TASKS rows of MAX_ARGS arguments
-const SLOTS = TABLE + MAX_TASKS * MAX_ARGS;
+const FINISHED = TABLE + MAX_TASKS * MAX_ARGS;
+const SLOTS = FINISHED + MAX_TASKS;
 const CLOSED = 1023; // index part of NEXT while the caller writes a job: never below COUNT
 
 // The worker's program, plain JavaScript kept as a string so that it runs from any bundle (ESM, CJS, tsx) without a
@@ -29,6 +33,7 @@ const CLOSED = 1023; // index part of NEXT while the caller writes a job: never 
 const WORKER_SOURCE = `'use strict';
 const GEN = ${GEN}, NEXT = ${NEXT}, COUNT = ${COUNT}, DONE = ${DONE}, NEED = ${NEED}, FAILED = ${FAILED}, READY = ${READY};
 const ON_WORKERS = ${ON_WORKERS}, FN = ${FN}, NARGS = ${NARGS}, ACTIVE = ${ACTIVE}, KNOWN = ${KNOWN}, TABLE = ${TABLE}, MAX_ARGS = ${MAX_ARGS};
+const NOTIFY_EACH = ${NOTIFY_EACH}, FINISHED = ${FINISHED}, SPIN = ${SPIN};
 let ctl = null, memory = null, index = 0, seen = 0;
 const fns = [];
 function take(msg) {
@@ -45,6 +50,9 @@ function take(msg) {
 function loop() {
   for (;;) {
     let g = Atomics.load(ctl, GEN);
+    // a worker taking jobs polls a while before it sleeps: the next job (conv2d's GEMM after its im2col) often comes
+    // sooner than a sleeping thread wakes
+    if (index < Atomics.load(ctl, ACTIVE)) for (let s = Atomics.load(ctl, SPIN); g === seen && s > 0; s--) g = Atomics.load(ctl, GEN);
     while (g === seen) { Atomics.wait(ctl, GEN, seen); g = Atomics.load(ctl, GEN); }
     seen = g;
     const need = Atomics.load(ctl, NEED);
@@ -65,7 +73,8 @@ function work(g) {
     for (let k = 0; k < n; k++) args[k] = ctl[row + k];
     try { fns[ctl[FN]](...args); } catch (e) { Atomics.store(ctl, FAILED, 1); }
     Atomics.add(ctl, ON_WORKERS, 1);
-    if (Atomics.add(ctl, DONE, 1) + 1 === count) Atomics.notify(ctl, DONE);
+    Atomics.store(ctl, FINISHED + i, g);
+    if (Atomics.add(ctl, DONE, 1) + 1 === count || ctl[NOTIFY_EACH]) Atomics.notify(ctl, DONE);
   }
 }
 if (typeof require === 'function') require('node:worker_threads').parentPort.on('message', take);
@@ -194,6 +203,7 @@ function startPool(): Pool | null {
   const ctl = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   ctl[NEED] = local.length;
   ctl[ACTIVE] = T - 1;
+  ctl[SPIN] = spin;
   const p: Pool = { ctl, workers: [], gen: 0, failed: false };
   const onError = () => { p.failed = true; unavailable = true; };
   const memory = wasmMemory();
@@ -245,12 +255,64 @@ export function availableThreads(): number {
 const argsRow = new Int32Array(MAX_ARGS);
 
 /**
+ * Polls of a waited-on word before a thread sleeps: 2^12 polls of ~10 ns (measured at load 9; Atomics.load on
+ * shared memory is not inlined by Node 20's V8), 20-40 µs. The gain (a worker awake for the GEMM job right after
+ * im2col's) could not be measured on the loaded 2-core VM: setThreadSpin(0) is the comparison to run on a quiet one.
+ */
+export const THREAD_SPIN = 1 << 12;
+let spin = THREAD_SPIN;
+/**
+ * Benchmarks: how many times a thread rereads the word it waits for (a new job; the last tasks done) before it sleeps
+ * in Atomics.wait; 0 sleeps at once. Polling costs CPU time while it lasts, and saves a sleeping thread's wake-up
+ * (tens of µs on a VM) when the next job comes soon. No argument restores THREAD_SPIN.
+ */
+export function setThreadSpin(polls = THREAD_SPIN): void {
+  if (!Number.isInteger(polls) || polls < 0 || polls > 2 ** 30) throw new RangeError(`forwardpass: setThreadSpin: expected a whole number of polls from 0 to 2^30, got ${polls}`);
+  spin = polls;
+  if (pool) Atomics.store(pool.ctl, SPIN, polls);
+}
+
+/**
+ * Where chunk i of `n` units cut into `tasks` chunks starts: the first n % tasks chunks hold one unit more, so the
+ * bigger tasks are claimed first and the last ones to finish are the small ones.
+ */
+export function chunkStart(i: number, n: number, tasks: number): number {
+  const q = Math.floor(n / tasks);
+  return i * q + Math.min(i, n - q * tasks);
+}
+
+/** Tasks per thread a threaded op is cut into, so that a thread slowed by other processes gets fewer. */
+export const TASKS_PER_THREAD = 4;
+
+let opMinWork: number | null = null;
+/**
+ * Tests: split the row-wise ops (softmax, layerNorm, pools: each with its own break-even) from `work` on (0: every
+ * op that has 2 rows; Infinity: none); null restores each op's break-even. GEMMs have setGemmThreadsMinFlops.
+ */
+export function setOpThreadsMinWork(work: number | null = null): void {
+  opMinWork = work;
+}
+
+/**
+ * Tasks to cut an op of `units` independent units (rows, planes) into: 1 on one thread, for one unit, or below the
+ * op's measured break-even (`work` against `minWork`, in the op's own measure), else up to TASKS_PER_THREAD a thread.
+ */
+export function opTasks(units: number, work: number, minWork: number): number {
+  const T = availableThreads();
+  if (T === 1 || units < 2 || work < (opMinWork ?? minWork)) return 1;
+  return Math.min(units, T * TASKS_PER_THREAD);
+}
+
+/**
  * Run kernel `fn` (an id from shareKernels) once per task i < count, with the i32 arguments `fill(i, args)` writes,
  * on the pool's threads and this one; returns when every task is done (then throws the first error a task threw).
- * Tasks must write disjoint memory. With one thread (or count 1) the tasks run here, in order.
+ * Tasks must write disjoint memory. With one thread (or count 1) the tasks run here, in order. `after(i)`, when
+ * given, runs on this thread once task i is done, for every task, in the order they finish: work only this thread
+ * can do on a task's result (copying it out of Wasm memory to a JavaScript array) then overlaps the tasks still
+ * running, and this thread claims fewer tasks while it does it.
  * @example parallelFor(gemmId, 4, (i, a) => a.set([...argsForQuarter(i)]));
  */
-export function parallelFor(fn: number, count: number, fill: (i: number, args: Int32Array) => void): void {
+export function parallelFor(fn: number, count: number, fill: (i: number, args: Int32Array) => void, after?: (i: number) => void): void {
   const f = local[fn];
   if (!f) throw new Error(`forwardpass: parallelFor: no kernel with id ${fn}`);
   if (pool?.failed) stopPool();
@@ -260,18 +322,19 @@ export function parallelFor(fn: number, count: number, fill: (i: number, args: I
     let error: unknown = null; // as on the pool: every task runs, then the first error is thrown
     for (let i = 0; i < count; i++) {
       argsRow.fill(0); fill(i, argsRow);
-      try { f(...argsRow); } catch (e) { error ??= e; }
+      try { f(...argsRow); after?.(i); } catch (e) { error ??= e; }
     }
     if (error !== null) throw error;
     return;
   }
-  for (let s = 0; s < count; s += MAX_TASKS) runJob(pool, f, fn, Math.min(MAX_TASKS, count - s), (i, a) => fill(s + i, a));
+  for (let s = 0; s < count; s += MAX_TASKS) runJob(pool, f, fn, Math.min(MAX_TASKS, count - s), (i, a) => fill(s + i, a), after && ((i) => after(s + i)));
 }
 
-function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: number, fill: (i: number, args: Int32Array) => void): void {
+function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: number, fill: (i: number, args: Int32Array) => void, after?: (i: number) => void): void {
   const g = publish(p, (ctl) => {
     ctl[FN] = fn;
     ctl[NARGS] = MAX_ARGS;
+    ctl[NOTIFY_EACH] = after ? 1 : 0;
     for (let i = 0; i < count; i++) {
       const row = ctl.subarray(TABLE + i * MAX_ARGS, TABLE + (i + 1) * MAX_ARGS);
       row.fill(0);
@@ -283,17 +346,34 @@ function runJob(p: Pool, f: (...args: number[]) => void, fn: number, count: numb
   // this thread's share: claim tasks as the workers do; a task that throws is counted done, and the error thrown
   // once every task is done (a worker may still be writing memory the next job reuses)
   let error: unknown = null;
+  // `after` for every finished task not yet handed to it (a task is finished once FINISHED + i holds this job's g)
+  const handed = after ? new Uint8Array(count) : null;
+  let left = count;
+  const handOver = (): void => {
+    for (let i = 0; i < count && left > 0; i++) {
+      if (handed![i] || Atomics.load(ctl, FINISHED + i) !== g) continue;
+      handed![i] = 1; left--;
+      try { after!(i); } catch (e) { error ??= e; }
+    }
+  };
   for (;;) {
+    if (after) handOver();
     const w = Atomics.load(ctl, NEXT), i = w & 1023;
     if ((w & -1024) !== tag || i >= count) break;
     if (Atomics.compareExchange(ctl, NEXT, w, w + 1) !== w) continue;
     const row = TABLE + i * MAX_ARGS;
     for (let k = 0; k < MAX_ARGS; k++) argsRow[k] = ctl[row + k]!;
     try { f(...argsRow); } catch (e) { error ??= e; }
+    Atomics.store(ctl, FINISHED + i, g);
     Atomics.add(ctl, DONE, 1);
   }
   const block = canBlock();
-  for (let d = Atomics.load(ctl, DONE); d < count; d = Atomics.load(ctl, DONE)) if (block) Atomics.wait(ctl, DONE, d);
+  let polls = spin; // poll a while before sleeping: the last tasks often end sooner than a sleeping thread wakes
+  for (let d = Atomics.load(ctl, DONE); ; d = Atomics.load(ctl, DONE)) {
+    if (after) handOver(); // DONE counts a task after its FINISHED slot is set: at count, every one is handed over
+    if (d >= count) break;
+    if (block && --polls < 0) Atomics.wait(ctl, DONE, d);
+  }
   const failed = Atomics.exchange(ctl, FAILED, 0);
   if (error !== null) throw error;
   if (failed) throw new Error(`forwardpass: a CPU fast-path worker thread failed while running the Wasm kernel '${localNames[fn]}'`);

@@ -15,6 +15,7 @@ import type { CpuTensor, NumArray } from '../types.js';
 import { F32, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { heapF32, wasmMemory, wasmScratch } from './memory.js';
 import { emitNarrow, emitWiden } from './norm.js';
+import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
 
 type Mode = 'max' | 'avg' | 'dw';
 /** How a vector of 4 output columns reads its inputs: stride 1 (one load), stride 2 (two loads, even lanes), any. */
@@ -103,14 +104,61 @@ export function windowModuleBytes(): Uint8Array<ArrayBuffer> {
       f.get(dst!).get(Wp!).i32(2).op('i32.shl').op('i32.add').set(dst!);
     });
   });
+  // planes(geo, p0, p1, dst): planes p0..p1 whole, for one task of the thread pool (i32 arguments only): each plane's
+  // padded copy (fill, then its rows) and its window pass, output planes from dst on, Ho·Wo floats apart. geo: the
+  // i32 record GEO (its FILL field holds the padding value's float32 bits) and per plane (aux byte address, bias).
+  for (const mode of ['max', 'avg', 'dw'] as Mode[]) {
+    for (const cols of ['s1', 's2', 'sn'] as Cols[]) {
+      m.func(`planes_${mode}_${cols}`, [I32, I32, I32, I32], [], (f, geo, p0, p1, dst) => {
+        const p = f.local(I32), pad = f.local(I32), k = f.local(I32), n = f.local(I32), fv = f.local(F32), r = f.local(I32);
+        const g = (field: number) => f.get(geo!).mem('i32.load', field * 4);
+        f.get(geo!).mem('f32.load', GEO.FILL * 4).set(fv);
+        g(GEO.HP); g(GEO.WP); f.op('i32.mul').set(n);
+        f.forRange(p, () => f.get(p0!), () => f.get(p1!), 1, () => {
+          g(GEO.PQ); f.get(p).get(n).op('i32.mul').i32(2).op('i32.shl').op('i32.add').set(pad);
+          f.forRange(k, () => f.i32(0), () => f.get(n), 1, () => { f.get(pad).get(k).i32(2).op('i32.shl').op('i32.add').get(fv).mem('f32.store'); });
+          f.forRange(r, () => f.i32(0), () => g(GEO.H), 1, () => {
+            // dst: pad + ((pT + r)·Wp + pL)·4, src: x + ((p·H + r)·W)·4, W·4 bytes
+            f.get(pad); g(GEO.PT); f.get(r).op('i32.add'); g(GEO.WP); f.op('i32.mul'); g(GEO.PL); f.op('i32.add').i32(2).op('i32.shl').op('i32.add');
+            g(GEO.XQ); f.get(p); g(GEO.H); f.op('i32.mul').get(r).op('i32.add'); g(GEO.W); f.op('i32.mul').i32(2).op('i32.shl').op('i32.add');
+            g(GEO.W); f.i32(2).op('i32.shl').memoryCopy();
+          });
+          f.get(pad);
+          f.get(dst!).get(p).get(p0!).op('i32.sub'); g(GEO.HO); f.op('i32.mul'); g(GEO.WO); f.op('i32.mul').i32(2).op('i32.shl').op('i32.add');
+          for (const field of [GEO.HO, GEO.WO, GEO.WP, GEO.SH, GEO.SW, GEO.KH, GEO.KW, GEO.DH, GEO.DW]) g(field);
+          f.get(geo!).get(p).i32(3).op('i32.shl').op('i32.add').mem('i32.load', GEO.SIZE * 4);
+          f.get(geo!).get(p).i32(3).op('i32.shl').op('i32.add').mem('f32.load', GEO.SIZE * 4 + 4);
+          f.call(MODES.indexOf(mode) * 3 + COLS.indexOf(cols));
+        });
+      });
+    }
+  }
   return m.emit();
 }
+
+const MODES: Mode[] = ['max', 'avg', 'dw'], COLS: Cols[] = ['s1', 's2', 'sn'];
+/** Fields (i32 slots) of the record a threaded window task reads; SIZE of them, then 2 slots per plane. */
+const GEO = { XQ: 0, PQ: 1, H: 2, W: 3, HP: 4, WP: 5, PT: 6, PL: 7, HO: 8, WO: 9, SH: 10, SW: 11, KH: 12, KW: 13, DH: 14, DW: 15, FILL: 16, SIZE: 17 } as const;
+
+/**
+ * Window ops below this many floats moved (padded input planes and outputs) stay on one thread: about the GEMM's
+ * measured break-even in one-thread time (the padding copy and the window pass take ~1.5 ns a float; not measured
+ * for this op: the 2-core VM stayed at load 8-11).
+ */
+export const WINDOW_THREADS_MIN = 1 << 16;
 
 type PlaneFn = (src: number, dst: number, Ho: number, Wo: number, Wp: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number, aux: number, bias: number) => void;
 interface Fns { [k: string]: PlaneFn | ((...a: number[]) => void) }
 let fns: Fns | null = null;
+const planeIds = new Map<string, number>(); // `${mode}_${cols}` -> the thread pool's id of planes_{mode}_{cols}
 const kernels = (): Fns => {
-  if (!fns) fns = new WebAssembly.Instance(new WebAssembly.Module(windowModuleBytes()), { env: { memory: wasmMemory() } }).exports as unknown as Fns;
+  if (!fns) {
+    const module = new WebAssembly.Module(windowModuleBytes());
+    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+    const names = MODES.flatMap((m) => COLS.map((c) => `${m}_${c}`));
+    shareKernels(module, exports, names.map((n) => `planes_${n}`)).forEach((id, i) => planeIds.set(names[i]!, id));
+    fns = exports as unknown as Fns;
+  }
   return fns;
 };
 
@@ -127,15 +175,28 @@ function runPlanes(mode: Mode, out: CpuTensor, x: CpuTensor, g: Win, fillValue: 
   const Hp = Math.max(H + pT, (Ho - 1) * sH + (kH - 1) * dH + 1);
   const Wp = Math.max(W + pL, (Wo4 - 1) * sW + (kW - 1) * dW + 1 + (sW === 2 ? 4 : 0));
   const nx = P * H * W, np = P * Hp * Wp, no = P * Ho * Wo, n4 = (k: number) => Math.ceil(k / 4) * 4 + 4;
-  const base = wasmScratch((n4(nx) + n4(np) + n4(no) + n4(auxFloats)) * 4), h = heapF32();
-  const xq = base >> 2, pq = xq + n4(nx), oq = pq + n4(np), aq = oq + n4(no);
+  // threaded: tasks of whole planes, each output range 4 floats past the previous one (a task's last row spills up to
+  // 3 floats past it), and the record the tasks read (GEO, then aux address and bias per plane)
+  const tasks = opTasks(P, np + no, WINDOW_THREADS_MIN), gap = tasks > 1 ? 4 * tasks : 0, rec = tasks > 1 ? GEO.SIZE + 2 * P : 0;
+  const base = wasmScratch((n4(nx) + n4(np) + n4(no + gap) + n4(auxFloats) + rec) * 4), h = heapF32();
+  const xq = base >> 2, pq = xq + n4(nx), oq = pq + n4(np), aq = oq + n4(no + gap), gq = aq + n4(auxFloats);
   h.set((x.data as NumArray).subarray(x.offset, x.offset + nx) as never, xq);
   writeAux(h, aq);
-  const k = kernels();
+  const k = kernels(), cols: Cols = sW === 1 ? 's1' : sW === 2 ? 's2' : 'sn';
+  if (tasks > 1) {
+    const r = new Int32Array(h.buffer, gq << 2, rec);
+    r.set([xq << 2, pq << 2, H, W, Hp, Wp, pT, pL, Ho, Wo, sH, sW, kH, kW, dH, dW, 0]);
+    h[gq + GEO.FILL] = fillValue;
+    for (let p = 0; p < P; p++) { const { aux, bias } = plane(p); r[GEO.SIZE + 2 * p] = (aq + aux) << 2; h[gq + GEO.SIZE + 2 * p + 1] = bias; }
+    const od = out.data as NumArray, S = Ho * Wo, at = (i: number) => oq + chunkStart(i, P, tasks) * S + 4 * i;
+    // each task's planes go out of Wasm memory as soon as it is done (parallelFor's after)
+    parallelFor(planeIds.get(`${mode}_${cols}`)!, tasks, (i, args) => args.set([gq << 2, chunkStart(i, P, tasks), chunkStart(i + 1, P, tasks), at(i) << 2]),
+      (i) => od.set(h.subarray(at(i), at(i) + (chunkStart(i + 1, P, tasks) - chunkStart(i, P, tasks)) * S) as never, chunkStart(i, P, tasks) * S));
+    return;
+  }
   (k.fill as (d: number, n4: number, v: number) => void)(pq << 2, n4(np) / 4, fillValue);
   const rows = k.rows as (s: number, d: number, r: number, W: number, Wp: number) => void;
   for (let p = 0; p < P; p++) rows((xq + p * H * W) << 2, (pq + p * Hp * Wp + pT * Wp + pL) << 2, H, W, Wp);
-  const cols: Cols = sW === 1 ? 's1' : sW === 2 ? 's2' : 'sn';
   const run = k[`${mode}_${cols}`] as PlaneFn;
   for (let p = 0; p < P; p++) {
     const { aux, bias } = plane(p);
