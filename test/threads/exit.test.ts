@@ -23,7 +23,8 @@ describe('worker threads and the process', () => {
     const seen = JSON.parse(r.out.trim()) as { threads: number; variant: string; workers: number; ready: number; tasksOnWorkers: number };
     expect(seen.threads).toBe(3);
     if (fast) {
-      expect(seen).toMatchObject({ variant: 'matmul-wasm-simd-4x8-threads3', workers: 2, ready: 2 });
+      expect(seen).toMatchObject({ workers: 2, ready: 2 });
+      expect(seen.variant).toMatch(/^matmul-wasm-(simd|relaxed)-4x8-threads3$/); // relaxed where the runtime has relaxed SIMD
       expect(seen.tasksOnWorkers).toBeGreaterThan(0);
     } else expect(seen).toMatchObject({ variant: '', workers: 0 }); // FORWARDPASS_WASM=0: no fast path, no workers
   });

@@ -271,7 +271,7 @@ export function linearW8Wasm(y: NumArray, x: NumArray, xo: number, K: number, w:
       k.w8deq(wp + g0 * bStride, deq, gp, nb, bl >> 2);
       heap.fill(0, c0, c0 + M * w);
       if (bias) { heap.set(bias.subarray(bo + j0, bo + n1), pb >> 2); heap.fill(0, (pb >> 2) + n1 - j0, (pb >> 2) + w); }
-      runPacked(M, w, Kp, base, deq, c, false, 0, bias ? pb : 0, true); // plain SIMD128, never relaxed_madd: the few-row kernel's bits
+      runPacked(M, w, Kp, base, deq, c, false, 0, bias ? pb : 0, undefined, true); // plain SIMD128, never relaxed_madd: the few-row kernel's bits
       for (let m = 0; m < M; m++) y.set(heap.subarray(c0 + m * w, c0 + m * w + n1 - j0), m * N + j0);
     }
   }
