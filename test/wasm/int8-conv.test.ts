@@ -6,6 +6,7 @@ import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
 import { setGemmThreadsMinFlops } from '../../src/backends/cpu/wasm/gemm.js';
 import { whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
+import { tapModuleBytes } from '../../src/backends/cpu/wasm/int8-conv.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -62,6 +63,10 @@ const cases: Case[] = [
 ];
 
 describe('conv2dInt8 on the Wasm fast path', () => {
+  test('the im2col module validates', () => {
+    expect(WebAssembly.validate(tapModuleBytes())).toBe(true);
+  });
+
   test.each(cases.map((c, i) => [i, c] as const))('case %i %o: bias or none, the twin bit for bit', (i, c) => {
     const { x, xs, wq, ws, bias } = inputs(c, 100 + i);
     for (const b of [bias, null]) {
