@@ -1,6 +1,7 @@
 // conv2dInt8 on the Wasm fast path (wasm/int8-conv.ts: im2col into packed int8 panels, the int8 dot GEMM with output
 // channels as rows, the twin's float64 rescale in the tile) against its typed-array twin (kernels/int8.ts): integer
 // sums exact and the same float64 expression, so every output must be the twin's bit for bit.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
@@ -150,5 +151,23 @@ describe('conv2dInt8 on the Wasm fast path', () => {
     if (fp.cpuFastPathEnabled()) expect(fp.cpuBackend.memory().cacheBytes! - before).toBe(6 * 28 * 2);
     wq.dispose();
     expect(fp.cpuBackend.memory().cacheBytes!).toBe(before);
+  });
+
+  test('the cnn-mnist fixture at int8 (loadOnnx precision int8): the tracer names the kernel on, none off, the same bits', async () => {
+    const s = await fp.loadOnnx(new Uint8Array(readFileSync('test/fixtures/cnn-mnist/model.onnx')), { backend: 'cpu', precision: 'int8' });
+    const name = s.inputs[0]!.name;
+    const x = f32(Float32Array.from({ length: 3 * 784 }, (_, i) => ((i * 7919) % 256) / 255), [3, 1, 28, 28]);
+    const traced = async (on: boolean): Promise<[string[], number[]]> => {
+      setCpuFastPath(on);
+      const t = await s.trace({ [name]: x });
+      const out = await s.run({ [name]: x });
+      return [t.records.filter((r) => r.op === 'conv2dInt8').map((r) => r.variant ?? ''), bits(Object.values(out)[0]!)];
+    };
+    const [on, fast] = await traced(true), [off, ref] = await traced(false);
+    expect(on.length).toBeGreaterThan(0);
+    for (const v of on) expect(v).toMatch(/^conv2dInt8-wasm-simd-dot-4x8(-threads\d+)?$/);
+    expect(off.every((v) => v === '')).toBe(true);
+    expect(fast).toEqual(ref);
+    s.dispose();
   });
 });
