@@ -7,7 +7,7 @@ import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
 import { setGemmThreadsMinFlops } from '../../src/backends/cpu/wasm/gemm.js';
 import { whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
-import { tapModuleBytes } from '../../src/backends/cpu/wasm/int8-conv.js';
+import { setInt8ConvPanelLimit, tapModuleBytes } from '../../src/backends/cpu/wasm/int8-conv.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -74,6 +74,20 @@ describe('conv2dInt8 on the Wasm fast path', () => {
       const [fast, ref, , , variants] = both(() => fp.conv2dInt8(x, xs, wq, ws, b, opts(c)));
       expect(variants[0]).toBe('conv2dInt8-wasm-simd-dot-4x8');
       expect(fast).toEqual(ref);
+    }
+  });
+
+  test('bands of output rows (panels bounded to one or a few rows): the twin bit for bit', () => {
+    try {
+      for (const [limit, c] of [[1, cases[3]!], [1, cases[9]!], [2000, cases[5]!], [4000, cases[7]!]] as const) {
+        setInt8ConvPanelLimit(limit);
+        const { x, xs, wq, ws, bias } = inputs(c, 51);
+        const [fast, ref, , , variants] = both(() => fp.conv2dInt8(x, xs, wq, ws, bias, opts(c)));
+        expect(variants[0]).toBe('conv2dInt8-wasm-simd-dot-4x8');
+        expect(fast).toEqual(ref);
+      }
+    } finally {
+      setInt8ConvPanelLimit();
     }
   });
 

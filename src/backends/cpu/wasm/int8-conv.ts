@@ -21,7 +21,11 @@ import { heapF32, wasmMemory, wasmScratch } from './memory.js';
 type Attrs = Int8OpAttrs['conv2dInt8'];
 
 /** Largest im2col panel buffer in bytes: bands of output rows keep B under this (and in L2 for small layers). */
-const PANEL_LIMIT = 1 << 21;
+let PANEL_LIMIT = 1 << 21;
+/** Tests: bound the panels at `bytes` (small values force one output row per band), or back to the default. */
+export function setInt8ConvPanelLimit(bytes = 1 << 21): void { PANEL_LIMIT = bytes; }
+/** Largest f32 product tile C in bytes (a few output channels over a large image would otherwise make it huge). */
+const C_LIMIT = 1 << 23;
 
 /**
  * `tap(src, pOff, kOff, rows, Wo, lo, hi, ih0, sH, H, W, sW)`: one kernel tap k (a channel, kh, kw) of im2col into
@@ -69,8 +73,9 @@ function outSize(H: number, W: number, a: Attrs): [number, number] {
 /** Output rows per band and the threads the first band's product splits across. */
 function plan(x: readonly number[], O: number, a: Attrs): { Ho: number; Wo: number; band: number; threads: number } {
   const [Ho, Wo] = outSize(x[2]!, x[3]!, a);
-  const K2 = a.k + (a.k & 1), rowBytes = Math.ceil(Wo / INT8_NR) * INT8_NR * K2;
-  const band = Math.max(1, Math.min(Ho, Math.floor(PANEL_LIMIT / Math.max(1, rowBytes))));
+  // a band's panels hold band·Wo positions of K2 bytes, its C tile Og·band·Wo floats: both bounded
+  const K2 = a.k + (a.k & 1), Wp = Math.ceil(Wo / INT8_NR) * INT8_NR, Og = O / a.groups;
+  const band = Math.max(1, Math.min(Ho, Math.floor(PANEL_LIMIT / (Wp * K2)), Math.floor(C_LIMIT / (Wp * Og * 4))));
   const Pp = Math.ceil((band * Wo) / INT8_NR) * INT8_NR;
   return { Ho, Wo, band, threads: int8Threads(O / a.groups, Pp, a.k) };
 }
