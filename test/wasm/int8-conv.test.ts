@@ -122,6 +122,10 @@ describe('conv2dInt8 on the Wasm fast path', () => {
     const x = f32(randomArray(2 * 3 * 9 * 10, 21), [2, 3, 9, 10]);
     const [fast, ref] = both(() => q.forward(x));
     expect(fast).toEqual(ref);
+    // float16 x: the output is float16 (written as float32 by the kernel, then narrowed by the backend)
+    const h = fp.cast(x, 'float16');
+    const run16 = (on: boolean) => { setCpuFastPath(on); const y = q.forward(h); expect(y.dtype).toBe('float16'); return Array.from(fp.cast(y, 'float32').dataSync() as Float32Array); };
+    expect(run16(true)).toEqual(run16(false));
   });
 
   test('split across 2 threads: the same bits as one thread', async () => {
