@@ -69,7 +69,7 @@ const OP = {
 export type PlainOp = keyof typeof OP;
 
 /** Memory access opcodes with their natural alignment (log2 bytes). */
-const MEM = { 'i32.load': [0x28, 2], 'f32.load': [0x2a, 2], 'i32.load8_s': [0x2c, 0], 'i32.store': [0x36, 2], 'f32.store': [0x38, 2] } as const;
+const MEM = { 'i32.load': [0x28, 2], 'f32.load': [0x2a, 2], 'i32.load8_s': [0x2c, 0], 'i32.store': [0x36, 2], 'f32.store': [0x38, 2], 'i32.store8': [0x3a, 0] } as const;
 export type MemOp = keyof typeof MEM;
 
 /** A local variable (or parameter) handle. */

@@ -9,6 +9,7 @@ import { gemmKernel, gemmOpThreads, linearWasm, matmulWasm, releasePanels } from
 import { conv2dWasm, convFits, convThreads } from './conv.js';
 import { INT8_MAX_K, int8Threads, linearInt8Wasm, releaseInt8 } from './int8.js';
 import { int8BlockVariant, runInt8Block } from './int8-block.js';
+import { conv2dInt8Variant, conv2dInt8Wasm } from './int8-conv.js';
 import { WasmOutOfMemory, wasmMemoryInfo } from './memory.js';
 import { quantizeRowsWasm } from './quant.js';
 import { unaryFits, unaryWasm, WASM_UNARY } from './unary.js';
@@ -78,6 +79,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
     return `linearInt8-wasm-simd-dot-${MR}x${NR}${T > 1 ? `-threads${T}` : ''}`;
   }
   if (op === 'linearW8') return int8BlockVariant(op, inputs, (attrs as OpAttrs['linearW8']).block);
+  if (op === 'conv2dInt8') return conv2dInt8Variant(inputs, attrs as OpAttrs['conv2dInt8']);
   if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
   if (WASM_UNARY.has(op as UnaryOp)) {
     const x = inputs[0]!;
@@ -144,6 +146,10 @@ function dispatch<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuT
     if (M === 0 || N === 0) return true;
     linearInt8Wasm(outs[0]!.data, xq.data as Int8Array, xq.offset, xs.data, xs.offset, wq.data as Int8Array, wq.offset, inputs[2]!.storage.handle as object,
       ws.data, ws.offset, bias ? bias.data : null, bias ? bias.offset : 0, M, N, (attrs as OpAttrs['linearInt8']).k, Kp, (attrs as OpAttrs['linearInt8']).activation);
+    return true;
+  }
+  if (op === 'conv2dInt8') {
+    conv2dInt8Wasm(outs[0]!, ins, inputs[2]!.storage.handle as object, attrs as OpAttrs['conv2dInt8']);
     return true;
   }
   if (WASM_UNARY.has(op as UnaryOp)) {

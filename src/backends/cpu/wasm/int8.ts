@@ -18,6 +18,8 @@ import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } fr
 import { parallelFor, shareKernels } from './threads.js';
 
 const MR = 4, NR = 8, MC = 64;
+/** The int8 tile: MR rows by NR columns (a panel is NR columns wide). */
+export { MR as INT8_MR, NR as INT8_NR };
 /** Push `base + off` (off omitted for row 0). */
 export const addr = (f: FunctionBuilder, base: Local, off: Local | undefined, r: number): void => { f.get(base); if (r > 0) f.get(off!).op('i32.add'); };
 
@@ -67,75 +69,128 @@ function emitRescale(f: FunctionBuilder, sum: Local, sx: Local, w: Local, b: Loc
 }
 
 /**
- * `i8rows{mr}(a, b, c, blocks, panels, pairs, lda, bStride, ldc, xs, ws, bias)`: for each panel and each of `blocks`
- * tiles of mr rows, the int32 sums over `pairs` k pairs, rescaled in registers (emitRescale) with row scales at
- * `xs` (f32, one per row) and the panel's column scales and biases at `ws`, `bias` (f32, 8 per panel), stored as
- * f32 into C (rows ldc bytes apart). Rescaling in the tile saves a second pass over C (the old `rescale` export).
+ * Pop an i32x4 of exact sums and push its f32x4 f64(sum) · sc + b, in float64 and rounded once to f32: the conv twin's
+ * expression (kernels/int8.ts conv2dInt8: acc · (sx · ws[o]) + bias[o]), with sc and b one row's float64 scale and
+ * bias splatted (the conv's rows are output channels, so both belong to the row).
  */
-function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
-  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
-  for (let mr = 1; mr <= MR; mr++) {
-    m.func(`i8rows${mr}`, Array(12).fill(I32), [], (f, ...p) => {
-      const [a, b, c, blocks, panels, pairs, lda, bStride, ldc, xs, ws, bias] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
-      const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cr = f.local(I32), bj = f.local(I32), xr = f.local(I32);
-      const rowOff: Local[] = [];
-      for (let r = 1; r < mr; r++) { const l = f.local(I32); f.get(lda).i32(r).op('i32.mul').set(l); rowOff.push(l); }
-      const acc: Local[][] = [];
-      for (let r = 0; r < mr; r++) acc.push([f.local(V128), f.local(V128)]);
-      const w0 = f.local(V128), w1 = f.local(V128), xv = f.local(V128);
-      f.forRange(j, () => f.i32(0), () => f.get(panels), 1, () => {
-        f.get(b).get(j).get(bStride).op('i32.mul').op('i32.add').set(bj);
-        f.forRange(ib, () => f.i32(0), () => f.get(blocks), 1, () => {
-          f.get(bj).set(bp);
-          f.get(a).get(ib).get(lda).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(ap);
-          emitInt8DotLoop(f, mr, ap, [undefined, ...rowOff], bp, k, pairs, acc, w0, w1, xv);
-          // C tile row r at c + (ib·mr + r)·ldc + j·32, its row scale at xs + (ib·mr + r)·4; the loop's registers are
-          // free now: w0, w1 take the panel's column scales, xv the row scale, bp and ap the biases and low halves
-          f.get(c).get(ib).i32(mr).op('i32.mul').get(ldc).op('i32.mul').op('i32.add').get(j).i32(5).op('i32.shl').op('i32.add').set(cr);
-          f.get(xs).get(ib).i32(mr * 4).op('i32.mul').op('i32.add').set(xr);
+function emitRowRescale(f: FunctionBuilder, sum: Local, sc: Local, b: Local, lo: Local): void {
+  for (const hi of [false, true]) {
+    f.get(sum); if (hi) f.get(sum).shuffle(HIGH);
+    f.simd('f64x2.convert_low_i32x4_s').get(sc).simd('f64x2.mul').get(b).simd('f64x2.add').simd('f32x4.demote_f64x2_zero');
+    if (!hi) f.set(lo);
+  }
+  f.set(sum);
+  f.get(lo).get(sum).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+}
+
+/**
+ * How a tile's sums are rescaled. 'col' (linearInt8): row scales at `xs` (f32, one per row), the panel's column
+ * scales and biases at `ws`, `bias` (f32, 8 per panel). 'row' (conv2dInt8): one float64 scale and one float64 bias per
+ * row at `xs` and `bias`, each stored twice (16 bytes a row: one v128.load is the f64x2 splat), `ws` unused; the
+ * scale is the per-channel one already multiplied by the image's.
+ */
+export type Epilogue = 'col' | 'row';
+/** Bytes per row of the row scales (and, in 'row' mode, of the biases). */
+const xsBytes = (e: Epilogue): number => (e === 'row' ? 16 : 4);
+
+/**
+ * `i8rows{mr}` / `i8rowsR{mr}` (a, b, c, blocks, panels, pairs, lda, bStride, ldc, xs, ws, bias): for each panel and
+ * each of `blocks` tiles of mr rows, the int32 sums over `pairs` k pairs, rescaled in registers (see Epilogue) and
+ * stored as f32 into C (rows ldc bytes apart). Rescaling in the tile saves a second pass over C.
+ */
+function emitRows(m: ModuleBuilder, mr: number, epi: Epilogue): void {
+  m.func(`i8rows${epi === 'row' ? 'R' : ''}${mr}`, Array(12).fill(I32), [], (f, ...p) => {
+    const [a, b, c, blocks, panels, pairs, lda, bStride, ldc, xs, ws, bias] = p as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+    const j = f.local(I32), ib = f.local(I32), k = f.local(I32), ap = f.local(I32), bp = f.local(I32), cr = f.local(I32), bj = f.local(I32), xr = f.local(I32);
+    const rowOff: Local[] = [];
+    for (let r = 1; r < mr; r++) { const l = f.local(I32); f.get(lda).i32(r).op('i32.mul').set(l); rowOff.push(l); }
+    const acc: Local[][] = [];
+    for (let r = 0; r < mr; r++) acc.push([f.local(V128), f.local(V128)]);
+    const w0 = f.local(V128), w1 = f.local(V128), xv = f.local(V128);
+    const bv = [f.local(V128), f.local(V128)], lo = f.local(V128);
+    f.forRange(j, () => f.i32(0), () => f.get(panels), 1, () => {
+      f.get(b).get(j).get(bStride).op('i32.mul').op('i32.add').set(bj);
+      f.forRange(ib, () => f.i32(0), () => f.get(blocks), 1, () => {
+        f.get(bj).set(bp);
+        f.get(a).get(ib).get(lda).i32(mr).op('i32.mul').op('i32.mul').op('i32.add').set(ap);
+        emitInt8DotLoop(f, mr, ap, [undefined, ...rowOff], bp, k, pairs, acc, w0, w1, xv);
+        // C tile row r at c + (ib·mr + r)·ldc + j·32, its row scale at xs + (ib·mr + r)·xsBytes; the loop's registers
+        // are free now: w0, w1 take the column scales (or row bias), xv the row scale, bp and ap addresses
+        f.get(c).get(ib).i32(mr).op('i32.mul').get(ldc).op('i32.mul').op('i32.add').get(j).i32(5).op('i32.shl').op('i32.add').set(cr);
+        f.get(ib).i32(mr * xsBytes(epi)).op('i32.mul').set(ap);
+        f.get(xs).get(ap).op('i32.add').set(xr);
+        if (epi === 'col') {
           f.get(j).i32(5).op('i32.shl').set(bp);
-          for (let h = 0; h < 2; h++) {
-            f.get(ws).get(bp).op('i32.add').vmem('v128.load', 16 * h).set(h === 0 ? w0 : w1);
-          }
-          const bv = [f.local(V128), f.local(V128)], lo = f.local(V128);
+          for (let h = 0; h < 2; h++) f.get(ws).get(bp).op('i32.add').vmem('v128.load', 16 * h).set(h === 0 ? w0 : w1);
           for (let h = 0; h < 2; h++) f.get(bias).get(bp).op('i32.add').vmem('v128.load', 16 * h).set(bv[h]!);
-          for (let r = 0; r < mr; r++) {
+        } else {
+          f.get(bias).get(ap).op('i32.add').set(bp); // this tile's first row bias
+        }
+        for (let r = 0; r < mr; r++) {
+          if (epi === 'col') {
             f.get(xr).mem('f32.load', 4 * r).op('f64.promote_f32').simd('f64x2.splat').set(xv);
-            for (let h = 0; h < 2; h++) {
-              f.get(cr);
-              emitRescale(f, acc[r]![h]!, xv, h === 0 ? w0 : w1, bv[h]!, lo);
-              f.vmem('v128.store', 16 * h);
-            }
-            if (r + 1 < mr) f.get(cr).get(ldc).op('i32.add').set(cr);
+          } else {
+            f.get(xr).vmem('v128.load', 16 * r).set(xv);
+            f.get(bp).vmem('v128.load', 16 * r).set(w0);
           }
-        });
+          for (let h = 0; h < 2; h++) {
+            f.get(cr);
+            if (epi === 'col') emitRescale(f, acc[r]![h]!, xv, h === 0 ? w0 : w1, bv[h]!, lo);
+            else emitRowRescale(f, acc[r]![h]!, xv, w0, lo);
+            f.vmem('v128.store', 16 * h);
+          }
+          if (r + 1 < mr) f.get(cr).get(ldc).op('i32.add').set(cr);
+        }
       });
     });
-  }
-  // i8gemm(a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias): the whole product, blocks of MC rows (A's block stays in
-  // L2 while the panels pass it, each panel in L1 while the row tiles pass it), MR-row tiles and a remainder tile.
-  // One call is one task of the thread pool: a range of panels or of whole tiles runs as one thread runs it.
-  m.func('i8gemm', Array(12).fill(I32), [], (f, a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias) => {
-    const i0 = f.local(I32), mc = f.local(I32), blocks = f.local(I32), rest = f.local(I32), ai = f.local(I32), ci = f.local(I32), xi = f.local(I32);
+  });
+}
+
+/**
+ * `i8gemm` / `i8gemmR` (a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias): the whole product, blocks of MC
+ * rows (A's block stays in L2 while the panels pass it, each panel in L1 while the row tiles pass it), MR-row tiles
+ * and a remainder tile, calling the rows functions at `first` (mr = 1..MR). One call is one task of the thread pool:
+ * a range of panels or of whole tiles runs as one thread runs it.
+ */
+function emitGemm(m: ModuleBuilder, name: string, first: number, epi: Epilogue): void {
+  const xb = xsBytes(epi);
+  m.func(name, Array(12).fill(I32), [], (f, a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias) => {
+    const i0 = f.local(I32), mc = f.local(I32), blocks = f.local(I32), rest = f.local(I32), ai = f.local(I32), ci = f.local(I32), xi = f.local(I32), bi = f.local(I32);
     f.forRange(i0, () => f.i32(0), () => f.get(M!), MC, () => {
       f.get(M!).get(i0).op('i32.sub').i32(MC).get(M!).get(i0).op('i32.sub').i32(MC).op('i32.lt_s').op('select').set(mc); // min(M - i0, MC)
       f.get(mc).i32(MR).op('i32.div_u').set(blocks);
       f.get(mc).get(blocks).i32(MR).op('i32.mul').op('i32.sub').set(rest);
       f.get(a!).get(i0).get(lda!).op('i32.mul').op('i32.add').set(ai);
       f.get(c!).get(i0).get(ldc!).op('i32.mul').op('i32.add').set(ci);
-      f.get(xs!).get(i0).i32(2).op('i32.shl').op('i32.add').set(xi);
-      const call = (mr: number, n: () => void, x: () => void) => {
-        n(); f.get(panels!).get(pairs!).get(lda!).get(bStride!).get(ldc!); x(); f.get(ws!).get(bias!).call(mr - 1);
+      f.get(i0).i32(xb).op('i32.mul').set(xi);
+      // 'row': the biases follow the rows as the scales do; 'col': they belong to the panels
+      if (epi === 'row') f.get(bias!).get(xi).op('i32.add').set(bi); else f.get(bias!).set(bi);
+      f.get(xs!).get(xi).op('i32.add').set(xi);
+      const call = (mr: number, n: () => void, tail: boolean) => {
+        n(); f.get(panels!).get(pairs!).get(lda!).get(bStride!).get(ldc!);
+        f.get(xi); if (tail) f.get(blocks).i32(MR * xb).op('i32.mul').op('i32.add');
+        f.get(ws!);
+        f.get(bi); if (tail && epi === 'row') f.get(blocks).i32(MR * xb).op('i32.mul').op('i32.add');
+        f.call(first + mr - 1);
       };
-      f.get(blocks).if(() => call(MR, () => f.get(ai).get(b!).get(ci).get(blocks), () => f.get(xi)));
+      f.get(blocks).if(() => call(MR, () => f.get(ai).get(b!).get(ci).get(blocks), false));
       for (let r = 1; r < MR; r++) {
         f.get(rest).i32(r).op('i32.eq').if(() => call(r, () => {
           f.get(ai).get(blocks).i32(MR).op('i32.mul').get(lda!).op('i32.mul').op('i32.add').get(b!);
           f.get(ci).get(blocks).i32(MR).op('i32.mul').get(ldc!).op('i32.mul').op('i32.add').i32(1);
-        }, () => f.get(xi).get(blocks).i32(MR * 4).op('i32.mul').op('i32.add')));
+        }, true));
       }
     });
   });
+}
+
+function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder().importMemory({ module: 'env', name: 'memory', initialPages: 1 });
+  // function indices: i8rows1..4 are 0..3, i8rowsR1..4 are 4..7 (no imported functions)
+  for (let mr = 1; mr <= MR; mr++) emitRows(m, mr, 'col');
+  for (let mr = 1; mr <= MR; mr++) emitRows(m, mr, 'row');
+  emitGemm(m, 'i8gemm', 0, 'col');
+  emitGemm(m, 'i8gemmR', MR, 'row');
   // widen(src, dst, n16): int16 dst [16·n16] = int8 src [16·n16]
   m.func('widen', [I32, I32, I32], [], (f, src, dst, n16) => {
     const i = f.local(I32), v = f.local(V128);
@@ -152,14 +207,15 @@ function int8ModuleBytes(): Uint8Array<ArrayBuffer> {
 
 type I8Gemm = (a: number, b: number, c: number, M: number, panels: number, pairs: number, lda: number, bStride: number, ldc: number, xs: number, ws: number, bias: number) => void;
 type Widen = (src: number, dst: number, n16: number) => void;
-let fns: { gemm: I8Gemm; gemmId: number; widen: Widen } | null = null;
-/** This thread's instance of the int8 module (compiled once; i8gemm shared with the worker threads). */
-const kernels = (): { gemm: I8Gemm; gemmId: number; widen: Widen } => {
+interface Int8Kernels { gemm: I8Gemm; gemmId: number; gemmR: I8Gemm; gemmRId: number; widen: Widen }
+let fns: Int8Kernels | null = null;
+/** This thread's instance of the int8 module (compiled once; i8gemm and i8gemmR shared with the worker threads). */
+const kernels = (): Int8Kernels => {
   if (!fns) {
     const module = new WebAssembly.Module(int8ModuleBytes());
     const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
-    const [gemmId] = shareKernels(module, exports, ['i8gemm']) as [number];
-    fns = { gemm: exports.i8gemm as I8Gemm, gemmId, widen: exports.widen as Widen };
+    const [gemmId, gemmRId] = shareKernels(module, exports, ['i8gemm', 'i8gemmR']) as [number, number];
+    fns = { gemm: exports.i8gemm as I8Gemm, gemmId, gemmR: exports.i8gemmR as I8Gemm, gemmRId, widen: exports.widen as Widen };
   }
   return fns;
 };
@@ -176,25 +232,28 @@ export const int8Threads = (M: number, N: number, K: number): number => (M > 0 &
 
 /**
  * C f32 [M, Np] at byte `c` = the rescaled products of A (int16 pairs [M, pairs], rows lda bytes apart, at `a`) and
- * the packed panels at `b` (row scales at `xs`, column scales and biases at `ws`, `bias`, Np each), on
+ * the packed panels at `b` (scales and biases at `xs`, `ws`, `bias` as Epilogue `epi` says), on
  * int8Threads(M, Np, K) threads: tasks of whole panels, or of whole MR-row tiles when there are too few panels.
  * Each output is computed alone (exact integer sum, then its own rescale), so any split gives the same C.
  */
-function runInt8(M: number, Np: number, K: number, a: number, b: number, c: number, pairs: number, lda: number, bStride: number, ldc: number,
-  xs: number, ws: number, bias: number): void {
-  const { gemm, gemmId } = kernels(), panels = Np / NR, T = int8Threads(M, Np, K);
+export function runInt8(M: number, Np: number, K: number, a: number, b: number, c: number, pairs: number, lda: number, bStride: number, ldc: number,
+  xs: number, ws: number, bias: number, epi: Epilogue = 'col'): void {
+  const k = kernels(), panels = Np / NR, T = int8Threads(M, Np, K);
+  const [gemm, id] = epi === 'row' ? [k.gemmR, k.gemmRId] : [k.gemm, k.gemmId];
   if (T === 1) { gemm(a, b, c, M, panels, pairs, lda, bStride, ldc, xs, ws, bias); return; }
+  // per-panel scales and biases advance with the panels ('col'), per-row ones with the rows ('row')
+  const colStep = epi === 'col' ? NR * 4 : 0, rowStep = xsBytes(epi), biasRowStep = epi === 'row' ? 16 : 0;
   if (panels >= T) {
     const tasks = Math.min(panels, T * TASKS_PER_THREAD);
-    parallelFor(gemmId, tasks, (i, args) => {
+    parallelFor(id, tasks, (i, args) => {
       const p0 = Math.floor((i * panels) / tasks), p1 = Math.floor(((i + 1) * panels) / tasks);
-      args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, pairs, lda, bStride, ldc, xs, ws + p0 * NR * 4, bias + p0 * NR * 4]);
+      args.set([a, b + p0 * bStride, c + p0 * NR * 4, M, p1 - p0, pairs, lda, bStride, ldc, xs, ws + p0 * colStep, bias + p0 * colStep]);
     });
   } else {
     const tiles = Math.ceil(M / MR), tasks = Math.min(tiles, T * TASKS_PER_THREAD);
-    parallelFor(gemmId, tasks, (i, args) => {
+    parallelFor(id, tasks, (i, args) => {
       const m0 = Math.floor((i * tiles) / tasks) * MR, m1 = Math.min(M, Math.floor(((i + 1) * tiles) / tasks) * MR);
-      args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, pairs, lda, bStride, ldc, xs + m0 * 4, ws, bias]);
+      args.set([a + m0 * lda, b, c + m0 * ldc, m1 - m0, panels, pairs, lda, bStride, ldc, xs + m0 * rowStep, ws, bias + m0 * biasRowStep]);
     });
   }
 }
