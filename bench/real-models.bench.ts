@@ -1,10 +1,11 @@
 // Real-size models, export-free (bench/real-models.ts writes them with the test suite's ONNX writer): a ResNet-18
-// CNN at 224×224 (batch 1 and 8) and a 6-layer 384-wide transformer encoder at sequence 128 (batch 1 and 8), on
+// CNN at 224×224 and a 6-layer 384-wide transformer encoder at sequence 128, MobileNetV2 and DeiT-tiny (batch 1
+// and 8), a GPT-2-style 6x512 decoder and DistilBERT at sequence 128 (batch 1), on
 // forwardpass's ONNX runtime with the typed-array kernels and with the Wasm SIMD fast path, onnxruntime-web (Wasm,
 // one thread) and onnxruntime-node (native, one intra-op thread), timed round-robin in one process.
 // `npm run bench -- real-models` (not in the default set: a few minutes); FORWARDPASS_BENCH_ONLY=regex picks problems.
 import * as fp from '../src/index.js';
-import { encoderOnnx, resnet18Onnx } from './real-models.js';
+import { REAL_MODELS, type RealFeed } from './real-models.js';
 import { ortWebOneThread } from './peers.js';
 import { measure, type BenchRow, type BenchSuite } from './run.js';
 
@@ -12,12 +13,16 @@ const ROUNDS = 2;
 const only = process.env.FORWARDPASS_BENCH_ONLY ? new RegExp(process.env.FORWARDPASS_BENCH_ONLY) : null;
 
 type OrtSession = { run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> };
-type OrtModule = { InferenceSession: { create(bytes: Uint8Array, opts: Record<string, unknown>): Promise<OrtSession> }; Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown };
+type OrtModule = { InferenceSession: { create(bytes: Uint8Array, opts: Record<string, unknown>): Promise<OrtSession> }; Tensor: new (type: string, data: Float32Array | BigInt64Array, dims: number[]) => unknown };
+
+/** A feed as a forwardpass tensor (int64 ids are held as int32) and as an onnxruntime tensor. */
+const fpTensor = (f: RealFeed) => (f.type === 'float32' ? fp.tensor(f.data, { shape: f.shape }) : fp.tensor(Int32Array.from(f.data, Number), { shape: f.shape, dtype: 'int32' }));
+const ortFeeds = (ort: OrtModule, feeds: Record<string, RealFeed>) => Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.type, f.data, f.shape)]));
 
 
 const suite: BenchSuite = {
   name: 'real-models',
-  description: 'ResNet-18 (224x224) and a 6-layer 384-wide transformer encoder (seq 128) built with the ONNX test writer: forwardpass typed-array, forwardpass Wasm SIMD fast path, onnxruntime-web Wasm and onnxruntime-node, one thread each.',
+  description: 'ResNet-18, MobileNetV2, DeiT-tiny (224x224), a 6-layer 384-wide transformer encoder, a GPT-2-style 6x512 decoder and DistilBERT (seq 128) built with the ONNX test writer: forwardpass typed-array, forwardpass Wasm SIMD fast path, onnxruntime-web Wasm and onnxruntime-node, one thread each.',
   variants: {
     'fp wasm-simd': 'forwardpass loadOnnx on the CPU backend with the Wasm SIMD fast path (the default)',
     'fp typed-array': 'the same session with setCpuFastPath(false): the typed-array reference kernels',
@@ -29,28 +34,24 @@ const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     const web = (await ortWebOneThread().catch(() => null)) as unknown as OrtModule | null;
     const node = (await import('onnxruntime-node').catch(() => null)) as unknown as OrtModule | null;
-    const models: [string, Uint8Array, (B: number) => number[]][] = [
-      ['resnet18 224x224', resnet18Onnx(), (B) => [B, 3, 224, 224]],
-      ['encoder 6x384 T=128', encoderOnnx(), (B) => [B, 128, 384]],
-    ];
-    for (const [name, bytes, shapeOf] of models) {
-      if (only && ![1, 8].some((B) => only.test(`${name} B=${B}`))) continue;
+    for (const { name, bytes: build, batches, timeMs, feeds: feedsOf } of REAL_MODELS) {
+      if (only && !batches.some((B) => only.test(`${name} B=${B}`))) continue;
+      const bytes = build();
       const session = await fp.loadOnnx(bytes, { backend: 'cpu', name });
       const webS = web ? await web.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }) : null;
       const nodeS = node ? await node.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' }) : null;
-      for (const B of [1, 8]) {
+      for (const B of batches) {
         const group = `${name} B=${B}`;
         if (only && !only.test(group)) continue;
-        const shape = shapeOf(B), rng = fp.makeRng(B);
-        const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
-        const x = fp.tensor(data, { shape });
-        const runFp = (on: boolean) => async () => { fp.setCpuFastPath(on); const out = await session.run({ x }); const y = Object.values(out)[0]!; const d = y.dataSync(); y.dispose(); return d; };
+        const feeds = feedsOf(B);
+        const x = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, fpTensor(f)]));
+        const runFp = (on: boolean) => async () => { fp.setCpuFastPath(on); const out = await session.run(x); const y = Object.values(out)[0]!; const d = y.dataSync(); y.dispose(); return d; };
         const fns: Record<string, () => Promise<unknown>> = { 'fp wasm-simd': runFp(true), 'fp typed-array': runFp(false) };
-        if (webS && web) { const feeds = { x: new web.Tensor('float32', data, shape) }; fns['ort-web'] = () => webS.run(feeds); }
-        if (nodeS && node) { const feeds = { x: new node.Tensor('float32', data, shape) }; fns['ort-node'] = () => nodeS.run(feeds); }
+        if (webS && web) { const f = ortFeeds(web, feeds); fns['ort-web'] = () => webS.run(f); }
+        if (nodeS && node) { const f = ortFeeds(node, feeds); fns['ort-node'] = () => nodeS.run(f); }
         // agreement: the fast path against onnxruntime-node (or -web) on this input
         const fast = (await fns['fp wasm-simd']!()) as Float32Array;
-        const peerOut = nodeS && node ? Object.values(await nodeS.run({ x: new node.Tensor('float32', data, shape) }))[0]!.data as Float32Array : null;
+        const peerOut = nodeS && node ? Object.values(await nodeS.run(ortFeeds(node, feeds)))[0]!.data as Float32Array : null;
         if (peerOut) {
           let diff = 0, mag = 0;
           for (let i = 0; i < fast.length; i++) { diff = Math.max(diff, Math.abs(fast[i]! - peerOut[i]!)); mag = Math.max(mag, Math.abs(peerOut[i]!)); }
@@ -59,7 +60,7 @@ const suite: BenchSuite = {
         const best: Record<string, { medianMs: number; minMs: number; samples: number }> = {};
         for (let r = 0; r < ROUNDS; r++) {
           for (const [variant, fn] of Object.entries(fns)) {
-            const t = await measure(`${group} ${variant}`, fn, { timeMs: 400 * ctx.scale, minSamples: 2 });
+            const t = await measure(`${group} ${variant}`, fn, { timeMs: timeMs * ctx.scale, minSamples: 2 });
             if (!best[variant] || t.medianMs < best[variant]!.medianMs) best[variant] = t;
           }
         }
@@ -68,7 +69,7 @@ const suite: BenchSuite = {
           rows.push({ group, variant, ...t, value: t.medianMs, best: t.minMs, unit: 'ms' });
           log(`  ${group.padEnd(26)} ${variant.padEnd(15)} ${t.medianMs.toFixed(2).padStart(9)} ms${ref ? `  ort-web/this ${(ref / t.medianMs).toFixed(2)}x` : ''}${refNode ? `  ort-node/this ${(refNode / t.medianMs).toFixed(2)}x` : ''}`);
         }
-        x.dispose();
+        for (const t of Object.values(x)) t.dispose();
       }
       session.dispose();
     }
