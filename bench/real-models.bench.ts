@@ -34,7 +34,7 @@ const suite: BenchSuite = {
     const rows: BenchRow[] = [];
     const web = (await ortWebOneThread().catch(() => null)) as unknown as OrtModule | null;
     const node = (await import('onnxruntime-node').catch(() => null)) as unknown as OrtModule | null;
-    for (const { name, bytes: build, batches, timeMs, feeds: feedsOf } of REAL_MODELS) {
+    for (const { name, bytes: build, batches, timeMs, typedArrayBatches, feeds: feedsOf } of REAL_MODELS) {
       if (only && !batches.some((B) => only.test(`${name} B=${B}`))) continue;
       const bytes = build();
       const session = await fp.loadOnnx(bytes, { backend: 'cpu', name });
@@ -46,7 +46,8 @@ const suite: BenchSuite = {
         const feeds = feedsOf(B);
         const x = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, fpTensor(f)]));
         const runFp = (on: boolean) => async () => { fp.setCpuFastPath(on); const out = await session.run(x); const y = Object.values(out)[0]!; const d = y.dataSync(); y.dispose(); return d; };
-        const fns: Record<string, () => Promise<unknown>> = { 'fp wasm-simd': runFp(true), 'fp typed-array': runFp(false) };
+        const fns: Record<string, () => Promise<unknown>> = { 'fp wasm-simd': runFp(true) };
+        if (!typedArrayBatches || typedArrayBatches.includes(B)) fns['fp typed-array'] = runFp(false);
         if (webS && web) { const f = ortFeeds(web, feeds); fns['ort-web'] = () => webS.run(f); }
         if (nodeS && node) { const f = ortFeeds(node, feeds); fns['ort-node'] = () => nodeS.run(f); }
         // agreement: the fast path against onnxruntime-node (or -web) on this input

@@ -291,6 +291,8 @@ export interface RealModel {
   batches: number[];
   /** ms per variant and round (the large models get less: each call is long). */
   timeMs: number;
+  /** The batches on which the typed-array twin is timed too (default: all; it is 5-10x slower than the fast path). */
+  typedArrayBatches?: number[];
   feeds: (B: number) => Record<string, RealFeed>;
 }
 
@@ -311,7 +313,7 @@ export const REAL_MODELS: RealModel[] = [
   { name: 'resnet18 224x224', bytes: () => resnet18Onnx(), batches: [1, 8], timeMs: 400, feeds: (B) => ({ x: floatFeed([B, 3, 224, 224], B) }) },
   { name: 'encoder 6x384 T=128', bytes: () => encoderOnnx(), batches: [1, 8], timeMs: 400, feeds: (B) => ({ x: floatFeed([B, 128, 384], B) }) },
   { name: 'mobilenet_v2 224x224', bytes: () => mobilenetV2Onnx(), batches: [1, 8], timeMs: 400, feeds: (B) => ({ x: floatFeed([B, 3, 224, 224], B) }) },
-  { name: 'deit-tiny 224x224', bytes: () => deitTinyOnnx(), batches: [1, 8], timeMs: 400, feeds: (B) => ({ pixel_values: floatFeed([B, 3, 224, 224], B) }) },
-  { name: 'gpt2-style 6x512 T=128', bytes: () => gpt2Onnx(), batches: [1], timeMs: 200, feeds: (B) => textFeeds(B, 128, 50257, 0) },
-  { name: 'distilbert 6x768 T=128', bytes: () => distilbertOnnx(), batches: [1], timeMs: 200, feeds: (B) => textFeeds(B, 128, 30522, 16) },
+  { name: 'deit-tiny 224x224', bytes: () => deitTinyOnnx(), batches: [1, 8], timeMs: 400, typedArrayBatches: [1], feeds: (B) => ({ pixel_values: floatFeed([B, 3, 224, 224], B) }) },
+  { name: 'gpt2-style 6x512 T=128', bytes: () => gpt2Onnx(), batches: [1], timeMs: 200, typedArrayBatches: [], feeds: (B) => textFeeds(B, 128, 50257, 0) },
+  { name: 'distilbert 6x768 T=128', bytes: () => distilbertOnnx(), batches: [1], timeMs: 200, typedArrayBatches: [1], feeds: (B) => textFeeds(B, 128, 30522, 16) },
 ];

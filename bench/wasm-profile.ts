@@ -1,5 +1,5 @@
 // Per-op time on the CPU fast path for the fixture models (op hook wall times, summed over runs): what to move to
-// Wasm next. Usage: node --import tsx bench/wasm-profile.ts [batch=8] [models...]; FORWARDPASS_WASM=0 for the twin.
+// Wasm next. FORWARDPASS_PROFILE_TOP=n rows (default 12); FORWARDPASS_PROFILE_SHAPES=1 splits rows by input shapes. Usage: node --import tsx bench/wasm-profile.ts [batch=8] [models...]; FORWARDPASS_WASM=0 for the twin.
 // Models: fixture names, or a real-size model of bench/real-models.ts by the first word of its name (resnet18, encoder,
 // mobilenet_v2, deit-tiny, gpt2-style, distilbert).
 import * as fp from '../src/index.js';
@@ -27,6 +27,8 @@ async function bindModel(name: string, B: number): Promise<{ call: () => Promise
 }
 
 const B = Number(process.argv[2] ?? 8);
+/** FORWARDPASS_PROFILE_SHAPES=1: one row per op, variant and input shapes (~ marks a strided view). */
+const byShape = process.env.FORWARDPASS_PROFILE_SHAPES === '1';
 const names = process.argv.slice(3).length ? process.argv.slice(3) : ['tiny-bert-cls', 'tiny-gpt', 'cnn-mnist'];
 for (const name of names) {
   const bound = await bindModel(name, B);
@@ -34,7 +36,7 @@ for (const name of names) {
   for (let i = 0; i < (big ? 1 : 5); i++) await bound.call();
   const per = new Map<string, { ms: number; n: number }>();
   const off = fp.addOpHook((e) => {
-    const k = `${e.op}${e.variant ? ` [${e.variant}]` : ''}`;
+    const k = `${e.op}${e.variant ? ` [${e.variant}]` : ''}${byShape ? ` ${e.inputs.map((t) => `[${t.shape.join(',')}]${t.isContiguous() ? '' : '~'}`).join(' ')}` : ''}`;
     const p = per.get(k) ?? { ms: 0, n: 0 };
     p.ms += e.ms; p.n++;
     per.set(k, p);
