@@ -111,7 +111,8 @@ const fusedAttention: OnnxOpImpl = {
     const mask = c.inputs[3];
     const kind = c.attrs.string('mask', 'none'), scale = c.attrs.float('scale', 1), guard = c.attrs.int('guard', 0) === 1;
     const rank = q.rank;
-    let fits = (rank === 3 || rank === 4) && kT.rank === rank && v.rank === rank && (!mask || mask.rank <= 4);
+    // empty operands take the graph's ops too (sdpa's kernels expect at least one query, key and value)
+    let fits = (rank === 3 || rank === 4) && kT.rank === rank && v.rank === rank && (!mask || mask.rank <= 4) && q.size > 0 && kT.size > 0 && v.size > 0;
     if (fits) {
       try {
         const lead = broadcastShapes(broadcastShapes(q.shape.slice(0, -2), kT.shape.slice(0, -2)), v.shape.slice(0, -2));
