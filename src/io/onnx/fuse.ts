@@ -1,10 +1,17 @@
 // Load-time graph fusions of an ONNX plan (as onnxruntime's basic/extended fusions): MatMul with a constant 2-D
 // weight (+ Add of a constant bias) and Gemm with constant weights become one `linear` (weight transposed once at
-// load), and the exact-erf and tanh-approximate GELU subgraphs become one Gelu. Only single-consumer intermediates
-// that no graph output names are fused; the fused node runs under its first node's label (traces keep the names).
+// load), the exact-erf and tanh-approximate GELU subgraphs become one Gelu, and a MatMul of operands scaled by
+// scalar Mul/Div (attention's q·s and kᵀ·s, as torch.onnx writes scaled_dot_product_attention) becomes one MatMul
+// whose result is scaled once. Only single-consumer intermediates that no graph output names are fused; the fused
+// node runs under its first node's label (traces keep the names).
 import type { Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
-import { linear } from '../../ops/linalg.js';
+import { linear, matmul } from '../../ops/linalg.js';
+import { add, mul, ne, where } from '../../ops/elementwise.js';
+import { softmax } from '../../ops/reduce.js';
+import { scaledDotProductAttention } from '../../ops/attention.js';
+import { broadcastShapes, shapesEqual } from '../../tensor/shape.js';
+import { zeros } from '../../tensor/creation.js';
 import { QuantizedLinear } from '../../quant/modules.js';
 import type { OnnxNode } from './model.js';
 import { getOnnxOp, type OnnxOpImpl, type ValueType } from './ops/index.js';
@@ -26,6 +33,9 @@ export interface FuseContext {
   outputs: readonly string[];
   addConst(name: string, t: Tensor): void;
 }
+
+/** Which of the pattern fusions run (all by default); benchmarks and tests switch one off to compare, before loading. */
+export const fusions = { attention: true, scaledMatMul: true };
 
 /** The domain of the fused linear node (not an ONNX op a file may use: the pass makes it). */
 export const FUSED_DOMAIN = 'forwardpass.fused';
@@ -61,6 +71,76 @@ const fusedLinear: OnnxOpImpl = {
       return [linear(x, w, bias ?? null)];
     } finally {
       if (bias !== b) bias?.dispose();
+    }
+  },
+};
+
+/**
+ * The scaled MatMul: matmul(a, b) · scale (attribute `scale`, a float). It replaces MatMul(Mul(a, s1), Mul(b, s2))
+ * (either Mul may be missing, or a Div by a scalar): the operands are usually strided views of heads (Reshape then
+ * Transpose), where an elementwise scale is a strided pass over each, while the product is contiguous and is
+ * scaled in one pass. Rounding differs from the graph's by an ulp or two (one multiply by s1·s2 instead of two).
+ */
+const scaledMatMul: OnnxOpImpl = {
+  infer: (c) => getOnnxOp('MatMul')!.infer!(c),
+  run: (c) => {
+    const y = matmul(c.input(0), c.input(1));
+    try {
+      return [mul(y, c.attrs.float('scale', 1))];
+    } finally {
+      y.dispose();
+    }
+  },
+};
+
+/**
+ * The fused attention: inputs q [..., T, D], kᵀ [..., D, S], v [..., S, Dv] and an optional mask; attributes `scale`
+ * (float), `mask` ('none', 'bool': true = may attend, 'additive': added to the scores) and `guard` (1 when the
+ * graph zeroes NaN probabilities through Where(IsNaN(p), 0, p)). It replaces
+ * MatMul(Where(IsNaN(p), 0, p) or p, v) with p = Softmax(MatMul(q, kᵀ)·scale [+ mask], axis -1), the mask either
+ * Where(bool, 0, -inf) or any float value. Rank-3/4 operands whose batch and head dims broadcast to the scores'
+ * run as one sdpa op (kᵀ read back as k through a transposed view: no copy); others run the graph's ops.
+ * sdpa zeroes a query row whose keys are all masked, which is what the guard gives, so a mask is fused only with
+ * the guard. Known difference: with the guard, a NaN in q or k (or a +inf score) makes sdpa's row NaN where the
+ * graph's guard turns it into 0 (NaN in, NaN out).
+ */
+const fusedAttention: OnnxOpImpl = {
+  infer: (c) => getOnnxOp('MatMul')!.infer!({ ...c, inputs: [c.inputs[0], c.inputs[2]] }),
+  run: (c) => {
+    const [q, kT, v] = [c.input(0), c.input(1), c.input(2)];
+    const mask = c.inputs[3];
+    const kind = c.attrs.string('mask', 'none'), scale = c.attrs.float('scale', 1), guard = c.attrs.int('guard', 0) === 1;
+    const rank = q.rank;
+    // empty operands take the graph's ops too (sdpa's kernels expect at least one query, key and value)
+    let fits = (rank === 3 || rank === 4) && kT.rank === rank && v.rank === rank && (!mask || mask.rank <= 4) && q.size > 0 && kT.size > 0 && v.size > 0;
+    if (fits) {
+      try {
+        const lead = broadcastShapes(broadcastShapes(q.shape.slice(0, -2), kT.shape.slice(0, -2)), v.shape.slice(0, -2));
+        const scores = [...lead, q.shape[rank - 2]!, kT.shape[rank - 1]!];
+        fits = kT.shape[rank - 2] === q.shape[rank - 1] && v.shape[rank - 2] === kT.shape[rank - 1] && (!mask || shapesEqual(broadcastShapes(mask.shape, scores), scores));
+      } catch {
+        fits = false; // not broadcastable: the graph's ops give the error
+      }
+    }
+    if (fits) {
+      const k = kT.transpose(-2, -1);
+      try {
+        return [scaledDotProductAttention(q, k, v, { scale, mask: mask ?? null })];
+      } finally {
+        k.dispose();
+      }
+    }
+    // the graph's ops, in its order
+    const temps: Tensor[] = [];
+    const t = (x: Tensor) => (temps.push(x), x);
+    try {
+      let sc = t(mul(t(matmul(q, kT)), scale));
+      if (mask) sc = t(add(sc, kind === 'bool' ? t(where(mask, t(zeros([], { dtype: sc.dtype, device: sc.device })), -Infinity)) : mask));
+      let p = t(softmax(sc, -1));
+      if (guard) p = t(where(t(ne(p, p)), 0, p));
+      return [matmul(p, v)];
+    } finally {
+      temps.forEach((x) => x.dispose());
     }
   },
 };
@@ -167,6 +247,146 @@ export function fuseSteps<S extends FusableStep>(steps: readonly S[], ctx: FuseC
         return;
       }
     }
+  });
+
+  /** `v` = Mul(x, s) or Div(x, s) by a finite non-zero scalar s, read only by step `reader`: x, the factor and the step. */
+  const scaledOperand = (v: string, reader: number): { x: string; s: number; step: number } | null => {
+    const j = producer.get(v);
+    if (j === undefined || !fusable(j) || outputs.has(v) || readers.get(v)?.size !== 1 || !readers.get(v)!.has(reader)) return null;
+    const n = steps[j]!.node;
+    if ((n.opType !== 'Mul' && n.opType !== 'Div') || n.inputs.length !== 2 || n.outputs.length !== 1) return null;
+    for (const [xi, si] of n.opType === 'Mul' ? [[0, 1], [1, 0]] : [[0, 1]]) {
+      const x = n.inputs[xi!]!, c = scalar(n.inputs[si!]!);
+      const t = ctx.types.get(x);
+      if (c === undefined || !Number.isFinite(c) || c === 0 || ctx.consts.has(x) || !t || (t.dtype !== 'float32' && t.dtype !== 'float16')) continue;
+      return { x, s: n.opType === 'Div' ? 1 / c : c, step: j };
+    }
+    return null;
+  };
+  // attention: MatMul(guard(Softmax(scaled MatMul(q, kᵀ) [+ mask])), v) -> one fused attention step
+  /** The single step producing `v` when it is fusable, of type `opType`, and read only by steps in `by`. */
+  const only = (v: string, opType: string, by: number[]): number | null => {
+    const j = producer.get(v);
+    if (j === undefined || !fusable(j) || outputs.has(v) || steps[j]!.node.opType !== opType || steps[j]!.node.outputs.length !== 1) return null;
+    const rs = readers.get(v) ?? new Set();
+    return rs.size === by.length && by.every((r) => rs.has(r)) ? j : null;
+  };
+  /** q, kᵀ and the scale of scores `v`: MatMul of scalar-scaled operands, or Mul/Div of a MatMul by a scalar. */
+  const scoresOf = (v: string, reader: number): { q: string; kT: string; scale: number; nodes: number[] } | null => {
+    let scale = 1;
+    const nodes: number[] = [];
+    let m = only(v, 'MatMul', [reader]);
+    if (m === null) {
+      const j = only(v, 'Mul', [reader]) ?? only(v, 'Div', [reader]);
+      if (j === null) return null;
+      const n = steps[j]!.node;
+      const orders = n.opType === 'Mul' ? [[0, 1], [1, 0]] : [[0, 1]];
+      for (const [xi, si] of orders) {
+        const c = scalar(n.inputs[si!]!);
+        if (c === undefined || !Number.isFinite(c) || c === 0) continue;
+        m = only(n.inputs[xi!]!, 'MatMul', [j]);
+        if (m !== null) { scale = n.opType === 'Div' ? 1 / c : c; break; }
+      }
+      if (m === null) return null;
+      nodes.push(j);
+    }
+    const mm = steps[m]!.node;
+    if (mm.inputs.length !== 2 || mm.inputs[0] === mm.inputs[1] || mm.inputs.some((x) => ctx.consts.has(x))) return null;
+    const a = scaledOperand(mm.inputs[0]!, m), b = scaledOperand(mm.inputs[1]!, m);
+    scale = Math.fround(scale) * Math.fround(a?.s ?? 1) * Math.fround(b?.s ?? 1);
+    if (!Number.isFinite(scale) || scale === 0) return null;
+    nodes.push(m, ...(a ? [a.step] : []), ...(b ? [b.step] : []));
+    return { q: a?.x ?? mm.inputs[0]!, kT: b?.x ?? mm.inputs[1]!, scale, nodes };
+  };
+  const lastAxis = (n: OnnxNode): boolean => {
+    const a = n.attributes['axis'];
+    if (a?.type !== 'int') return false; // the default axis changed at opset 13: only an explicit last axis
+    const rank = ctx.types.get(n.inputs[0]!)?.shape?.length;
+    return a.value === -1 || (rank !== undefined && a.value === rank - 1);
+  };
+  steps.forEach((s, i) => {
+    const n = s.node;
+    if (!fusions.attention || !fusable(i) || n.opType !== 'MatMul' || n.inputs.length !== 2 || ctx.consts.has(n.inputs[1]!)) return;
+    const xType = ctx.types.get(n.inputs[0]!);
+    if (!xType || (xType.dtype !== 'float32' && xType.dtype !== 'float16')) return;
+    const nodes = [i];
+    // the probabilities: Softmax, or Where(IsNaN(p), 0, p) over it
+    let sm = only(n.inputs[0]!, 'Softmax', [i]);
+    let guard = false;
+    if (sm === null) {
+      const w = only(n.inputs[0]!, 'Where', [i]);
+      if (w === null) return;
+      const wn = steps[w]!.node;
+      const isnan = only(wn.inputs[0]!, 'IsNaN', [w]);
+      if (isnan === null || scalar(wn.inputs[1]!) !== 0 || steps[isnan]!.node.inputs[0] !== wn.inputs[2]) return;
+      sm = only(wn.inputs[2]!, 'Softmax', [isnan, w]);
+      if (sm === null) return;
+      guard = true;
+      nodes.push(w, isnan);
+    }
+    if (!lastAxis(steps[sm]!.node)) return;
+    nodes.push(sm);
+    // the scores, with an optional mask added
+    const sv = steps[sm]!.node.inputs[0]!;
+    let sc = scoresOf(sv, sm);
+    let mask: string | undefined;
+    let kind: 'none' | 'bool' | 'additive' = 'none';
+    if (!sc) {
+      const ad = only(sv, 'Add', [sm]);
+      if (ad === null || !guard) return; // sdpa zeroes fully masked rows: only the guard makes the graph agree
+      const an = steps[ad]!.node;
+      for (const [si, mi] of [[0, 1], [1, 0]]) {
+        sc = scoresOf(an.inputs[si!]!, ad);
+        if (!sc) continue;
+        const m = an.inputs[mi!]!;
+        const mt = ctx.types.get(m);
+        const wj = only(m, 'Where', [ad]);
+        const wn = wj === null ? undefined : steps[wj]!.node;
+        if (wn && scalar(wn.inputs[1]!) === 0 && scalar(wn.inputs[2]!) === -Infinity && ctx.types.get(wn.inputs[0]!)?.dtype === 'bool') {
+          mask = wn.inputs[0]!;
+          kind = 'bool';
+          nodes.push(wj!);
+        } else if (mt && (mt.dtype === 'float32' || mt.dtype === 'float16')) {
+          mask = m;
+          kind = 'additive';
+        } else {
+          sc = null;
+          continue;
+        }
+        nodes.push(ad);
+        break;
+      }
+      if (!sc) return;
+    }
+    nodes.push(...sc.nodes);
+    const group = new Set(nodes);
+    if (group.size !== nodes.length || nodes.some((j) => used.has(j))) return;
+    nodes.forEach((j) => used.add(j));
+    const first = Math.min(...nodes);
+    const node: OnnxNode = {
+      name: steps[first]!.node.name, opType: 'Attention', domain: FUSED_DOMAIN, inputs: [sc.q, sc.kT, n.inputs[1]!, ...(mask ? [mask] : [])], outputs: [n.outputs[0]!],
+      attributes: { scale: { type: 'float', value: sc.scale }, mask: { type: 'string', value: kind }, guard: { type: 'int', value: guard ? 1 : 0 } },
+    };
+    replace.set(i, { node, label: steps[first]!.label, impl: fusedAttention, host: false });
+  });
+
+  // MatMul(Mul(a, s1), Mul(b, s2)) with scalar constants s1, s2 (or Div by them; either side may be unscaled) -> MatMul
+  // scaled by s1·s2 once. Only float operands; the scale must be finite and non-zero (0·inf would differ).
+  steps.forEach((s, i) => {
+    const n = s.node;
+    if (!fusions.scaledMatMul || !fusable(i) || n.opType !== 'MatMul' || n.inputs.length !== 2 || ctx.consts.has(n.inputs[1]!)) return;
+    const a = scaledOperand(n.inputs[0]!, i), b = n.inputs[0] === n.inputs[1] ? null : scaledOperand(n.inputs[1]!, i);
+    if (!a && !b) return;
+    const scale = Math.fround(a?.s ?? 1) * Math.fround(b?.s ?? 1);
+    if (!Number.isFinite(scale) || scale === 0) return;
+    for (const o of [a, b]) if (o) used.add(o.step);
+    used.add(i);
+    const first = Math.min(i, a?.step ?? i, b?.step ?? i);
+    const node: OnnxNode = {
+      name: n.name, opType: 'ScaledMatMul', domain: FUSED_DOMAIN, inputs: [a?.x ?? n.inputs[0]!, b?.x ?? n.inputs[1]!], outputs: [n.outputs[0]!],
+      attributes: { scale: { type: 'float', value: scale } },
+    };
+    replace.set(i, { node, label: steps[first]!.label, impl: scaledMatMul, host: false });
   });
 
   // MatMul(x, W) [+ Add(bias)] and Gemm(x, W, C) with constant weights -> linear
