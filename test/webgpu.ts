@@ -15,11 +15,19 @@ let pending: Promise<{ gpu: WebGPUBackend | null; reason: string }> | null = nul
 export function getWebGPU(): Promise<{ gpu: WebGPUBackend | null; reason: string }> {
   pending ??= (async () => {
     if (!process.env.VK_ICD_FILENAMES && !hasSystemVulkanDriver() && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    // SwiftShader compiles the zero-filling of workgroup memory slowly (seconds per kernel with a few KiB);
+    // correct kernels never read uninitialized workgroup memory, and the browser tests keep the zero-fill on
+    const init = () => initWebGPU({ dawnFlags: ['enable-dawn-features=disable_workgroup_init'] });
     try {
-      // SwiftShader compiles the zero-filling of workgroup memory slowly (seconds per kernel with a few KiB);
-      // correct kernels never read uninitialized workgroup memory, and the browser tests keep the zero-fill on
-      const gpu = await initWebGPU({ dawnFlags: ['enable-dawn-features=disable_workgroup_init'] });
-      return { gpu, reason: '' };
+      try {
+        return { gpu: await init(), reason: '' };
+      } catch (e) {
+        // installed drivers that give Dawn no adapter (an old Mesa lavapipe, a GPU driver without its device): try
+        // SwiftShader before giving up, unless the user chose the drivers with VK_ICD_FILENAMES
+        if (process.env.VK_ICD_FILENAMES || !existsSync(SWIFTSHADER_ICD)) throw e;
+        process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+        return { gpu: await init(), reason: '' };
+      }
     } catch (e) {
       if (process.env.FORWARDPASS_REQUIRE_WEBGPU === '1') throw e;
       return { gpu: null, reason: (e as Error).message };
