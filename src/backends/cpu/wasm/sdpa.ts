@@ -132,19 +132,29 @@ export function sdpaModuleBytes(): Uint8Array<ArrayBuffer> {
             f.forRange(j, () => f.i32(0), () => f.get(S8), 4, () => { addr(scr, j).v128f32(0).vmem('v128.store'); });
           }, () => {
             f.v128f32(0).set(s0); f.v128f32(0).set(s1);
-            f.forRange(j, () => f.i32(0), () => f.get(lim4), 4, () => {
-              // p = 0 where the score is more than 80 below the max: exp's results below 2^-126 are subnormal, and
-              // making one costs a microcode assist (~150 cycles) on x86; at causal shapes half the keys are -Inf.
-              // A p under exp(-80) = 1.8e-35 changes no output by a float32 ulp.
-              addr(scr, j).vmem('v128.load').get(mx).simd('f32x4.sub').set(x);
-              f.get(x).v128f32(-80).simd('f32x4.lt').set(k0);
-              f.get(x).v128f32(-80).simd('f32x4.max').set(x);
-              emitExp(f, x, e, tx);
-              f.v128f32(0).get(e).get(k0).simd('v128.bitselect').set(e);
-              addr(scr, j).get(e).vmem('v128.store');
-              f.get(s0).get(e).simd('f64x2.promote_low_f32x4').simd('f64x2.add').set(s0);
-              f.get(s1).get(e).get(e).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]).simd('f64x2.promote_low_f32x4').simd('f64x2.add').set(s1);
+            // p = 0 where the score is more than 80 below the max: exp's results below 2^-126 are subnormal, and
+            // making one costs a microcode assist (~150 cycles) on x86; at causal shapes half the keys are -Inf.
+            // A p under exp(-80) = 1.8e-35 changes no output by a float32 ulp. Two vectors an iteration: the exp is
+            // a chain of dependent steps, and the second vector's fills the first one's latency.
+            const tx2 = { n: a[2]!, r: a[3]!, i: a[4]! };
+            const expAt = (off: number, xx: typeof x, ee: typeof x, low: typeof x, t: typeof tx) => {
+              addr(scr, j).vmem('v128.load', off).get(mx).simd('f32x4.sub').set(xx);
+              f.get(xx).v128f32(-80).simd('f32x4.lt').set(low);
+              f.get(xx).v128f32(-80).simd('f32x4.max').set(xx);
+              emitExp(f, xx, ee, t);
+            };
+            const store = (off: number, ee: typeof x, low: typeof x) => { // p into the scores row, and into the sum
+              f.v128f32(0).get(ee).get(low).simd('v128.bitselect').set(ee);
+              addr(scr, j).get(ee).vmem('v128.store', off);
+              f.get(s0).get(ee).simd('f64x2.promote_low_f32x4').simd('f64x2.add').set(s0);
+              f.get(s1).get(ee).get(ee).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]).simd('f64x2.promote_low_f32x4').simd('f64x2.add').set(s1);
+            };
+            f.get(lim4).i32(-8).op('i32.and').set(n);
+            f.forRange(j, () => f.i32(0), () => f.get(n), 8, () => {
+              expAt(0, x, e, k0, tx); expAt(16, a[0]!, a[1]!, k1, tx2);
+              store(0, e, k0); store(16, a[1]!, k1);
             });
+            f.forRange(j, () => f.get(n), () => f.get(lim4), 4, () => { expAt(0, x, e, k0, tx); store(0, e, k0); });
             f.get(s0).get(s1).simd('f64x2.add').set(sum);
             f.f64(1).get(sum).lane('f64x2.extract_lane', 0).get(sum).lane('f64x2.extract_lane', 1).op('f64.add').op('f64.div').op('f32.demote_f64').set(inv);
           });
