@@ -4,10 +4,13 @@
 // twin has NaN: NaN in q, k or v, +Inf scores, fully masked rows (zeros, or NaN where v is not finite).
 // Head dims 16, 32, 64, 80, 128 and odd ones, keys 1, 3, 17, 255, causal (T = S, T < S, T > S), bool and additive
 // masks broadcast over batch and heads, strided q/k/v from a fused projection, batch and heads broadcast, float16.
+// The kernel works in blocks of 4 query rows and tiles of 8 keys / 8 value dims: the shapes below cut those tiles at
+// every remainder (T, S, D, Dv of 1, 3, 17, 197, 255, 80), and 1 vs 2 threads (row blocks split) are bit-identical.
 import { afterEach, describe, expect, test } from 'vitest';
 import * as fp from '../../src/index.js';
 import { setCpuFastPath } from '../../src/backends/cpu/wasm/index.js';
 import { sdpaModuleBytes } from '../../src/backends/cpu/wasm/sdpa.js';
+import { setNumThreads, setOpThreadsMinWork, threadPoolInfo, whenThreadsReady } from '../../src/backends/cpu/wasm/threads.js';
 import { randomArray } from '../helpers.js';
 
 afterEach(() => setCpuFastPath(true));
@@ -26,7 +29,7 @@ function bad(a: Float32Array, b: Float32Array, vmax: number, smax = 12): number[
   const tol = 5e-6 * vmax * (1 + smax / 8), out: number[][] = [];
   for (let i = 0; i < a.length && out.length < 5; i++) {
     if (Number.isNaN(a[i]!) || Number.isNaN(b[i]!)) { if (!(Number.isNaN(a[i]!) && Number.isNaN(b[i]!))) out.push([i, a[i]!, b[i]!]); continue; }
-    if (!(Math.abs(a[i]! - b[i]!) <= tol)) out.push([i, a[i]!, b[i]!]);
+    if (a[i] !== b[i] && !(Math.abs(a[i]! - b[i]!) <= tol)) out.push([i, a[i]!, b[i]!]); // equal infinities agree
   }
   return out;
 }
@@ -86,5 +89,77 @@ describe('sdpa on the Wasm fast path', () => {
     const [f2, r2] = both(() => fp.scaledDotProductAttention(t([1, 1, 9, 8], 18), t([1, 1, 4, 8], 19), t([1, 1, 4, 8], 20), { isCausal: true }));
     expect(bad(f2, r2, 1)).toEqual([]);
     expect(Array.from(f2.subarray(0, 5 * 8))).toEqual(Array(40).fill(0)); // queries 0-4 see no key when T > S
+  });
+
+  test.each([1, 3, 17, 197, 255])('keys S = %i against head dims 1, 3, 17, 64, 80: every tile remainder', (S) => {
+    for (const D of [1, 3, 17, 64, 80]) {
+      const T = S <= 17 ? S : 37, Dv = D === 80 ? 19 : D; // T < S for the long rows: the causal shift S - T
+      const q = t([1, 2, T, D], S + D, -2, 2), k = t([1, 2, S, D], S + D + 1, -2, 2), v = t([1, 2, S, Dv], S + D + 2, -3, 3);
+      const addMask = t([1, 2, T, S], S + D + 3, -4, 1);
+      const r = fp.makeRng(S + D);
+      const boolMask = fp.tensor(Uint8Array.from({ length: T * S }, () => (r() < 0.8 ? 1 : 0)), { shape: [1, 1, T, S], dtype: 'bool' });
+      const scale = Math.min(1, 6 / D);
+      for (const opts of [{ scale }, { scale, isCausal: true }, { scale, mask: boolMask, isCausal: true }, { scale, mask: addMask }]) {
+        const [fast, ref, variant] = both(() => fp.scaledDotProductAttention(q, k, v, opts));
+        expect(variant).toBe('sdpa-wasm-simd-fused');
+        expect(bad(fast, ref, 3), `S ${S} D ${D} ${JSON.stringify(Object.keys(opts))}`).toEqual([]);
+      }
+    }
+  });
+
+  test("DeiT-tiny's shape [1, 3, 197, 64], scores far below the row's max (p flushed to 0 under exp(-80))", () => {
+    const q = t([1, 3, 197, 64], 30), k = t([1, 3, 197, 64], 31), v = t([1, 3, 197, 64], 32, -3, 3);
+    let [fast, ref] = both(() => fp.scaledDotProductAttention(q, k, v));
+    expect(bad(fast, ref, 3)).toEqual([]);
+    // an additive mask of -85 .. -100 on most keys: their exp underflows below 2^-126 on the fast path (p = 0) and
+    // is ~1e-37 in the twin; the outputs agree within the tolerance
+    const m = fp.tensor(Float32Array.from({ length: 197 * 197 }, (_, i) => (i % 5 === 0 ? 0 : -85 - (i % 16))), { shape: [1, 1, 197, 197] });
+    [fast, ref] = both(() => fp.scaledDotProductAttention(q, k, v, { mask: m }));
+    expect(bad(fast, ref, 3)).toEqual([]);
+  });
+
+  test('causal with NaN and Inf in values past every row of a block: they still reach the rows (0·NaN), as in the twin', () => {
+    const T = 9, S = 9, D = 8;
+    const vd = randomArray(2 * S * D, 40);
+    vd[8 * D + 2] = NaN; // head 0, last key: seen only by the last query, but 0·NaN in column 2 of every row
+    vd[S * D + 7 * D + 5] = Infinity; // head 1, key 7
+    const v = fp.tensor(vd, { shape: [1, 2, S, D] });
+    const [fast, ref] = both(() => fp.scaledDotProductAttention(t([1, 2, T, D], 41), t([1, 2, S, D], 42), v, { isCausal: true }));
+    expect(bad(fast, ref, 1)).toEqual([]);
+    expect(Number.isNaN(fast[2])).toBe(true); // head 0, query 0, column 2
+    expect(Number.isNaN(fast[3])).toBe(false);
+    expect(Number.isNaN(fast[T * D + 5])).toBe(true); // head 1, query 0, column 5: 0·Inf
+  });
+
+  test('row blocks split over 2 threads: bit-identical to 1 thread', async () => {
+    const cases: [number[], number[], number[], { isCausal?: boolean; mask?: fp.Tensor }][] = [
+      [[2, 3, 197, 64], [2, 3, 197, 64], [2, 3, 197, 64], {}],
+      [[1, 4, 128, 64], [1, 4, 128, 64], [1, 4, 128, 64], { isCausal: true }],
+      [[3, 2, 17, 3], [3, 2, 255, 3], [3, 2, 255, 17], { mask: t([1, 1, 17, 255], 50, -4, 1) }],
+      [[1, 1, 5, 80], [1, 1, 3, 80], [1, 1, 3, 80], { isCausal: true }],
+    ];
+    try {
+      setNumThreads(2); await whenThreadsReady();
+      const tasks0 = threadPoolInfo().tasksOnWorkers;
+      for (const [qs, ks, vs, opts] of cases) {
+        const q = t(qs, 51), k = t(ks, 52), v = t(vs, 53);
+        const run = () => fp.scaledDotProductAttention(q, k, v, opts).dataSync() as Float32Array;
+        setOpThreadsMinWork(Infinity);
+        const one = run();
+        setOpThreadsMinWork(0);
+        // tasks are claimed from a shared counter, so on a loaded machine this thread may take them all, and a race
+        // between tasks shows only when they overlap: repeat, until the worker has run several tasks of this case
+        const before = threadPoolInfo().tasksOnWorkers;
+        for (let attempt = 0; attempt < 40; attempt++) {
+          const two = run();
+          expect(two.length).toBe(one.length);
+          for (let i = 0; i < one.length; i++) if (!Object.is(two[i], one[i])) expect([i, two[i]]).toEqual([i, one[i]]);
+          if (attempt >= 8 && threadPoolInfo().tasksOnWorkers > before + 16) break;
+        }
+      }
+      if (threadPoolInfo().workers > 0) expect(threadPoolInfo().tasksOnWorkers).toBeGreaterThan(tasks0);
+    } finally {
+      setOpThreadsMinWork(null); setNumThreads(1);
+    }
   });
 });
