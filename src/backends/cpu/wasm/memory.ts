@@ -4,6 +4,8 @@
 // The memory is shared (a SharedArrayBuffer underneath) wherever the runtime allows it, so that worker threads
 // (threads.ts) can run kernels on it; only this thread allocates and grows it.
 
+import type { NumArray } from '../types.js';
+
 const PAGE = 65536;
 const ALIGN = 64;
 /** The most pages a 32-bit Wasm memory can have (4 GiB); a shared memory must declare its maximum up front. */
@@ -134,4 +136,20 @@ export function wasmMemoryInfo(): { cacheBytes: number; pooledBytes: number } {
 /** Bytes in use at the top of the heap (allocated and free-but-not-trailing), for leak tests. */
 export function wasmHeapTop(): number {
   return top;
+}
+
+/** Copies of fewer elements than this use a plain loop: TypedArray.set needs a subarray object per call, which cost
+ * more than the copy itself for the small tensors of batch-1 models (17% of a replayed chain of tiny ops). */
+const SMALL_COPY = 64;
+
+/** heap[at .. at + n) = src[from .. from + n), converting to float32 as TypedArray.set does. */
+export function toHeap(heap: Float32Array, at: number, src: NumArray, from: number, n: number): void {
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) heap[at + i] = src[from + i]!;
+  else heap.set(src.subarray(from, from + n) as never, at);
+}
+
+/** dst[0 .. n) = heap[at .. at + n), converting from float32 as TypedArray.set does. */
+export function fromHeap(dst: NumArray, heap: Float32Array, at: number, n: number): void {
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) dst[i] = heap[at + i]!;
+  else dst.set(heap.subarray(at, at + n) as never);
 }

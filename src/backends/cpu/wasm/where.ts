@@ -3,9 +3,9 @@
 // output equals the twin's (kernels/elementwise.ts where) bit for bit.
 import type { Tensor } from '../../../tensor/tensor.js';
 import { isContiguous } from '../../../tensor/shape.js';
-import type { CpuTensor, NumArray } from '../types.js';
+import type { CpuTensor } from '../types.js';
 import { I32, ModuleBuilder } from './assembler.js';
-import { wasmMemory, wasmScratch } from './memory.js';
+import { fromHeap, heapF32, toHeap, wasmMemory, wasmScratch } from './memory.js';
 
 /** Elements of the output block an operand repeats (n when full, 1 for one value), or 0 when it broadcasts otherwise. */
 function period(t: Tensor, out: readonly number[]): number {
@@ -57,14 +57,14 @@ export function whereWasm(out: CpuTensor, ins: readonly CpuTensor[], R: number):
   const sizes = ins.map((t) => Math.max(R, t.data.length === 0 ? 0 : t.shape.reduce((x, y) => x * y, 1)));
   let bytes = pad(n) * 4;
   for (const s of sizes) bytes += pad(s) * 4;
-  const base = wasmScratch(bytes), heap = new Float32Array(wasmMemory().buffer);
+  const base = wasmScratch(bytes), heap = heapF32();
   const ptrs: number[] = [];
   let at = base;
   ins.forEach((t, i) => {
     const len = t.shape.reduce((x, y) => x * y, 1);
     ptrs.push(at);
     if (len === 1) heap.fill(t.data[t.offset]!, at >> 2, (at >> 2) + R);
-    else heap.set((t.data as NumArray).subarray(t.offset, t.offset + len) as never, at >> 2);
+    else toHeap(heap, at >> 2, t.data, t.offset, len);
     at += pad(sizes[i]!) * 4;
   });
   const o0 = at, sel = kernel(), n4 = Math.ceil(R / 4);
@@ -73,5 +73,5 @@ export function whereWasm(out: CpuTensor, ins: readonly CpuTensor[], R: number):
     const at4 = (i: number) => ptrs[i]! + ((r * R) % lens[i]!) * 4;
     sel(at4(0), at4(1), at4(2), o0 + r * R * 4, n4); // a row's last group may spill into the next row's output, rewritten next
   }
-  (out.data as NumArray).set(heap.subarray(o0 >> 2, (o0 >> 2) + n) as never);
+  fromHeap(out.data, heap, o0 >> 2, n);
 }
