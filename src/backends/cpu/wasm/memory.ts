@@ -22,6 +22,7 @@ let memory: WebAssembly.Memory | null = null;
 let top = ALIGN; // address 0..ALIGN stays unused so that 0 can mean "none"
 const free: { off: number; size: number }[] = []; // sorted by offset, never adjacent (coalesced)
 let f32: Float32Array | null = null;
+let i32: Int32Array | null = null;
 let cachedBytes = 0;
 
 let shared: boolean | null = null;
@@ -59,6 +60,13 @@ export function heapF32(): Float32Array {
   const buf = wasmMemory().buffer;
   if (!f32 || f32.byteLength !== buf.byteLength) f32 = new Float32Array(buf);
   return f32;
+}
+
+/** heapF32's Int32Array twin (for int32 tensors, copied as integers). */
+export function heapI32(): Int32Array {
+  const buf = wasmMemory().buffer;
+  if (!i32 || i32.byteLength !== buf.byteLength) i32 = new Int32Array(buf);
+  return i32;
 }
 
 /** Allocate `bytes` (rounded up to 64) and return the byte address; grows the memory when no free block fits. */
@@ -142,14 +150,14 @@ export function wasmHeapTop(): number {
  * more than the copy itself for the small tensors of batch-1 models (17% of a replayed chain of tiny ops). */
 const SMALL_COPY = 64;
 
-/** heap[at .. at + n) = src[from .. from + n), converting to float32 as TypedArray.set does. */
-export function toHeap(heap: Float32Array, at: number, src: NumArray, from: number, n: number): void {
+/** heap[at .. at + n) = src[from .. from + n), converting as TypedArray.set does. */
+export function toHeap(heap: Float32Array | Int32Array, at: number, src: NumArray, from: number, n: number): void {
   if (n < SMALL_COPY) for (let i = 0; i < n; i++) heap[at + i] = src[from + i]!;
   else heap.set(src.subarray(from, from + n) as never, at);
 }
 
-/** dst[0 .. n) = heap[at .. at + n), converting from float32 as TypedArray.set does. */
-export function fromHeap(dst: NumArray, heap: Float32Array, at: number, n: number): void {
+/** dst[0 .. n) = heap[at .. at + n), converting as TypedArray.set does. */
+export function fromHeap(dst: NumArray, heap: Float32Array | Int32Array, at: number, n: number): void {
   if (n < SMALL_COPY) for (let i = 0; i < n; i++) dst[i] = heap[at + i]!;
   else dst.set(heap.subarray(at, at + n) as never);
 }
