@@ -52,20 +52,22 @@ export function wasmMemory(): WebAssembly.Memory {
   return memory;
 }
 
+/** Counts the memory's growths; only wasmAlloc grows it (no kernel runs memory.grow), so equal counts mean the same buffer. */
+let grown = 0, f32At = -1, i32At = -1;
+
 /**
- * A Float32Array over the whole memory, re-derived when the byte length changes: growth detaches a plain memory's
- * old buffer, and gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short).
+ * A Float32Array over the whole memory, re-derived after growth: growth detaches a plain memory's old buffer, and
+ * gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short). The check is a counter,
+ * not `memory.buffer`, whose getter cost ~40 ns on every small op.
  */
 export function heapF32(): Float32Array {
-  const buf = wasmMemory().buffer;
-  if (!f32 || f32.byteLength !== buf.byteLength) f32 = new Float32Array(buf);
+  if (!f32 || f32At !== grown) { f32 = new Float32Array(wasmMemory().buffer); f32At = grown; }
   return f32;
 }
 
 /** heapF32's Int32Array twin (for int32 tensors, copied as integers). */
 export function heapI32(): Int32Array {
-  const buf = wasmMemory().buffer;
-  if (!i32 || i32.byteLength !== buf.byteLength) i32 = new Int32Array(buf);
+  if (!i32 || i32At !== grown) { i32 = new Int32Array(wasmMemory().buffer); i32At = grown; }
   return i32;
 }
 
@@ -85,6 +87,7 @@ export function wasmAlloc(bytes: number): number {
   const mem = wasmMemory();
   if (top > mem.buffer.byteLength) {
     const pages = Math.ceil((top - mem.buffer.byteLength) / PAGE);
+    grown++;
     try {
       mem.grow(Math.max(pages, mem.buffer.byteLength / PAGE / 4) | 0);
     } catch {
