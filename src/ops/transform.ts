@@ -169,6 +169,8 @@ export interface PadOptions {
  * Pad (or, with negative amounts, crop) the last dims, in torch.nn.functional.pad's order: pairs from the
  * LAST dim backwards, [left, right, top, bottom, ...].
  *
+ * With all amounts zero the result is `x.contiguous()` (a view of x when x is contiguous).
+ *
  * @example pad(img, [1, 1, 2, 0]); pad(x, [2, 2], { mode: 'reflect' })
  */
 export function pad(x: Tensor, pads: number[], opts: PadOptions = {}): Tensor {
@@ -196,5 +198,8 @@ export function pad(x: Tensor, pads: number[], opts: PadOptions = {}): Tensor {
     }
     if (mode === 'replicate' && size === 0 && (b > 0 || a > 0)) throw new RangeError(`forwardpass: ${op}: cannot replicate-pad the empty dim ${d} of x ${shapeStr(x.shape)}`);
   });
+  // Nothing to pad or crop (ONNX exporters emit all-zero Pad nodes, e.g. before an AvgPool): x itself, contiguous
+  // (a view when it already is), instead of a kernel pass that copies every element.
+  if (perDim.every((p) => p === 0)) return x.contiguous();
   return runOp(op, [x], [{ shape, dtype: x.dtype }], { pads: perDim, mode: mode === 'replicate' ? 'edge' : mode, value })[0]!;
 }

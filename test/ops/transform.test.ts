@@ -219,6 +219,10 @@ describe('pad', () => {
     const copy = await t.contiguous().data();
     expect(Array.from(await y.data())).toEqual(Array.from(Float32Array.from(naivePad(copy, [4, 3, 2], [1, 1], 'reflect', 0).out)));
     expect(Array.from(await fp.pad(fp.tensor([1, 2], { dtype: 'int32' }), [1, 0], { value: 7 }).data())).toEqual([7, 1, 2]);
+    // all-zero pads: x's values, contiguous (a copy of a strided view)
+    const z = fp.pad(t, [0, 0, 0, 0]);
+    expect(z.isContiguous()).toBe(true);
+    expect(Array.from(await z.data())).toEqual(Array.from(copy));
   });
 
   it('reports bad pads', () => {

@@ -28,8 +28,8 @@ const t = (shape: number[], seed: number, dtype: 'float32' | 'float16' = 'float3
 describe('strided copy on the Wasm fast path', () => {
   test('the module validates; the plan merges contiguous dims and drops size-1 dims', () => {
     expect(WebAssembly.validate(copyModuleBytes())).toBe(true);
-    expect(copyPlan([2, 3, 4], [12, 4, 1])).toEqual({ shape: [1, 1, 1, 24], strides: [0, 0, 0, 1] });
-    expect(copyPlan([2, 1, 3, 5], [15, 7, 1, 3])).toEqual({ shape: [1, 2, 3, 5], strides: [0, 15, 1, 3] });
+    expect(copyPlan([2, 3, 4], [12, 4, 1])).toEqual({ shape: [1, 1, 1, 24], strides: [0, 0, 0, 1], span: 24 });
+    expect(copyPlan([2, 1, 3, 5], [15, 7, 1, 3])).toEqual({ shape: [1, 2, 3, 5], strides: [0, 15, 1, 3], span: 30 });
     expect(copyPlan([2, 2, 2, 2, 2], [1, 2, 4, 8, 16])).toBeNull();
   });
 

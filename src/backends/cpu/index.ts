@@ -62,23 +62,43 @@ class CpuBackend implements Backend {
   }
 
   run<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void {
-    const widened = new Map<unknown, Float32Array>();
-    const view = (t: Tensor): CpuTensor => {
-      let data = t.storage.handle as NumArray | Uint16Array;
-      if (t.dtype === 'float16') {
-        let w = widened.get(t.storage.handle);
-        if (!w) widened.set(t.storage.handle, (w = f16ArrayToF32(data as Uint16Array)));
-        data = w;
-      }
-      return { data: data as NumArray, dtype: t.dtype, shape: t.shape, strides: t.strides, offset: t.offset };
-    };
-    const ins = inputs.map(view);
-    const outs = outputs.map((t) => (t.dtype === 'float16' ? { ...view(t), data: new Float32Array(t.size) } : view(t)));
+    // The per-op hot path (graph replay calls little else): plain loops and one view object per tensor, no Map, no
+    // closures (each closure also costs a helper call under tsx/esbuild) unless a float16 tensor needs widening.
+    if (hasF16(inputs) || hasF16(outputs)) return runF16(op, inputs, outputs, attrs);
+    const ins = new Array<CpuTensor>(inputs.length), outs = new Array<CpuTensor>(outputs.length);
+    for (let i = 0; i < inputs.length; i++) ins[i] = view(inputs[i]!, inputs[i]!.storage.handle as NumArray);
+    for (let i = 0; i < outputs.length; i++) outs[i] = view(outputs[i]!, outputs[i]!.storage.handle as NumArray);
     if (!runWasm(op, inputs, outs, ins, attrs)) (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
-    outputs.forEach((t, i) => {
-      if (t.dtype === 'float16') f32ArrayToF16(outs[i]!.data as Float32Array, t.storage.handle as Uint16Array);
-    });
   }
+}
+
+function hasF16(ts: readonly Tensor[]): boolean {
+  for (let i = 0; i < ts.length; i++) if (ts[i]!.dtype === 'float16') return true;
+  return false;
+}
+
+function view(t: Tensor, data: NumArray): CpuTensor {
+  return { data, dtype: t.dtype, shape: t.shape, strides: t.strides, offset: t.offset };
+}
+
+/** run() with float16 tensors: inputs widened to float32 (once per storage), outputs computed in float32 and rounded. */
+function runF16<K extends OpName>(op: K, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: OpAttrs[K]): void {
+  const widened = new Map<unknown, Float32Array>();
+  const widen = (t: Tensor): CpuTensor => {
+    let data = t.storage.handle as NumArray | Uint16Array;
+    if (t.dtype === 'float16') {
+      let w = widened.get(t.storage.handle);
+      if (!w) widened.set(t.storage.handle, (w = f16ArrayToF32(data as Uint16Array)));
+      data = w;
+    }
+    return view(t, data as NumArray);
+  };
+  const ins = inputs.map(widen);
+  const outs = outputs.map((t) => (t.dtype === 'float16' ? view(t, new Float32Array(t.size)) : widen(t)));
+  if (!runWasm(op, inputs, outs, ins, attrs)) (kernels[op] as CpuKernel<OpAttrs[K]>)(outs, ins, attrs);
+  outputs.forEach((t, i) => {
+    if (t.dtype === 'float16') f32ArrayToF16(outs[i]!.data as Float32Array, t.storage.handle as Uint16Array);
+  });
 }
 
 /**

@@ -5,9 +5,19 @@ import { BINARY, COMPARE, UNARY } from '../../../ops/elementwise.js';
 import { broadcastStrides, forEachStrided, isContiguous } from '../../../tensor/shape.js';
 import type { CpuKernel, CpuTensor } from '../types.js';
 
+/**
+ * Whether `t` is contiguous with exactly `shape` (no broadcast). A plain loop, no closures: this runs on every small
+ * elementwise op, where per-call allocations (and tsx's per-closure helper) showed up in the dispatch profile.
+ */
+function sameContiguous(t: CpuTensor, shape: readonly number[]): boolean {
+  if (t.shape.length !== shape.length) return false;
+  for (let i = 0; i < shape.length; i++) if (t.shape[i] !== shape[i]) return false;
+  return isContiguous(t.shape, t.strides);
+}
+
 /** Row-major source indices of `t` read as `shape` (broadcast), or null when it is contiguous at that shape. */
 function flatIndex(t: CpuTensor, shape: readonly number[], n: number): Int32Array | null {
-  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) && isContiguous(t.shape, t.strides)) return null;
+  if (sameContiguous(t, shape)) return null;
   const idx = new Int32Array(n);
   forEachStrided(shape, broadcastStrides(t.shape, t.strides, shape), t.offset, (i, src) => { idx[i] = src; });
   return idx;
@@ -15,7 +25,8 @@ function flatIndex(t: CpuTensor, shape: readonly number[], n: number): Int32Arra
 
 function unaryKernel(op: UnaryOp): CpuKernel<UnaryAttrs> {
   const f = UNARY[op].ref;
-  return ([out], [x], attrs) => {
+  return (outs, ins, attrs) => {
+    const out = outs[0], x = ins[0]; // no array destructuring: it goes through the iterator protocol on every call
     const o = out!.data;
     const xd = x!.data;
     const a = attrs.alpha ?? 0;
@@ -53,10 +64,8 @@ function fastBinary(op: BinaryOp): CpuKernel<{}> {
   const generic = binaryKernel(BINARY[op].ref);
   if (op !== 'add' && op !== 'mul' && op !== 'sub') return generic;
   return (outs, ins, attrs) => {
-    const [out] = outs;
-    const [x, y] = ins;
-    const same = (t: CpuTensor) => t.shape.length === out!.shape.length && t.shape.every((d, i) => d === out!.shape[i]) && isContiguous(t.shape, t.strides);
-    if (!same(x!) || !same(y!)) return generic(outs, ins, attrs);
+    const out = outs[0], x = ins[0], y = ins[1];
+    if (!sameContiguous(x!, out!.shape) || !sameContiguous(y!, out!.shape)) return generic(outs, ins, attrs);
     const o = out!.data, xd = x!.data, yd = y!.data, xo = x!.offset, yo = y!.offset, n = o.length;
     if (op === 'add') for (let i = 0; i < n; i++) o[i] = xd[xo + i]! + yd[yo + i]!;
     else if (op === 'mul') for (let i = 0; i < n; i++) o[i] = xd[xo + i]! * yd[yo + i]!;

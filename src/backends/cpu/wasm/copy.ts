@@ -6,10 +6,26 @@ import { forEachStrided, isContiguous } from '../../../tensor/shape.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
-import { wasmMemory, wasmScratch } from './memory.js';
+import { fromHeap, heapF32, heapI32, toHeap, wasmMemory, wasmScratch } from './memory.js';
 
 /** The view as at most 4 dims (shape, element strides), size-1 dims dropped and mergeable dims merged; null if not. */
-export function copyPlan(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } | null {
+export function copyPlan(shape: readonly number[], strides: readonly number[]): CopyPlan | null {
+  // Asked by the variant check, the dispatch and the span computation, and again on every replayed run with the same
+  // tensors: remembered per layout, keyed by the identity of frozen arrays (a Tensor's shape and strides are frozen).
+  const frozen = Object.isFrozen(strides) && Object.isFrozen(shape);
+  if (frozen) {
+    const m = planMemo.get(strides);
+    if (m && m.shape === shape) return m.plan;
+  }
+  const plan = makePlan(shape, strides);
+  if (frozen) planMemo.set(strides, { shape, plan });
+  return plan;
+}
+
+type CopyPlan = { readonly shape: readonly number[]; readonly strides: readonly number[]; readonly span: number };
+const planMemo = new WeakMap<readonly number[], { shape: readonly number[]; plan: CopyPlan | null }>();
+
+function makePlan(shape: readonly number[], strides: readonly number[]): CopyPlan | null {
   const d: number[] = [], s: number[] = [];
   shape.forEach((n, i) => {
     if (n === 1) return;
@@ -18,11 +34,12 @@ export function copyPlan(shape: readonly number[], strides: readonly number[]): 
   });
   if (d.length > 4 || s.some((x) => x < 0)) return null;
   while (d.length < 4) { d.unshift(1); s.unshift(0); }
-  return { shape: d, strides: s };
+  // span: elements from the view's first element to its last one (inclusive)
+  return Object.freeze({ shape: Object.freeze(d), strides: Object.freeze(s), span: d.reduce((a, n, i) => a + (n - 1) * s[i]!, 1) });
 }
 
 /** Elements from a view's first element to its last one (inclusive), for a plan from copyPlan. */
-const spanOf = (plan: { shape: number[]; strides: number[] }) => plan.shape.reduce((a, d, i) => a + (d - 1) * plan.strides[i]!, 1);
+const spanOf = (plan: CopyPlan): number => plan.span;
 
 /** Whether the fast path takes this copy: a 4-byte dtype, a strided view of at most 4 merged dims, a compact span. */
 export function copyFits(x: Tensor): boolean {
@@ -140,7 +157,7 @@ const kernels = (): { gather: Fn; transpose: Fn } => {
 };
 
 /** Whether a plan is a batch of transposes: unit stride on dim 2, not on dim 3, both at least a 4x4 tile. */
-export const isTranspose = (plan: { shape: number[]; strides: number[] }): boolean =>
+export const isTranspose = (plan: { readonly shape: readonly number[]; readonly strides: readonly number[] }): boolean =>
   plan.strides[2] === 1 && plan.strides[3] !== 1 && plan.shape[2]! >= 4 && plan.shape[3]! >= 4;
 
 /**
@@ -150,13 +167,13 @@ export const isTranspose = (plan: { shape: number[]; strides: number[] }): boole
  */
 export function gatherInto(heap: Float32Array | Int32Array, x: CpuTensor, dst: number, tmp: number): void {
   const n = x.shape.reduce((a, b) => a * b, 1), data = x.data as NumArray;
-  if (isContiguous(x.shape, x.strides)) { heap.set(data.subarray(x.offset, x.offset + n) as never, dst); return; }
+  if (isContiguous(x.shape, x.strides)) { toHeap(heap, dst, data, x.offset, n); return; }
   const plan = copyPlan(x.shape, x.strides);
   if (!plan) { forEachStrided(x.shape, x.strides, x.offset, (i, src) => { heap[dst + i] = data[src]!; }); return; }
-  heap.set(data.subarray(x.offset, x.offset + spanOf(plan)) as never, tmp);
-  const [d0, d1, d2, d3] = plan.shape as [number, number, number, number], [s0, s1, s2, s3] = plan.strides as [number, number, number, number];
-  if (isTranspose(plan)) kernels().transpose(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s3);
-  else kernels().gather(tmp << 2, dst << 2, d0, d1, d2, d3, s0, s1, s2, s3);
+  toHeap(heap, tmp, data, x.offset, spanOf(plan));
+  const d = plan.shape, s = plan.strides;
+  if (isTranspose(plan)) kernels().transpose(tmp << 2, dst << 2, d[0]!, d[1]!, d[2]!, d[3]!, s[0]!, s[1]!, s[3]!);
+  else kernels().gather(tmp << 2, dst << 2, d[0]!, d[1]!, d[2]!, d[3]!, s[0]!, s[1]!, s[2]!, s[3]!);
 }
 
 /** The float count gatherInto may need at `tmp` for the view `x` (its span, 0 when contiguous). */
@@ -168,9 +185,14 @@ export function gatherSpan(x: { shape: readonly number[]; strides: readonly numb
 
 /** out = x made contiguous (x a view that copyFits took; float16 arrives widened). */
 export function copyWasm(out: CpuTensor, x: CpuTensor): void {
-  const n = out.data.length, pad = (k: number) => Math.ceil(k / 4) * 4 + 4;
-  const span = gatherSpan(x), base = wasmScratch((pad(span) + pad(n)) * 4) >> 2, oq = base + pad(span);
-  const heap = new (x.data instanceof Int32Array ? Int32Array : Float32Array)(wasmMemory().buffer);
+  const n = out.data.length;
+  const span = gatherSpan(x), base = wasmScratch((padSpan(span) + padSpan(n)) * 4) >> 2, oq = base + padSpan(span);
+  const heap = x.data instanceof Int32Array ? heapI32() : heapF32(); // cached views, taken after wasmScratch (it may grow the memory)
   gatherInto(heap, x, oq, base);
-  (out.data as NumArray).set(heap.subarray(oq, oq + n) as never);
+  fromHeap(out.data, heap, oq, n);
+}
+
+/** Floats rounded up to whole groups of 4, plus 4 of spill room. */
+function padSpan(k: number): number {
+  return Math.ceil(k / 4) * 4 + 4;
 }

@@ -4,6 +4,8 @@
 // The memory is shared (a SharedArrayBuffer underneath) wherever the runtime allows it, so that worker threads
 // (threads.ts) can run kernels on it; only this thread allocates and grows it.
 
+import type { NumArray } from '../types.js';
+
 const PAGE = 65536;
 const ALIGN = 64;
 /** The most pages a 32-bit Wasm memory can have (4 GiB); a shared memory must declare its maximum up front. */
@@ -20,6 +22,7 @@ let memory: WebAssembly.Memory | null = null;
 let top = ALIGN; // address 0..ALIGN stays unused so that 0 can mean "none"
 const free: { off: number; size: number }[] = []; // sorted by offset, never adjacent (coalesced)
 let f32: Float32Array | null = null;
+let i32: Int32Array | null = null;
 let cachedBytes = 0;
 
 let shared: boolean | null = null;
@@ -49,14 +52,23 @@ export function wasmMemory(): WebAssembly.Memory {
   return memory;
 }
 
+/** Counts the memory's growths; only wasmAlloc grows it (no kernel runs memory.grow), so equal counts mean the same buffer. */
+let grown = 0, f32At = -1, i32At = -1;
+
 /**
- * A Float32Array over the whole memory, re-derived when the byte length changes: growth detaches a plain memory's
- * old buffer, and gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short).
+ * A Float32Array over the whole memory, re-derived after growth: growth detaches a plain memory's old buffer, and
+ * gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short). The check is a counter,
+ * not `memory.buffer`, whose getter cost ~40 ns on every small op.
  */
 export function heapF32(): Float32Array {
-  const buf = wasmMemory().buffer;
-  if (!f32 || f32.byteLength !== buf.byteLength) f32 = new Float32Array(buf);
+  if (!f32 || f32At !== grown) { f32 = new Float32Array(wasmMemory().buffer); f32At = grown; }
   return f32;
+}
+
+/** heapF32's Int32Array twin (for int32 tensors, copied as integers). */
+export function heapI32(): Int32Array {
+  if (!i32 || i32At !== grown) { i32 = new Int32Array(wasmMemory().buffer); i32At = grown; }
+  return i32;
 }
 
 /** Allocate `bytes` (rounded up to 64) and return the byte address; grows the memory when no free block fits. */
@@ -75,6 +87,7 @@ export function wasmAlloc(bytes: number): number {
   const mem = wasmMemory();
   if (top > mem.buffer.byteLength) {
     const pages = Math.ceil((top - mem.buffer.byteLength) / PAGE);
+    grown++;
     try {
       mem.grow(Math.max(pages, mem.buffer.byteLength / PAGE / 4) | 0);
     } catch {
@@ -134,4 +147,20 @@ export function wasmMemoryInfo(): { cacheBytes: number; pooledBytes: number } {
 /** Bytes in use at the top of the heap (allocated and free-but-not-trailing), for leak tests. */
 export function wasmHeapTop(): number {
   return top;
+}
+
+/** Copies of fewer elements than this use a plain loop: TypedArray.set needs a subarray object per call, which cost
+ * more than the copy itself for the small tensors of batch-1 models (17% of a replayed chain of tiny ops). */
+const SMALL_COPY = 64;
+
+/** heap[at .. at + n) = src[from .. from + n), converting as TypedArray.set does. */
+export function toHeap(heap: Float32Array | Int32Array, at: number, src: NumArray, from: number, n: number): void {
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) heap[at + i] = src[from + i]!;
+  else heap.set(src.subarray(from, from + n) as never, at);
+}
+
+/** dst[0 .. n) = heap[at .. at + n), converting as TypedArray.set does. */
+export function fromHeap(dst: NumArray, heap: Float32Array | Int32Array, at: number, n: number): void {
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) dst[i] = heap[at + i]!;
+  else dst.set(heap.subarray(at, at + n) as never);
 }

@@ -8,7 +8,7 @@
 import type { UnaryOp } from '../../../ops/attrs.js';
 import { F64, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import type { NumArray } from '../types.js';
-import { wasmMemory, wasmScratch } from './memory.js';
+import { fromHeap, heapF32, toHeap, wasmMemory, wasmScratch } from './memory.js';
 
 /** The activations (approximate, within the stated tolerance; every size, so that a value's result never depends on its tensor's size). */
 const ACTIVATIONS: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['relu', 'sigmoid', 'silu', 'gelu', 'geluTanh']);
@@ -181,9 +181,9 @@ const kernels = (): Record<string, Fn> => {
 /** out[i] = op(x[xo + i]) for n contiguous floats (in place in the scratch block: copy in, run, copy out). */
 export function unaryWasm(op: UnaryOp, out: NumArray, x: NumArray, xo: number, n: number, attrs?: { alpha?: number; beta?: number }): void {
   const n4 = Math.ceil(n / 4), p = wasmScratch(n4 * 16);
-  const h = new Float32Array(wasmMemory().buffer, p, n4 * 4);
-  h.set(x.subarray(xo, xo + n) as never);
+  const h = heapF32(); // (after wasmScratch, which may grow the memory) one cached view, nothing allocated per call
+  toHeap(h, p >> 2, x, xo, n);
   if (PARAMETRIC.has(op)) kernels()[op]!(p, p, n4, attrs?.alpha ?? 0, attrs?.beta ?? 0); // the twin's defaults for absent attrs
   else kernels()[op]!(p, p, n4);
-  out.set(h.subarray(0, n) as never);
+  fromHeap(out, h, p >> 2, n);
 }

@@ -3,9 +3,9 @@
 // output equals the twin's (kernels/elementwise.ts where) bit for bit.
 import type { Tensor } from '../../../tensor/tensor.js';
 import { isContiguous } from '../../../tensor/shape.js';
-import type { CpuTensor, NumArray } from '../types.js';
+import type { CpuTensor } from '../types.js';
 import { I32, ModuleBuilder } from './assembler.js';
-import { wasmMemory, wasmScratch } from './memory.js';
+import { fromHeap, heapF32, toHeap, wasmMemory, wasmScratch } from './memory.js';
 
 /** Elements of the output block an operand repeats (n when full, 1 for one value), or 0 when it broadcasts otherwise. */
 function period(t: Tensor, out: readonly number[]): number {
@@ -52,26 +52,40 @@ const kernel = (): Sel => {
 export function whereWasm(out: CpuTensor, ins: readonly CpuTensor[], R: number): void {
   const n = out.data.length;
   if (n === 0) return;
-  const pad = (k: number) => (Math.ceil(k / 4) + 1) * 4;
-  // each operand's block: its own elements (a single value spread over one row of R)
-  const sizes = ins.map((t) => Math.max(R, t.data.length === 0 ? 0 : t.shape.reduce((x, y) => x * y, 1)));
-  let bytes = pad(n) * 4;
-  for (const s of sizes) bytes += pad(s) * 4;
-  const base = wasmScratch(bytes), heap = new Float32Array(wasmMemory().buffer);
-  const ptrs: number[] = [];
+  // each operand's block: its own elements (a single value spread over one row of R); plain loops, no closures (per op)
+  let bytes = padded(n) * 4;
+  for (let i = 0; i < 3; i++) bytes += padded(blockOf(ins[i]!, R)) * 4;
+  const base = wasmScratch(bytes), heap = heapF32();
+  const ptrs = [0, 0, 0], lens = [0, 0, 0];
   let at = base;
-  ins.forEach((t, i) => {
-    const len = t.shape.reduce((x, y) => x * y, 1);
-    ptrs.push(at);
+  for (let i = 0; i < 3; i++) {
+    const t = ins[i]!, len = elements(t);
+    ptrs[i] = at;
+    lens[i] = len === 1 ? R : blockOf(t, R);
     if (len === 1) heap.fill(t.data[t.offset]!, at >> 2, (at >> 2) + R);
-    else heap.set((t.data as NumArray).subarray(t.offset, t.offset + len) as never, at >> 2);
-    at += pad(sizes[i]!) * 4;
-  });
-  const o0 = at, sel = kernel(), n4 = Math.ceil(R / 4);
-  const lens = sizes.map((s, i) => (ins[i]!.shape.reduce((x, y) => x * y, 1) === 1 ? R : s));
-  for (let r = 0; r * R < n; r++) {
-    const at4 = (i: number) => ptrs[i]! + ((r * R) % lens[i]!) * 4;
-    sel(at4(0), at4(1), at4(2), o0 + r * R * 4, n4); // a row's last group may spill into the next row's output, rewritten next
+    else toHeap(heap, at >> 2, t.data, t.offset, len);
+    at += padded(blockOf(t, R)) * 4;
   }
-  (out.data as NumArray).set(heap.subarray(o0 >> 2, (o0 >> 2) + n) as never);
+  const o0 = at, sel = kernel(), n4 = Math.ceil(R / 4);
+  for (let r = 0; r * R < n; r++) {
+    const row = r * R; // a row's last group may spill into the next row's output, rewritten next
+    sel(ptrs[0]! + (row % lens[0]!) * 4, ptrs[1]! + (row % lens[1]!) * 4, ptrs[2]! + (row % lens[2]!) * 4, o0 + row * 4, n4);
+  }
+  fromHeap(out.data, heap, o0 >> 2, n);
+}
+
+/** Floats rounded up to whole groups of 4, plus one group of spill room. */
+function padded(k: number): number {
+  return (Math.ceil(k / 4) + 1) * 4;
+}
+
+function elements(t: CpuTensor): number {
+  let n = 1;
+  for (let i = 0; i < t.shape.length; i++) n *= t.shape[i]!;
+  return n;
+}
+
+/** The floats an operand's block holds: its elements, at least one row of R (a single value is spread over a row). */
+function blockOf(t: CpuTensor, R: number): number {
+  return Math.max(R, t.data.length === 0 ? 0 : elements(t));
 }
