@@ -110,6 +110,17 @@ describe('Conv + Relu / Clip(0, 6) fusion', () => {
         expect(fused.steps, c.name).toEqual(['Conv+Clip']);
         expect(fused.values['y'], c.name).toEqual(plain.values['y']);
       }
+      // products too small to split (2·4·40·18 = 5760 flops each) but not their batch: one (image, group) per task,
+      // each clamped as its task finishes
+      setGemmThreadsMinFlops(6000);
+      for (const c of [CASES[5]!, { name: 'grouped, batch 3', x: [3, 4, 6, 6], w: [8, 2, 3, 3], attrs: { group: 2, pads: [1, 1, 1, 1] }, bias: true }]) {
+        const { nodes, inits } = convAct(c, 'Clip');
+        const x = input(c.x, 15);
+        const { plain, fused } = await both(17, nodes, { x: ['float', c.x] }, ['y'], inits, { x });
+        x.dispose();
+        expect(fused.steps, c.name).toEqual(['Conv+Clip']);
+        expect(fused.values['y'], c.name).toEqual(plain.values['y']);
+      }
     } finally {
       setGemmThreadsMinFlops();
       fp.setNumThreads(1);
