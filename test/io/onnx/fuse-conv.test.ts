@@ -12,10 +12,10 @@ import { f32c, makeModel, type Attr, type Const, type NodeSpec } from './session
 type Inputs = Record<string, [string, (number | string | null)[]]>;
 
 /** Run a model with and without fusion: outputs (as float32 bits), kernel ops executed, and the fused plan's steps. */
-async function both(opset: number, nodes: NodeSpec[], inputs: Inputs, outputs: string[], inits: Record<string, Const>, feeds: Record<string, fp.Tensor>) {
+async function both(opset: number, nodes: NodeSpec[], inputs: Inputs, outputs: string[], inits: Record<string, Const>, feeds: Record<string, fp.Tensor>, precision: 'f32' | 'int8' = 'f32') {
   const res = [];
   for (const optimize of [false, true]) {
-    const s = await fp.OnnxSession.fromModel(makeModel(opset, nodes, inputs, outputs, inits), { backend: 'cpu', optimize });
+    const s = await fp.OnnxSession.fromModel(makeModel(opset, nodes, inputs, outputs, inits), { backend: 'cpu', optimize, precision });
     const ops: string[] = [];
     const off = fp.addOpHook((e) => ops.push(e.op));
     const out = await s.run(feeds);
@@ -84,6 +84,19 @@ describe('Conv + Relu / Clip(0, 6) fusion', () => {
       });
     }
   }
+
+  it('int8: the quantized conv, then the activation as its own op (the same bits as unfused)', async () => {
+    for (const act of ['Relu', 'Clip'] as const) {
+      const c = CASES[0]!;
+      const { nodes, inits } = convAct(c, act);
+      const x = input(c.x, 16);
+      const { plain, fused } = await both(17, nodes, { x: ['float', c.x] }, ['y'], inits, { x }, 'int8');
+      x.dispose();
+      expect(fused.steps).toEqual([`Conv+${act}`]);
+      expect(count(fused.ops, act === 'Relu' ? 'relu' : 'clamp')).toBe(1);
+      expect(fused.values['y']).toEqual(plain.values['y']);
+    }
+  });
 
   it('Clip before opset 11 (min and max attributes) fuses too', async () => {
     const c = CASES[1]!;
