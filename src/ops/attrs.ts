@@ -39,6 +39,12 @@ export interface Conv2dAttrs {
   padding: Pad4;
   dilation: [number, number];
   groups: number;
+  /**
+   * A fused activation, as [lo, hi]: each output (bias included) becomes x < lo ? lo : x > hi ? hi : x (NaN kept),
+   * clamp's reference. [0, Infinity] is relu, [0, 6] relu6. Absent: none. Only the CPU backend's kernels read it
+   * (conv2d applies the activation as its own op elsewhere).
+   */
+  clamp?: [number, number];
 }
 
 export interface Pool2dAttrs {

@@ -5,7 +5,7 @@ import { shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Pad4 } from './attrs.js';
 import { expectRank, runOp } from './dispatch.js';
-import { cast } from './elementwise.js';
+import { cast, relu, relu6 } from './elementwise.js';
 
 /** Padding of the two spatial dims: one number, [pH, pW] (symmetric) or [top, left, bottom, right]. */
 export type Padding2d = number | [number, number] | [number, number, number, number];
@@ -16,6 +16,12 @@ export interface Conv2dOptions {
   padding?: Padding2d | 'valid' | 'same';
   dilation?: number | [number, number];
   groups?: number;
+  /**
+   * An activation applied to the result (bias included): 'relu' or 'relu6' (clamp to [0, 6]), NaN kept. The CPU
+   * backend applies it to each output block while it is still in its kernel's memory (ONNX Conv + Relu / Clip fuse
+   * to this); other backends run it as the separate op.
+   */
+  activation?: 'none' | 'relu' | 'relu6';
 }
 
 export interface Conv1dOptions {
@@ -88,15 +94,24 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (Ho < 1 || Wo < 1) {
     throw new RangeError(`forwardpass: ${op}: x ${shapeStr(x.shape)} padded by ${shapeStr(padding)} is smaller than the kernel of weight ${shapeStr(weight.shape)} with dilation ${shapeStr(dilation)} (output would be ${Ho}x${Wo})`);
   }
+  const activation = opts.activation ?? 'none';
+  if (!Object.hasOwn(CLAMPS, activation)) throw new RangeError(`forwardpass: ${op}: activation must be 'none', 'relu' or 'relu6', got ${JSON.stringify(activation)}`);
+  const clamp = CLAMPS[activation], fused = clamp && x.device === 'cpu';
   const temps: Tensor[] = [];
   const like = (t: Tensor) => (t.dtype === x.dtype ? t : (temps.push(cast(t, x.dtype)), temps[temps.length - 1]!));
   try {
     const ins = bias ? [x, like(weight), like(bias)] : [x, like(weight)];
-    return runOp(op, ins, [{ shape: [N, O, Ho, Wo], dtype: x.dtype }], { stride, padding, dilation, groups })[0]!;
+    const y = runOp(op, ins, [{ shape: [N, O, Ho, Wo], dtype: x.dtype }], { stride, padding, dilation, groups, ...(fused ? { clamp } : {}) })[0]!;
+    if (!clamp || fused) return y;
+    temps.push(y);
+    return activation === 'relu' ? relu(y) : relu6(y);
   } finally {
     temps.forEach((t) => t.dispose());
   }
 }
+
+/** A fused activation's clamp bounds (conv2d's `clamp` attribute): relu is clamp to [0, inf], exactly as relu's reference. */
+const CLAMPS: Record<string, [number, number] | undefined> = { none: undefined, relu: [0, Infinity], relu6: [0, 6] };
 
 function convPadding(p: unknown, stride: [number, number], dilation: [number, number], k: [number, number], op: string): Pad4 {
   if (p === 'valid') return [0, 0, 0, 0];

@@ -2,20 +2,23 @@
 // weight (+ Add of a constant bias) and Gemm with constant weights become one `linear` (weight transposed once at
 // load), the exact-erf and tanh-approximate GELU subgraphs become one Gelu, and a MatMul of operands scaled by
 // scalar Mul/Div (attention's q·s and kᵀ·s, as torch.onnx writes scaled_dot_product_attention) becomes one MatMul
-// whose result is scaled once. Only single-consumer intermediates that no graph output names are fused; the fused
+// whose result is scaled once, and Conv followed by Relu or Clip(0, 6) becomes one conv with the activation fused
+// (applied to each output block while it is still in the kernel's memory). Only single-consumer intermediates that no graph output names are fused; the fused
 // node runs under its first node's label (traces keep the names).
 import type { Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
 import { linear, matmul } from '../../ops/linalg.js';
-import { add, mul, ne, where } from '../../ops/elementwise.js';
+import { add, mul, ne, relu, relu6, where } from '../../ops/elementwise.js';
+import { conv2d } from '../../ops/conv.js';
 import { softmax } from '../../ops/reduce.js';
 import { scaledDotProductAttention } from '../../ops/attention.js';
 import { broadcastShapes, shapesEqual } from '../../tensor/shape.js';
 import { zeros } from '../../tensor/creation.js';
-import { QuantizedLinear } from '../../quant/modules.js';
+import { QuantizedConv2d, QuantizedLinear } from '../../quant/modules.js';
 import type { OnnxNode } from './model.js';
 import { getOnnxOp, type OnnxOpImpl, type ValueType } from './ops/index.js';
 import { quantizedLinear } from './ops/linalg.js';
+import { windowOf } from './ops/conv.js';
 
 /** What the pass needs of a plan step (session.ts's Step has more). */
 export interface FusableStep {
@@ -35,7 +38,7 @@ export interface FuseContext {
 }
 
 /** Which of the pattern fusions run (all by default); benchmarks and tests switch one off to compare, before loading. */
-export const fusions = { attention: true, scaledMatMul: true };
+export const fusions = { attention: true, scaledMatMul: true, convActivation: true };
 
 /** The domain of the fused linear node (not an ONNX op a file may use: the pass makes it). */
 export const FUSED_DOMAIN = 'forwardpass.fused';
@@ -143,6 +146,36 @@ const fusedAttention: OnnxOpImpl = {
       temps.forEach((x) => x.dispose());
     }
   },
+};
+
+/**
+ * The fused Conv + activation: the Conv node's inputs and attributes, plus `activation` ('relu' or 'relu6', the latter
+ * Clip(0, 6)). A 2-D float conv runs as conv2d with the activation fused; any other (1-D, 3-D, int8-quantized) runs the
+ * Conv then the activation as its own op, as the graph does.
+ */
+const fusedConv = (): OnnxOpImpl => {
+  const conv = getOnnxOp('Conv')!;
+  return {
+    ...conv,
+    run: (c) => {
+      const activation = c.attrs.string('activation', 'relu') === 'relu6' ? 'relu6' : 'relu';
+      const x = c.input(0), w = c.state instanceof QuantizedConv2d ? undefined : c.inputs[1];
+      const ks = c.attrs.ints('kernel_shape', w?.shape.slice(2) ?? []);
+      if (w && x.rank === 4 && w.rank === 4 && ks.length === 2 && ks[0] === w.shape[2] && ks[1] === w.shape[3]) {
+        const win = windowOf(c, x.shape.slice(2), w.shape.slice(2));
+        const [[pT, pB], [pL, pR]] = win.pads as [[number, number], [number, number]];
+        return [conv2d(x, w, c.inputs[2] ?? null, {
+          stride: win.strides as [number, number], dilation: win.dilations as [number, number], padding: [pT, pL, pB, pR], groups: c.attrs.int('group', 1), activation,
+        })];
+      }
+      const [y] = conv.run(c);
+      try {
+        return [activation === 'relu' ? relu(y!) : relu6(y!)];
+      } finally {
+        y!.dispose();
+      }
+    },
+  };
 };
 
 /** A pattern over the graph: an op with argument patterns, the matched value `x`, or a scalar constant. */
@@ -387,6 +420,42 @@ export function fuseSteps<S extends FusableStep>(steps: readonly S[], ctx: FuseC
       attributes: { scale: { type: 'float', value: scale } },
     };
     replace.set(i, { node, label: steps[first]!.label, impl: scaledMatMul, host: false });
+  });
+
+  // Conv -> Relu, or Clip with constant bounds exactly 0 and 6 (ReLU6; inputs from opset 11, attributes before) -> one
+  // conv with the activation fused. The conv's output must be read by the activation alone and not be a graph output.
+  const clipBounds = (n: OnnxNode): [number | undefined, number | undefined] => {
+    if (n.inputs.length === 1) {
+      const a = n.attributes;
+      const f = (k: string) => (a[k]?.type === 'float' || a[k]?.type === 'int' ? (a[k]!.value as number) : undefined);
+      return [f('min'), f('max')];
+    }
+    return [n.inputs[1] ? scalar(n.inputs[1]) : undefined, n.inputs[2] ? scalar(n.inputs[2]) : undefined];
+  };
+  let convImpl: OnnxOpImpl | undefined;
+  steps.forEach((s, i) => {
+    const n = s.node;
+    if (!fusions.convActivation || !fusable(i) || (n.opType !== 'Relu' && n.opType !== 'Clip') || n.outputs.length !== 1) return;
+    const v = n.inputs[0]!;
+    const j = producer.get(v);
+    if (j === undefined || !fusable(j) || outputs.has(v) || readers.get(v)?.size !== 1) return;
+    const cn = steps[j]!.node;
+    if (cn.opType !== 'Conv' || cn.outputs.length !== 1) return;
+    const t = ctx.types.get(v);
+    if (!t || (t.dtype !== 'float32' && t.dtype !== 'float16')) return;
+    let activation = 'relu';
+    if (n.opType === 'Clip') {
+      const [lo, hi] = clipBounds(n);
+      if (lo !== 0 || hi !== 6 || n.inputs.length > 3) return;
+      activation = 'relu6';
+    } else if (n.inputs.length !== 1) return;
+    used.add(i);
+    used.add(j);
+    const node: OnnxNode = {
+      name: cn.name, opType: `Conv+${n.opType}`, domain: FUSED_DOMAIN, inputs: cn.inputs, outputs: [n.outputs[0]!],
+      attributes: { ...cn.attributes, activation: { type: 'string', value: activation } },
+    };
+    replace.set(i, { node, label: steps[j]!.label, impl: (convImpl ??= fusedConv()), host: false });
   });
 
   // MatMul(x, W) [+ Add(bias)] and Gemm(x, W, C) with constant weights -> linear

@@ -22,7 +22,7 @@ interface Geometry {
 }
 
 /** x [N, C, H, W], w [O, Cg, kH, kW], optional bias [O] -> out [N, O, Ho, Wo]. */
-export const conv2d: CpuKernel<Conv2dAttrs> = ([out], [x, w, b], { stride, padding, dilation, groups }) => {
+export const conv2d: CpuKernel<Conv2dAttrs> = ([out], [x, w, b], { stride, padding, dilation, groups, clamp }) => {
   const [N, C, H, W] = x!.shape as [number, number, number, number];
   const [O, Cg, kH, kW] = w!.shape as [number, number, number, number];
   const Ho = out!.shape[2]!, Wo = out!.shape[3]!;
@@ -43,7 +43,13 @@ export const conv2d: CpuKernel<Conv2dAttrs> = ([out], [x, w, b], { stride, paddi
     // Such a conv is redone by im2col: one pass over the output costs far less than the conv.
     if (!allFinite(out!.data)) im2col(out!.data, x!, w!, b, geo);
   } else im2col(out!.data, x!, w!, b, geo);
+  if (clamp) clampInPlace(out!.data, clamp[0], clamp[1]);
 };
+
+/** The fused activation (attrs.clamp): clamp's reference on every output, NaN kept (x < lo and x > hi are false). */
+export function clampInPlace(a: NumArray, lo: number, hi: number): void {
+  for (let i = 0; i < a.length; i++) { const v = a[i]!; a[i] = v < lo ? lo : v > hi ? hi : v; }
+}
 
 type Lowering = 'direct' | 'winograd' | 'im2col';
 

@@ -8,6 +8,7 @@ import { NR } from './gemm-module.js';
 import { batchThreads, cachedWeight, copyBlock, copyOut, gemmThreads, initRows, runPacked, runPackedEach } from './gemm.js';
 import { heapF32, wasmScratch } from './memory.js';
 import { im2colEach, im2colThreaded } from './im2col.js';
+import { clampWasm } from './window.js';
 
 /** Scratch for the (image, group) items a batched conv2d holds at once when they run one per task. */
 const BATCH_SCRATCH_BYTES = 16 << 20;
@@ -71,7 +72,7 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [O, Cg, kH, kW] = w.shape as [number, number, number, number];
   const Ho = out.shape[2]!, Wo = out.shape[3]!, G = attrs.groups, Og = O / G;
-  const [sH, sW] = attrs.stride, [pT, pL] = attrs.padding, [dH, dW] = attrs.dilation;
+  const [sH, sW] = attrs.stride, [pT, pL] = attrs.padding, [dH, dW] = attrs.dilation, clamp = attrs.clamp;
   const geo: Geo = { H, W, Cg, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW };
   const K = Cg * kH * kW, P = Ho * Wo, Pp = Math.ceil(P / NR) * NR;
   if (N === 0 || O === 0 || P === 0) return;
@@ -84,6 +85,8 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
   const items = N * G, threads = gemmThreads(Og, Pp, K);
   const per = batchThreads(items, Og, Pp, K) > 1 ? Math.max(2, Math.min(items, Math.floor(BATCH_SCRATCH_BYTES / itemBytes))) : 1;
   const s = wasmScratch(per * itemBytes);
+  // instantiate the clamp's module now: its first use shares it with the worker pool, which must not be busy then
+  if (clamp) clampWasm(s, 0, 0, 0);
   const image = (j: number) => s + j * itemBytes, cols = (j: number) => image(j) + img, cOf = (j: number) => cols(j) + colBytes;
   const group = (i: number) => i % G, xOff = (i: number) => x.offset + (Math.floor(i / G) * C + group(i) * Cg) * H * W;
   for (let i0 = 0; i0 < items; i0 += per) {
@@ -97,12 +100,24 @@ export function conv2dWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, wKey: obj
     }
     // C goes out of Wasm memory block by block (or item by item) on this thread as the threads finish them
     const oOff = (i: number) => (Math.floor(i / G) * O + group(i) * Og) * P;
+    // the fused activation (attrs.clamp) on C's rows m0..m1, columns j0..j1 (multiples of 8) while they are in Wasm memory
+    const act = (c: number, m0: number, m1: number, j0: number, j1: number) => {
+      if (!clamp) return;
+      if (j0 === 0 && j1 === Pp) { clampWasm(c + m0 * Pp * 4, (m1 - m0) * Pp, clamp[0], clamp[1]); return; }
+      for (let r = m0; r < m1; r++) clampWasm(c + (r * Pp + j0) * 4, j1 - j0, clamp[0], clamp[1]);
+    };
     if (m === 1) {
       if (inWasm) im2colThreaded(threads, image(0), cols(0), Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW); // split when the product is
-      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P, 0, (m0, m1, j0, j1) => copyBlock(Pp, P, cOf(0), out.data, oOff(i0), m0, m1, j0, j1));
+      runPacked(Og, Pp, K, wp + group(i0) * Og * K * 4, cols(0), cOf(0), false, P, 0, (m0, m1, j0, j1) => {
+        act(cOf(0), m0, m1, j0, j1);
+        copyBlock(Pp, P, cOf(0), out.data, oOff(i0), m0, m1, j0, j1);
+      });
     } else {
       if (inWasm) im2colEach(m, image, cols, Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW);
-      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P, (j) => copyOut(Og, P, Pp, cOf(j), out.data, oOff(i0 + j), 'none'));
+      runPackedEach(m, Og, Pp, K, (j) => [wp + group(i0 + j) * Og * K * 4, cols(j), cOf(j)], P, (j) => {
+        act(cOf(j), 0, Og, 0, Pp);
+        copyOut(Og, P, Pp, cOf(j), out.data, oOff(i0 + j), 'none');
+      });
     }
   }
 }
