@@ -85,4 +85,13 @@ describe('pooling and depthwise conv on the Wasm fast path', () => {
       expect(same(fast, ref)).toEqual([]);
     }
   });
+  test('avgPool2d divisors remembered per window: the same output size with other padding, then the first again, bit for bit', () => {
+    const x = input([1, 2, 8, 8], 11);
+    for (const p of [[1, 1, 1, 1], [0, 0, 2, 2], [1, 1, 1, 1], [2, 2, 0, 0]] as [number, number, number, number][]) {
+      const [fast, ref, variant] = both(() => fp.avgPool2d(x, { kernelSize: 5, stride: 1, padding: p, countIncludePad: false }), 'avgPool2d');
+      expect(variant).toBe('avgPool2d-wasm-simd');
+      expect(fast.length).toBe(2 * 6 * 6);
+      expect(same(fast, ref)).toEqual([]);
+    }
+  });
 });

@@ -60,57 +60,76 @@ function outShape3(inputs: readonly Tensor[]): number[] | null {
   return ab ? broadcastOut([inputs[0]!, { shape: ab } as unknown as Tensor]) : null;
 }
 
-/** The Wasm kernel variant `run` would take for `op` on these inputs, or '' for the typed-array kernel. */
+/**
+ * Whether `run` takes `op` on the fast path for these inputs. This is the per-op hot path (graph replay asks it for
+ * every recorded call), so it only checks: no thread counts, no name strings. wasmVariant names the kernel it picks.
+ */
+export function wasmTakes(op: OpName, inputs: readonly Tensor[], attrs?: unknown): boolean {
+  if (!cpuFastPathEnabled()) return false;
+  if (op === 'conv2d') return inputs.every(isFloat) && (convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups) || depthwiseFits(inputs));
+  if (op === 'sdpa') return sdpaFits(inputs);
+  if (op === 'copy') return copyFits(inputs[0]!);
+  if (op === 'maxPool2d' || op === 'avgPool2d') return isFloat(inputs[0]!) && inputs[0]!.size > 0;
+  if (op === 'linearInt8') {
+    const a = attrs as OpAttrs['linearInt8'];
+    if (a.block > 0) return int8BlockVariant(op, inputs, a.block) !== '';
+    return a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8';
+  }
+  if (op === 'linearW8') return int8BlockVariant(op, inputs, (attrs as OpAttrs['linearW8']).block) !== '';
+  if (op === 'conv2dInt8') return conv2dInt8Variant(inputs, attrs as OpAttrs['conv2dInt8']) !== '';
+  if (op === 'quantizeRows') return inputs[0]!.size > 0;
+  if (WASM_UNARY.has(op as UnaryOp)) {
+    const x = inputs[0]!;
+    return isFloat(x) && unaryFits(op as UnaryOp, x.size) && isContiguous(x.shape, x.strides);
+  }
+  if (op === 'where') {
+    const out = outShape3(inputs);
+    return out !== null && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && wherePlan(inputs, out) > 0;
+  }
+  if (op === 'softmax') {
+    const x = inputs[0]!;
+    return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis);
+  }
+  if (WASM_REDUCE.has(op as ReduceOp)) {
+    const x = inputs[0]!;
+    return isFloat(x) && isContiguous(x.shape, x.strides) && reduceVariant(op as ReduceOp, x, (attrs as OpAttrs['sum']).axes) !== '';
+  }
+  if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims);
+  if (op === 'pow') return powKind(inputs) !== null;
+  if (WASM_BINARY.has(op as BinaryOp)) {
+    if (!inputs.every(isFloat)) return false;
+    const out = broadcastOut(inputs);
+    return out !== null && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && binaryPlan(inputs, out) !== null;
+  }
+  if (op === 'linear' || op === 'matmul') return inputs[0]!.shape[inputs[0]!.rank - 1]! !== 0 && inputs.every(isFloat);
+  return false;
+}
+
+/** The Wasm kernel variant `run` would take for `op` on these inputs (traces show it), or '' for the typed-array kernel. */
 export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unknown): string {
-  if (!cpuFastPathEnabled()) return '';
+  if (!wasmTakes(op, inputs, attrs)) return '';
   if (op === 'conv2d') {
-    if (!inputs.every(isFloat)) return '';
-    if (!convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return depthwiseFits(inputs) ? 'conv2d-depthwise-wasm-simd' : '';
+    if (!convFits(inputs[1]!.shape, (attrs as Conv2dAttrs).groups)) return 'conv2d-depthwise-wasm-simd';
     return `conv2d-${gemmVariant(convThreads(inputs[0]!.shape, inputs[1]!.shape, attrs as Conv2dAttrs))}`;
   }
-  if (op === 'sdpa') return sdpaFits(inputs) ? 'sdpa-wasm-simd-fused' : '';
-  if (op === 'copy') return copyFits(inputs[0]!) ? copyVariant(inputs[0]!) : '';
-  if (op === 'maxPool2d' || op === 'avgPool2d') return isFloat(inputs[0]!) && inputs[0]!.size > 0 ? `${op}-wasm-simd` : '';
+  if (op === 'sdpa') return 'sdpa-wasm-simd-fused';
+  if (op === 'copy') return copyVariant(inputs[0]!);
   if (op === 'linearInt8') {
     const a = attrs as OpAttrs['linearInt8'];
     if (a.block > 0) return int8BlockVariant(op, inputs, a.block);
-    if (!(a.k <= INT8_MAX_K && inputs[0]!.dtype === 'int8' && inputs[2]!.dtype === 'int8')) return '';
     const T = int8Threads(inputs[0]!.size / inputs[0]!.shape[inputs[0]!.shape.length - 1]!, inputs[2]!.shape[0]!, a.k);
     return `linearInt8-wasm-simd-dot-${MR}x${NR}${T > 1 ? `-threads${T}` : ''}`;
   }
   if (op === 'linearW8') return int8BlockVariant(op, inputs, (attrs as OpAttrs['linearW8']).block);
   if (op === 'conv2dInt8') return conv2dInt8Variant(inputs, attrs as OpAttrs['conv2dInt8']);
-  if (op === 'quantizeRows') return inputs[0]!.size > 0 ? 'quantizeRows-wasm-simd' : '';
-  if (WASM_UNARY.has(op as UnaryOp)) {
-    const x = inputs[0]!;
-    return isFloat(x) && unaryFits(op as UnaryOp, x.size) && isContiguous(x.shape, x.strides) ? `${op}-wasm-simd` : '';
-  }
-  if (op === 'where') {
-    const out = outShape3(inputs);
-    return out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN && wherePlan(inputs, out) ? 'where-wasm-simd' : '';
-  }
-  if (op === 'softmax') {
-    const x = inputs[0]!;
-    return isFloat(x) && x.size > 0 && softmaxFits(x, (attrs as OpAttrs['softmax']).axis) ? 'softmax-wasm-simd' : '';
-  }
-  if (WASM_REDUCE.has(op as ReduceOp)) {
-    const x = inputs[0]!;
-    return isFloat(x) && isContiguous(x.shape, x.strides) ? reduceVariant(op as ReduceOp, x, (attrs as OpAttrs['sum']).axes) : '';
-  }
-  if (op === 'layerNorm' || op === 'rmsNorm') return normFits(inputs, (attrs as OpAttrs['layerNorm']).dims) ? `${op}-wasm-simd-f64` : '';
-  if (op === 'pow') { const k = powKind(inputs); return k ? `pow-wasm-simd-${k}` : ''; }
-  if (WASM_BINARY.has(op as BinaryOp)) {
-    if (!inputs.every(isFloat)) return '';
-    const out = broadcastOut(inputs);
-    const plan = out && out.reduce((a, b) => a * b, 1) >= ELEMENTWISE_MIN ? binaryPlan(inputs, out) : null;
-    return plan ? `${op}-wasm-simd${plan.same ? '' : '-broadcast'}` : '';
-  }
+  if (WASM_REDUCE.has(op as ReduceOp)) return reduceVariant(op as ReduceOp, inputs[0]!, (attrs as OpAttrs['sum']).axes);
+  if (op === 'layerNorm' || op === 'rmsNorm') return `${op}-wasm-simd-f64`;
+  if (op === 'pow') return `pow-wasm-simd-${powKind(inputs)!}`;
+  if (WASM_BINARY.has(op as BinaryOp)) return `${op}-wasm-simd${binaryPlan(inputs, broadcastOut(inputs)!)!.same ? '' : '-broadcast'}`;
   if (op === 'linear' || op === 'matmul') {
-    const K = inputs[0]!.shape[inputs[0]!.rank - 1]!;
-    if (K === 0 || !inputs.every(isFloat)) return '';
     return `${op}-${gemmVariant(gemmOpThreads(op, inputs[0]!.shape, inputs[1]!.shape, op === 'matmul' && (attrs as OpAttrs['matmul']).transB))}`;
   }
-  return '';
+  return `${op}-wasm-simd`; // maxPool2d, avgPool2d, quantizeRows, the unary ops, where, softmax
 }
 
 /**
@@ -119,7 +138,7 @@ export function wasmVariant(op: OpName, inputs: readonly Tensor[], attrs?: unkno
  * `ins` / `outs` the same as CPU kernel views (float16 already widened).
  */
 export function runWasm<K extends OpName>(op: K, inputs: readonly Tensor[], outs: CpuTensor[], ins: CpuTensor[], attrs: OpAttrs[K]): boolean {
-  if (!wasmVariant(op, inputs, attrs)) return false;
+  if (!wasmTakes(op, inputs, attrs)) return false;
   try {
     return dispatch(op, inputs, outs, ins, attrs);
   } catch (e) {

@@ -18,7 +18,7 @@ import type { CpuTensor, NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { addr, cachedPack, emitInt8DotLoop, INT8_MAX_K } from './int8.js';
 import { runPacked } from './gemm.js';
-import { heapF32, wasmMemory, wasmScratch } from './memory.js';
+import { heapF32, heapF64, heapI16, wasmMemory, wasmScratch } from './memory.js';
 
 const MR = 4, NR = 8, MC = 64;
 /** Bytes of the 8 f32 scales that follow each panel's block of quants. */
@@ -229,14 +229,15 @@ export function linearQ8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumArra
   const { N, Kp, block } = w, nb = Kp / block, Np = Math.ceil(N / NR) * NR;
   const wp = packBlocks(w, true);
   const aBytes = align16(M * Kp * 2), sBytes = align16(M * nb * 4), base = wasmScratch(aBytes + sBytes + M * Np * 8);
-  const sxs = base + aBytes, c = sxs + sBytes, buf = wasmMemory().buffer;
-  new Int16Array(buf, base, M * Kp).set(xq.subarray(xo, xo + M * Kp));
-  new Float32Array(buf, sxs, M * nb).set(xs.subarray(xso, xso + M * nb));
-  const f = new Float64Array(buf, c, M * Np);
-  f.fill(0);
+  const sxs = base + aBytes, c = sxs + sBytes;
+  // the cached heap views (memory.ts), not new typed arrays per call; c is 16-byte aligned (align16 above)
+  heapI16().set(xq.subarray(xo, xo + M * Kp), base >> 1);
+  heapF32().set(xs.subarray(xso, xso + M * nb), sxs >> 2);
+  const f = heapF64(), fc = c >> 3;
+  f.fill(0, fc, fc + M * Np);
   const { q8 } = kernels(), lda = Kp * 2, ldc = Np * 8, bStride = nb * (block * NR + SCALE_BYTES);
   rowBlocks(M, (mr, i0, blocks) => q8[mr - 1]!(base + i0 * lda, wp, c + i0 * ldc, sxs + i0 * nb * 4, blocks, Np / NR, nb, block >> 1, lda, bStride, ldc, nb * 4));
-  for (let m = 0, p = 0; m < M; m++) for (let n = 0; n < N; n++, p++) y[p] = f[m * Np + n]! + (bias ? bias[bo + n]! : 0);
+  for (let m = 0, p = 0; m < M; m++) for (let n = 0; n < N; n++, p++) y[p] = f[fc + m * Np + n]! + (bias ? bias[bo + n]! : 0);
   linearEpilogue(y, M, N, null, 0, activation);
 }
 

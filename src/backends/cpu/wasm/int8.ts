@@ -14,7 +14,7 @@ import type { ActivationName } from '../../../ops/attrs.js';
 import type { NumArray } from '../types.js';
 import { type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { gemmThreads } from './gemm.js';
-import { heapF32, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
+import { heapF32, heapI8, trackCached, wasmAlloc, wasmFree, wasmMemory, wasmScratch } from './memory.js';
 import { parallelFor, shareKernels } from './threads.js';
 
 const MR = 4, NR = 8, MC = 64;
@@ -323,7 +323,7 @@ export function linearInt8Wasm(y: NumArray, xq: Int8Array, xo: number, xs: NumAr
   const c = s + aBytes, pxs = c + cBytes, pws = pxs + M * 4, pb = pws + Np * 4, px = pb + Np * 4, heap = heapF32();
   // widened once (one load32_splat per row and k pair in the loop): a same-type copy, then i16x8.extend in Wasm,
   // where Int16Array.set from an Int8Array converts value by value (about 10x slower at 64 x 512)
-  new Int8Array(wasmMemory().buffer, px, M * Kp).set(xq.subarray(xo, xo + M * Kp));
+  heapI8().set(xq.subarray(xo, xo + M * Kp), px);
   kernels().widen(px, s, n16);
   heap.set(xs.subarray(xso, xso + M), pxs >> 2);
   heap.set(ws.subarray(wso, wso + N), pws >> 2);

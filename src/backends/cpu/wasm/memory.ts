@@ -23,6 +23,7 @@ let top = ALIGN; // address 0..ALIGN stays unused so that 0 can mean "none"
 const free: { off: number; size: number }[] = []; // sorted by offset, never adjacent (coalesced)
 let f32: Float32Array | null = null;
 let i32: Int32Array | null = null;
+let i8: Int8Array | null = null, i16: Int16Array | null = null, f64: Float64Array | null = null;
 let cachedBytes = 0;
 
 let shared: boolean | null = null;
@@ -53,7 +54,7 @@ export function wasmMemory(): WebAssembly.Memory {
 }
 
 /** Counts the memory's growths; only wasmAlloc grows it (no kernel runs memory.grow), so equal counts mean the same buffer. */
-let grown = 0, f32At = -1, i32At = -1;
+let grown = 0, f32At = -1, i32At = -1, i8At = -1, i16At = -1, f64At = -1;
 
 /**
  * A Float32Array over the whole memory, re-derived after growth: growth detaches a plain memory's old buffer, and
@@ -69,6 +70,24 @@ export function heapF32(): Float32Array {
 export function heapI32(): Int32Array {
   if (!i32 || i32At !== grown) { i32 = new Int32Array(wasmMemory().buffer); i32At = grown; }
   return i32;
+}
+
+/** heapF32's Int8Array twin (int8 activations staged for the int8 GEMMs). */
+export function heapI8(): Int8Array {
+  if (!i8 || i8At !== grown) { i8 = new Int8Array(wasmMemory().buffer); i8At = grown; }
+  return i8;
+}
+
+/** heapF32's Int16Array twin (int8 activations widened on the way in). */
+export function heapI16(): Int16Array {
+  if (!i16 || i16At !== grown) { i16 = new Int16Array(wasmMemory().buffer); i16At = grown; }
+  return i16;
+}
+
+/** heapF32's Float64Array twin (float64 accumulators read back). */
+export function heapF64(): Float64Array {
+  if (!f64 || f64At !== grown) { f64 = new Float64Array(wasmMemory().buffer); f64At = grown; }
+  return f64;
 }
 
 /** Allocate `bytes` (rounded up to 64) and return the byte address; grows the memory when no free block fits. */

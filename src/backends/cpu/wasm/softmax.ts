@@ -4,7 +4,7 @@
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F64, I32, ModuleBuilder, V128 } from './assembler.js';
-import { wasmMemory, wasmScratch } from './memory.js';
+import { fromHeap, heapF32, toHeap, wasmMemory, wasmScratch } from './memory.js';
 import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
 import { emitExp } from './unary.js';
 
@@ -74,19 +74,23 @@ export function softmaxFits(x: Tensor, axis: number): boolean {
 export function softmaxWasm(out: CpuTensor, x: CpuTensor): void {
   const L = x.shape[x.shape.length - 1]!, n = out.data.length, R = n / L, L4 = Math.ceil(L / 4) * 4;
   if (n === 0) return;
-  const p = wasmScratch(R * L4 * 4), h = new Float32Array(wasmMemory().buffer, p, R * L4);
-  const xd = x.data as NumArray;
-  if (L4 === L) h.set(xd.subarray(x.offset, x.offset + n) as never);
-  else for (let r = 0; r < R; r++) { h.set(xd.subarray(x.offset + r * L, x.offset + (r + 1) * L) as never, r * L4); h.fill(-Infinity, r * L4 + L, (r + 1) * L4); }
+  // The cached heap view (memory.ts), not a new Float32Array per call; addresses below are in floats.
+  const p = wasmScratch(R * L4 * 4), h = heapF32(), at = p >> 2;
+  const xd = x.data as NumArray, o = out.data as NumArray;
+  if (L4 === L) toHeap(h, at, xd, x.offset, n);
+  else for (let r = 0; r < R; r++) {
+    const row = at + r * L4, from = x.offset + r * L;
+    for (let j = 0; j < L; j++) h[row + j] = xd[from + j]!;
+    for (let j = L; j < L4; j++) h[row + j] = -Infinity; // exp(-Inf - max) = 0: the pad adds nothing to the sum
+  }
   const run = kernel(), tasks = opTasks(R, R * L4, SOFTMAX_THREADS_MIN);
   if (tasks === 1) run(p, p, R, L4);
   else { // rows are independent: a task's rows get the bits one thread gives them
     parallelFor(rowsId, tasks, (i, args) => {
-      const r0 = chunkStart(i, R, tasks), at = p + r0 * L4 * 4;
-      args.set([at, at, chunkStart(i + 1, R, tasks) - r0, L4]);
+      const r0 = chunkStart(i, R, tasks), a = p + r0 * L4 * 4;
+      args.set([a, a, chunkStart(i + 1, R, tasks) - r0, L4]);
     });
   }
-  const o = out.data as NumArray;
-  if (L4 === L) o.set(h.subarray(0, n) as never);
-  else for (let r = 0; r < R; r++) o.set(h.subarray(r * L4, r * L4 + L) as never, r * L);
+  if (L4 === L) fromHeap(o, h, at, n);
+  else for (let r = 0; r < R; r++) for (let j = 0, row = at + r * L4; j < L; j++) o[r * L + j] = h[row + j]!;
 }

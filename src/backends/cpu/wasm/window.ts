@@ -16,7 +16,7 @@ import type { Conv2dAttrs, Pool2dAttrs } from '../../../ops/attrs.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F32, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
-import { heapF32, wasmMemory, wasmScratch } from './memory.js';
+import { fromHeap, heapF32, toHeap, wasmMemory, wasmScratch } from './memory.js';
 import { emitNarrow, emitWiden } from './norm.js';
 import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
 
@@ -189,10 +189,12 @@ export function clampWasm(at: number, n: number, lo: number, hi: number): void {
 interface Win { kH: number; kW: number; sH: number; sW: number; dH: number; dW: number; pT: number; pL: number }
 
 /**
- * Run `mode` over P planes of x ([P, H, W] contiguous) into out ([P, Ho, Wo]); aux(p) gives a plane's taps address
- * (dw) and bias(p) its bias. Layout in the scratch block: x, its padded planes, the output (+4 floats), aux.
+ * Run `mode` over P planes of x ([P, H, W] contiguous) into out ([P, Ho, Wo]). `aux` (auxFloats floats: the avg
+ * divisors, or the dw taps [O, taps]) is staged after the output; plane p reads its taps at aux + (p % O)·taps and
+ * adds bias[p % O] (pools: O = 1, taps = 0, no bias). Plain arguments, no per-plane closure or object: small pools
+ * are mostly this overhead. Layout in the scratch block: x, its padded planes, the output (+4 floats), aux.
  */
-function runPlanes(mode: Mode, out: CpuTensor, x: CpuTensor, g: Win, fillValue: number, auxFloats: number, writeAux: (h: Float32Array, at: number) => void, plane: (p: number) => { aux: number; bias: number }, clamp?: [number, number]): void {
+function runPlanes(mode: Mode, out: CpuTensor, x: CpuTensor, g: Win, fillValue: number, auxFloats: number, aux: NumArray | null, auxFrom: number, O: number, taps: number, bias: CpuTensor | undefined, clamp?: [number, number]): void {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const Ho = out.shape[2]!, Wo = out.shape[3]!, P = N * C, Wo4 = Math.ceil(Wo / 4) * 4;
   const { kH, kW, sH, sW, dH, dW, pT, pL } = g;
@@ -204,14 +206,15 @@ function runPlanes(mode: Mode, out: CpuTensor, x: CpuTensor, g: Win, fillValue: 
   const tasks = opTasks(P, np + no, WINDOW_THREADS_MIN), gap = tasks > 1 ? 4 * tasks : 0, rec = tasks > 1 ? GEO.SIZE + 2 * P : 0;
   const base = wasmScratch((n4(nx) + n4(np) + n4(no + gap) + n4(auxFloats) + rec) * 4), h = heapF32();
   const xq = base >> 2, pq = xq + n4(nx), oq = pq + n4(np), aq = oq + n4(no + gap), gq = aq + n4(auxFloats);
-  h.set((x.data as NumArray).subarray(x.offset, x.offset + nx) as never, xq);
-  writeAux(h, aq);
+  toHeap(h, xq, x.data as NumArray, x.offset, nx);
+  if (aux) toHeap(h, aq, aux, auxFrom, auxFloats);
   const k = kernels(), cols: Cols = sW === 1 ? 's1' : sW === 2 ? 's2' : 'sn';
+  const biasOf = (o: number) => (bias ? bias.data[bias.offset + o]! : 0);
   if (tasks > 1) {
     const r = new Int32Array(h.buffer, gq << 2, rec);
     r.set([xq << 2, pq << 2, H, W, Hp, Wp, pT, pL, Ho, Wo, sH, sW, kH, kW, dH, dW, 0]);
     h[gq + GEO.FILL] = fillValue;
-    for (let p = 0; p < P; p++) { const { aux, bias } = plane(p); r[GEO.SIZE + 2 * p] = (aq + aux) << 2; h[gq + GEO.SIZE + 2 * p + 1] = bias; }
+    for (let p = 0; p < P; p++) { const o = p % O; r[GEO.SIZE + 2 * p] = (aq + o * taps) << 2; h[gq + GEO.SIZE + 2 * p + 1] = biasOf(o); }
     const od = out.data as NumArray, S = Ho * Wo, at = (i: number) => oq + chunkStart(i, P, tasks) * S + 4 * i;
     // each task's planes go out of Wasm memory as soon as it is done (parallelFor's after)
     parallelFor(planeIds.get(`${mode}_${cols}`)!, tasks, (i, args) => args.set([gq << 2, chunkStart(i, P, tasks), chunkStart(i + 1, P, tasks), at(i) << 2]), (i) => {
@@ -226,11 +229,21 @@ function runPlanes(mode: Mode, out: CpuTensor, x: CpuTensor, g: Win, fillValue: 
   for (let p = 0; p < P; p++) rows((xq + p * H * W) << 2, (pq + p * Hp * Wp + pT * Wp + pL) << 2, H, W, Wp);
   const run = k[`${mode}_${cols}`] as PlaneFn;
   for (let p = 0; p < P; p++) {
-    const { aux, bias } = plane(p);
-    run((pq + p * Hp * Wp) << 2, (oq + p * Ho * Wo) << 2, Ho, Wo, Wp, sH, sW, kH, kW, dH, dW, (aq + aux) << 2, bias);
+    const o = p % O;
+    run((pq + p * Hp * Wp) << 2, (oq + p * Ho * Wo) << 2, Ho, Wo, Wp, sH, sW, kH, kW, dH, dW, (aq + o * taps) << 2, bias ? bias.data[bias.offset + o]! : 0);
   }
   if (clamp) clampWasm(oq << 2, no, clamp[0], clamp[1]);
-  (out.data as NumArray).set(h.subarray(oq, oq + no) as never);
+  fromHeap(out.data as NumArray, h, oq, no);
+}
+
+/** avgPool2d's divisor table of the last call (a replayed graph pools the same shape with the same attrs each run). */
+let lastDiv: { a: Pool2dAttrs; H: number; W: number; Ho: number; Wo: number; div: Float32Array } | null = null;
+
+/** Whether two pool attrs give the same divisors (compared by value: an attrs object could be reused and changed). */
+function sameWindow(p: Pool2dAttrs, q: Pool2dAttrs): boolean {
+  for (let i = 0; i < 4; i++) if (p.padding[i] !== q.padding[i]) return false;
+  for (let i = 0; i < 2; i++) if (p.kernel[i] !== q.kernel[i] || p.stride[i] !== q.stride[i] || p.dilation[i] !== q.dilation[i]) return false;
+  return p.countIncludePad === q.countIncludePad;
 }
 
 const winOf = (a: Pool2dAttrs | Conv2dAttrs, kH: number, kW: number): Win => ({
@@ -242,7 +255,9 @@ export function poolWasm(op: 'maxPool2d' | 'avgPool2d', out: CpuTensor, x: CpuTe
   if (out.data.length === 0) return;
   const g = winOf(a, a.kernel[0], a.kernel[1]);
   const Ho = out.shape[2]!, Wo = out.shape[3]!, Wo4 = Math.ceil(Wo / 4) * 4, H = x.shape[2]!, W = x.shape[3]!;
-  if (op === 'maxPool2d') { runPlanes('max', out, x, g, -Infinity, 0, () => {}, () => ({ aux: 0, bias: 0 })); return; }
+  if (op === 'maxPool2d') { runPlanes('max', out, x, g, -Infinity, 0, null, 0, 1, 0, undefined); return; }
+  const c = lastDiv;
+  if (c && c.H === H && c.W === W && c.Ho === Ho && c.Wo === Wo && sameWindow(c.a, a)) { runPlanes('avg', out, x, g, 0, Ho * Wo4, c.div, 0, 1, 0, undefined); return; }
   const [, , pB, pR] = a.padding;
   // the twin's divisor per output position: window positions inside the input, or (countIncludePad) inside the padding
   const count = (o: number, s: number, k: number, d: number, p0: number, n: number, lo: number, hi: number): number => {
@@ -250,16 +265,16 @@ export function poolWasm(op: 'maxPool2d' | 'avgPool2d', out: CpuTensor, x: CpuTe
     for (let i = 0; i < k; i++) { const at = o * s - p0 + i * d; if (at >= lo && at < hi) c++; }
     return c;
   };
-  runPlanes('avg', out, x, g, 0, Ho * Wo4, (h, at) => {
-    for (let oh = 0; oh < Ho; oh++) {
-      for (let ow = 0; ow < Wo4; ow++) {
-        const div = ow >= Wo ? 1 : a.countIncludePad
-          ? count(oh, g.sH, g.kH, g.dH, g.pT, H, -g.pT, H + pB) * count(ow, g.sW, g.kW, g.dW, g.pL, W, -g.pL, W + pR)
-          : count(oh, g.sH, g.kH, g.dH, g.pT, H, 0, H) * count(ow, g.sW, g.kW, g.dW, g.pL, W, 0, W);
-        h[at + oh * Wo4 + ow] = div;
-      }
+  const div = new Float32Array(Ho * Wo4);
+  for (let oh = 0; oh < Ho; oh++) {
+    for (let ow = 0; ow < Wo4; ow++) {
+      div[oh * Wo4 + ow] = ow >= Wo ? 1 : a.countIncludePad
+        ? count(oh, g.sH, g.kH, g.dH, g.pT, H, -g.pT, H + pB) * count(ow, g.sW, g.kW, g.dW, g.pL, W, -g.pL, W + pR)
+        : count(oh, g.sH, g.kH, g.dH, g.pT, H, 0, H) * count(ow, g.sW, g.kW, g.dW, g.pL, W, 0, W);
     }
-  }, () => ({ aux: 0, bias: 0 }));
+  }
+  lastDiv = { a: { ...a, kernel: [...a.kernel], stride: [...a.stride], padding: [...a.padding], dilation: [...a.dilation] }, H, W, Ho, Wo, div };
+  runPlanes('avg', out, x, g, 0, Ho * Wo4, div, 0, 1, 0, undefined);
 }
 
 /**
@@ -283,10 +298,7 @@ export function depthwiseWasm(out: CpuTensor, x: CpuTensor, w: CpuTensor, b: Cpu
   const Og = O / a.groups, taps = kH * kW;
   // one padded input plane per output channel: an input channel read by Og outputs is repeated Og times
   const xs: CpuTensor = Og === 1 ? x : repeatPlanes(x, Og);
-  runPlanes('dw', out, xs, winOf(a, kH, kW), 0, O * taps, (h, at) => h.set((w.data as NumArray).subarray(w.offset, w.offset + O * taps) as never, at), (p) => {
-    const o = p % O;
-    return { aux: o * taps, bias: b ? b.data[b.offset + o]! : 0 };
-  }, a.clamp);
+  runPlanes('dw', out, xs, winOf(a, kH, kW), 0, O * taps, w.data as NumArray, w.offset, O, taps, b, a.clamp);
 }
 
 /** x [N, C, H, W] -> [N, C·r, H, W] with each channel plane repeated r times (channel c becomes c·r .. c·r + r - 1). */
