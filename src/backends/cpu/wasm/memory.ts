@@ -21,9 +21,6 @@ export class WasmOutOfMemory extends Error {
 let memory: WebAssembly.Memory | null = null;
 let top = ALIGN; // address 0..ALIGN stays unused so that 0 can mean "none"
 const free: { off: number; size: number }[] = []; // sorted by offset, never adjacent (coalesced)
-let f32: Float32Array | null = null;
-let i32: Int32Array | null = null;
-let i8: Int8Array | null = null, i16: Int16Array | null = null, f64: Float64Array | null = null;
 let cachedBytes = 0;
 
 let shared: boolean | null = null;
@@ -54,41 +51,31 @@ export function wasmMemory(): WebAssembly.Memory {
 }
 
 /** Counts the memory's growths; only wasmAlloc grows it (no kernel runs memory.grow), so equal counts mean the same buffer. */
-let grown = 0, f32At = -1, i32At = -1, i8At = -1, i16At = -1, f64At = -1;
+let grown = 0;
 
 /**
- * A Float32Array over the whole memory, re-derived after growth: growth detaches a plain memory's old buffer, and
- * gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short). The check is a counter,
- * not `memory.buffer`, whose getter cost ~40 ns on every small op.
+ * A view of one element type over the whole memory, re-derived after growth: growth detaches a plain memory's old
+ * buffer, and gives a shared memory a new, longer SharedArrayBuffer (old views stay valid but short). The check is a
+ * counter, not `memory.buffer`, whose getter cost ~40 ns on every small op.
  */
-export function heapF32(): Float32Array {
-  if (!f32 || f32At !== grown) { f32 = new Float32Array(wasmMemory().buffer); f32At = grown; }
-  return f32;
+function heapView<T>(make: (buffer: ArrayBufferLike) => T): () => T {
+  let view: T | null = null, at = -1;
+  return () => {
+    if (view === null || at !== grown) { view = make(wasmMemory().buffer); at = grown; }
+    return view;
+  };
 }
 
+/** A Float32Array over the whole memory (heapView). */
+export const heapF32 = heapView((b) => new Float32Array(b));
 /** heapF32's Int32Array twin (for int32 tensors, copied as integers). */
-export function heapI32(): Int32Array {
-  if (!i32 || i32At !== grown) { i32 = new Int32Array(wasmMemory().buffer); i32At = grown; }
-  return i32;
-}
-
+export const heapI32 = heapView((b) => new Int32Array(b));
 /** heapF32's Int8Array twin (int8 activations staged for the int8 GEMMs). */
-export function heapI8(): Int8Array {
-  if (!i8 || i8At !== grown) { i8 = new Int8Array(wasmMemory().buffer); i8At = grown; }
-  return i8;
-}
-
+export const heapI8 = heapView((b) => new Int8Array(b));
 /** heapF32's Int16Array twin (int8 activations widened on the way in). */
-export function heapI16(): Int16Array {
-  if (!i16 || i16At !== grown) { i16 = new Int16Array(wasmMemory().buffer); i16At = grown; }
-  return i16;
-}
-
+export const heapI16 = heapView((b) => new Int16Array(b));
 /** heapF32's Float64Array twin (float64 accumulators read back). */
-export function heapF64(): Float64Array {
-  if (!f64 || f64At !== grown) { f64 = new Float64Array(wasmMemory().buffer); f64At = grown; }
-  return f64;
-}
+export const heapF64 = heapView((b) => new Float64Array(b));
 
 /** Allocate `bytes` (rounded up to 64) and return the byte address; grows the memory when no free block fits. */
 export function wasmAlloc(bytes: number): number {
