@@ -4,8 +4,7 @@
 // Reference: packCols in conv.ts (the general case, which the tests compare it with).
 // Legend as conv.ts: Cg channels of H x W at byte x, taps k = (c, kh, kw), cols [K, Ho·Wo] row-major at byte dst.
 import { I32, type Local, ModuleBuilder } from './assembler.js';
-import { wasmMemory } from './memory.js';
-import { chunkStart, parallelFor, shareKernels } from './threads.js';
+import { chunkStart, parallelFor, sharedKernel } from './threads.js';
 
 /** `im2col(x, dst, Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW)`; pT may be negative (a task's later taps). */
 export function im2colModuleBytes(): Uint8Array<ArrayBuffer> {
@@ -67,24 +66,17 @@ export function im2colModuleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 type Im2col = (x: number, dst: number, Cg: number, H: number, W: number, kH: number, kW: number, Ho: number, Wo: number, sH: number, sW: number, pT: number, pL: number, dH: number, dW: number) => void;
-let fn: Im2col | null = null, fnId = -1;
+const kernel = sharedKernel<Im2col>(im2colModuleBytes, 'im2col');
 
 /** The compiled im2col, over the fast path's memory (shared with the worker threads). */
 export function im2colWasm(): Im2col {
-  if (!fn) {
-    const module = new WebAssembly.Module(im2colModuleBytes());
-    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
-    [fnId] = shareKernels(module, exports, ['im2col']) as [number];
-    fn = exports.im2col as Im2col;
-  }
-  return fn;
+  return kernel().fn;
 }
 
 /** im2col of `count` images at once (image i read at byte src(i), its cols written at dst(i)), one image per task. */
 export function im2colEach(count: number, src: (i: number) => number, dst: (i: number) => number, Cg: number, H: number, W: number, kH: number, kW: number,
   Ho: number, Wo: number, sH: number, sW: number, pT: number, pL: number, dH: number, dW: number): void {
-  im2colWasm();
-  parallelFor(fnId, count, (i, args) => args.set([src(i), dst(i), Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW]));
+  parallelFor(kernel().id, count, (i, args) => args.set([src(i), dst(i), Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW]));
 }
 
 /**
@@ -95,7 +87,7 @@ export function im2colEach(count: number, src: (i: number) => number, dst: (i: n
  */
 export function im2colThreaded(threads: number, x: number, dst: number, Cg: number, H: number, W: number, kH: number, kW: number, Ho: number, Wo: number,
   sH: number, sW: number, pT: number, pL: number, dH: number, dW: number): void {
-  const run = im2colWasm(), plane = H * W * 4, rows = kW * Ho * Wo * 4; // rows: the bytes of cols one kernel row of one channel fills
+  const { fn: run, id: fnId } = kernel(), plane = H * W * 4, rows = kW * Ho * Wo * 4; // rows: the bytes of cols one kernel row of one channel fills
   if (threads <= 1 || Cg * kH <= 1) { run(x, dst, Cg, H, W, kH, kW, Ho, Wo, sH, sW, pT, pL, dH, dW); return; }
   if (Cg >= 2 * threads) {
     const tasks = Math.min(Cg, 4 * threads);

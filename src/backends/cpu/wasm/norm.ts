@@ -8,7 +8,7 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F64, type FunctionBuilder, I32, type Local, ModuleBuilder, V128 } from './assembler.js';
 import { heapF32, wasmMemory, wasmScratch } from './memory.js';
-import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
+import { chunkStart, opTasks, parallelFor, sharedKernel } from './threads.js';
 
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 const JOIN_LOW = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
@@ -102,16 +102,7 @@ export function normModuleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 type Rows = (x: number, w: number, b: number, o: number, R: number, D: number, eps: number, rms: number) => void;
-let rowsFn: Rows | null = null, rowsAtId = -1;
-const kernel = (): Rows => {
-  if (!rowsFn) {
-    const module = new WebAssembly.Module(normModuleBytes());
-    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
-    [rowsAtId] = shareKernels(module, exports, ['rowsAt']) as [number];
-    rowsFn = exports.rows as Rows;
-  }
-  return rowsFn;
-};
+const kernel = sharedKernel<Rows>(normModuleBytes, 'rows', 'rowsAt');
 
 /**
  * Norms below this many elements stay on one thread: about the one-thread time of the GEMM's measured break-even
@@ -141,7 +132,7 @@ export function normWasm(out: CpuTensor, [x, weight, bias]: readonly (CpuTensor 
   h.set((x!.data as NumArray).subarray(x!.offset, x!.offset + n) as never, xq);
   if (weight) h.set((weight.data as NumArray).subarray(weight.offset, weight.offset + D) as never, wq); else h.fill(1, wq, wq + D);
   if (bias) h.set((bias.data as NumArray).subarray(bias.offset, bias.offset + D) as never, bq); else h.fill(0, bq, bq + D);
-  const run = kernel(), tasks = opTasks(R, n, NORM_THREADS_MIN);
+  const { fn: run, id: rowsAtId } = kernel(), tasks = opTasks(R, n, NORM_THREADS_MIN);
   if (tasks === 1) run(xq << 2, wq << 2, bq << 2, oq << 2, R, D, eps, rms ? 1 : 0);
   else { // rows are independent: a task's rows get the bits one thread gives them; eps goes through memory as a float64
     const epsAt = (bq + D4 + 4) << 2;

@@ -27,8 +27,8 @@ import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F32, I32, ModuleBuilder, V128 } from './assembler.js';
 import { gatherInto, gatherSpan } from './copy.js';
-import { heapF32, wasmMemory, wasmScratch } from './memory.js';
-import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
+import { heapF32, wasmScratch } from './memory.js';
+import { chunkStart, opTasks, parallelFor, sharedKernel } from './threads.js';
 import { emitExp } from './unary.js';
 
 const MASK_NONE = 0, MASK_BOOL = 1, MASK_ADD = 2;
@@ -219,16 +219,7 @@ export function sdpaModuleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 type Blocks = (q: number, kT: number, v: number, mask: number, out: number, sc: number, b0: number, b1: number, T: number, S: number, D: number, Dv: number, scaleBits: number, shift: number, causal: number, maskKind: number) => void;
-let blocksFn: Blocks | null = null, blocksId = -1;
-const kernel = (): Blocks => {
-  if (!blocksFn) {
-    const module = new WebAssembly.Module(sdpaModuleBytes());
-    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
-    [blocksId] = shareKernels(module, exports, ['blocks']) as [number];
-    blocksFn = exports.blocks as Blocks;
-  }
-  return blocksFn;
-};
+const kernel = sharedKernel<Blocks>(sdpaModuleBytes, 'blocks');
 
 /**
  * Attentions below this many flops (2·P·T·S·(D + Dv)) stay on one thread. Measured (1 vs 2 threads forced, medians
@@ -252,7 +243,7 @@ export function sdpaWasm(out: CpuTensor, ins: readonly CpuTensor[], { scale, cau
   const S = k.shape[2]!, Dv = v.shape[3]!, P = B * H, TB = Math.ceil(T / 4), blocks = P * TB;
   const kT: CpuTensor = { ...k, shape: [B, H, D, S], strides: [k.strides[0]!, k.strides[1]!, k.strides[3]!, k.strides[2]!] };
   const views = m ? [q, kT, v, m] : [q, kT, v];
-  const run = kernel(), tasks = opTasks(blocks, 2 * P * T * S * (D + Dv), SDPA_THREADS_MIN_FLOPS);
+  const { fn: run, id: blocksId } = kernel(), tasks = opTasks(blocks, 2 * P * T * S * (D + Dv), SDPA_THREADS_MIN_FLOPS);
   // 8 floats of slack after each block: the 8-wide tiles read up to 7 floats past a row's end
   const sizes = [P * T * D, P * D * S, P * S * Dv, m ? P * T * S : 0], pad = (n: number) => Math.ceil(n / 4) * 4 + 8;
   const tmp = Math.max(...views.map(gatherSpan)), scr = pad(scratchFloats(S));

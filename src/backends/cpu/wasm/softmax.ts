@@ -4,8 +4,8 @@
 import type { Tensor } from '../../../tensor/tensor.js';
 import type { CpuTensor, NumArray } from '../types.js';
 import { F64, I32, ModuleBuilder, V128 } from './assembler.js';
-import { fromHeap, heapF32, toHeap, wasmMemory, wasmScratch } from './memory.js';
-import { chunkStart, opTasks, parallelFor, shareKernels } from './threads.js';
+import { fromHeap, heapF32, toHeap, wasmScratch } from './memory.js';
+import { chunkStart, opTasks, parallelFor, sharedKernel } from './threads.js';
 import { emitExp } from './unary.js';
 
 /** `rows(src, dst, R, L4)`: R rows of L4 floats (a multiple of 4), src and dst may be the same block. */
@@ -46,16 +46,7 @@ export function softmaxModuleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 type Rows = (src: number, dst: number, R: number, L4: number) => void;
-let rowsFn: Rows | null = null, rowsId = -1;
-const kernel = (): Rows => {
-  if (!rowsFn) {
-    const module = new WebAssembly.Module(softmaxModuleBytes());
-    const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
-    [rowsId] = shareKernels(module, exports, ['rows']) as [number];
-    rowsFn = exports.rows as Rows;
-  }
-  return rowsFn;
-};
+const kernel = sharedKernel<Rows>(softmaxModuleBytes, 'rows');
 
 /**
  * Softmaxes below this many elements (rows x padded length) stay on one thread. One thread takes about 5 ns an
@@ -83,7 +74,7 @@ export function softmaxWasm(out: CpuTensor, x: CpuTensor): void {
     for (let j = 0; j < L; j++) h[row + j] = xd[from + j]!;
     for (let j = L; j < L4; j++) h[row + j] = -Infinity; // exp(-Inf - max) = 0: the pad adds nothing to the sum
   }
-  const run = kernel(), tasks = opTasks(R, R * L4, SOFTMAX_THREADS_MIN);
+  const { fn: run, id: rowsId } = kernel(), tasks = opTasks(R, R * L4, SOFTMAX_THREADS_MIN);
   if (tasks === 1) run(p, p, R, L4);
   else { // rows are independent: a task's rows get the bits one thread gives them
     parallelFor(rowsId, tasks, (i, args) => {

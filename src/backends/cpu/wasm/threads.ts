@@ -162,6 +162,25 @@ export function shareKernels(module: WebAssembly.Module, exports: WebAssembly.Ex
   return names.map((_, i) => first + i);
 }
 
+/**
+ * A kernel module compiled once (on first use) over the fast path's memory: `fn` is its export `call` on this
+ * thread, `id` its export `share` (the same function, or a wrapper that reads its arguments from memory) as the
+ * worker threads know it (shareKernels).
+ * @example const kernel = sharedKernel<Rows>(softmaxModuleBytes, 'rows'); parallelFor(kernel().id, tasks, setArgs);
+ */
+export function sharedKernel<F>(bytes: () => Uint8Array<ArrayBuffer>, call: string, share = call): () => { fn: F; id: number } {
+  let k: { fn: F; id: number } | null = null;
+  return () => {
+    if (!k) {
+      const module = new WebAssembly.Module(bytes());
+      const exports = new WebAssembly.Instance(module, { env: { memory: wasmMemory() } }).exports;
+      const [id] = shareKernels(module, exports, [share]) as [number];
+      k = { fn: exports[call] as F, id };
+    }
+    return k;
+  };
+}
+
 // ---- the pool ----
 
 interface PoolWorker { post(msg: unknown): void; stop(): void }
