@@ -274,11 +274,12 @@ export function availableThreads(): number {
 const argsRow = new Int32Array(MAX_ARGS);
 
 /**
- * Polls of a waited-on word before a thread sleeps: 2^12 polls of ~10 ns (measured at load 9; Atomics.load on
- * shared memory is not inlined by Node 20's V8), 20-40 µs. The gain (a worker awake for the GEMM job right after
- * im2col's) could not be measured on the loaded 2-core VM: setThreadSpin(0) is the comparison to run on a quiet one.
+ * Polls of a waited-on word before a thread sleeps, by default none. Measured on the quiet 2-core VM (load 0.5-1.4,
+ * 2 threads / 1 thread on the real-models bench at batch 1, three alternating runs each): with 2^12 polls (20-40 µs)
+ * ResNet-18 1.50x / 1.46x / 1.54x and the 6x384 encoder 1.44x / 1.27x / 1.45x; with none 1.69x / 1.48x / 1.63x and
+ * 1.47x / 1.79x / 1.47x. On two cores a polling thread takes the core the other thread's work needs.
  */
-export const THREAD_SPIN = 1 << 12;
+export const THREAD_SPIN = 0;
 let spin = THREAD_SPIN;
 /**
  * Benchmarks: how many times a thread rereads the word it waits for (a new job; the last tasks done) before it sleeps
