@@ -55,6 +55,18 @@ export function sdpaModuleBytes(): Uint8Array<ArrayBuffer> {
       const scl = V(), ninf = V(), sum = V(), inv = f.local(F32);
       const tx = { n: V(), r: V(), i: V() };
       const addr = (base: typeof q, idx: typeof q) => f.get(base!).get(idx).i32(2).op('i32.shl').op('i32.add');
+      // One step of a 4 rows x 8 columns tile (scores: over d; p·V: over keys): a[2r], a[2r+1] += row r's scalar
+      // at rows[r] + idx times the 8 floats at `ptr`, then ptr moves one row of `stride` floats on
+      const tileStep = (ptr: typeof q, rows: readonly (typeof q)[], idx: typeof q, stride: typeof q) => {
+        f.get(ptr).vmem('v128.load').set(k0);
+        f.get(ptr).vmem('v128.load', 16).set(k1);
+        for (let rr = 0; rr < 4; rr++) {
+          addr(rows[rr]!, idx).vmem('v128.load32_splat').set(s);
+          f.get(a[2 * rr]!).get(s).get(k0).simd('f32x4.mul').simd('f32x4.add').set(a[2 * rr]!);
+          f.get(a[2 * rr + 1]!).get(s).get(k1).simd('f32x4.mul').simd('f32x4.add').set(a[2 * rr + 1]!);
+        }
+        f.get(ptr).get(stride).i32(2).op('i32.shl').op('i32.add').set(ptr);
+      };
       // limit (keys j >= limit are causally masked) of query row `row()`: clamp(row + shift + 1, 0, S)
       const causalLimit = (dst: typeof q, row: () => void) => {
         row(); f.get(shift!).op('i32.add').i32(1).op('i32.add').set(dst);
@@ -92,16 +104,7 @@ export function sdpaModuleBytes(): Uint8Array<ArrayBuffer> {
         f.forRange(j, () => f.i32(0), () => f.get(end8), 8, () => {
           for (const acc of a) f.v128f32(0).set(acc);
           f.get(kT!).get(p).get(D!).op('i32.mul').get(S!).op('i32.mul').get(j).op('i32.add').i32(2).op('i32.shl').op('i32.add').set(kc);
-          f.forRange(d, () => f.i32(0), () => f.get(D!), 1, () => {
-            f.get(kc).vmem('v128.load').set(k0);
-            f.get(kc).vmem('v128.load', 16).set(k1);
-            for (let rr = 0; rr < 4; rr++) {
-              addr(qR[rr]!, d).vmem('v128.load32_splat').set(s);
-              f.get(a[2 * rr]!).get(s).get(k0).simd('f32x4.mul').simd('f32x4.add').set(a[2 * rr]!);
-              f.get(a[2 * rr + 1]!).get(s).get(k1).simd('f32x4.mul').simd('f32x4.add').set(a[2 * rr + 1]!);
-            }
-            f.get(kc).get(S!).i32(2).op('i32.shl').op('i32.add').set(kc);
-          });
+          f.forRange(d, () => f.i32(0), () => f.get(D!), 1, () => tileStep(kc, qR, d, S!));
           for (let rr = 0; rr < 4; rr++) {
             for (const h of [0, 1]) {
               const acc = a[2 * rr + h]!;
@@ -186,16 +189,7 @@ export function sdpaModuleBytes(): Uint8Array<ArrayBuffer> {
         f.forRange(d, () => f.i32(0), () => f.get(Dv!), 8, () => {
           for (const acc of a) f.v128f32(0).set(acc);
           f.get(v!).get(p).get(S!).op('i32.mul').get(Dv!).op('i32.mul').get(d).op('i32.add').i32(2).op('i32.shl').op('i32.add').set(vp);
-          f.forRange(j, () => f.i32(0), () => f.get(jEnd), 1, () => {
-            f.get(vp).vmem('v128.load').set(k0);
-            f.get(vp).vmem('v128.load', 16).set(k1);
-            for (let rr = 0; rr < 4; rr++) {
-              addr(sR[rr]!, j).vmem('v128.load32_splat').set(s);
-              f.get(a[2 * rr]!).get(s).get(k0).simd('f32x4.mul').simd('f32x4.add').set(a[2 * rr]!);
-              f.get(a[2 * rr + 1]!).get(s).get(k1).simd('f32x4.mul').simd('f32x4.add').set(a[2 * rr + 1]!);
-            }
-            f.get(vp).get(Dv!).i32(2).op('i32.shl').op('i32.add').set(vp);
-          });
+          f.forRange(j, () => f.i32(0), () => f.get(jEnd), 1, () => tileStep(vp, sR, j, Dv!));
           // out[t, d..d+7] = acc · (1 / sum) for the block's real rows; a tile past Dv goes through sc, so that no
           // write leaves the row (another task may own the next one)
           for (let rr = 0; rr < 4; rr++) {
